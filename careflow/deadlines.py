@@ -1,0 +1,161 @@
+"""Referral deadline (REF-1, REF-2, REF-3, red flags), milestones, and next actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Final
+
+from careflow import rules
+from careflow.dates import SIX_WEEKS, TWO_WEEKS, three_months_after
+from careflow.facts import Facts
+from careflow.states import PRE_REFERRAL_STATES, State
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    kind: str
+    due: date
+    rule: str
+
+    def overdue(self, today: date) -> bool:
+        return today > self.due
+
+    def as_dict(self, today: date) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "due": self.due.isoformat(),
+            "rule": self.rule,
+            "overdue": self.overdue(today),
+        }
+
+
+SPECIALIST_REFERRAL: Final = "specialist_referral"
+REASSESSMENT: Final = "reassessment"
+
+
+def referral_candidates(facts: Facts) -> list[Deadline]:
+    """Every referral deadline that applies, earliest first (ties: the stricter rule)."""
+    found = [Deadline(SPECIALIST_REFERRAL, three_months_after(facts.symptom_onset), rules.REF_1)]
+    if facts.disabling_pain and facts.disabling_pain_recorded_on is not None:
+        found.append(
+            Deadline(SPECIALIST_REFERRAL, facts.disabling_pain_recorded_on + TWO_WEEKS, rules.REF_2)
+        )
+    if facts.neurological_deficit and facts.neurological_deficit_recorded_on is not None:
+        found.append(
+            Deadline(SPECIALIST_REFERRAL, facts.neurological_deficit_recorded_on, rules.REF_3)
+        )
+    found.extend(
+        Deadline(SPECIALIST_REFERRAL, flag.raised_on, flag.category)
+        for flag in facts.active_red_flags
+    )
+    order = {rules.REF_1: 3, rules.REF_2: 2, rules.REF_3: 1}
+    return sorted(found, key=lambda d: (d.due, order.get(d.rule, 0)))
+
+
+def referral_deadline(facts: Facts) -> Deadline | None:
+    """The earliest applicable referral deadline, or ``None`` once the referral is made."""
+    if facts.referral_made_on is not None:
+        return None
+    return referral_candidates(facts)[0]
+
+
+def deadlines(state: State, facts: Facts) -> list[Deadline]:
+    """The episode's open deadlines (what the API shows and the queues sort by)."""
+    out: list[Deadline] = []
+    if state in PRE_REFERRAL_STATES:
+        ref = referral_deadline(facts)
+        if ref is not None:
+            out.append(ref)
+    if state == State.CONSERVATIVE_CARE and not _reassessed_after_six_weeks(facts):
+        out.append(Deadline(REASSESSMENT, facts.conservative_care_start + SIX_WEEKS, rules.CC_1))
+    return sorted(out, key=lambda d: d.due)
+
+
+def _reassessed_after_six_weeks(facts: Facts) -> bool:
+    six_weeks = facts.conservative_care_start + SIX_WEEKS
+    return facts.last_assessment_on is not None and facts.last_assessment_on >= six_weeks
+
+
+class Milestone(StrEnum):
+    TWO_WEEKS = "2_weeks"
+    SIX_WEEKS = "6_weeks"
+    THREE_MONTHS = "3_months"
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneDate:
+    milestone: Milestone
+    on: date
+    anchor: str  # the fact the milestone counts from
+    rule: str
+
+
+def milestones(facts: Facts) -> list[MilestoneDate]:
+    """PATHWAY.md "Milestones": 2 weeks and 3 months from onset, 6 weeks from care start."""
+    return [
+        MilestoneDate(
+            Milestone.TWO_WEEKS, facts.symptom_onset + TWO_WEEKS, "symptom_onset", rules.REF_2
+        ),
+        MilestoneDate(
+            Milestone.SIX_WEEKS,
+            facts.conservative_care_start + SIX_WEEKS,
+            "conservative_care_start",
+            rules.CC_1,
+        ),
+        MilestoneDate(
+            Milestone.THREE_MONTHS,
+            three_months_after(facts.symptom_onset),
+            "symptom_onset",
+            rules.REF_1,
+        ),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class NextAction:
+    action: str
+    due: date
+    rule: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"action": self.action, "due": self.due.isoformat(), "rule": self.rule}
+
+
+def next_actions(state: State, facts: Facts, today: date) -> list[NextAction]:
+    """What the care team should do next, most pressing first."""
+    if state in (State.RESOLVED, State.CLOSED):
+        return []
+    actions: list[NextAction] = []
+    enrolled = facts.enrolled_on or facts.conservative_care_start
+    if not facts.education_recorded:
+        # CC-2 is the first next action of every new episode.
+        actions.append(NextAction("educate_patient", enrolled, rules.CC_2))
+    if facts.has_active_red_flag and state in (State.URGENT_ESCALATION, *PRE_REFERRAL_STATES):
+        raised = min(flag.raised_on for flag in facts.active_red_flags)
+        actions.append(NextAction("urgent_imaging", raised, rules.URG_1))
+    ref = referral_deadline(facts) if state in PRE_REFERRAL_STATES else None
+    if ref is not None:
+        actions.append(NextAction("refer_to_specialist", ref.due, ref.rule))
+    if state == State.CONSERVATIVE_CARE and not _reassessed_after_six_weeks(facts):
+        actions.append(
+            NextAction("reassess", facts.conservative_care_start + SIX_WEEKS, rules.CC_1)
+        )
+    if state == State.IMAGING_ELIGIBLE:
+        actions.append(NextAction("order_mri", today, rules.IM_1))
+    if any(s.nerve_root_compression and not s.clinically_correlated for s in facts.imaging):
+        actions.append(NextAction("correlate_imaging", today, rules.IM_3))
+    if (
+        state in (State.SPECIALIST_REFERRAL, State.SURGICAL_REVIEW)
+        and facts.candidate_for_surgery
+        and not facts.biopsychosocial_assessment_done
+    ):
+        actions.append(NextAction("biopsychosocial_assessment", today, rules.SX_2))
+    if state == State.REFRACTORY:
+        actions.append(NextAction("refer_spinal_cord_stimulation_centre", today, rules.RX_1))
+    return sorted(actions, key=lambda a: a.due)
+
+
+def first_due(actions: list[NextAction]) -> date | None:
+    return min((a.due for a in actions), default=None)

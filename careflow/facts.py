@@ -1,0 +1,90 @@
+"""The facts an episode carries, as the guideline functions see them (no ORM)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+from careflow.dates import days_between
+from careflow.redflags import RedFlag
+
+# The boolean clinical facts a user records through an assessment (PATHWAY.md "Facts").
+BOOLEAN_FACTS: tuple[str, ...] = (
+    "radicular_pain",
+    "new_onset_pain",
+    "disabling_pain",
+    "neurological_deficit",
+    "conservative_therapy_failed",
+    "function_significantly_limited",
+    "candidate_for_esi",
+    "candidate_for_surgery",
+    "biopsychosocial_assessment_done",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ImagingFinding:
+    modality: str
+    performed_on: date
+    nerve_root_compression: bool
+    clinically_correlated: bool
+    level: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Everything the guards evaluate: the current value of each fact, and their dates."""
+
+    symptom_onset: date
+    conservative_care_start: date
+    birth_date: date | None = None
+    radicular_pain: bool = False
+    new_onset_pain: bool = False
+    disabling_pain: bool = False
+    neurological_deficit: bool = False
+    conservative_therapy_failed: bool = False
+    function_significantly_limited: bool = False
+    candidate_for_esi: bool = False
+    candidate_for_surgery: bool = False
+    biopsychosocial_assessment_done: bool = False
+    # The date each REF-relevant fact was (most recently) recorded true.
+    disabling_pain_recorded_on: date | None = None
+    neurological_deficit_recorded_on: date | None = None
+    active_red_flags: tuple[RedFlag, ...] = ()
+    imaging: tuple[ImagingFinding, ...] = ()
+    referral_made_on: date | None = None
+    education_recorded: bool = False
+    last_assessment_on: date | None = None
+    enrolled_on: date | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def has_active_red_flag(self) -> bool:
+        return bool(self.active_red_flags)
+
+    def days_since_onset(self, today: date) -> int:
+        return days_between(self.symptom_onset, today)
+
+    def days_of_conservative_care(self, today: date) -> int:
+        return days_between(self.conservative_care_start, today)
+
+    def compression_on_imaging(self) -> bool:
+        return any(study.nerve_root_compression for study in self.imaging)
+
+    def correlated_compression(self) -> bool:
+        return any(s.nerve_root_compression and s.clinically_correlated for s in self.imaging)
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-ready copy, stored with every transition so decisions can be explained later."""
+
+        def encode(value: Any) -> Any:  # noqa: ANN401 - walks arbitrary dataclass output
+            if isinstance(value, date):
+                return value.isoformat()
+            if isinstance(value, dict):
+                return {k: encode(v) for k, v in value.items()}
+            if isinstance(value, list | tuple):
+                return [encode(v) for v in value]
+            return value
+
+        return encode(asdict(self))

@@ -1,0 +1,283 @@
+"""Every transition's guard: facts and a date in, the list of failing reasons out.
+
+An empty list means the guard passes. A failing guard names every rule that failed, each
+with a sentence a coordinator understands, the actual numbers, and for a time gate the
+date on which it opens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Final
+
+from careflow import rules
+from careflow.dates import SIX_WEEKS_DAYS
+from careflow.facts import Facts
+from careflow.redflags import CATEGORY_LABEL
+from careflow.states import TransitionName
+
+FLUOROSCOPIC: Final = "fluoroscopic"
+ESI_APPROACHES: Final = ("interlaminar", "transforaminal")
+DISCECTOMY: Final = "discectomy"
+FUSION: Final = "fusion"
+DISCECTOMY_TECHNIQUES: Final = ("open", "microtubular", "endoscopic")
+FUSION_INDICATIONS: Final = (
+    "chronic_axial_pain",
+    "manual_laborer",
+    "severe_degeneration",
+    "instability",
+    "recurrent_herniation_reoperation",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    rule: str
+    message: str
+    opens_on: date | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        out = {"rule": self.rule, "message": self.message}
+        if self.opens_on is not None:
+            out["opens_on"] = self.opens_on.isoformat()
+        return out
+
+
+# ``data`` is the transition's own body (guidance, procedure, ...). ``None`` previews the
+# guard without a body (the API's ``available_transitions``): the parts that depend on what
+# the client will send are left out, the parts that depend on facts and dates are not.
+Guard = Callable[[Facts, date, Mapping[str, Any] | None], list[Reason]]
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
+
+
+def _conservative_care_days(facts: Facts, today: date, rule: str, what: str) -> list[Reason]:
+    days = facts.days_of_conservative_care(today)
+    if days >= SIX_WEEKS_DAYS:
+        return []
+    opens = facts.conservative_care_start + timedelta(days=SIX_WEEKS_DAYS)
+    return [
+        Reason(
+            rule,
+            f"{what} needs {SIX_WEEKS_DAYS} days of conservative care; this episode has "
+            f"{_days(days)}: eligible on {opens.isoformat()}",
+            opens,
+        )
+    ]
+
+
+def _active_flags_text(facts: Facts) -> str:
+    return ", ".join(
+        f"{f.sign} ({f.category} {CATEGORY_LABEL[f.category]})" for f in facts.active_red_flags
+    )
+
+
+def escalate_gate(facts: Facts, _today: date, _data: Mapping[str, Any] | None) -> list[Reason]:
+    """Escalation needs an active red flag (RF-1..RF-5)."""
+    if facts.has_active_red_flag:
+        return []
+    return [Reason(rules.RF, "escalation needs an active red flag; this episode has none")]
+
+
+def clear_escalation_gate(
+    facts: Facts, _today: date, _data: Mapping[str, Any] | None
+) -> list[Reason]:
+    """Leaving urgent escalation for conservative care needs every red flag ruled out."""
+    if not facts.has_active_red_flag:
+        return []
+    count = len(facts.active_red_flags)
+    return [
+        Reason(
+            rules.RF,
+            f"every red flag must be ruled out first; {count} still active: "
+            f"{_active_flags_text(facts)}",
+        )
+    ]
+
+
+def imaging_gate(facts: Facts, today: date, _data: Mapping[str, Any] | None) -> list[Reason]:
+    """CC-1 / IM-2 (42 days) and IM-1 (failed therapy, ESI or surgical candidate).
+
+    URG-1: an active red flag makes imaging urgent and waives all three.
+    """
+    if facts.has_active_red_flag:
+        return []
+    reasons = _conservative_care_days(facts, today, rules.CC_1, "imaging")
+    if reasons:
+        reasons.append(
+            Reason(
+                rules.IM_2,
+                "no imaging before day 42 of conservative care unless a red flag is active",
+                reasons[0].opens_on,
+            )
+        )
+    if not facts.conservative_therapy_failed:
+        reasons.append(
+            Reason(rules.IM_1, "MRI needs conservative therapy to have failed; not recorded")
+        )
+    if not (facts.candidate_for_esi or facts.candidate_for_surgery):
+        reasons.append(
+            Reason(
+                rules.IM_1,
+                "MRI is only for a potential ESI or surgical candidate; neither is recorded",
+            )
+        )
+    return reasons
+
+
+def esi_gate(facts: Facts, today: date, data: Mapping[str, Any] | None) -> list[Reason]:
+    """ESI-1 (42 days, failed therapy, consent), ESI-2 (fluoroscopic), ESI-3 (radicular).
+
+    Never waived by a red flag: an injection is never the urgent treatment (URG-1).
+    """
+    reasons = _conservative_care_days(facts, today, rules.ESI_1, "an epidural steroid injection")
+    if not facts.conservative_therapy_failed:
+        reasons.append(
+            Reason(rules.ESI_1, "an ESI needs conservative therapy to have failed; not recorded")
+        )
+    if data is not None and data.get("patient_consented") is not True:
+        reasons.append(
+            Reason(rules.ESI_1, "an ESI is the patient's choice: their consent is not recorded")
+        )
+    guidance = None if data is None else data.get("guidance")
+    if data is not None and guidance != FLUOROSCOPIC:
+        shown = guidance or "none given"
+        reasons.append(
+            Reason(
+                rules.ESI_2,
+                f"an ESI needs fluoroscopic guidance; blind injections are refused (got {shown})",
+            )
+        )
+    if data is not None and data.get("approach") not in ESI_APPROACHES:
+        reasons.append(
+            Reason(rules.ESI_2, "an ESI needs an interlaminar or transforaminal approach")
+        )
+    if not facts.radicular_pain:
+        reasons.append(
+            Reason(
+                rules.ESI_3,
+                "an ESI is not for non-radicular axial back pain; radicular pain is not recorded",
+            )
+        )
+    return reasons
+
+
+def surgical_review_gate(
+    facts: Facts, today: date, _data: Mapping[str, Any] | None
+) -> list[Reason]:
+    """SX-1, SX-2, SX-3; URG-1 waives the elective parts while a red flag is active."""
+    urgent = facts.has_active_red_flag
+    reasons: list[Reason] = []
+    if not facts.radicular_pain:
+        reasons.append(
+            Reason(rules.SX_1, "surgical review needs persistent radicular symptoms; none recorded")
+        )
+    if not urgent and not facts.conservative_therapy_failed:
+        reasons.append(
+            Reason(
+                rules.SX_1,
+                "surgical review needs symptoms persisting despite non-invasive therapy; "
+                "failed conservative therapy is not recorded",
+            )
+        )
+    if not facts.compression_on_imaging():
+        reasons.append(
+            Reason(rules.SX_1, "surgical review needs nerve-root compression documented on imaging")
+        )
+    days = facts.days_since_onset(today)
+    if not urgent and days <= SIX_WEEKS_DAYS:
+        opens = facts.symptom_onset + timedelta(days=SIX_WEEKS_DAYS + 1)
+        reasons.append(
+            Reason(
+                rules.SX_1,
+                f"surgical review needs symptoms for more than {SIX_WEEKS_DAYS} days; this "
+                f"episode has {_days(days)} since onset: eligible on {opens.isoformat()}",
+                opens,
+            )
+        )
+    if not urgent and not facts.function_significantly_limited:
+        reasons.append(
+            Reason(rules.SX_1, "surgical review needs function to be significantly limited")
+        )
+    if not urgent and not facts.biopsychosocial_assessment_done:
+        reasons.append(
+            Reason(rules.SX_2, "a biopsychosocial assessment is needed before surgical review")
+        )
+    if facts.compression_on_imaging() and not facts.correlated_compression():
+        reasons.append(
+            Reason(
+                rules.SX_3,
+                "the imaging compression is not clinically correlated with the symptoms",
+            )
+        )
+    return reasons
+
+
+def plan_surgery_gate(_facts: Facts, _today: date, data: Mapping[str, Any] | None) -> list[Reason]:
+    """SX-4 (discectomy alone, with its technique) and SX-5 (fusion only with an indication)."""
+    if data is None:
+        return []
+    procedure = data.get("procedure")
+    if procedure == DISCECTOMY:
+        if data.get("technique") in DISCECTOMY_TECHNIQUES:
+            return []
+        return [
+            Reason(
+                rules.SX_4,
+                "a discectomy needs its technique: open, microtubular or endoscopic",
+            )
+        ]
+    if procedure == FUSION:
+        if data.get("fusion_indication") in FUSION_INDICATIONS:
+            return []
+        return [
+            Reason(
+                rules.SX_5,
+                "fusion is not routine after discectomy; it needs one documented indication: "
+                + ", ".join(FUSION_INDICATIONS),
+            )
+        ]
+    return [Reason(rules.SX_4, "the procedure must be a discectomy (or a fusion per SX-5)")]
+
+
+def refractory_gate(facts: Facts, _today: date, _data: Mapping[str, Any] | None) -> list[Reason]:
+    """RX-1: failed back surgery syndrome with therapy-resistant radicular pain."""
+    if facts.radicular_pain:
+        return []
+    return [
+        Reason(
+            rules.RX_1,
+            "the refractory pathway is for therapy-resistant radicular pain after surgery; "
+            "radicular pain is not recorded",
+        )
+    ]
+
+
+def no_guard(_facts: Facts, _today: date, _data: Mapping[str, Any] | None) -> list[Reason]:
+    return []
+
+
+GUARDS: Final[dict[TransitionName, Guard]] = {
+    TransitionName.ESCALATE: escalate_gate,
+    TransitionName.CLEAR_ESCALATION: clear_escalation_gate,
+    TransitionName.CONFIRM_IMAGING_ELIGIBILITY: imaging_gate,
+    TransitionName.SCHEDULE_ESI: esi_gate,
+    TransitionName.REFER_TO_SPECIALIST: no_guard,
+    TransitionName.BEGIN_SURGICAL_REVIEW: surgical_review_gate,
+    TransitionName.DECLINE_SURGERY: no_guard,
+    TransitionName.PLAN_SURGERY: plan_surgery_gate,
+    TransitionName.DECLARE_REFRACTORY: refractory_gate,
+    TransitionName.RESOLVE: no_guard,
+    TransitionName.CLOSE: no_guard,
+}
+
+
+def evaluate(
+    name: TransitionName | str, facts: Facts, today: date, data: Mapping[str, Any] | None = None
+) -> list[Reason]:
+    """Every failing reason of a transition's guard (empty when it may proceed)."""
+    return GUARDS[TransitionName(name)](facts, today, data)

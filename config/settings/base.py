@@ -1,0 +1,273 @@
+"""Settings shared by every environment; values come from the environment (django-environ).
+
+Docs: https://docs.djangoproject.com/en/5.2/ref/settings/ and
+https://django-environ.readthedocs.io/en/latest/
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# Runtime state (SQLite database, private Redis, mail files, static files); gitignored.
+VAR_DIR = BASE_DIR / "var"
+VAR_DIR.mkdir(exist_ok=True)
+
+env = environ.Env()
+
+# GENERAL
+# ------------------------------------------------------------------------------
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
+# Local/test settings give a default; production reads it with no default so that a
+# missing secret stops start-up (see production.py).
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=None)
+TIME_ZONE = env("TIME_ZONE", default="UTC")
+LANGUAGE_CODE = "en-gb"
+USE_I18N = True
+# Always on: the code bans naive datetimes.
+USE_TZ = True
+
+# DATABASES
+# ------------------------------------------------------------------------------
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
+DATABASES = {
+    "default": env.db_url(
+        "DATABASE_URL",
+        default=f"sqlite:///{VAR_DIR / 'careflow.sqlite3'}",
+    ),
+}
+# Every request in one transaction would hide partial failures; services use
+# @transaction.atomic explicitly instead.
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Fail in seconds, not minutes, when the server is unreachable (/healthz included).
+    # https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-CONNECT-TIMEOUT
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# https://docs.djangoproject.com/en/5.2/ref/settings/#std-setting-DEFAULT_AUTO_FIELD
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# URLS
+# ------------------------------------------------------------------------------
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+# APPS
+# ------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "django_celery_beat",
+    "django_fsm",
+    "careflow",
+    "episodes",
+    "notifications",
+]
+
+# PASSWORDS
+# ------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# MIDDLEWARE
+# ------------------------------------------------------------------------------
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+# STATIC
+# ------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# TEMPLATES
+# ------------------------------------------------------------------------------
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# EMAIL
+# ------------------------------------------------------------------------------
+# EMAIL_URL (e.g. smtp+tls://user:pass@host:587) sets backend, host, port, user, password
+# and TLS at once; each EMAIL_* variable below overrides the matching part.
+# https://django-environ.readthedocs.io/en/latest/types.html#environ-env-email-url
+_email = env.email_url("EMAIL_URL", default="smtp://localhost:25")
+EMAIL_BACKEND = env("EMAIL_BACKEND", default=_email["EMAIL_BACKEND"])
+EMAIL_HOST = env("EMAIL_HOST", default=_email["EMAIL_HOST"])
+EMAIL_PORT = env.int("EMAIL_PORT", default=_email["EMAIL_PORT"])
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default=_email["EMAIL_HOST_USER"])
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default=_email["EMAIL_HOST_PASSWORD"])
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=_email.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=_email.get("EMAIL_USE_SSL", False))
+# Bounded so a stuck SMTP server cannot hold a Celery worker past the task time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Careflow <careflow@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+
+# ADMIN
+# ------------------------------------------------------------------------------
+ADMIN_URL = "admin/"
+
+# LOGGING
+# ------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/5.2/topics/logging/
+# Celery uses the same configuration (config/celery_app.py hooks setup_logging).
+LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "verbose": {
+            "format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "verbose"},
+    },
+    "root": {"level": "WARNING", "handlers": ["console"]},
+    "loggers": {
+        "django": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        "celery": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        "careflow": {"level": LOG_LEVEL, "handlers": ["console"], "propagate": False},
+        "episodes": {"level": LOG_LEVEL, "handlers": ["console"], "propagate": False},
+        "notifications": {"level": LOG_LEVEL, "handlers": ["console"], "propagate": False},
+    },
+}
+
+# REDIS / CELERY
+# ------------------------------------------------------------------------------
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#broker-url
+CELERY_BROKER_URL = REDIS_URL
+# No result backend: tasks report through the rows they change (Reminder status, failure
+# message), nobody waits on an AsyncResult, and stored results would only fill Redis.
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#result-backend
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+# JSON only: pickle would let anyone who can write to Redis run code in the worker.
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#accept-content
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_ENABLE_UTC = True
+# Acknowledge after the task ran, so a worker killed mid-task leaves the message to be
+# redelivered instead of lost; tasks are written to be idempotent (rows are claimed).
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-acks-late
+CELERY_TASK_ACKS_LATE = True
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-reject-on-worker-lost
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# With acks_late a prefetched message waits behind a long task; take one at a time.
+# https://docs.celeryq.dev/en/stable/userguide/optimizing.html#prefetch-limits
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# With Redis, a message that was delivered but not acknowledged is redelivered to another
+# worker after the visibility timeout. Our tasks are short (a minute at most), so one hour
+# is far above any task's run time and no running task is delivered twice; and reminders
+# are never ETA/countdown tasks (the Reminder table is the schedule), so no long-delayed
+# message depends on this value either.
+# https://docs.celeryq.dev/en/stable/getting-started/backends-and-brokers/redis.html#visibility-timeout
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Hard limit kills the task; the soft limit raises SoftTimeLimitExceeded first so the task
+# can record the failure on its row.
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-time-limit
+CELERY_TASK_TIME_LIMIT = 300
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-soft-time-limit
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+# Logging comes from Django's LOGGING (config/celery_app.py connects setup_logging).
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#worker-hijack-root-logger
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Keep retrying the broker at start-up (Celery 6 changes the default); a worker started
+# before Redis waits for it instead of exiting.
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#broker-connection-retry-on-startup
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Schedule lives in the database (editable in the admin), not in a file in the cwd.
+# https://django-celery-beat.readthedocs.io/en/latest/#example-creating-interval-based-periodic-task
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The one place the periodic schedule is defined (DatabaseScheduler imports it at start).
+# An interval, not a crontab: an interval has no wall-clock times, so DST changes can
+# neither skip nor repeat a run. The task itself finds every reminder that is due, so a
+# missed tick only delays delivery by one interval.
+# https://docs.celeryq.dev/en/stable/userguide/periodic-tasks.html#entries
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-reminders": {
+        "task": "notifications.tasks.dispatch_due_reminders",
+        "schedule": timedelta(seconds=60),
+    },
+}
+
+# DJANGO REST FRAMEWORK
+# ------------------------------------------------------------------------------
+# https://www.django-rest-framework.org/api-guide/settings/
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+if DEBUG:
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    )
+
+# https://drf-spectacular.readthedocs.io/en/latest/settings.html
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Careflow API",
+    "DESCRIPTION": "Care-tracking for the lumbosacral radiculopathy pathway.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# CAREFLOW
+# ------------------------------------------------------------------------------
+# Reminders due in quiet hours (patient's local time, [start, end)) wait until the end.
+CAREFLOW_QUIET_HOURS_START = env.int("CAREFLOW_QUIET_HOURS_START", default=20)
+CAREFLOW_QUIET_HOURS_END = env.int("CAREFLOW_QUIET_HOURS_END", default=8)
+CAREFLOW_CHECKIN_TOKEN_MAX_AGE_DAYS = env.int("CAREFLOW_CHECKIN_TOKEN_MAX_AGE_DAYS", default=14)
+CAREFLOW_SMS_BACKEND = env(
+    "CAREFLOW_SMS_BACKEND",
+    default="notifications.channels.sms.FileSmsBackend",
+)
+CAREFLOW_SMS_FILE_PATH = VAR_DIR / "sms"
+# Base of the links sent to patients (check-in); no trailing slash.
+CAREFLOW_PUBLIC_BASE_URL = env("CAREFLOW_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
+TWILIO_BASE_URL = env("TWILIO_BASE_URL", default="https://api.twilio.com")

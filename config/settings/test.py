@@ -1,0 +1,40 @@
+"""Test settings: pytest (see pyproject.toml). DATABASE_URL and REDIS_URL come from the env.
+
+`make test` runs the suite twice: on PostgreSQL and on SQLite (var/test.sqlite3).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from config.settings.base import *
+from config.settings.base import DATABASES, env
+
+DEBUG = False
+SECRET_KEY = env(
+    "DJANGO_SECRET_KEY",
+    default="django-insecure-test-key-only-for-the-test-suite-0123456789",
+)
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+
+# https://docs.djangoproject.com/en/5.2/topics/testing/overview/#password-hashing
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# https://docs.djangoproject.com/en/5.2/topics/email/#in-memory-backend
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Celery settings stay as in base: a real Redis broker, no eager mode. Tests that only need
+# a task body run it directly; delivery tests use the `celery_worker_process` fixture.
+
+# Redis database 1 by default, so a test worker never shares queues with a `make run`
+# worker on database 0 of the same Redis (kombu prefixes broadcasts with the db number).
+REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/1")
+CELERY_BROKER_URL = REDIS_URL
+
+# A Celery worker started by the tests (tests/conftest.py) must open the very database the
+# tests use; Django's default SQLite test database lives in memory, private to one process,
+# so give it a file next to the configured one: var/test.sqlite3 -> var/test_test.sqlite3.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _sqlite_path = Path(DATABASES["default"]["NAME"])
+    DATABASES["default"].setdefault("TEST", {})
+    DATABASES["default"]["TEST"]["NAME"] = str(_sqlite_path.with_name(f"test_{_sqlite_path.name}"))

@@ -1,0 +1,535 @@
+"""Patients, care teams, episodes with their pathway state machine, facts and audit trail."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+from zoneinfo import available_timezones
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from careflow.facts import BOOLEAN_FACTS
+from careflow.guards import evaluate
+from careflow.redflags import CATEGORY_OF_SIGN, Sign
+from careflow.states import TRANSITIONS, State, TransitionName
+
+
+def validate_timezone(value: str) -> None:
+    if value not in available_timezones():
+        msg = f"{value!r} is not an IANA time zone name (e.g. America/New_York)."
+        raise ValidationError(msg)
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator"
+    CLINICIAN = "clinician"
+
+
+class CareTeam(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    email = models.EmailField(blank=True, help_text="Where red-flag alerts and notices go.")
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="CareTeamMembership", related_name="care_teams"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CareTeamMembership(models.Model):
+    team = models.ForeignKey(CareTeam, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_team")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.team}"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class Language(models.TextChoices):
+    EN = "en", "English"
+    ES = "es", "Spanish"
+
+
+class Patient(models.Model):
+    care_team = models.ForeignKey(CareTeam, on_delete=models.PROTECT, related_name="patients")
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    birth_date = models.DateField()
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=16, blank=True, help_text="E.164, e.g. +15551230000")
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    preferred_channel = models.CharField(
+        max_length=5, choices=Channel.choices, default=Channel.EMAIL
+    )
+    sms_consent = models.BooleanField(default=False)
+    opted_out = models.BooleanField(
+        default=False, help_text="The patient asked to receive no reminders."
+    )
+    language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        # Admin and logs show the id, not the name: patient details stay out of logs.
+        return f"Patient #{self.pk}"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+def _transition_guard(name: TransitionName) -> Any:  # noqa: ANN401 - django-fsm condition
+    """A django-fsm condition wired to the careflow guard of one transition.
+
+    The service evaluates the guard first (to report every reason) and leaves the facts,
+    date and body it evaluated on the instance; the condition re-checks the same input so
+    the model can never take a transition its guard refuses, even if called directly.
+    """
+
+    def condition(episode: Episode) -> bool:
+        context = getattr(episode, "_guard_context", None)
+        if context is None:
+            return False
+        facts, today, data = context
+        return not evaluate(name, facts, today, data)
+
+    condition.__name__ = f"guard_{name}"
+    return condition
+
+
+def _clinician_permission(episode: Episode, user: Any) -> bool:  # noqa: ANN401 - auth user
+    """Clinician-only transitions (PATHWAY.md): a clinician of the episode's care team."""
+    if user is None:
+        return False
+    if user.is_superuser:
+        return True
+    return CareTeamMembership.objects.filter(
+        team_id=episode.care_team_id, user_id=user.pk, role=Role.CLINICIAN
+    ).exists()
+
+
+def _sources(name: TransitionName) -> list[str]:
+    return sorted(str(s) for s in TRANSITIONS[name].sources)
+
+
+def _target(name: TransitionName) -> str:
+    return str(TRANSITIONS[name].target)
+
+
+def _permission(name: TransitionName) -> Any:  # noqa: ANN401 - django-fsm permission
+    return _clinician_permission if TRANSITIONS[name].clinician_only else None
+
+
+T = TransitionName
+
+
+class Episode(ConcurrentTransitionMixin, models.Model):
+    """One patient's episode of care, moved along the pathway by its transitions only."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="episodes")
+    care_team = models.ForeignKey(CareTeam, on_delete=models.PROTECT, related_name="episodes")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_episodes",
+    )
+    state = FSMField(
+        default=State.CONSERVATIVE_CARE,
+        choices=[(s.value, s.value) for s in State],
+        protected=True,
+    )
+    version = models.PositiveIntegerField(default=1)
+    symptom_onset = models.DateField()
+    conservative_care_start = models.DateField()
+    enrolled_on = models.DateField()
+    # The current value of each fact (the latest assessment). Assessment rows are the
+    # history; this is the cache the guards, the API and the queues read.
+    facts = models.JSONField(default=dict, blank=True)
+    disabling_pain_recorded_on = models.DateField(null=True, blank=True)
+    neurological_deficit_recorded_on = models.DateField(null=True, blank=True)
+    last_assessment_on = models.DateField(null=True, blank=True)
+    education_recorded = models.BooleanField(default=False)
+    referral_made_on = models.DateField(null=True, blank=True)
+    # Derived by careflow on every write, kept as columns so queues are indexed queries.
+    next_deadline = models.DateField(null=True, blank=True)
+    next_deadline_rule = models.CharField(max_length=10, blank=True)
+    reassessment_due_on = models.DateField(null=True, blank=True)
+    urgent_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set when a red flag is raised; cleared when someone acts on it.",
+    )
+    state_changed_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["care_team", "state", "id"], name="episode_team_state"),
+            models.Index(
+                fields=["urgent_since", "id"],
+                name="episode_urgent",
+                condition=models.Q(urgent_since__isnull=False),
+            ),
+            models.Index(
+                fields=["next_deadline", "id"],
+                name="episode_deadline",
+                condition=models.Q(next_deadline__isnull=False),
+            ),
+            models.Index(
+                fields=["reassessment_due_on", "id"],
+                name="episode_reassessment",
+                condition=models.Q(reassessment_due_on__isnull=False),
+            ),
+            models.Index(
+                fields=["care_team", "id"],
+                name="episode_unassigned",
+                condition=models.Q(assigned_to__isnull=True),
+            ),
+            models.Index(fields=["assigned_to", "id"], name="episode_assignee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Episode #{self.pk} ({self.state})"
+
+    # -- transitions: each changes state and nothing else; services do the rest ----------
+
+    @transition(
+        field=state,
+        source=_sources(T.ESCALATE),
+        target=_target(T.ESCALATE),
+        conditions=[_transition_guard(T.ESCALATE)],
+    )
+    def escalate(self) -> None:
+        """RF-1..RF-5: an active red flag escalates at once."""
+
+    @transition(
+        field=state,
+        source=_sources(T.CLEAR_ESCALATION),
+        target=_target(T.CLEAR_ESCALATION),
+        conditions=[_transition_guard(T.CLEAR_ESCALATION)],
+        permission=_permission(T.CLEAR_ESCALATION),
+    )
+    def clear_escalation(self) -> None:
+        """Every red flag ruled out; clinician only."""
+
+    @transition(
+        field=state,
+        source=_sources(T.CONFIRM_IMAGING_ELIGIBILITY),
+        target=_target(T.CONFIRM_IMAGING_ELIGIBILITY),
+        conditions=[_transition_guard(T.CONFIRM_IMAGING_ELIGIBILITY)],
+    )
+    def confirm_imaging_eligibility(self) -> None:
+        """CC-1, IM-1, IM-2 (URG-1 waives them while a red flag is active)."""
+
+    @transition(
+        field=state,
+        source=_sources(T.SCHEDULE_ESI),
+        target=_target(T.SCHEDULE_ESI),
+        conditions=[_transition_guard(T.SCHEDULE_ESI)],
+    )
+    def schedule_esi(self) -> None:
+        """ESI-1, ESI-2, ESI-3; never waived."""
+
+    @transition(
+        field=state,
+        source=_sources(T.REFER_TO_SPECIALIST),
+        target=_target(T.REFER_TO_SPECIALIST),
+        conditions=[_transition_guard(T.REFER_TO_SPECIALIST)],
+    )
+    def refer_to_specialist(self) -> None:
+        """Never blocked: it meets the REF-1/REF-2/REF-3 deadline."""
+
+    @transition(
+        field=state,
+        source=_sources(T.BEGIN_SURGICAL_REVIEW),
+        target=_target(T.BEGIN_SURGICAL_REVIEW),
+        conditions=[_transition_guard(T.BEGIN_SURGICAL_REVIEW)],
+        permission=_permission(T.BEGIN_SURGICAL_REVIEW),
+    )
+    def begin_surgical_review(self) -> None:
+        """SX-1, SX-2, SX-3 (URG-1 waives the elective parts); clinician only."""
+
+    @transition(
+        field=state,
+        source=_sources(T.DECLINE_SURGERY),
+        target=_target(T.DECLINE_SURGERY),
+        conditions=[_transition_guard(T.DECLINE_SURGERY)],
+    )
+    def decline_surgery(self) -> None:
+        """Back to specialist care; the reason is recorded."""
+
+    @transition(
+        field=state,
+        source=_sources(T.PLAN_SURGERY),
+        target=_target(T.PLAN_SURGERY),
+        conditions=[_transition_guard(T.PLAN_SURGERY)],
+        permission=_permission(T.PLAN_SURGERY),
+    )
+    def plan_surgery(self) -> None:
+        """SX-4, SX-5; clinician only."""
+
+    @transition(
+        field=state,
+        source=_sources(T.DECLARE_REFRACTORY),
+        target=_target(T.DECLARE_REFRACTORY),
+        conditions=[_transition_guard(T.DECLARE_REFRACTORY)],
+    )
+    def declare_refractory(self) -> None:
+        """RX-1."""
+
+    @transition(
+        field=state,
+        source=_sources(T.RESOLVE),
+        target=_target(T.RESOLVE),
+        conditions=[_transition_guard(T.RESOLVE)],
+    )
+    def resolve(self) -> None:
+        """Symptoms resolved (terminal)."""
+
+    @transition(
+        field=state,
+        source=_sources(T.CLOSE),
+        target=_target(T.CLOSE),
+        conditions=[_transition_guard(T.CLOSE)],
+    )
+    def close(self) -> None:
+        """Ended for another reason (terminal); the closure reason is recorded."""
+
+
+del T
+
+
+class Source(models.TextChoices):
+    USER = "user"
+    SYSTEM = "system"
+    PATIENT = "patient"
+
+
+class Assessment(models.Model):
+    """One recording of some facts: append-only; the latest value of each is current."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="assessments")
+    values = models.JSONField(help_text="The facts this assessment recorded.")
+    note = models.TextField(blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.USER)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Assessment #{self.pk} of episode #{self.episode_id}"
+
+    def clean(self) -> None:
+        unknown = set(self.values) - set(BOOLEAN_FACTS)
+        if unknown:
+            raise ValidationError({"values": f"unknown facts: {sorted(unknown)}"})
+
+
+class RedFlagStatus(models.TextChoices):
+    ACTIVE = "active"
+    RULED_OUT = "ruled_out"
+
+
+class RedFlag(models.Model):
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="red_flags")
+    sign = models.CharField(max_length=40, choices=[(s.value, s.value) for s in Sign])
+    category = models.CharField(max_length=5)
+    status = models.CharField(
+        max_length=10, choices=RedFlagStatus.choices, default=RedFlagStatus.ACTIVE
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.USER)
+    note = models.TextField(blank=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    raised_at = models.DateTimeField(auto_now_add=True)
+    raised_on = models.DateField(help_text="The patient-local date it was raised.")
+    ruled_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    ruled_out_at = models.DateTimeField(null=True, blank=True)
+    ruled_out_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["raised_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.sign} ({self.category}, {self.status})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.category = CATEGORY_OF_SIGN[Sign(self.sign)]
+        super().save(*args, **kwargs)
+
+
+class ImagingStudy(models.Model):
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="imaging")
+    modality = models.CharField(max_length=40, default="mri_lumbar_without_contrast")
+    performed_on = models.DateField()
+    nerve_root_compression = models.BooleanField(default=False)
+    level = models.CharField(max_length=20, blank=True)
+    clinically_correlated = models.BooleanField(default=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["performed_on", "id"]
+        verbose_name_plural = "imaging studies"
+
+    def __str__(self) -> str:
+        return f"{self.modality} on {self.performed_on}"
+
+
+class CarePlanItem(models.Model):
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="care_plan")
+    item = models.CharField(max_length=40)
+    category = models.CharField(max_length=20)
+    started_on = models.DateField(null=True, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    positive_medial_branch_block = models.BooleanField(default=False)
+    flags = models.JSONField(default=list, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.item} ({self.category})"
+
+
+class EsiPlan(models.Model):
+    """What `schedule_esi` records (ESI-1, ESI-2)."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="esi_plans")
+    guidance = models.CharField(max_length=20)
+    approach = models.CharField(max_length=20)
+    patient_consented = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"ESI ({self.guidance}, {self.approach})"
+
+
+class Urgency(models.TextChoices):
+    IMMEDIATE = "immediate"
+    WITHIN_2_WEEKS = "within_2_weeks"
+    ROUTINE = "routine"
+
+
+class Referral(models.Model):
+    """What `refer_to_specialist` records, and whether it met the REF deadline."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="referrals")
+    urgency = models.CharField(max_length=20, choices=Urgency.choices)
+    reason = models.TextField(blank=True)
+    made_on = models.DateField()
+    due_on = models.DateField(null=True, blank=True)
+    due_rule = models.CharField(max_length=10, blank=True)
+    due_date_met = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Referral ({self.urgency}) on {self.made_on}"
+
+
+class SurgeryPlan(models.Model):
+    """What `plan_surgery` records (SX-4, SX-5)."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="surgery_plans")
+    procedure = models.CharField(max_length=20)
+    technique = models.CharField(max_length=20, blank=True)
+    fusion_indication = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.procedure} ({self.technique or self.fusion_indication})"
+
+
+class ClosureReason(models.TextChoices):
+    WITHDRAWN = "withdrawn"
+    TRANSFERRED = "transferred"
+    LOST_TO_FOLLOW_UP = "lost_to_follow_up"
+    DECEASED = "deceased"
+    OTHER = "other"
+
+
+class Closure(models.Model):
+    episode = models.OneToOneField(Episode, on_delete=models.CASCADE, related_name="closure")
+    reason = models.CharField(max_length=20, choices=ClosureReason.choices)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Closed: {self.reason}"
+
+
+class AppendOnlyError(Exception):
+    """An audit row was asked to change; they are written once."""
+
+
+class TransitionLog(models.Model):
+    """Append-only: who moved the episode, when, why, and on which facts."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="transitions")
+    transition = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=30)
+    to_state = models.CharField(max_length=30)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.USER)
+    at = models.DateTimeField(auto_now_add=True)
+    body = models.JSONField(default=dict, blank=True)
+    facts_snapshot = models.JSONField()
+    evaluated_on = models.DateField()
+    pathway_version = models.CharField(max_length=20)
+
+    class Meta:
+        ordering: ClassVar = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.transition}: {self.from_state} -> {self.to_state}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            msg = "transition log rows are append-only"
+            raise AppendOnlyError(msg)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401, ARG002 - Django's signature
+        msg = "transition log rows are append-only"
+        raise AppendOnlyError(msg)

@@ -1,0 +1,677 @@
+"""Every write to an episode, each in one transaction.
+
+Views, admin actions, tasks and check-ins all come through here, so the pathway's rules,
+the audit trail and the reminders stay consistent whoever makes the change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed
+
+from careflow import rules
+from careflow.careplan import CATALOGUE, plan_item_flags
+from careflow.deadlines import REASSESSMENT, deadlines, referral_deadline
+from careflow.facts import BOOLEAN_FACTS
+from careflow.guards import Reason, evaluate
+from careflow.redflags import DERIVED_SIGNS, Sign, derived_signs
+from careflow.states import (
+    ESCALATING_STATES,
+    TERMINAL_STATES,
+    TRANSITIONS,
+    State,
+    TransitionName,
+)
+from episodes.models import (
+    Assessment,
+    CarePlanItem,
+    CareTeam,
+    Closure,
+    ClosureReason,
+    Episode,
+    EsiPlan,
+    ImagingStudy,
+    Patient,
+    RedFlag,
+    RedFlagStatus,
+    Referral,
+    Source,
+    SurgeryPlan,
+    TransitionLog,
+    Urgency,
+)
+from episodes.selectors import episode_facts, patient_today
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    User = AbstractBaseUser
+
+logger = logging.getLogger(__name__)
+
+
+# -- errors ---------------------------------------------------------------------------------
+
+
+class TransitionError(Exception):
+    """Base of the distinct ways a transition is refused; each changes nothing."""
+
+    code = "transition_error"
+
+
+class UnknownTransitionError(TransitionError):
+    code = "not_found"
+
+
+class InvalidTransitionError(TransitionError):
+    """Not allowed from the episode's current state (409 invalid_transition)."""
+
+    code = "invalid_transition"
+
+
+class StaleVersionError(TransitionError):
+    """The episode changed since the version the client sent (409 conflict)."""
+
+    code = "conflict"
+
+
+class NotPermittedError(TransitionError):
+    """A clinician-only transition asked for by someone else (403)."""
+
+    code = "permission_denied"
+
+
+class GuardFailedError(TransitionError):
+    """A guideline rule blocks the transition (422 guard_failed); every reason listed."""
+
+    code = "guard_failed"
+
+    def __init__(self, message: str, reasons: list[Reason]) -> None:
+        super().__init__(message)
+        self.reasons = reasons
+
+
+# -- patients -------------------------------------------------------------------------------
+
+
+PATIENT_FIELDS = (
+    "given_name",
+    "family_name",
+    "birth_date",
+    "email",
+    "phone",
+    "timezone",
+    "preferred_channel",
+    "sms_consent",
+    "opted_out",
+    "language",
+)
+
+
+def _validate_patient(patient: Patient) -> None:
+    patient.full_clean()
+    if patient.preferred_channel == "sms" and not (patient.phone and patient.sms_consent):
+        raise ValidationError(
+            {"preferred_channel": ["SMS needs a phone number and the patient's SMS consent."]}
+        )
+
+
+@transaction.atomic
+def patient_create(*, care_team: CareTeam, **fields: Any) -> Patient:
+    unknown = set(fields) - set(PATIENT_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    patient = Patient(care_team=care_team, **fields)
+    _validate_patient(patient)
+    patient.save()
+    logger.info("patient created id=%s team=%s", patient.pk, care_team.pk)
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, patient_id: int, **fields: Any) -> Patient:
+    patient = Patient.objects.select_for_update().get(pk=patient_id)
+    unknown = set(fields) - set(PATIENT_FIELDS)
+    if unknown:
+        raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    for name, value in fields.items():
+        setattr(patient, name, value)
+    _validate_patient(patient)
+    patient.save()
+    transaction.on_commit(lambda: _reminders_sync_for_patient(patient.pk))
+    return patient
+
+
+# -- episodes -------------------------------------------------------------------------------
+
+
+def _validate_dates(*, symptom_onset: date, conservative_care_start: date, today: date) -> None:
+    errors: dict[str, list[str]] = {}
+    if symptom_onset > today:
+        errors["symptom_onset"] = ["Symptom onset cannot be in the future."]
+    if conservative_care_start > today:
+        errors["conservative_care_start"] = ["Conservative care cannot start in the future."]
+    elif conservative_care_start < symptom_onset:
+        errors["conservative_care_start"] = ["Conservative care cannot start before symptom onset."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _validate_fact_values(values: Mapping[str, Any]) -> dict[str, bool]:
+    errors = {name: ["Unknown fact."] for name in values if name not in BOOLEAN_FACTS}
+    errors.update(
+        {
+            name: ["Must be true or false."]
+            for name, value in values.items()
+            if name in BOOLEAN_FACTS and not isinstance(value, bool)
+        }
+    )
+    if errors:
+        raise ValidationError(errors)
+    return dict(values)
+
+
+@transaction.atomic
+def episode_create(
+    *,
+    patient: Patient,
+    by: User | None,
+    symptom_onset: date,
+    conservative_care_start: date | None = None,
+    care_team: CareTeam | None = None,
+    assigned_to: User | None = None,
+    **fact_values: Any,
+) -> Episode:
+    """Create an episode: record its first facts, derive red flags, schedule reminders."""
+    today = patient_today(patient)
+    start = conservative_care_start or today
+    _validate_dates(symptom_onset=symptom_onset, conservative_care_start=start, today=today)
+    values = _validate_fact_values(fact_values)
+    episode = Episode.objects.create(
+        patient=patient,
+        care_team=care_team or patient.care_team,
+        assigned_to=assigned_to,
+        symptom_onset=symptom_onset,
+        conservative_care_start=start,
+        enrolled_on=today,
+    )
+    if values:
+        _record_assessment(episode, values=values, by=by, note="", source=Source.USER, today=today)
+    _derive_red_flags(episode, today=today)
+    _after_write(episode)
+    logger.info("episode created id=%s state=%s", episode.pk, episode.state)
+    return episode
+
+
+@transaction.atomic
+def episode_update(
+    *,
+    episode_id: int,
+    by: User | None,
+    fields: Mapping[str, Any],
+) -> Episode:
+    """Correct onset / care start (reschedules unsent reminders) or set the assignee."""
+    episode = _lock(episode_id)
+    today = patient_today(episode.patient)
+    allowed = {"symptom_onset", "conservative_care_start", "assigned_to"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
+    if State(episode.state) in TERMINAL_STATES and set(fields) - {"assigned_to"}:
+        raise ValidationError({"state": ["A resolved or closed episode's dates are final."]})
+    onset = fields.get("symptom_onset", episode.symptom_onset)
+    start = fields.get("conservative_care_start", episode.conservative_care_start)
+    _validate_dates(symptom_onset=onset, conservative_care_start=start, today=today)
+    for name, value in fields.items():
+        setattr(episode, name, value)
+    episode.version += 1
+    episode.save()
+    _derive_red_flags(episode, today=today)
+    _after_write(episode)
+    logger.info("episode updated id=%s by=%s", episode.pk, getattr(by, "pk", None))
+    return episode
+
+
+def _lock(episode_id: int) -> Episode:
+    return Episode.objects.select_for_update().select_related("patient").get(pk=episode_id)
+
+
+# -- facts ----------------------------------------------------------------------------------
+
+
+def _record_assessment(
+    episode: Episode,
+    *,
+    values: dict[str, bool],
+    by: User | None,
+    note: str,
+    source: str,
+    today: date,
+) -> Assessment:
+    assessment = Assessment.objects.create(
+        episode=episode, values=values, note=note, source=source, recorded_by=by
+    )
+    current = dict(episode.facts or {})
+    for name, value in values.items():
+        if value and name == "disabling_pain":
+            episode.disabling_pain_recorded_on = today
+        if value and name == "neurological_deficit":
+            episode.neurological_deficit_recorded_on = today
+        current[name] = value
+    episode.facts = current
+    episode.last_assessment_on = today
+    episode.save()
+    return assessment
+
+
+@transaction.atomic
+def assessment_record(
+    *,
+    episode_id: int,
+    by: User | None,
+    values: Mapping[str, Any],
+    note: str = "",
+    source: str = Source.USER,
+) -> Assessment:
+    """Append an assessment; its values become the current facts (REF-2/REF-3 dated)."""
+    episode = _lock(episode_id)
+    _refuse_terminal(episode)
+    checked = _validate_fact_values(values)
+    today = patient_today(episode.patient)
+    assessment = _record_assessment(
+        episode, values=checked, by=by, note=note, source=source, today=today
+    )
+    episode.version += 1
+    episode.save()
+    _derive_red_flags(episode, today=today)
+    _after_write(episode)
+    return assessment
+
+
+def _refuse_terminal(episode: Episode) -> None:
+    if State(episode.state) in TERMINAL_STATES:
+        raise ValidationError({"state": [f"The episode is {episode.state}: it takes no changes."]})
+
+
+# -- red flags ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def red_flag_raise(
+    *,
+    episode_id: int,
+    sign: str,
+    by: User | None,
+    note: str = "",
+    source: str = Source.USER,
+) -> RedFlag:
+    """Raise a red flag: the episode heads the urgent queue and escalates (RF-*, URG-1)."""
+    if sign not in Sign.__members__.values():
+        raise ValidationError({"sign": [f"Unknown red-flag sign {sign!r}."]})
+    if Sign(sign) in DERIVED_SIGNS and source == Source.USER:
+        raise ValidationError({"sign": [f"{sign} is derived by the system from the facts."]})
+    episode = _lock(episode_id)
+    _refuse_terminal(episode)
+    today = patient_today(episode.patient)
+    flag = _raise_flag(episode, sign=sign, by=by, note=note, source=source, today=today)
+    episode.version += 1
+    episode.save()
+    _after_write(episode)
+    return flag
+
+
+def _raise_flag(
+    episode: Episode, *, sign: str, by: User | None, note: str, source: str, today: date
+) -> RedFlag:
+    flag = RedFlag.objects.create(
+        episode=episode, sign=sign, note=note, source=source, raised_by=by, raised_on=today
+    )
+    episode.urgent_since = episode.urgent_since or timezone.now()
+    episode.save()
+    if State(episode.state) in ESCALATING_STATES:
+        _apply(
+            episode,
+            name=TransitionName.ESCALATE,
+            by=None,
+            data={"red_flag": flag.pk, "sign": sign},
+            source=Source.SYSTEM,
+            today=today,
+        )
+    _red_flag_alert(flag)
+    logger.info("red flag raised episode=%s category=%s", episode.pk, flag.category)
+    return flag
+
+
+def _derive_red_flags(episode: Episode, *, today: date) -> None:
+    """RF-3 ``age_over_50_new_onset``: raised by the system, once per episode."""
+    facts = episode.facts or {}
+    wanted = derived_signs(
+        birth_date=episode.patient.birth_date,
+        symptom_onset=episode.symptom_onset,
+        new_onset_pain=bool(facts.get("new_onset_pain")),
+    )
+    existing = set(episode.red_flags.values_list("sign", flat=True))
+    for sign in sorted(wanted - existing):
+        _raise_flag(
+            episode,
+            sign=sign,
+            by=None,
+            note=f"derived ({rules.RF_3}): over 50 at onset with new-onset pain",
+            source=Source.SYSTEM,
+            today=today,
+        )
+
+
+@transaction.atomic
+def red_flag_rule_out(*, flag_id: int, episode_id: int, by: User | None, note: str = "") -> RedFlag:
+    episode = _lock(episode_id)
+    flag = RedFlag.objects.select_for_update().get(pk=flag_id, episode_id=episode.pk)
+    if flag.status == RedFlagStatus.RULED_OUT:
+        raise ValidationError({"status": ["This red flag is already ruled out."]})
+    flag.status = RedFlagStatus.RULED_OUT
+    flag.ruled_out_by = by
+    flag.ruled_out_at = timezone.now()
+    flag.ruled_out_note = note
+    flag.save()
+    episode.version += 1
+    episode.save()
+    _after_write(episode)
+    return flag
+
+
+# -- imaging and care plan --------------------------------------------------------------------
+
+
+@transaction.atomic
+def imaging_record(
+    *,
+    episode_id: int,
+    by: User | None,
+    performed_on: date,
+    modality: str = "mri_lumbar_without_contrast",
+    nerve_root_compression: bool = False,
+    level: str = "",
+    clinically_correlated: bool = False,
+) -> ImagingStudy:
+    episode = _lock(episode_id)
+    _refuse_terminal(episode)
+    today = patient_today(episode.patient)
+    if performed_on > today:
+        raise ValidationError({"performed_on": ["Imaging cannot be in the future."]})
+    study = ImagingStudy.objects.create(
+        episode=episode,
+        modality=modality,
+        performed_on=performed_on,
+        nerve_root_compression=nerve_root_compression,
+        level=level,
+        clinically_correlated=clinically_correlated,
+        recorded_by=by,
+    )
+    episode.version += 1
+    episode.save()
+    _after_write(episode)
+    return study
+
+
+def _plan_flags(item: CarePlanItem) -> list[dict[str, str]]:
+    flags = plan_item_flags(
+        item.item,
+        ended_on=item.ended_on,
+        positive_medial_branch_block=item.positive_medial_branch_block,
+    )
+    return [f.as_dict() for f in flags]
+
+
+@transaction.atomic
+def care_plan_item_add(
+    *,
+    episode_id: int,
+    by: User | None,
+    item: str,
+    started_on: date | None = None,
+    ended_on: date | None = None,
+    note: str = "",
+    positive_medial_branch_block: bool = False,
+) -> CarePlanItem:
+    """Record a plan item; CC-3 / RFA-1 concerns become flags, never refusals."""
+    if item not in CATALOGUE:
+        raise ValidationError({"item": [f"Unknown care-plan item {item!r}."]})
+    if started_on and ended_on and ended_on < started_on:
+        raise ValidationError({"ended_on": ["Cannot end before it started."]})
+    episode = _lock(episode_id)
+    _refuse_terminal(episode)
+    plan_item = CarePlanItem(
+        episode=episode,
+        item=item,
+        category=CATALOGUE[item].category.value,
+        started_on=started_on,
+        ended_on=ended_on,
+        note=note,
+        positive_medial_branch_block=positive_medial_branch_block,
+        recorded_by=by,
+    )
+    plan_item.flags = _plan_flags(plan_item)
+    plan_item.save()
+    if CATALOGUE[item].rule == rules.CC_2:
+        episode.education_recorded = True
+    episode.version += 1
+    episode.save()
+    _after_write(episode)
+    return plan_item
+
+
+@transaction.atomic
+def care_plan_item_update(
+    *, item_id: int, episode_id: int, by: User | None, fields: Mapping[str, Any]
+) -> CarePlanItem:
+    allowed = {"started_on", "ended_on", "note", "positive_medial_branch_block"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
+    episode = _lock(episode_id)
+    plan_item = CarePlanItem.objects.select_for_update().get(pk=item_id, episode_id=episode.pk)
+    for name, value in fields.items():
+        setattr(plan_item, name, value)
+    if plan_item.started_on and plan_item.ended_on and plan_item.ended_on < plan_item.started_on:
+        raise ValidationError({"ended_on": ["Cannot end before it started."]})
+    plan_item.flags = _plan_flags(plan_item)
+    plan_item.save()
+    episode.version += 1
+    episode.save()
+    logger.info("care plan item updated id=%s by=%s", plan_item.pk, getattr(by, "pk", None))
+    return plan_item
+
+
+# -- transitions ----------------------------------------------------------------------------
+
+
+def _check_body(name: TransitionName, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Input checks of a transition's own body (400); guideline checks are the guards (422)."""
+    errors: dict[str, list[str]] = {}
+    body = dict(data)
+    if name == TransitionName.CLOSE and body.get("reason") not in ClosureReason.values:
+        errors["reason"] = [f"A closure reason is required: one of {ClosureReason.values}."]
+    if name == TransitionName.DECLINE_SURGERY and not str(body.get("reason", "")).strip():
+        errors["reason"] = ["Declining surgery needs a reason."]
+    if name == TransitionName.REFER_TO_SPECIALIST:
+        body.setdefault("urgency", Urgency.ROUTINE)
+        if body["urgency"] not in Urgency.values:
+            errors["urgency"] = [f"One of {Urgency.values}."]
+    if errors:
+        raise ValidationError(errors)
+    return body
+
+
+@transaction.atomic
+def episode_transition(
+    *,
+    episode_id: int,
+    name: str,
+    by: User | None,
+    version: int | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> Episode:
+    """Apply a transition by name: version check, permission, guard with reasons, log."""
+    try:
+        transition_name = TransitionName(name)
+    except ValueError as exc:
+        msg = f"No transition named {name!r}."
+        raise UnknownTransitionError(msg) from exc
+    episode = _lock(episode_id)
+    if version is not None and version != episode.version:
+        msg = (
+            f"The episode changed since version {version}; it is now version {episode.version}."
+            " Reload it and try again."
+        )
+        raise StaleVersionError(msg)
+    spec = TRANSITIONS[transition_name]
+    if State(episode.state) not in spec.sources:
+        msg = f"{transition_name} is not allowed from {episode.state}."
+        raise InvalidTransitionError(msg)
+    # django-fsm's own has_transition_perm also re-runs the conditions; ask only about the
+    # permission here, the guard is evaluated below with its reasons.
+    meta = getattr(episode, transition_name.value)._django_fsm  # noqa: SLF001
+    if by is not None and not meta.has_transition_perm(episode, episode.state, by):
+        msg = f"{transition_name} is a clinical decision: only a clinician of the care team."
+        raise NotPermittedError(msg)
+    body = _check_body(transition_name, data or {})
+    today = patient_today(episode.patient)
+    _apply(episode, name=transition_name, by=by, data=body, source=Source.USER, today=today)
+    return episode
+
+
+def _apply(
+    episode: Episode,
+    *,
+    name: TransitionName,
+    by: User | None,
+    data: dict[str, Any],
+    source: str,
+    today: date,
+) -> None:
+    facts = episode_facts(episode)
+    reasons = evaluate(name, facts, today, data)
+    if reasons:
+        msg = f"{name} is blocked by the pathway: " + "; ".join(
+            f"{r.message} ({r.rule})" for r in reasons
+        )
+        raise GuardFailedError(msg, reasons)
+    from_state = episode.state
+    episode._guard_context = (facts, today, data)  # noqa: SLF001 - read by the FSM condition
+    try:
+        getattr(episode, name.value)()
+    except TransitionNotAllowed as exc:  # the guard and the condition disagree: a bug
+        raise InvalidTransitionError(str(exc)) from exc
+    finally:
+        del episode._guard_context  # noqa: SLF001
+    _record_transition_effects(episode, name=name, data=data, today=today)
+    now = timezone.now()
+    # A red flag is "acted on" when the episode leaves urgent escalation, or, for a flag
+    # raised in a later state, at the next transition; escalating keeps it in the queue.
+    if name != TransitionName.ESCALATE:
+        episode.urgent_since = None
+    episode.state_changed_at = now
+    episode.version += 1
+    episode.save()
+    TransitionLog.objects.create(
+        episode=episode,
+        transition=name.value,
+        from_state=from_state,
+        to_state=episode.state,
+        by=by,
+        source=source,
+        body=_json_body(data),
+        facts_snapshot=facts.snapshot(),
+        evaluated_on=today,
+        pathway_version=rules.PATHWAY_VERSION,
+    )
+    _after_write(episode)
+    logger.info(
+        "episode transition id=%s %s: %s -> %s", episode.pk, name, from_state, episode.state
+    )
+
+
+def _json_body(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in data.items()}
+
+
+def _record_transition_effects(
+    episode: Episode, *, name: TransitionName, data: dict[str, Any], today: date
+) -> None:
+    if name == TransitionName.SCHEDULE_ESI:
+        EsiPlan.objects.create(
+            episode=episode,
+            guidance=data["guidance"],
+            approach=data["approach"],
+            patient_consented=data["patient_consented"],
+        )
+    elif name == TransitionName.REFER_TO_SPECIALIST:
+        due = referral_deadline(episode_facts(episode))
+        Referral.objects.create(
+            episode=episode,
+            urgency=data["urgency"],
+            reason=str(data.get("reason", "")),
+            made_on=today,
+            due_on=due.due if due else None,
+            due_rule=due.rule if due else "",
+            due_date_met=due is None or today <= due.due,
+        )
+        episode.referral_made_on = today
+    elif name == TransitionName.PLAN_SURGERY:
+        SurgeryPlan.objects.create(
+            episode=episode,
+            procedure=data["procedure"],
+            technique=data.get("technique") or "",
+            fusion_indication=data.get("fusion_indication") or "",
+        )
+    elif name == TransitionName.CLOSE:
+        Closure.objects.create(
+            episode=episode, reason=data["reason"], note=str(data.get("note", ""))
+        )
+
+
+# -- derived columns and side effects -----------------------------------------------------
+
+
+def _after_write(episode: Episode) -> None:
+    """Recompute the derived columns the queues read, and resync the reminders."""
+    state = State(episode.state)
+    facts = episode_facts(episode)
+    open_deadlines = deadlines(state, facts)
+    first = open_deadlines[0] if open_deadlines else None
+    reassessment = next((d for d in open_deadlines if d.kind == REASSESSMENT), None)
+    episode.next_deadline = first.due if first else None
+    episode.next_deadline_rule = first.rule if first else ""
+    episode.reassessment_due_on = reassessment.due if reassessment else None
+    if state in TERMINAL_STATES:
+        episode.urgent_since = None
+    episode.save()
+    _reminders_sync(episode)
+
+
+def _reminders_sync(episode: Episode) -> None:
+    from notifications.services import reminders_sync  # noqa: PLC0415 - app layering
+
+    reminders_sync(episode=episode)
+
+
+def _reminders_sync_for_patient(patient_id: int) -> None:
+    from notifications.services import reminders_sync  # noqa: PLC0415 - app layering
+
+    for episode in Episode.objects.filter(patient_id=patient_id).select_related("patient"):
+        if State(episode.state) not in TERMINAL_STATES:
+            with transaction.atomic():
+                reminders_sync(episode=episode)
+
+
+def _red_flag_alert(flag: RedFlag) -> None:
+    from notifications.services import red_flag_alert_schedule  # noqa: PLC0415 - app layering
+
+    red_flag_alert_schedule(red_flag=flag)

@@ -1,0 +1,134 @@
+"""Scheduling reminders from the pathway's milestones; every write in a transaction."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from careflow.deadlines import Milestone, milestones
+from careflow.schedule import local_due_at, out_of_quiet_hours
+from careflow.states import TERMINAL_STATES, State
+from episodes.selectors import episode_facts
+from notifications.models import (
+    RED_FLAG_MILESTONE_PREFIX,
+    Audience,
+    Reminder,
+    ReminderChannel,
+    ReminderStatus,
+)
+
+if TYPE_CHECKING:
+    from episodes.models import Episode, Patient, RedFlag
+
+logger = logging.getLogger(__name__)
+
+
+def _quiet_hours() -> tuple[int, int]:
+    return settings.CAREFLOW_QUIET_HOURS_START, settings.CAREFLOW_QUIET_HOURS_END
+
+
+def patient_due_at(on: date, patient: Patient) -> datetime:
+    """09:00 in the patient's zone on the milestone date, moved out of quiet hours."""
+    zone = ZoneInfo(patient.timezone)
+    start, end = _quiet_hours()
+    return out_of_quiet_hours(local_due_at(on, zone), zone, start, end)
+
+
+def care_team_due_at(on: date) -> datetime:
+    return local_due_at(on, ZoneInfo(settings.TIME_ZONE))
+
+
+def patient_channel(patient: Patient) -> str:
+    """The patient's preferred channel; SMS only with a phone and consent."""
+    if patient.preferred_channel == ReminderChannel.SMS and patient.phone and patient.sms_consent:
+        return ReminderChannel.SMS
+    return ReminderChannel.EMAIL
+
+
+def _still_serves(episode: Episode, milestone: Milestone, audience: str) -> str:
+    """Why a reminder no longer serves (empty when it still does)."""
+    state = State(episode.state)
+    if state in TERMINAL_STATES:
+        return f"episode {state}"
+    if audience == Audience.PATIENT and episode.patient.opted_out:
+        return "patient opted out of reminders"
+    if (
+        milestone == Milestone.THREE_MONTHS
+        and audience == Audience.CARE_TEAM
+        and episode.referral_made_on is not None
+    ):
+        return "referral made (REF-1 met)"
+    if (
+        milestone == Milestone.SIX_WEEKS
+        and audience == Audience.CARE_TEAM
+        and state != State.CONSERVATIVE_CARE
+    ):
+        return f"reassessment done: episode is {state}"
+    return ""
+
+
+@transaction.atomic
+def reminders_sync(*, episode: Episode) -> list[Reminder]:
+    """Create, reschedule or cancel the episode's milestone reminders; idempotent.
+
+    Only rows still ``scheduled`` move: a reminder being sent, sent, failed or skipped is
+    history and stays as it is.
+    """
+    existing = {
+        (r.milestone, r.audience): r
+        for r in Reminder.objects.select_for_update().filter(episode=episode)
+    }
+    patient = episode.patient
+    touched: list[Reminder] = []
+    for mark in milestones(episode_facts(episode)):
+        for audience in (Audience.PATIENT, Audience.CARE_TEAM):
+            why_not = _still_serves(episode, mark.milestone, audience)
+            if audience == Audience.PATIENT:
+                due_at, channel = patient_due_at(mark.on, patient), patient_channel(patient)
+            else:
+                due_at, channel = care_team_due_at(mark.on), ReminderChannel.EMAIL
+            row = existing.get((mark.milestone.value, audience))
+            if row is None:
+                if why_not:
+                    continue
+                row = Reminder.objects.create(
+                    episode=episode,
+                    milestone=mark.milestone.value,
+                    audience=audience,
+                    channel=channel,
+                    milestone_date=mark.on,
+                    due_at=due_at,
+                )
+                touched.append(row)
+            elif row.status == ReminderStatus.SCHEDULED:
+                if why_not:
+                    row.status = ReminderStatus.CANCELLED
+                    row.status_reason = why_not
+                else:
+                    row.milestone_date, row.due_at, row.channel = mark.on, due_at, channel
+                row.save()
+                touched.append(row)
+    return touched
+
+
+@transaction.atomic
+def red_flag_alert_schedule(*, red_flag: RedFlag) -> Reminder:
+    """An email to the care team at once when a red flag is raised (by anyone)."""
+    reminder, _ = Reminder.objects.get_or_create(
+        episode_id=red_flag.episode_id,
+        milestone=f"{RED_FLAG_MILESTONE_PREFIX}{red_flag.pk}",
+        audience=Audience.CARE_TEAM,
+        defaults={
+            "channel": ReminderChannel.EMAIL,
+            "milestone_date": red_flag.raised_on,
+            "due_at": timezone.now(),
+        },
+    )
+    logger.info("red flag alert scheduled reminder=%s", reminder.pk)
+    return reminder

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# `make run`: migrate, seed demo data, then web + worker + beat (+ a private Redis) under honcho.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+export PYTHONUNBUFFERED=1
+PORT="${PORT:-8000}"
+
+scripts/venv.sh
+mkdir -p var
+
+echo "--- migrating the database"
+.venv/bin/python manage.py migrate --noinput
+echo "--- seeding demo data"
+logins="$(.venv/bin/python manage.py seed_demo)"
+
+procfile="var/Procfile.run"
+{
+    echo "web: .venv/bin/python manage.py runserver 127.0.0.1:${PORT} --noreload"
+    echo "worker: .venv/bin/celery -A config worker --loglevel=INFO --concurrency=2"
+    echo "beat: .venv/bin/celery -A config beat --loglevel=INFO -s var/celerybeat-schedule"
+} >"$procfile"
+
+if redis_answers "$REDIS_URL"; then
+    echo "--- using the Redis at $REDIS_URL"
+elif command -v redis-server >/dev/null; then
+    read -r redis_host redis_port < <(redis_host_port "$REDIS_URL")
+    echo "--- starting a private Redis on ${redis_host}:${redis_port} (data in var/redis, not saved)"
+    mkdir -p var/redis
+    echo "redis: redis-server --bind ${redis_host} --port ${redis_port} --dir var/redis --save '' --appendonly no" >>"$procfile"
+else
+    echo "Redis is not running at $REDIS_URL and redis-server is not installed: apt-get install redis-server" >&2
+    exit 1
+fi
+
+cat <<BANNER
+
+=== Careflow is starting (Ctrl-C stops every process) ===
+  API docs : http://127.0.0.1:${PORT}/api/docs/
+  Admin    : http://127.0.0.1:${PORT}/admin/
+  Health   : http://127.0.0.1:${PORT}/healthz
+${logins}
+
+BANNER
+
+exec .venv/bin/honcho start -f "$procfile" -d .

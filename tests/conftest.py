@@ -1,0 +1,166 @@
+"""Fixtures shared by every test package.
+
+`celery_worker_process` starts a real Celery worker against the test database and the test
+Redis, for tests where delivery itself is what is being tested.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from config.celery_app import app as celery_app
+
+WORKER_START_TIMEOUT_SECONDS = 30
+WORKER_STOP_TIMEOUT_SECONDS = 15
+
+
+def database_url_for_worker(settings_dict: dict) -> str:
+    """DATABASE_URL of the database this test session uses (pytest-django's test_<name>)."""
+    engine = settings_dict["ENGINE"]
+    if engine == "django.db.backends.sqlite3":
+        return f"sqlite:///{Path(settings_dict['NAME']).resolve()}"
+    if engine == "django.db.backends.postgresql":
+        user = quote(settings_dict.get("USER") or "", safe="")
+        password = quote(settings_dict.get("PASSWORD") or "", safe="")
+        credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+        host = settings_dict.get("HOST") or ""
+        port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+        return f"postgres://{credentials}{host}{port}/{quote(settings_dict['NAME'], safe='')}"
+    msg = f"celery_worker_process does not know how to hand {engine} to a worker"
+    raise NotImplementedError(msg)
+
+
+def _worker_answers(hostname: str) -> bool:
+    replies = celery_app.control.ping(destination=[hostname], timeout=1)
+    return any(hostname in reply for reply in replies or [])
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real `celery -A config worker` on the default queue, using the test database.
+
+    Yields the worker's hostname; its log is var/pytest-celery-worker.log. The worker is a
+    separate process with its own database connection: it sees only committed rows, so tests
+    that expect it to read or write rows use `transactional_db`.
+    """
+    with django_db_blocker.unblock():
+        database_url = database_url_for_worker(connection.settings_dict)
+    # Unique, so a ping reaches this worker only and never one left over from `make run`.
+    hostname = f"pytest-{uuid.uuid4().hex[:8]}@careflow-tests"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    log_path = Path(settings.VAR_DIR) / "pytest-celery-worker.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--concurrency=1",
+                f"--hostname={hostname}",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + WORKER_START_TIMEOUT_SECONDS
+        while not _worker_answers(hostname):
+            if process.poll() is not None:
+                pytest.fail(
+                    f"celery worker exited with {process.returncode}:\n{log_path.read_text()}",
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"celery worker did not answer a ping within {WORKER_START_TIMEOUT_SECONDS}"
+                    f" s:\n{log_path.read_text()}",
+                )
+        yield hostname
+    finally:
+        process.terminate()  # SIGTERM: warm shutdown, the current task finishes first
+        try:
+            process.wait(timeout=WORKER_STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# -- actors: one fixture per actor ---------------------------------------------------------
+
+
+@pytest.fixture
+def team(db):
+    from tests.factories import CareTeamFactory  # noqa: PLC0415 - needs the app registry
+
+    return CareTeamFactory(name="Team A")
+
+
+@pytest.fixture
+def other_team(db):
+    from tests.factories import CareTeamFactory  # noqa: PLC0415
+
+    return CareTeamFactory(name="Team B")
+
+
+def _member(team, username: str, role: str):
+    from tests.factories import MembershipFactory, UserFactory  # noqa: PLC0415
+
+    user = UserFactory(username=username)
+    MembershipFactory(team=team, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def coordinator(team):
+    return _member(team, "coord-a", "coordinator")
+
+
+@pytest.fixture
+def clinician(team):
+    return _member(team, "clin-a", "clinician")
+
+
+@pytest.fixture
+def other_coordinator(other_team):
+    return _member(other_team, "coord-b", "coordinator")
+
+
+@pytest.fixture
+def other_clinician(other_team):
+    return _member(other_team, "clin-b", "clinician")
+
+
+@pytest.fixture
+def superuser(db):
+    from django.contrib.auth import get_user_model  # noqa: PLC0415
+
+    return get_user_model().objects.create_superuser("root-admin", "root@example.org", "pw")
+
+
+@pytest.fixture
+def patient(team):
+    from tests.factories import PatientFactory  # noqa: PLC0415
+
+    return PatientFactory(care_team=team)
