@@ -1,5 +1,5 @@
 # Two commands matter: `make run` (the whole service, locally) and `make test`.
-.PHONY: run test lint format venv migrate
+.PHONY: run test lint format venv migrate graph
 
 run:
 	scripts/run.sh
@@ -20,3 +20,10 @@ format: venv
 
 migrate: venv
 	.venv/bin/python manage.py migrate --noinput
+
+# The pathway diagram in docs/ (needs Debian's graphviz for `dot`).
+graph: venv
+	@command -v dot >/dev/null || { echo "graph: install Debian's graphviz package (apt-get install graphviz)"; exit 1; }
+	.venv/bin/python manage.py graph_transitions -l dot -e resolve,close -o docs/pathway.png episodes.Episode
+	.venv/bin/python manage.py graph_transitions -l dot -o docs/pathway-full.png episodes.Episode
+	rm -f docs/pathway docs/pathway-full

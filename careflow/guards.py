@@ -169,7 +169,7 @@ def esi_gate(facts: Facts, today: date, data: Mapping[str, Any] | None) -> list[
 def surgical_review_gate(
     facts: Facts, today: date, _data: Mapping[str, Any] | None
 ) -> list[Reason]:
-    """SX-1, SX-2, SX-3; URG-1 waives the elective parts while a red flag is active."""
+    """SX-1, SX-2, SX-3 and CC-1; URG-1 waives the elective parts while a red flag is active."""
     urgent = facts.has_active_red_flag
     reasons: list[Reason] = []
     if not facts.radicular_pain:
@@ -199,6 +199,12 @@ def surgical_review_gate(
                 opens,
             )
         )
+    if not urgent:
+        # CC-1 covers "imaging or any interventional procedure": surgery is one. The seed
+        # ("conservative therapy for at least 6 weeks is mandatory before considering
+        # imaging or interventional procedures") wins over PATHWAY.md's transition table,
+        # which lists only SX-1..3 for this transition.
+        reasons.extend(_conservative_care_days(facts, today, rules.CC_1, "surgical review"))
     if not urgent and not facts.function_significantly_limited:
         reasons.append(
             Reason(rules.SX_1, "surgical review needs function to be significantly limited")

@@ -257,12 +257,26 @@ def test_surgical_review_refusals(overrides: dict, day: int, rule: str) -> None:
     assert rule_ids(reasons) == {rule}
 
 
+def test_cc1_surgical_review_needs_42_days_of_conservative_care() -> None:
+    """The seed's CC-1 covers interventional procedures: surgery counts from care start."""
+    late_start = facts(**ELECTIVE_SURGICAL, conservative_care_start=START + timedelta(days=30))
+    reasons = evaluate(TransitionName.BEGIN_SURGICAL_REVIEW, late_start, START + timedelta(days=60))
+    assert rule_ids(reasons) == {rules.CC_1}
+    assert reasons[0].opens_on == START + timedelta(days=72)
+    assert (
+        evaluate(TransitionName.BEGIN_SURGICAL_REVIEW, late_start, START + timedelta(days=72)) == []
+    )
+    flagged = replace(late_start, active_red_flags=(FLAG,))
+    assert evaluate(TransitionName.BEGIN_SURGICAL_REVIEW, flagged, START + timedelta(days=60)) == []
+
+
 def test_urg1_waives_elective_surgical_gates_but_not_imaging_or_correlation() -> None:
     day_5 = START + timedelta(days=5)
     cauda_equina = facts(radicular_pain=True, imaging=(COMPRESSION,), active_red_flags=(FLAG,))
     assert evaluate(TransitionName.BEGIN_SURGICAL_REVIEW, cauda_equina, day_5) == []
     without_flag = replace(cauda_equina, active_red_flags=())
     assert rule_ids(evaluate(TransitionName.BEGIN_SURGICAL_REVIEW, without_flag, day_5)) == {
+        rules.CC_1,
         rules.SX_1,
         rules.SX_2,
     }

@@ -28,3 +28,14 @@ def test_seed_demo_is_idempotent():
     _seed()
 
     assert get_user_model().objects.filter(username__in=["coordinator", "clinician"]).count() == 2
+
+
+def test_seed_demo_spreads_episodes_over_the_pathway_once():
+    from episodes.models import Episode  # noqa: PLC0415
+
+    _seed()
+    states = sorted(Episode.objects.values_list("state", flat=True))
+    assert {"conservative_care", "imaging_eligible", "esi", "urgent_escalation"} <= set(states)
+    assert {"surgical_review", "resolved"} <= set(states)
+    _seed()
+    assert sorted(Episode.objects.values_list("state", flat=True)) == states

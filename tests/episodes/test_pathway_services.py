@@ -173,7 +173,7 @@ def test_surgical_review_without_red_flag_on_day_5_is_refused(patient, coordinat
         )
         with pytest.raises(services.GuardFailedError) as exc:
             transition(episode, "begin_surgical_review", clinician)
-    assert {r.rule for r in exc.value.reasons} == {rules.SX_1, rules.SX_2}
+    assert {r.rule for r in exc.value.reasons} == {rules.CC_1, rules.SX_1, rules.SX_2}
 
 
 @pytest.fixture
@@ -376,3 +376,19 @@ def test_correcting_onset_reschedules_unsent_reminders(ready, coordinator):
     two_weeks.refresh_from_db()
     assert two_weeks.milestone_date == date(2026, 10, 12)
     assert two_weeks.status == "scheduled"
+
+
+def test_esi1_counts_from_a_corrected_care_start(ready, coordinator):
+    """ESI-1 is never waived: a care start corrected later re-closes the 42-day gate."""
+    with at_day(42):
+        transition(ready, "confirm_imaging_eligibility", coordinator)
+        services.episode_update(
+            episode_id=ready.pk,
+            by=coordinator,
+            fields={"conservative_care_start": ONSET + timedelta(days=10)},
+        )
+        body = {"guidance": "fluoroscopic", "approach": "interlaminar", "patient_consented": True}
+        with pytest.raises(services.GuardFailedError) as exc:
+            transition(ready, "schedule_esi", coordinator, **body)
+    assert [r.rule for r in exc.value.reasons] == [rules.ESI_1]
+    assert exc.value.reasons[0].opens_on == ONSET + timedelta(days=52)
