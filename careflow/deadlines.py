@@ -127,17 +127,40 @@ def next_actions(state: State, facts: Facts, today: date) -> list[NextAction]:
     """What the care team should do next, most pressing first."""
     if state in (State.RESOLVED, State.CLOSED):
         return []
+    actions = _patient_actions(facts) + _referral_actions(state, facts)
+    actions += _clinical_actions(state, facts, today)
+    return sorted(actions, key=lambda a: a.due)
+
+
+def _patient_actions(facts: Facts) -> list[NextAction]:
     actions: list[NextAction] = []
-    enrolled = facts.enrolled_on or facts.conservative_care_start
+    if facts.resolution_reported_on is not None:
+        # "resolved" in a check-in asks the care team to confirm; it resolves nothing itself.
+        actions.append(
+            NextAction("confirm_resolution", facts.resolution_reported_on, rules.CHECKIN)
+        )
     if not facts.education_recorded:
         # CC-2 is the first next action of every new episode.
+        enrolled = facts.enrolled_on or facts.conservative_care_start
         actions.append(NextAction("educate_patient", enrolled, rules.CC_2))
-    if facts.has_active_red_flag and state in (State.URGENT_ESCALATION, *PRE_REFERRAL_STATES):
+    return actions
+
+
+def _referral_actions(state: State, facts: Facts) -> list[NextAction]:
+    if state not in PRE_REFERRAL_STATES:
+        return []
+    actions: list[NextAction] = []
+    if facts.has_active_red_flag:
         raised = min(flag.raised_on for flag in facts.active_red_flags)
         actions.append(NextAction("urgent_imaging", raised, rules.URG_1))
-    ref = referral_deadline(facts) if state in PRE_REFERRAL_STATES else None
+    ref = referral_deadline(facts)
     if ref is not None:
         actions.append(NextAction("refer_to_specialist", ref.due, ref.rule))
+    return actions
+
+
+def _clinical_actions(state: State, facts: Facts, today: date) -> list[NextAction]:
+    actions: list[NextAction] = []
     if state == State.CONSERVATIVE_CARE and not _reassessed_after_six_weeks(facts):
         actions.append(
             NextAction("reassess", facts.conservative_care_start + SIX_WEEKS, rules.CC_1)
@@ -154,8 +177,4 @@ def next_actions(state: State, facts: Facts, today: date) -> list[NextAction]:
         actions.append(NextAction("biopsychosocial_assessment", today, rules.SX_2))
     if state == State.REFRACTORY:
         actions.append(NextAction("refer_spinal_cord_stimulation_centre", today, rules.RX_1))
-    return sorted(actions, key=lambda a: a.due)
-
-
-def first_due(actions: list[NextAction]) -> date | None:
-    return min((a.due for a in actions), default=None)
+    return actions

@@ -57,6 +57,7 @@ class Facts:
     education_recorded: bool = False
     last_assessment_on: date | None = None
     enrolled_on: date | None = None
+    resolution_reported_on: date | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -56,6 +56,10 @@ SX_3: Final = "SX-3"  # clinical correlation of symptoms and imaging
 SX_4: Final = "SX-4"  # discectomy alone
 SX_5: Final = "SX-5"  # fusion only with a listed indication
 
+# Patient check-ins (PATHWAY.md "Patient check-in answers"): no numbered rule; actions
+# that come from a patient's answers cite this.
+CHECKIN: Final = "CHECK-IN"
+
 # Refractory.
 RX_1: Final = "RX-1"  # failed back surgery syndrome: spinal cord stimulation
 
@@ -67,5 +71,5 @@ ALL_RULES: Final = (
     RFA_1, RFA_2,
     REF_1, REF_2, REF_3,
     SX_1, SX_2, SX_3, SX_4, SX_5,
-    RX_1,
+    RX_1, CHECKIN,
 )  # fmt: skip

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from config.health import healthz
+from notifications.checkin_views import checkin_page
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -16,4 +17,7 @@ urlpatterns = [
     # DRF's view answers in JSON, errors included ({"non_field_errors": [...]}).
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     # App APIs are included below this line.
+    path("api/", include("episodes.urls")),
+    # The patient check-in page: a signed link in each reminder, no login.
+    path("check-in/<str:token>/", checkin_page, name="checkin"),
 ]

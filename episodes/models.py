@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from careflow.checkin import Overall
 from careflow.facts import BOOLEAN_FACTS
 from careflow.guards import evaluate
 from careflow.redflags import CATEGORY_OF_SIGN, Sign
@@ -166,6 +167,11 @@ class Episode(ConcurrentTransitionMixin, models.Model):
     last_assessment_on = models.DateField(null=True, blank=True)
     education_recorded = models.BooleanField(default=False)
     referral_made_on = models.DateField(null=True, blank=True)
+    resolution_reported_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="A patient's check-in said 'resolved': the care team confirms it.",
+    )
     # Derived by careflow on every write, kept as columns so queues are indexed queries.
     next_deadline = models.DateField(null=True, blank=True)
     next_deadline_rule = models.CharField(max_length=10, blank=True)
@@ -533,3 +539,24 @@ class TransitionLog(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401, ARG002 - Django's signature
         msg = "transition log rows are append-only"
         raise AppendOnlyError(msg)
+
+
+class CheckIn(models.Model):
+    """A patient's answers to one reminder's check-in; correctable until the link expires."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="checkins")
+    reminder = models.OneToOneField(
+        "notifications.Reminder", on_delete=models.CASCADE, related_name="checkin"
+    )
+    overall = models.CharField(max_length=10, choices=[(o.value, o.value) for o in Overall])
+    disabling_pain = models.BooleanField()
+    symptoms = models.JSONField(default=list, blank=True)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    corrected_at = models.DateTimeField(null=True, blank=True)
+    corrections = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering: ClassVar = ["submitted_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Check-in #{self.pk} of episode #{self.episode_id}: {self.overall}"

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from careflow.deadlines import deadlines, next_actions
 from careflow.facts import BOOLEAN_FACTS, Facts, ImagingFinding
 from careflow.guards import evaluate
 from careflow.redflags import RedFlag as RedFlagFact
-from careflow.states import State, transitions_from
-from episodes.models import Episode, RedFlagStatus
+from careflow.states import NON_TERMINAL_STATES, State, transitions_from
+from episodes.models import (
+    CarePlanItem,
+    CareTeam,
+    CareTeamMembership,
+    CheckIn,
+    Episode,
+    ImagingStudy,
+    Patient,
+    RedFlag,
+    RedFlagStatus,
+)
 
 if TYPE_CHECKING:
-    from episodes.models import Patient
+    from django.contrib.auth.models import AbstractBaseUser
+
+    User = AbstractBaseUser
 
 
 def patient_today(patient: Patient) -> date:
@@ -54,6 +70,7 @@ def episode_facts(episode: Episode) -> Facts:
         education_recorded=episode.education_recorded,
         last_assessment_on=episode.last_assessment_on,
         enrolled_on=episode.enrolled_on,
+        resolution_reported_on=episode.resolution_reported_on,
     )
 
 
@@ -79,3 +96,455 @@ def episode_pathway_view(episode: Episode, today: date | None = None) -> dict[st
             for spec in transitions_from(state)
         ],
     }
+
+
+# -- access: what a user may see --------------------------------------------------------------
+
+# The largest primary key a row can have (a signed 64-bit integer). A larger id in a URL
+# names nothing; it is answered with 404 before it reaches the database driver, which
+# would refuse to bind it.
+MAX_ID: Final = 2**63 - 1
+
+
+def _check_id(value: int) -> None:
+    if not 0 < value <= MAX_ID:
+        raise Http404
+
+
+def team_ids_for(user: User) -> QuerySet[CareTeamMembership]:
+    """The ids of the user's care teams, as a subquery."""
+    return CareTeamMembership.objects.filter(user_id=user.pk).values("team_id")
+
+
+def care_teams_for(user: User) -> QuerySet[CareTeam]:
+    """The teams whose patients and episodes the user may see (superusers: every team)."""
+    if user.is_superuser:
+        return CareTeam.objects.order_by("id")
+    return CareTeam.objects.filter(pk__in=team_ids_for(user)).order_by("id")
+
+
+def care_team_has_member(*, team_id: int, user_id: int) -> bool:
+    return CareTeamMembership.objects.filter(team_id=team_id, user_id=user_id).exists()
+
+
+def patient_list_for(user: User) -> QuerySet[Patient]:
+    patients = Patient.objects.all()
+    if not user.is_superuser:
+        patients = patients.filter(care_team_id__in=team_ids_for(user))
+    return patients
+
+
+def patient_get_for(user: User, patient_id: int) -> Patient:
+    """A patient of one of the user's teams; 404 otherwise, whether or not it exists."""
+    _check_id(patient_id)
+    try:
+        return patient_list_for(user).get(pk=patient_id)
+    except Patient.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def episode_list_for(user: User) -> QuerySet[Episode]:
+    """Episodes of the user's teams, with what a summary or the guards read, prefetched.
+
+    Whatever the page size, a page costs one query for the episodes (patients joined) and
+    one each for their red flags and imaging.
+    """
+    episodes = Episode.objects.select_related("patient").prefetch_related("red_flags", "imaging")
+    if not user.is_superuser:
+        episodes = episodes.filter(care_team_id__in=team_ids_for(user))
+    return episodes
+
+
+def episode_get_for(user: User, episode_id: int) -> Episode:
+    """An episode of one of the user's teams; 404 otherwise (never leak existence)."""
+    _check_id(episode_id)
+    try:
+        return episode_list_for(user).prefetch_related("care_plan").get(pk=episode_id)
+    except Episode.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def red_flag_get_for(episode: Episode, flag_id: int) -> RedFlag:
+    _check_id(flag_id)
+    try:
+        return RedFlag.objects.get(pk=flag_id, episode_id=episode.pk)
+    except RedFlag.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def care_plan_item_get_for(episode: Episode, item_id: int) -> CarePlanItem:
+    _check_id(item_id)
+    try:
+        return CarePlanItem.objects.get(pk=item_id, episode_id=episode.pk)
+    except CarePlanItem.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def care_plan_for(episode: Episode) -> list[CarePlanItem]:
+    """The plan items in the order they were recorded (prefetched on a detail fetch)."""
+    return sorted(episode.care_plan.all(), key=lambda item: (item.recorded_at, item.pk))
+
+
+def active_red_flags(episode: Episode) -> list[RedFlag]:
+    return [f for f in episode.red_flags.all() if f.status == RedFlagStatus.ACTIVE]
+
+
+def episode_next_action(episode: Episode, today: date | None = None) -> dict[str, str] | None:
+    """The most pressing next action (careflow's order), for queue summaries."""
+    today = today or patient_today(episode.patient)
+    actions = next_actions(State(episode.state), episode_facts(episode), today)
+    return actions[0].as_dict() if actions else None
+
+
+def episode_reminders(episode: Episode) -> QuerySet[Any]:
+    """The episode's reminders, by when they are due."""
+    from notifications.models import Reminder  # noqa: PLC0415 - app layering
+
+    return Reminder.objects.filter(episode_id=episode.pk).order_by("due_at", "id")
+
+
+# -- queues -----------------------------------------------------------------------------------
+
+DUE_SOON_DAYS: Final = 7
+
+QueueCondition = Callable[["User", date], Q]
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """A work queue: which of the user's episodes, in which order (most pressing first).
+
+    Every condition reads indexed columns of Episode (or the partial index of failed
+    reminders), and the order ends with ``id`` so keyset pagination is exact.
+    """
+
+    name: str
+    condition: QueueCondition
+    ordering: tuple[str, ...]
+
+
+_OPEN = Q(state__in=[s.value for s in NON_TERMINAL_STATES])
+
+
+def _urgent(_user: User, _today: date) -> Q:
+    # PATHWAY.md: a raised red flag heads the queue until someone acts on it.
+    return Q(urgent_since__isnull=False)
+
+
+def _overdue(_user: User, today: date) -> Q:
+    return Q(next_deadline__lt=today)
+
+
+def _due_soon(_user: User, today: date) -> Q:
+    return Q(next_deadline__gte=today, next_deadline__lte=today + timedelta(days=DUE_SOON_DAYS))
+
+
+def _reassessment_due(_user: User, today: date) -> Q:
+    # CC-1: past day 42 of conservative care with no reassessment since (the column is
+    # cleared once an assessment after day 42 is recorded or the state changes).
+    return Q(state=State.CONSERVATIVE_CARE, reassessment_due_on__lte=today)
+
+
+def _in_state(state: State) -> QueueCondition:
+    def condition(_user: User, _today: date) -> Q:
+        return Q(state=state)
+
+    return condition
+
+
+def _delivery_failures(_user: User, _today: date) -> Q:
+    from notifications.models import Reminder, ReminderStatus  # noqa: PLC0415 - app layering
+
+    failed = Reminder.objects.filter(
+        episode_id=OuterRef("pk"), status__in=[ReminderStatus.FAILED, ReminderStatus.SKIPPED]
+    )
+    # A reminder that could not go out matters while the episode is still being cared for.
+    return Q(Exists(failed)) & _OPEN
+
+
+def _unassigned(_user: User, _today: date) -> Q:
+    return Q(assigned_to__isnull=True) & _OPEN
+
+
+def _mine(user: User, _today: date) -> Q:
+    return Q(assigned_to_id=user.pk) & _OPEN
+
+
+QUEUES: Final[dict[str, Queue]] = {
+    queue.name: queue
+    for queue in (
+        Queue("urgent", _urgent, ("urgent_since", "id")),
+        Queue("overdue", _overdue, ("next_deadline", "id")),
+        Queue("due_soon", _due_soon, ("next_deadline", "id")),
+        Queue("reassessment_due", _reassessment_due, ("reassessment_due_on", "id")),
+        Queue("imaging_eligible", _in_state(State.IMAGING_ELIGIBLE), ("id",)),
+        Queue("esi", _in_state(State.ESI), ("id",)),
+        Queue("specialist_referral", _in_state(State.SPECIALIST_REFERRAL), ("id",)),
+        Queue("surgical_review", _in_state(State.SURGICAL_REVIEW), ("id",)),
+        Queue("delivery_failures", _delivery_failures, ("id",)),
+        Queue("unassigned", _unassigned, ("id",)),
+        Queue("mine", _mine, ("id",)),
+    )
+}
+
+
+def queue_get(name: str) -> Queue:
+    try:
+        return QUEUES[name]
+    except KeyError as exc:
+        raise Http404 from exc
+
+
+def queue_episodes(name: str, *, user: User, today: date | None = None) -> QuerySet[Episode]:
+    """One queue's episodes for this user, most pressing first; 404 for an unknown name."""
+    queue = queue_get(name)
+    today = today or timezone.localdate()
+    return episode_list_for(user).filter(queue.condition(user, today)).order_by(*queue.ordering)
+
+
+def queue_urgent(*, user: User, today: date | None = None) -> QuerySet[Episode]:
+    return queue_episodes("urgent", user=user, today=today)
+
+
+def queue_overdue(*, user: User, today: date | None = None) -> QuerySet[Episode]:
+    return queue_episodes("overdue", user=user, today=today)
+
+
+def queue_due_soon(*, user: User, today: date | None = None) -> QuerySet[Episode]:
+    return queue_episodes("due_soon", user=user, today=today)
+
+
+def queue_reassessment_due(*, user: User, today: date | None = None) -> QuerySet[Episode]:
+    return queue_episodes("reassessment_due", user=user, today=today)
+
+
+def queue_imaging_eligible(*, user: User, today: date | None = None) -> QuerySet[Episode]:
+    return queue_episodes("imaging_eligible", user=user, today=today)
+
+
+def queue_esi(*, user: User, today: date | None = None) -> QuerySet[Episode]:
+    return queue_episodes("esi", user=user, today=today)
+
+
+def queue_specialist_referral(*, user: User, today: date | None = None) -> QuerySet[Episode]:
+    return queue_episodes("specialist_referral", user=user, today=today)
+
+
+def queue_surgical_review(*, user: User, today: date | None = None) -> QuerySet[Episode]:
+    return queue_episodes("surgical_review", user=user, today=today)
+
+
+def queue_delivery_failures(*, user: User, today: date | None = None) -> QuerySet[Episode]:
+    return queue_episodes("delivery_failures", user=user, today=today)
+
+
+def queue_unassigned(*, user: User, today: date | None = None) -> QuerySet[Episode]:
+    return queue_episodes("unassigned", user=user, today=today)
+
+
+def queue_mine(*, user: User, today: date | None = None) -> QuerySet[Episode]:
+    return queue_episodes("mine", user=user, today=today)
+
+
+def queue_counts(*, user: User, today: date | None = None) -> list[dict[str, Any]]:
+    """Every queue's size for this user, in one aggregate query."""
+    today = today or timezone.localdate()
+    visible = Episode.objects.all()
+    if not user.is_superuser:
+        visible = visible.filter(care_team_id__in=team_ids_for(user))
+    counts = visible.aggregate(
+        **{name: Count("pk", filter=queue.condition(user, today)) for name, queue in QUEUES.items()}
+    )
+    return [{"name": name, "count": counts[name]} for name in QUEUES]
+
+
+# -- timeline ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """One thing that happened to an episode: when, what, who (a username or the source)."""
+
+    at: datetime
+    kind: str
+    ref: int  # the id of the row it comes from: a stable order for events at the same instant
+    by: str | None
+    source: str
+    data: dict[str, Any]
+
+
+TimelineSource = Callable[[Episode], Iterable[TimelineEvent]]
+
+
+def _username(user: Any) -> str | None:  # noqa: ANN401 - any auth user model, or None
+    return None if user is None else user.get_username()
+
+
+def _transition_events(episode: Episode) -> Iterable[TimelineEvent]:
+    for log in episode.transitions.select_related("by").order_by("at", "id"):
+        yield TimelineEvent(
+            log.at,
+            "transition",
+            log.pk,
+            _username(log.by),
+            log.source,
+            {
+                "transition": log.transition,
+                "from": log.from_state,
+                "to": log.to_state,
+                "body": log.body,
+            },
+        )
+
+
+def _assessment_events(episode: Episode) -> Iterable[TimelineEvent]:
+    for row in episode.assessments.select_related("recorded_by").order_by("recorded_at", "id"):
+        yield TimelineEvent(
+            row.recorded_at,
+            "assessment",
+            row.pk,
+            _username(row.recorded_by),
+            row.source,
+            {"values": row.values, "note": row.note},
+        )
+
+
+def _red_flag_events(episode: Episode) -> Iterable[TimelineEvent]:
+    flags = RedFlag.objects.filter(episode_id=episode.pk).select_related(
+        "raised_by", "ruled_out_by"
+    )
+    for flag in flags.order_by("raised_at", "id"):
+        about = {"red_flag": flag.pk, "sign": flag.sign, "category": flag.category}
+        yield TimelineEvent(
+            flag.raised_at,
+            "red_flag_raised",
+            flag.pk,
+            _username(flag.raised_by),
+            flag.source,
+            {**about, "note": flag.note},
+        )
+        if flag.ruled_out_at is not None:
+            yield TimelineEvent(
+                flag.ruled_out_at,
+                "red_flag_ruled_out",
+                flag.pk,
+                _username(flag.ruled_out_by),
+                "user",
+                {**about, "note": flag.ruled_out_note},
+            )
+
+
+def _imaging_events(episode: Episode) -> Iterable[TimelineEvent]:
+    studies = ImagingStudy.objects.filter(episode_id=episode.pk)
+    for study in studies.select_related("recorded_by").order_by("recorded_at", "id"):
+        yield TimelineEvent(
+            study.recorded_at,
+            "imaging",
+            study.pk,
+            _username(study.recorded_by),
+            "user",
+            {
+                "modality": study.modality,
+                "performed_on": study.performed_on.isoformat(),
+                "nerve_root_compression": study.nerve_root_compression,
+                "level": study.level,
+                "clinically_correlated": study.clinically_correlated,
+            },
+        )
+
+
+def _care_plan_events(episode: Episode) -> Iterable[TimelineEvent]:
+    items = CarePlanItem.objects.filter(episode_id=episode.pk).select_related("recorded_by")
+    for item in items.order_by("recorded_at", "id"):
+        yield TimelineEvent(
+            item.recorded_at,
+            "care_plan_item",
+            item.pk,
+            _username(item.recorded_by),
+            "user",
+            {
+                "item": item.item,
+                "category": item.category,
+                "started_on": item.started_on.isoformat() if item.started_on else None,
+                "ended_on": item.ended_on.isoformat() if item.ended_on else None,
+                "flags": item.flags,
+            },
+        )
+
+
+def _reminder_events(episode: Episode) -> Iterable[TimelineEvent]:
+    from notifications.models import Reminder  # noqa: PLC0415 - app layering
+
+    reminders = Reminder.objects.filter(episode_id=episode.pk).prefetch_related("deliveries")
+    for reminder in reminders.order_by("created_at", "id"):
+        about = {
+            "reminder": reminder.pk,
+            "milestone": reminder.milestone,
+            "audience": reminder.audience,
+            "channel": reminder.channel,
+        }
+        yield TimelineEvent(
+            reminder.created_at,
+            "reminder",
+            reminder.pk,
+            None,
+            "system",
+            {
+                **about,
+                "due_at": reminder.due_at.isoformat(),
+                "status": reminder.status,
+                "status_reason": reminder.status_reason,
+            },
+        )
+        for attempt in reminder.deliveries.all():
+            yield TimelineEvent(
+                attempt.at,
+                "delivery_attempt",
+                attempt.pk,
+                None,
+                "system",
+                {
+                    **about,
+                    "attempt": attempt.attempt,
+                    "outcome": attempt.outcome,
+                    "error": attempt.error,
+                },
+            )
+
+
+def _checkin_events(episode: Episode) -> Iterable[TimelineEvent]:
+    for checkin in CheckIn.objects.filter(episode_id=episode.pk).order_by("submitted_at", "id"):
+        yield TimelineEvent(
+            checkin.submitted_at,
+            "checkin",
+            checkin.pk,
+            None,
+            "patient",
+            {
+                "reminder": checkin.reminder_id,
+                "overall": checkin.overall,
+                "disabling_pain": checkin.disabling_pain,
+                "symptoms": checkin.symptoms,
+                "corrections": checkin.corrections,
+                "corrected_at": checkin.corrected_at.isoformat() if checkin.corrected_at else None,
+            },
+        )
+
+
+# A new kind of event is one more function here: each source costs a
+# fixed number of queries, whatever the number of rows.
+TIMELINE_SOURCES: list[TimelineSource] = [
+    _transition_events,
+    _assessment_events,
+    _red_flag_events,
+    _imaging_events,
+    _care_plan_events,
+    _reminder_events,
+    _checkin_events,
+]
+
+
+def episode_timeline(episode: Episode) -> list[TimelineEvent]:
+    """Everything that happened to the episode, oldest first."""
+    events = [event for source in TIMELINE_SOURCES for event in source(episode)]
+    return sorted(events, key=lambda e: (e.at, e.kind, e.ref))

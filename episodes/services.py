@@ -18,6 +18,7 @@ from django_fsm import TransitionNotAllowed
 
 from careflow import rules
 from careflow.careplan import CATALOGUE, plan_item_flags
+from careflow.checkin import Overall, Symptom, signs_for
 from careflow.deadlines import REASSESSMENT, deadlines, referral_deadline
 from careflow.facts import BOOLEAN_FACTS
 from careflow.guards import Reason, evaluate
@@ -33,6 +34,8 @@ from episodes.models import (
     Assessment,
     CarePlanItem,
     CareTeam,
+    CareTeamMembership,
+    CheckIn,
     Closure,
     ClosureReason,
     Episode,
@@ -194,9 +197,11 @@ def episode_create(
     start = conservative_care_start or today
     _validate_dates(symptom_onset=symptom_onset, conservative_care_start=start, today=today)
     values = _validate_fact_values(fact_values)
+    team = care_team or patient.care_team
+    _check_assignee(team.pk, assigned_to)
     episode = Episode.objects.create(
         patient=patient,
-        care_team=care_team or patient.care_team,
+        care_team=team,
         assigned_to=assigned_to,
         symptom_onset=symptom_onset,
         conservative_care_start=start,
@@ -229,6 +234,8 @@ def episode_update(
     onset = fields.get("symptom_onset", episode.symptom_onset)
     start = fields.get("conservative_care_start", episode.conservative_care_start)
     _validate_dates(symptom_onset=onset, conservative_care_start=start, today=today)
+    if "assigned_to" in fields:
+        _check_assignee(episode.care_team_id, fields["assigned_to"])
     for name, value in fields.items():
         setattr(episode, name, value)
     episode.version += 1
@@ -237,6 +244,14 @@ def episode_update(
     _after_write(episode)
     logger.info("episode updated id=%s by=%s", episode.pk, getattr(by, "pk", None))
     return episode
+
+
+def _check_assignee(team_id: int, user: User | None) -> None:
+    """An episode is assigned to a member of its own care team (or to nobody)."""
+    if user is None:
+        return
+    if not CareTeamMembership.objects.filter(team_id=team_id, user_id=user.pk).exists():
+        raise ValidationError({"assigned_to": ["Not a member of the episode's care team."]})
 
 
 def _lock(episode_id: int) -> Episode:
@@ -675,3 +690,82 @@ def _red_flag_alert(flag: RedFlag) -> None:
     from notifications.services import red_flag_alert_schedule  # noqa: PLC0415 - app layering
 
     red_flag_alert_schedule(red_flag=flag)
+
+
+# -- patient check-ins ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def checkin_submit(
+    *,
+    reminder_id: int,
+    overall: str,
+    disabling_pain: bool,
+    symptoms: list[str],
+) -> CheckIn:
+    """Record (or correct) a patient's check-in and let its answers drive the episode.
+
+    A red-flag symptom raises the flag with the patient as its source (escalating per
+    PATHWAY.md and alerting the care team); disabling pain is recorded as an assessment
+    (REF-2); "resolved" asks the care team to confirm. A correction never lowers a flag
+    already raised: only a clinician rules a red flag out.
+    """
+    from notifications.models import Reminder  # noqa: PLC0415 - app layering
+
+    errors: dict[str, list[str]] = {}
+    if overall not in Overall.__members__.values():
+        errors["overall"] = [f"One of {[o.value for o in Overall]}."]
+    unknown = [s for s in symptoms if s not in Symptom.__members__.values()]
+    if unknown:
+        errors["symptoms"] = [f"Unknown symptoms: {unknown}."]
+    if errors:
+        raise ValidationError(errors)
+    reminder = Reminder.objects.get(pk=reminder_id)
+    episode = _lock(reminder.episode_id)
+    _refuse_terminal(episode)
+    today = patient_today(episode.patient)
+    checkin, created = CheckIn.objects.select_for_update().get_or_create(
+        reminder=reminder,
+        defaults={
+            "episode": episode,
+            "overall": overall,
+            "disabling_pain": disabling_pain,
+            "symptoms": sorted(set(symptoms)),
+        },
+    )
+    if not created:
+        checkin.overall = overall
+        checkin.disabling_pain = disabling_pain
+        checkin.symptoms = sorted(set(symptoms))
+        checkin.corrected_at = timezone.now()
+        checkin.corrections += 1
+        checkin.save()
+    active = set(
+        episode.red_flags.filter(status=RedFlagStatus.ACTIVE).values_list("sign", flat=True)
+    )
+    for sign in signs_for(checkin.symptoms):
+        if sign not in active:
+            _raise_flag(
+                episode,
+                sign=sign,
+                by=None,
+                note=f"reported by the patient in check-in #{checkin.pk}",
+                source=Source.PATIENT,
+                today=today,
+            )
+    if disabling_pain and not (episode.facts or {}).get("disabling_pain"):
+        _record_assessment(
+            episode,
+            values={"disabling_pain": True},
+            by=None,
+            note=f"reported by the patient in check-in #{checkin.pk}",
+            source=Source.PATIENT,
+            today=today,
+        )
+    if overall == Overall.RESOLVED:
+        episode.resolution_reported_on = episode.resolution_reported_on or today
+    episode.version += 1
+    episode.save()
+    _after_write(episode)
+    logger.info("check-in recorded id=%s episode=%s", checkin.pk, episode.pk)
+    return checkin

@@ -42,12 +42,21 @@ class Reminder(models.Model):
     audience = models.CharField(max_length=10, choices=Audience.choices)
     channel = models.CharField(max_length=5, choices=ReminderChannel.choices)
     milestone_date = models.DateField()
-    due_at = models.DateTimeField(help_text="When it may go out (quiet hours already applied).")
+    due_at = models.DateTimeField(
+        help_text="When it is due: 09:00 patient local time on the milestone date (quiet hours"
+        " applied). Staleness (more than 7 days late) counts from here."
+    )
+    next_attempt_at = models.DateTimeField(
+        help_text="When the dispatcher next considers it: due_at, or later after a quiet-hours"
+        " deferral or a retry backoff."
+    )
     status = models.CharField(
         max_length=10, choices=ReminderStatus.choices, default=ReminderStatus.SCHEDULED
     )
     attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The claim: which dispatcher batch holds a `sending` row, and until when. A worker acts
+    # on a row only while both still match what its task message carries.
+    claim_token = models.CharField(max_length=32, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     status_reason = models.CharField(max_length=200, blank=True)
@@ -65,7 +74,7 @@ class Reminder(models.Model):
         indexes: ClassVar = [
             # The dispatcher's scan: its cost grows with the due rows, not the episodes.
             models.Index(
-                fields=["due_at", "id"],
+                fields=["next_attempt_at", "id"],
                 name="reminder_due_scheduled",
                 condition=models.Q(status="scheduled"),
             ),
@@ -85,18 +94,33 @@ class Reminder(models.Model):
         return f"Reminder #{self.pk} {self.milestone}/{self.audience} ({self.status})"
 
 
+class AttemptOutcome(models.TextChoices):
+    # Written before the provider is called, so a worker killed mid-send leaves a trace.
+    IN_FLIGHT = "in_flight"
+    SENT = "sent"
+    TRANSIENT_ERROR = "transient_error"
+    PERMANENT_ERROR = "permanent_error"
+    # Reclaimed after its lease: the provider may or may not have accepted it.
+    INTERRUPTED = "interrupted"
+
+
 class DeliveryAttempt(models.Model):
     """One try at sending a reminder: for the timeline and the on-call engineer."""
 
     reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="deliveries")
     attempt = models.PositiveSmallIntegerField()
     at = models.DateTimeField(auto_now_add=True)
-    outcome = models.CharField(max_length=20)  # sent, transient_error, permanent_error, ...
+    finished_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(max_length=5, choices=ReminderChannel.choices)
+    outcome = models.CharField(max_length=20, choices=AttemptOutcome.choices)
     error = models.TextField(blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering: ClassVar = ["at", "id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["reminder", "attempt"], name="one_row_per_attempt")
+        ]
 
     def __str__(self) -> str:
         return f"Attempt {self.attempt} of reminder #{self.reminder_id}: {self.outcome}"

@@ -73,12 +73,33 @@ def _still_serves(episode: Episode, milestone: Milestone, audience: str) -> str:
     return ""
 
 
+def reminder_why_not(reminder: Reminder) -> str:
+    """Why a reminder no longer serves at send time (empty when it still does).
+
+    Checked again by the worker just before sending, because the episode, the patient's
+    consent or opt-out may have changed since the row was scheduled.
+    """
+    episode = reminder.episode
+    if reminder.milestone.startswith(RED_FLAG_MILESTONE_PREFIX):
+        state = State(episode.state)
+        return f"episode {state}" if state in TERMINAL_STATES else ""
+    why_not = _still_serves(episode, Milestone(reminder.milestone), reminder.audience)
+    if why_not or reminder.audience != Audience.PATIENT:
+        return why_not
+    patient = episode.patient
+    if reminder.channel == ReminderChannel.SMS and not patient.sms_consent:
+        return "no SMS consent"
+    return ""
+
+
 @transaction.atomic
 def reminders_sync(*, episode: Episode) -> list[Reminder]:
     """Create, reschedule or cancel the episode's milestone reminders; idempotent.
 
     Only rows still ``scheduled`` move: a reminder being sent, sent, failed or skipped is
-    history and stays as it is.
+    history and stays as it is. A row whose due moment does not change keeps its
+    ``next_attempt_at`` (a retry backoff or quiet-hours deferral is not undone by an
+    unrelated write to the episode).
     """
     existing = {
         (r.milestone, r.audience): r
@@ -104,14 +125,19 @@ def reminders_sync(*, episode: Episode) -> list[Reminder]:
                     channel=channel,
                     milestone_date=mark.on,
                     due_at=due_at,
+                    next_attempt_at=due_at,
                 )
                 touched.append(row)
             elif row.status == ReminderStatus.SCHEDULED:
                 if why_not:
                     row.status = ReminderStatus.CANCELLED
                     row.status_reason = why_not
-                else:
+                elif (row.milestone_date, row.due_at, row.channel) != (mark.on, due_at, channel):
+                    if row.due_at != due_at:
+                        row.next_attempt_at = due_at
                     row.milestone_date, row.due_at, row.channel = mark.on, due_at, channel
+                else:
+                    continue
                 row.save()
                 touched.append(row)
     return touched
@@ -119,16 +145,31 @@ def reminders_sync(*, episode: Episode) -> list[Reminder]:
 
 @transaction.atomic
 def red_flag_alert_schedule(*, red_flag: RedFlag) -> Reminder:
-    """An email to the care team at once when a red flag is raised (by anyone)."""
-    reminder, _ = Reminder.objects.get_or_create(
+    """An email to the care team at once when a red flag is raised (by anyone).
+
+    The row is the record; after the write commits, a dispatch is asked for at once so the
+    alert does not wait for beat's next tick. If the broker cannot be reached the write
+    still stands and beat's next dispatch (or ``dispatch_reminders``) sends the alert.
+    """
+    now = timezone.now()
+    reminder, created = Reminder.objects.get_or_create(
         episode_id=red_flag.episode_id,
         milestone=f"{RED_FLAG_MILESTONE_PREFIX}{red_flag.pk}",
         audience=Audience.CARE_TEAM,
         defaults={
             "channel": ReminderChannel.EMAIL,
             "milestone_date": red_flag.raised_on,
-            "due_at": timezone.now(),
+            "due_at": now,
+            "next_attempt_at": now,
         },
     )
+    if created:
+        transaction.on_commit(_dispatch_now)
     logger.info("red flag alert scheduled reminder=%s", reminder.pk)
     return reminder
+
+
+def _dispatch_now() -> None:
+    from notifications.tasks import enqueue_dispatch  # noqa: PLC0415 - tasks import services
+
+    enqueue_dispatch()

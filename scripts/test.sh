@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 
 scripts/venv.sh
 scripts/ensure_services.sh
+scripts/ensure_chromium.sh
 make --no-print-directory lint
 
 export DJANGO_SETTINGS_MODULE=config.settings.test

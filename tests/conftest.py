@@ -45,66 +45,115 @@ def _worker_answers(hostname: str) -> bool:
     return any(hostname in reply for reply in replies or [])
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real `celery -A config worker` on the default queue, using the test database.
+class CeleryWorker:
+    """A `celery -A config worker` subprocess (solo pool) and how to stop or kill it."""
 
-    Yields the worker's hostname; its log is var/pytest-celery-worker.log. The worker is a
-    separate process with its own database connection: it sees only committed rows, so tests
-    that expect it to read or write rows use `transactional_db`.
-    """
-    with django_db_blocker.unblock():
-        database_url = database_url_for_worker(connection.settings_dict)
-    # Unique, so a ping reaches this worker only and never one left over from `make run`.
-    hostname = f"pytest-{uuid.uuid4().hex[:8]}@careflow-tests"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": settings.REDIS_URL,
-    }
-    log_path = Path(settings.VAR_DIR) / "pytest-celery-worker.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "--concurrency=1",
-                f"--hostname={hostname}",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
+    def __init__(self, *, database_url: str, extra_env: dict[str, str] | None, queue: str | None):
+        # Unique, so a ping reaches this worker only and never one left over from `make run`.
+        self.hostname = f"pytest-{uuid.uuid4().hex[:8]}@careflow-tests"
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": database_url,
+            "REDIS_URL": settings.REDIS_URL,
+            **(extra_env or {}),
+        }
+        suffix = "" if queue is None else f"-{self.hostname.split('@')[0]}"
+        self.log_path = Path(settings.VAR_DIR) / f"pytest-celery-worker{suffix}.log"
+        queues = [] if queue is None else [f"--queues={queue}"]
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--pool=solo",
+                    "--concurrency=1",
+                    f"--hostname={self.hostname}",
+                    "--loglevel=INFO",
+                    "--without-gossip",
+                    "--without-mingle",
+                    *queues,
+                ],
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_ready(self) -> None:
         deadline = time.monotonic() + WORKER_START_TIMEOUT_SECONDS
-        while not _worker_answers(hostname):
-            if process.poll() is not None:
+        while not _worker_answers(self.hostname):
+            if self.process.poll() is not None:
                 pytest.fail(
-                    f"celery worker exited with {process.returncode}:\n{log_path.read_text()}",
+                    f"celery worker exited with {self.process.returncode}:\n"
+                    f"{self.log_path.read_text()}",
                 )
             if time.monotonic() > deadline:
                 pytest.fail(
                     f"celery worker did not answer a ping within {WORKER_START_TIMEOUT_SECONDS}"
-                    f" s:\n{log_path.read_text()}",
+                    f" s:\n{self.log_path.read_text()}",
                 )
-        yield hostname
-    finally:
-        process.terminate()  # SIGTERM: warm shutdown, the current task finishes first
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()  # SIGTERM: warm shutdown, the current task finishes first
         try:
-            process.wait(timeout=WORKER_STOP_TIMEOUT_SECONDS)
+            self.process.wait(timeout=WORKER_STOP_TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown at all, as when the machine or the OOM killer takes it."""
+        self.process.kill()
+        self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real `celery -A config worker`, alive for the whole session, answering pings.
+
+    It consumes only its own queue: it lives as long as the session, and tasks that other
+    tests enqueue on the default queue (a red-flag alert's dispatch, say) must not be taken
+    by it behind their back. Tests of delivery start their own worker with
+    `celery_worker_factory`. Yields the worker's hostname; its log is
+    var/pytest-celery-worker-<name>.log.
+    """
+    with django_db_blocker.unblock():
+        database_url = database_url_for_worker(connection.settings_dict)
+    worker = CeleryWorker(database_url=database_url, extra_env=None, queue="session-probe")
+    try:
+        worker.wait_ready()
+        yield worker.hostname
+    finally:
+        worker.stop()
+
+
+@pytest.fixture
+def celery_worker_factory(django_db_setup, django_db_blocker):
+    """Start workers with extra environment on their own queue; stopped after the test.
+
+    ``start(queue=..., extra_env={...})`` returns a ready CeleryWorker. Its own queue keeps
+    the session's `celery_worker_process` (if running) from taking the test's tasks.
+    """
+    with django_db_blocker.unblock():
+        database_url = database_url_for_worker(connection.settings_dict)
+    started: list[CeleryWorker] = []
+
+    def start(*, queue: str, extra_env: dict[str, str] | None = None) -> CeleryWorker:
+        worker = CeleryWorker(database_url=database_url, extra_env=extra_env, queue=queue)
+        started.append(worker)
+        worker.wait_ready()
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
 
 
 # -- actors: one fixture per actor ---------------------------------------------------------
@@ -164,3 +213,13 @@ def patient(team):
     from tests.factories import PatientFactory  # noqa: PLC0415
 
     return PatientFactory(care_team=team)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache: every test starts from zero."""
+    from django.core.cache import cache  # noqa: PLC0415
+
+    cache.clear()
+    yield
+    cache.clear()

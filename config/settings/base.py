@@ -170,6 +170,19 @@ LOGGING = {
 # REDIS / CELERY
 # ------------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+
+# Shared cache (rate limits of check-ins and logins must hold across web processes).
+# https://docs.djangoproject.com/en/5.2/topics/cache/#redis
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "careflow",
+        "TIMEOUT": 300,
+    }
+}
+# https://django-ratelimit.readthedocs.io/en/stable/settings.html
+RATELIMIT_USE_CACHE = "default"
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html#broker-url
 CELERY_BROKER_URL = REDIS_URL
 # No result backend: tasks report through the rows they change (Reminder status, failure
@@ -240,6 +253,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Every error in API.md's shape ({"error", "detail", ...}) with its status code.
+    "EXCEPTION_HANDLER": "episodes.api_errors.exception_handler",
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
@@ -264,7 +279,25 @@ CAREFLOW_SMS_BACKEND = env(
     "CAREFLOW_SMS_BACKEND",
     default="notifications.channels.sms.FileSmsBackend",
 )
-CAREFLOW_SMS_FILE_PATH = VAR_DIR / "sms"
+CAREFLOW_SMS_FILE_PATH = env.path("CAREFLOW_SMS_FILE_PATH", default=VAR_DIR / "sms")
+# Bounded so one slow provider call cannot outlive the reminder's lease (below).
+CAREFLOW_SMS_TIMEOUT_SECONDS = env.int("CAREFLOW_SMS_TIMEOUT_SECONDS", default=10)
+# Reminder dispatch (notifications/dispatch.py, docs/REMINDERS.md). A claimed row is
+# `sending` under a lease; a row still `sending` after its lease (worker killed, Redis
+# restarted) is reclaimed and re-sent with the same idempotency key. The worker renews the
+# lease before each send, so the lease must exceed one send (EMAIL_TIMEOUT and
+# CAREFLOW_SMS_TIMEOUT_SECONDS), not a whole batch.
+CAREFLOW_REMINDER_LEASE_SECONDS = env.int("CAREFLOW_REMINDER_LEASE_SECONDS", default=300)
+# Rows per claim and per worker task: a batch at the SMS/email timeouts must end well
+# inside CELERY_TASK_SOFT_TIME_LIMIT (20 x 10 s < 240 s).
+CAREFLOW_REMINDER_BATCH_SIZE = env.int("CAREFLOW_REMINDER_BATCH_SIZE", default=20)
+# Transient errors retry by rescheduling the row: base x 2^(n-1), capped, with jitter.
+CAREFLOW_REMINDER_MAX_ATTEMPTS = env.int("CAREFLOW_REMINDER_MAX_ATTEMPTS", default=5)
+CAREFLOW_REMINDER_RETRY_BASE_SECONDS = env.int("CAREFLOW_REMINDER_RETRY_BASE_SECONDS", default=60)
+CAREFLOW_REMINDER_RETRY_MAX_SECONDS = env.int("CAREFLOW_REMINDER_RETRY_MAX_SECONDS", default=3600)
+# The Celery queue reminder tasks are sent to ("celery" is Celery's default queue, which
+# `celery -A config worker` consumes); a site may give reminders their own workers.
+CAREFLOW_REMINDER_QUEUE = env("CAREFLOW_REMINDER_QUEUE", default="celery")
 # Base of the links sent to patients (check-in); no trailing slash.
 CAREFLOW_PUBLIC_BASE_URL = env("CAREFLOW_PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")

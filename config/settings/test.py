@@ -38,3 +38,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     _sqlite_path = Path(DATABASES["default"]["NAME"])
     DATABASES["default"].setdefault("TEST", {})
     DATABASES["default"]["TEST"]["NAME"] = str(_sqlite_path.with_name(f"test_{_sqlite_path.name}"))
+
+# Each test process gets its own cache: rate-limit counters never leak between test runs.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

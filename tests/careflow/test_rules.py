@@ -421,3 +421,24 @@ def test_cc4_and_rfa2_items_carry_their_evidence() -> None:
     assert plan_item_flags("pulsed_radiofrequency_drg", ended_on=None) == []
     with pytest.raises(KeyError):
         plan_item_flags("acupuncture", ended_on=None)
+
+
+def test_checkin_resolved_asks_the_team_to_confirm() -> None:
+    reported = facts(resolution_reported_on=START + timedelta(days=20))
+    actions = next_actions(State.CONSERVATIVE_CARE, reported, START + timedelta(days=21))
+    assert ("confirm_resolution", rules.CHECKIN) in {(a.action, a.rule) for a in actions}
+    plain = next_actions(State.CONSERVATIVE_CARE, facts(), START + timedelta(days=21))
+    assert "confirm_resolution" not in {a.action for a in plain}
+
+
+def test_checkin_symptoms_map_to_red_flag_signs() -> None:
+    from careflow.checkin import signs_for  # noqa: PLC0415
+
+    assert signs_for(["saddle_numbness"]) == [Sign.SADDLE_ANESTHESIA]
+    assert signs_for(["bladder_or_bowel_problems", "fever"]) == [
+        Sign.URINARY_RETENTION,
+        Sign.INCONTINENCE,
+        Sign.FEVER,
+    ]
+    assert signs_for(["worsening_leg_weakness"]) == [Sign.PROGRESSIVE_MOTOR_DEFICIT]
+    assert signs_for([]) == []

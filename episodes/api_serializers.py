@@ -1,0 +1,490 @@
+"""Input and output serializers of the HTTP API (API.md).
+
+They sit at module level rather than nested in each view because OpenAPI component names
+come from class names: nested ``InputSerializer`` classes would all be called "Input".
+Input serializers check shape and types (400); the services check the pathway's rules.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Final
+from zoneinfo import available_timezones
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from careflow.careplan import CATALOGUE
+from careflow.facts import BOOLEAN_FACTS
+from careflow.guards import DISCECTOMY_TECHNIQUES, ESI_APPROACHES, FUSION_INDICATIONS
+from careflow.redflags import Sign
+from careflow.states import State, TransitionName
+from episodes.models import (
+    Assessment,
+    CarePlanItem,
+    Channel,
+    ClosureReason,
+    Episode,
+    ImagingStudy,
+    Language,
+    Patient,
+    RedFlag,
+    Urgency,
+)
+from episodes.selectors import MAX_ID, active_red_flags, episode_next_action
+
+# Dates before this are typing mistakes, and would push reminder times out of range.
+EARLIEST_DATE: Final = date(1900, 1, 1)
+E164: Final = r"^\+[1-9][0-9]{1,14}$"
+
+
+def _not_before_1900(value: date) -> None:
+    if value < EARLIEST_DATE:
+        msg = f"Dates before {EARLIEST_DATE.isoformat()} are not accepted."
+        raise serializers.ValidationError(msg)
+
+
+def _not_in_future(value: date) -> None:
+    if value > timezone.localdate():
+        msg = "Cannot be in the future."
+        raise serializers.ValidationError(msg)
+
+
+def date_field(**kwargs: Any) -> serializers.DateField:
+    validators = [_not_before_1900, *kwargs.pop("validators", [])]
+    return serializers.DateField(validators=validators, **kwargs)
+
+
+def id_field(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON ``true`` or ``false`` only: a clinical fact is never guessed from "yes" or 1."""
+
+    def to_internal_value(self, data: Any) -> bool:  # noqa: ANN401 - any JSON value
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+        return False  # unreachable: fail() raises
+
+
+def _choices(values: Any) -> list[str]:  # noqa: ANN401 - an enum or a sequence of strings
+    return [str(v) for v in values]
+
+
+# -- shared shapes ------------------------------------------------------------------------------
+
+
+class ReasonSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    message = serializers.CharField()
+    opens_on = serializers.DateField(required=False)
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField(help_text="Machine-readable code.")
+    detail = serializers.CharField(help_text="What went wrong, for a person.")
+
+
+class ValidationErrorSerializer(ErrorSerializer):
+    """400: besides ``error`` and ``detail``, each invalid field maps to its messages."""
+
+
+class GuardFailedSerializer(ErrorSerializer):
+    reasons = ReasonSerializer(many=True)
+
+
+# -- patients -------------------------------------------------------------------------------------
+
+
+class PatientInputSerializer(serializers.Serializer):
+    given_name = serializers.CharField(max_length=100)
+    family_name = serializers.CharField(max_length=100)
+    birth_date = date_field(validators=[_not_in_future])
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    phone = serializers.RegexField(
+        E164, max_length=16, required=False, allow_blank=True, help_text="E.164"
+    )
+    timezone = serializers.ChoiceField(
+        choices=sorted(available_timezones()),
+        required=False,
+        help_text="IANA name; default: the server's.",
+    )
+    preferred_channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    sms_consent = StrictBooleanField(required=False)
+    opted_out = StrictBooleanField(required=False)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+
+
+class PatientCreateInputSerializer(PatientInputSerializer):
+    care_team = id_field(
+        required=False,
+        help_text="Needed only when you belong to more than one care team.",
+    )
+
+
+class PatientUpdateInputSerializer(PatientInputSerializer):
+    """Any subset of the patient's fields (PATCH)."""
+
+
+class PatientOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Patient
+        fields = (
+            "id",
+            "care_team",
+            "given_name",
+            "family_name",
+            "display_name",
+            "birth_date",
+            "email",
+            "phone",
+            "timezone",
+            "preferred_channel",
+            "sms_consent",
+            "opted_out",
+            "language",
+            "created_at",
+            "updated_at",
+        )
+
+
+# -- episodes -------------------------------------------------------------------------------------
+
+
+class FactsInputSerializer(serializers.Serializer):
+    radicular_pain = StrictBooleanField(required=False)
+    new_onset_pain = StrictBooleanField(required=False)
+    disabling_pain = StrictBooleanField(required=False)
+    neurological_deficit = StrictBooleanField(required=False)
+    conservative_therapy_failed = StrictBooleanField(required=False)
+    function_significantly_limited = StrictBooleanField(required=False)
+    candidate_for_esi = StrictBooleanField(required=False)
+    candidate_for_surgery = StrictBooleanField(required=False)
+    biopsychosocial_assessment_done = StrictBooleanField(required=False)
+
+
+class EpisodeCreateInputSerializer(FactsInputSerializer):
+    patient = id_field()
+    symptom_onset = date_field()
+    conservative_care_start = date_field(required=False, help_text="Default: today.")
+    assigned_to = id_field(required=False, allow_null=True)
+
+
+class EpisodeUpdateInputSerializer(serializers.Serializer):
+    symptom_onset = date_field(required=False)
+    conservative_care_start = date_field(required=False)
+    assigned_to = id_field(required=False, allow_null=True)
+
+
+class RedFlagOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RedFlag
+        fields = (
+            "id",
+            "sign",
+            "category",
+            "status",
+            "source",
+            "note",
+            "raised_on",
+            "raised_at",
+            "raised_by",
+            "ruled_out_at",
+            "ruled_out_by",
+            "ruled_out_note",
+        )
+
+
+class RedFlagBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    sign = serializers.CharField()
+    category = serializers.CharField()
+    status = serializers.CharField()
+
+
+class DeadlineSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    due = serializers.DateField()
+    rule = serializers.CharField()
+    overdue = serializers.BooleanField()
+
+
+class NextActionSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    due = serializers.DateField()
+    rule = serializers.CharField()
+
+
+class AvailableTransitionSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(choices=_choices(TransitionName))
+    target = serializers.CharField(help_text="The state it leads to.")
+    clinician_only = serializers.BooleanField()
+    allowed = serializers.BooleanField()
+    reasons = ReasonSerializer(many=True)
+
+
+class CarePlanItemOutputSerializer(serializers.ModelSerializer):
+    rule = serializers.SerializerMethodField()
+    evidence = serializers.SerializerMethodField()
+    flags = ReasonSerializer(many=True)
+
+    class Meta:
+        model = CarePlanItem
+        fields = (
+            "id",
+            "item",
+            "category",
+            "rule",
+            "evidence",
+            "started_on",
+            "ended_on",
+            "note",
+            "positive_medial_branch_block",
+            "flags",
+            "recorded_by",
+            "recorded_at",
+        )
+
+    def get_rule(self, obj: CarePlanItem) -> str:
+        return CATALOGUE[obj.item].rule
+
+    def get_evidence(self, obj: CarePlanItem) -> str:
+        return CATALOGUE[obj.item].evidence
+
+
+class EpisodeOutputSerializer(serializers.Serializer):
+    """The episode with what careflow computes from it (``selectors.episode_pathway_view``)."""
+
+    id = serializers.IntegerField()
+    patient = serializers.IntegerField(source="patient_id")
+    care_team = serializers.IntegerField(source="care_team_id")
+    assigned_to = serializers.IntegerField(source="assigned_to_id", allow_null=True)
+    state = serializers.ChoiceField(choices=_choices(State))
+    version = serializers.IntegerField()
+    symptom_onset = serializers.DateField()
+    conservative_care_start = serializers.DateField()
+    enrolled_on = serializers.DateField()
+    days_since_onset = serializers.IntegerField()
+    days_of_conservative_care = serializers.IntegerField()
+    facts = serializers.DictField(child=serializers.BooleanField())
+    red_flags = RedFlagBriefSerializer(many=True, help_text="Every red flag, active or not.")
+    deadlines = DeadlineSerializer(many=True)
+    next_deadline = serializers.DateField(allow_null=True)
+    next_deadline_rule = serializers.CharField()
+    next_actions = NextActionSerializer(many=True)
+    available_transitions = AvailableTransitionSerializer(many=True)
+    care_plan = CarePlanItemOutputSerializer(many=True)
+    urgent_since = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class EpisodeSummarySerializer(serializers.ModelSerializer):
+    """A queue or list row: enough to choose what to open next, from prefetched rows only."""
+
+    patient_name = serializers.CharField(source="patient.display_name")
+    red_flags = serializers.SerializerMethodField(help_text="Active red flags.")
+    next_action = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Episode
+        fields = (
+            "id",
+            "patient",
+            "patient_name",
+            "care_team",
+            "state",
+            "version",
+            "red_flags",
+            "next_deadline",
+            "next_deadline_rule",
+            "next_action",
+            "assigned_to",
+            "urgent_since",
+        )
+
+    @extend_schema_field(RedFlagBriefSerializer(many=True))
+    def get_red_flags(self, obj: Episode) -> list[dict[str, Any]]:
+        return RedFlagBriefSerializer(active_red_flags(obj), many=True).data
+
+    @extend_schema_field(NextActionSerializer(allow_null=True))
+    def get_next_action(self, obj: Episode) -> dict[str, str] | None:
+        return episode_next_action(obj)
+
+
+# -- clinical facts ------------------------------------------------------------------------------
+
+
+class AssessmentInputSerializer(FactsInputSerializer):
+    note = serializers.CharField(required=False, allow_blank=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not any(name in attrs for name in BOOLEAN_FACTS) and not attrs.get("note"):
+            msg = "Record at least one fact or a note."
+            raise serializers.ValidationError(msg)
+        return attrs
+
+
+class AssessmentOutputSerializer(serializers.ModelSerializer):
+    values = serializers.DictField(child=serializers.BooleanField())
+
+    class Meta:
+        model = Assessment
+        fields = ("id", "values", "note", "source", "recorded_by", "recorded_at")
+
+
+class RedFlagInputSerializer(serializers.Serializer):
+    sign = serializers.ChoiceField(choices=_choices(Sign))
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class RedFlagUpdateInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["ruled_out"])
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class ImagingInputSerializer(serializers.Serializer):
+    modality = serializers.CharField(max_length=40, required=False)
+    performed_on = date_field()
+    nerve_root_compression = StrictBooleanField(required=False)
+    level = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    clinically_correlated = StrictBooleanField(required=False)
+
+
+class ImagingOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ImagingStudy
+        fields = (
+            "id",
+            "modality",
+            "performed_on",
+            "nerve_root_compression",
+            "level",
+            "clinically_correlated",
+            "recorded_by",
+            "recorded_at",
+        )
+
+
+class CarePlanItemInputSerializer(serializers.Serializer):
+    item = serializers.ChoiceField(choices=list(CATALOGUE))
+    started_on = date_field(required=False, allow_null=True)
+    ended_on = date_field(required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True)
+    positive_medial_branch_block = StrictBooleanField(required=False)
+
+
+class CarePlanItemUpdateInputSerializer(serializers.Serializer):
+    started_on = date_field(required=False, allow_null=True)
+    ended_on = date_field(required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True)
+    positive_medial_branch_block = StrictBooleanField(required=False)
+
+
+# -- transitions ---------------------------------------------------------------------------------
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    version = id_field(
+        required=False, help_text="The version you read; a stale one is 409 conflict."
+    )
+
+
+class NoteTransitionInputSerializer(TransitionInputSerializer):
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class ScheduleEsiInputSerializer(TransitionInputSerializer):
+    # Optional: a missing consent or guidance, or a blind injection (a valid choice), is a
+    # guideline refusal with its rule (422, ESI-1 / ESI-2), not malformed input (400).
+    guidance = serializers.ChoiceField(choices=["fluoroscopic", "blind"], required=False)
+    approach = serializers.ChoiceField(choices=list(ESI_APPROACHES), required=False)
+    patient_consented = StrictBooleanField(required=False)
+
+
+class ReferToSpecialistInputSerializer(TransitionInputSerializer):
+    urgency = serializers.ChoiceField(choices=Urgency.values, default=Urgency.ROUTINE)
+    reason = serializers.CharField(required=False, allow_blank=True)
+
+
+class DeclineSurgeryInputSerializer(TransitionInputSerializer):
+    reason = serializers.CharField()
+
+
+class PlanSurgeryInputSerializer(TransitionInputSerializer):
+    procedure = serializers.ChoiceField(choices=["discectomy", "fusion"], required=False)
+    technique = serializers.ChoiceField(choices=list(DISCECTOMY_TECHNIQUES), required=False)
+    fusion_indication = serializers.ChoiceField(choices=list(FUSION_INDICATIONS), required=False)
+
+
+class CloseInputSerializer(TransitionInputSerializer):
+    reason = serializers.ChoiceField(choices=ClosureReason.values)
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+TRANSITION_INPUT: Final[dict[TransitionName, type[TransitionInputSerializer]]] = {
+    TransitionName.ESCALATE: TransitionInputSerializer,
+    TransitionName.CLEAR_ESCALATION: NoteTransitionInputSerializer,
+    TransitionName.CONFIRM_IMAGING_ELIGIBILITY: TransitionInputSerializer,
+    TransitionName.SCHEDULE_ESI: ScheduleEsiInputSerializer,
+    TransitionName.REFER_TO_SPECIALIST: ReferToSpecialistInputSerializer,
+    TransitionName.BEGIN_SURGICAL_REVIEW: TransitionInputSerializer,
+    TransitionName.DECLINE_SURGERY: DeclineSurgeryInputSerializer,
+    TransitionName.PLAN_SURGERY: PlanSurgeryInputSerializer,
+    TransitionName.DECLARE_REFRACTORY: NoteTransitionInputSerializer,
+    TransitionName.RESOLVE: NoteTransitionInputSerializer,
+    TransitionName.CLOSE: CloseInputSerializer,
+}
+
+
+class AnyTransitionInputSerializer(TransitionInputSerializer):
+    """The union of every transition's fields, for the schema; each name checks its own."""
+
+    note = serializers.CharField(required=False, allow_blank=True)
+    guidance = serializers.ChoiceField(choices=["fluoroscopic", "blind"], required=False)
+    approach = serializers.ChoiceField(choices=list(ESI_APPROACHES), required=False)
+    patient_consented = StrictBooleanField(required=False)
+    urgency = serializers.ChoiceField(choices=Urgency.values, required=False)
+    reason = serializers.CharField(
+        required=False,
+        help_text="decline_surgery: free text; refer_to_specialist: free text; close: one of "
+        + ", ".join(ClosureReason.values),
+    )
+    procedure = serializers.ChoiceField(choices=["discectomy", "fusion"], required=False)
+    technique = serializers.ChoiceField(choices=list(DISCECTOMY_TECHNIQUES), required=False)
+    fusion_indication = serializers.ChoiceField(choices=list(FUSION_INDICATIONS), required=False)
+
+
+# -- reminders, timeline, queues -------------------------------------------------------------------
+
+
+class ReminderOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    milestone = serializers.CharField()
+    audience = serializers.CharField()
+    channel = serializers.CharField()
+    milestone_date = serializers.DateField()
+    due_at = serializers.DateTimeField()
+    status = serializers.CharField()
+    status_reason = serializers.CharField()
+    attempts = serializers.IntegerField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+
+
+class TimelineEventSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField(
+        help_text="transition, assessment, red_flag_raised, red_flag_ruled_out, imaging, "
+        "care_plan_item, reminder, delivery_attempt"
+    )
+    by = serializers.CharField(allow_null=True, help_text="Username, or null for the system.")
+    source = serializers.CharField()
+    data = serializers.JSONField()
+
+
+class QueueCountSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    count = serializers.IntegerField()

@@ -1,0 +1,1 @@
+"""Delivery channels: email through Django's email backends, SMS through a small interface."""

@@ -1,0 +1,433 @@
+"""Dispatch: claim due reminders in batches, deliver each once, record every attempt.
+
+A cycle (Celery beat every minute, or ``manage.py dispatch_reminders``):
+
+1. reclaims rows left ``sending`` past their lease (a worker killed, Redis restarted);
+2. marks rows more than 7 days late ``skipped`` (PATHWAY.md: they go to the care team's
+   ``delivery_failures`` queue instead);
+3. defers patient rows whose send moment falls in the patient's quiet hours to the morning;
+4. claims the rest in batches (``SELECT ... FOR UPDATE SKIP LOCKED``), marks them ``sending``
+   under a lease and a claim token, one short transaction per batch, and hands each batch's
+   IDs to ``deliver`` (a worker task, or the command's own process).
+
+Two dispatchers at once: on PostgreSQL ``SKIP LOCKED`` gives each batch rows no other
+dispatcher holds. On SQLite ``select_for_update`` does nothing (SQLite serialises writers
+instead); there, as everywhere, the claim is also a conditional update (``status =
+'scheduled'``) stamped with the batch's token, and a worker acts on a row only while the row
+still carries its token, so a row two dispatchers both read is delivered by one of them only.
+PostgreSQL is what production runs and what the multi-dispatcher tests prove.
+
+Delivery of one row: lock it, check the claim and that it still serves, write the attempt
+(``in_flight``) and renew the lease, commit; call the provider with the reminder's id as
+the idempotency key; record the outcome. A worker killed between the provider's answer and
+the second write leaves an ``in_flight`` attempt; the reclaim marks it ``interrupted`` and
+the row is re-sent with the same key (docs/REMINDERS.md: what that means per channel).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from careflow.schedule import in_quiet_hours, is_stale, out_of_quiet_hours
+from notifications.channels.base import PermanentSendError, TransientSendError
+from notifications.channels.email import send_email
+from notifications.channels.sms import get_sms_backend
+from notifications.messages import idempotency_key_for, render_message
+from notifications.models import (
+    AttemptOutcome,
+    Audience,
+    DeliveryAttempt,
+    Reminder,
+    ReminderChannel,
+    ReminderStatus,
+)
+from notifications.services import reminder_why_not
+
+logger = logging.getLogger(__name__)
+
+# Enough batches for a normal minute; a backlog beyond it waits for the next cycle rather
+# than holding one cycle (and one beat tick) for long.
+MAX_BATCHES_PER_CYCLE = 50
+
+Enqueue = Callable[[list[int], str], None]
+
+
+@dataclass
+class DispatchCounts:
+    reclaimed: int = 0
+    skipped: int = 0
+    deferred: int = 0
+    claimed: int = 0
+    failed: int = 0  # rows given up on at reclaim (their last attempt was interrupted)
+    batches: list[tuple[list[int], str]] = field(default_factory=list)
+
+
+@dataclass
+class DeliveryCounts:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    deferred: int = 0
+    skipped: int = 0
+    lost: int = 0  # the claim was no longer this batch's (reclaimed, or already done)
+
+    def add(self, other: DeliveryCounts) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _take_write_lock_on_sqlite() -> None:
+    """On SQLite, make this transaction a writer from its first statement.
+
+    SQLite serialises writers; a transaction that reads first and writes later can find
+    another reader-turned-writer ahead of it and fail at once with "database is locked"
+    instead of waiting its turn. A no-op UPDATE takes the write lock up front (waiting, up
+    to the connection's timeout, for the current writer). PostgreSQL needs none of this.
+    """
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {Reminder._meta.db_table} SET id = id WHERE 0")  # noqa: S608, SLF001
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.CAREFLOW_REMINDER_LEASE_SECONDS)
+
+
+def _quiet_hours() -> tuple[int, int]:
+    return settings.CAREFLOW_QUIET_HOURS_START, settings.CAREFLOW_QUIET_HOURS_END
+
+
+def quiet_until(reminder: Reminder, now: datetime) -> datetime | None:
+    """The patient's next morning when ``now`` is in their quiet hours; None otherwise.
+
+    Quiet hours are the patient's: care-team notices (and red-flag alerts) go at once.
+    """
+    if reminder.audience != Audience.PATIENT:
+        return None
+    zone = ZoneInfo(reminder.episode.patient.timezone)
+    start, end = _quiet_hours()
+    if not in_quiet_hours(now, zone, start, end):
+        return None
+    return out_of_quiet_hours(now, zone, start, end)
+
+
+def retry_delay(attempt: int, *, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with jitter: base x 2^(attempt-1), capped, then 50-100 % of it.
+
+    The jitter spreads retries of many rows that failed together (a provider outage), so
+    they do not all hit the provider again in the same minute.
+    """
+    base = settings.CAREFLOW_REMINDER_RETRY_BASE_SECONDS
+    ceiling = min(settings.CAREFLOW_REMINDER_RETRY_MAX_SECONDS, base * 2 ** max(attempt - 1, 0))
+    # Not cryptographic: spreading retries needs no secret randomness.
+    draw = (rng or random).uniform(0.5, 1.0)
+    return timedelta(seconds=ceiling * draw)
+
+
+# -- the cycle ------------------------------------------------------------------------------
+
+
+def dispatch_cycle(*, enqueue: Enqueue, now: datetime | None = None) -> DispatchCounts:
+    """One dispatch cycle; ``enqueue(ids, claim)`` runs after each batch commits."""
+    counts = DispatchCounts()
+    reclaim_expired(now=now or timezone.now(), counts=counts)
+    for _ in range(MAX_BATCHES_PER_CYCLE):
+        batch = _claim_batch(now=now or timezone.now(), counts=counts)
+        if batch is None:
+            break
+        ids, claim = batch
+        if ids:
+            counts.batches.append((ids, claim))
+            enqueue(ids, claim)
+    logger.info(
+        "dispatch cycle reclaimed=%s skipped=%s deferred=%s claimed=%s batches=%s",
+        counts.reclaimed,
+        counts.skipped,
+        counts.deferred,
+        counts.claimed,
+        len(counts.batches),
+    )
+    return counts
+
+
+@transaction.atomic
+def reclaim_expired(*, now: datetime, counts: DispatchCounts | None = None) -> int:
+    """Rows still ``sending`` past their lease go back to ``scheduled``, due at once.
+
+    Their worker is gone (killed, or its message lost with Redis). An attempt it had begun
+    is marked ``interrupted``: the provider may have accepted it, so the re-send carries the
+    same idempotency key. A row whose last allowed attempt was interrupted is ``failed``
+    rather than retried for ever (a message that kills its worker every time).
+    """
+    counts = counts if counts is not None else DispatchCounts()
+    _take_write_lock_on_sqlite()
+    rows = list(
+        Reminder.objects.select_for_update(skip_locked=True)
+        .filter(status=ReminderStatus.SENDING, lease_expires_at__lt=now)
+        .order_by("lease_expires_at", "id")
+    )
+    for row in rows:
+        interrupted = DeliveryAttempt.objects.filter(
+            reminder=row, outcome=AttemptOutcome.IN_FLIGHT
+        ).update(
+            outcome=AttemptOutcome.INTERRUPTED,
+            finished_at=now,
+            error="worker lost during the send: the provider may have accepted it",
+        )
+        row.claim_token, row.lease_expires_at = "", None
+        if interrupted and row.attempts >= settings.CAREFLOW_REMINDER_MAX_ATTEMPTS:
+            row.status = ReminderStatus.FAILED
+            row.last_error = "worker lost during the last attempt; it may have been delivered"
+            row.status_reason = f"gave up after {row.attempts} attempts"
+            counts.failed += 1
+        else:
+            row.status, row.next_attempt_at = ReminderStatus.SCHEDULED, now
+            row.status_reason = "reclaimed after its lease expired"
+            counts.reclaimed += 1
+        row.save()
+        logger.warning("reminder reclaimed reminder=%s status=%s", row.pk, row.status)
+    return len(rows)
+
+
+def due_rows(now: datetime) -> QuerySet[Reminder]:
+    """Scheduled rows due by ``now``, oldest first: the partial index's exact shape."""
+    return Reminder.objects.filter(
+        status=ReminderStatus.SCHEDULED, next_attempt_at__lte=now
+    ).order_by("next_attempt_at", "id")
+
+
+@transaction.atomic
+def _claim_batch(*, now: datetime, counts: DispatchCounts) -> tuple[list[int], str] | None:
+    """Claim up to one batch of due rows; None when nothing is due.
+
+    Reads through the partial index ``reminder_due_scheduled`` (status = 'scheduled'),
+    ordered by ``next_attempt_at``: the cost is the due rows', not the episodes'.
+    """
+    _take_write_lock_on_sqlite()
+    rows = list(
+        due_rows(now)
+        .select_for_update(skip_locked=True, of=("self",))
+        .select_related("episode__patient")[: settings.CAREFLOW_REMINDER_BATCH_SIZE]
+    )
+    if not rows:
+        return None
+    stale, due = [], []
+    for row in rows:
+        if is_stale(row.due_at, now):
+            stale.append(row.pk)
+        elif (morning := quiet_until(row, now)) is not None:
+            Reminder.objects.filter(pk=row.pk, status=ReminderStatus.SCHEDULED).update(
+                next_attempt_at=morning, status_reason="deferred: quiet hours", updated_at=now
+            )
+            counts.deferred += 1
+        else:
+            due.append(row.pk)
+    if stale:
+        counts.skipped += Reminder.objects.filter(
+            pk__in=stale, status=ReminderStatus.SCHEDULED
+        ).update(
+            status=ReminderStatus.SKIPPED,
+            status_reason="more than 7 days late when it would go out",
+            updated_at=now,
+        )
+    claim = uuid.uuid4().hex
+    Reminder.objects.filter(pk__in=due, status=ReminderStatus.SCHEDULED).update(
+        status=ReminderStatus.SENDING,
+        claim_token=claim,
+        lease_expires_at=now + _lease(),
+        updated_at=now,
+    )
+    # Only what this batch's update actually changed: on SQLite (no row locks) another
+    # dispatcher may have claimed some of the rows read above.
+    claimed = sorted(
+        Reminder.objects.filter(pk__in=due, claim_token=claim).values_list("pk", flat=True)
+    )
+    counts.claimed += len(claimed)
+    return claimed, claim
+
+
+# -- delivery -------------------------------------------------------------------------------
+
+
+def deliver_batch(*, reminder_ids: Iterable[int], claim: str) -> DeliveryCounts:
+    """Deliver each claimed row of one batch (the worker task's body)."""
+    counts = DeliveryCounts()
+    for reminder_id in reminder_ids:
+        counts.add(deliver_one(reminder_id=reminder_id, claim=claim))
+    return counts
+
+
+def deliver_one(*, reminder_id: int, claim: str) -> DeliveryCounts:
+    counts = DeliveryCounts()
+    started = _begin_attempt(reminder_id=reminder_id, claim=claim, counts=counts)
+    if started is None:
+        return counts
+    reminder, attempt = started
+    error: TransientSendError | PermanentSendError | None = None
+    provider_id = ""
+    try:
+        provider_id = _send(reminder)
+    except (TransientSendError, PermanentSendError) as exc:
+        error = exc
+    except Exception as exc:  # noqa: BLE001 - any other failure is recorded on the row, not lost
+        # Only the type, here and in the log: an unexpected exception's text (or traceback
+        # locals in an error tracker) might quote the message or the address.
+        error = TransientSendError(f"unexpected {type(exc).__name__}")
+        logger.error(  # noqa: TRY400 - no traceback: it could carry patient details
+            "reminder send raised unexpectedly reminder=%s error=%s",
+            reminder_id,
+            type(exc).__name__,
+        )
+    _finish_attempt(
+        reminder_id=reminder_id,
+        claim=claim,
+        attempt_id=attempt.pk,
+        provider_id=provider_id,
+        error=error,
+        counts=counts,
+    )
+    return counts
+
+
+@transaction.atomic
+def _begin_attempt(
+    *, reminder_id: int, claim: str, counts: DeliveryCounts
+) -> tuple[Reminder, DeliveryAttempt] | None:
+    _take_write_lock_on_sqlite()
+    now = timezone.now()
+    row = (
+        Reminder.objects.select_for_update(of=("self",))
+        .select_related("episode__patient", "episode__care_team")
+        .filter(pk=reminder_id)
+        .first()
+    )
+    if (
+        row is None
+        or row.status != ReminderStatus.SENDING
+        or row.claim_token != claim
+        or row.lease_expires_at is None
+        or row.lease_expires_at <= now
+    ):
+        # Reclaimed (the lease ran out: the next cycle re-sends it) or already done; a
+        # late or redelivered task message must not send it a second time.
+        counts.lost += 1
+        return None
+    # Checked again now, not only when scheduled: consent, opt-out or the episode may have
+    # changed since, and the batch may have waited in the queue into the evening.
+    why_not = reminder_why_not(row)
+    if why_not:
+        _release(row, status=ReminderStatus.CANCELLED, reason=why_not)
+        counts.cancelled += 1
+        return None
+    if is_stale(row.due_at, now):
+        _release(
+            row, status=ReminderStatus.SKIPPED, reason="more than 7 days late when it would go out"
+        )
+        counts.skipped += 1
+        return None
+    if (morning := quiet_until(row, now)) is not None:
+        row.next_attempt_at = morning
+        _release(row, status=ReminderStatus.SCHEDULED, reason="deferred: quiet hours")
+        counts.deferred += 1
+        return None
+    row.attempts += 1
+    row.lease_expires_at = now + _lease()
+    row.save(update_fields=["attempts", "lease_expires_at", "updated_at"])
+    attempt = DeliveryAttempt.objects.create(
+        reminder=row, attempt=row.attempts, channel=row.channel, outcome=AttemptOutcome.IN_FLIGHT
+    )
+    return row, attempt
+
+
+def _release(row: Reminder, *, status: str, reason: str) -> None:
+    row.status, row.status_reason = status, reason
+    row.claim_token, row.lease_expires_at = "", None
+    row.save()
+
+
+def _send(reminder: Reminder) -> str:
+    message = render_message(reminder)
+    key = idempotency_key_for(reminder)
+    if reminder.channel == ReminderChannel.SMS:
+        if not message.to:
+            msg = "no phone number"
+            raise PermanentSendError(msg)
+        return get_sms_backend().send(to=message.to, body=message.body, idempotency_key=key)
+    return send_email(
+        to=message.to, subject=message.subject, body=message.body, idempotency_key=key
+    )
+
+
+@transaction.atomic
+def _finish_attempt(
+    *,
+    reminder_id: int,
+    claim: str,
+    attempt_id: int,
+    provider_id: str,
+    error: TransientSendError | PermanentSendError | None,
+    counts: DeliveryCounts,
+) -> None:
+    _take_write_lock_on_sqlite()
+    now = timezone.now()
+    row = Reminder.objects.select_for_update().get(pk=reminder_id)
+    attempt = DeliveryAttempt.objects.select_for_update().get(pk=attempt_id)
+    attempt.finished_at = now
+    if error is None:
+        attempt.outcome, attempt.provider_message_id = AttemptOutcome.SENT, provider_id
+    elif isinstance(error, PermanentSendError):
+        attempt.outcome, attempt.error = AttemptOutcome.PERMANENT_ERROR, str(error)
+    else:
+        attempt.outcome, attempt.error = AttemptOutcome.TRANSIENT_ERROR, str(error)
+    attempt.save()
+    if error is None:
+        # The provider accepted it: the row says so even if this worker lost its claim
+        # meanwhile (the re-send, if any, carried the same idempotency key).
+        if row.status != ReminderStatus.SENT:
+            row.status, row.sent_at, row.provider_message_id = ReminderStatus.SENT, now, provider_id
+            row.last_error, row.status_reason = "", ""
+            row.claim_token, row.lease_expires_at = "", None
+            row.save()
+        counts.sent += 1
+        logger.info("reminder sent reminder=%s attempt=%s", reminder_id, attempt.attempt)
+        return
+    if row.status != ReminderStatus.SENDING or row.claim_token != claim:
+        counts.lost += 1
+        return
+    row.last_error = str(error)
+    row.claim_token, row.lease_expires_at = "", None
+    if (
+        isinstance(error, TransientSendError)
+        and row.attempts < settings.CAREFLOW_REMINDER_MAX_ATTEMPTS
+    ):
+        row.status = ReminderStatus.SCHEDULED
+        row.next_attempt_at = now + retry_delay(row.attempts)
+        row.status_reason = f"retrying after attempt {row.attempts}"
+        counts.retrying += 1
+    else:
+        row.status = ReminderStatus.FAILED
+        row.status_reason = (
+            "permanent error"
+            if isinstance(error, PermanentSendError)
+            else f"gave up after {row.attempts} attempts"
+        )
+        counts.failed += 1
+    row.save()
+    logger.warning(
+        "reminder delivery error reminder=%s attempt=%s status=%s",
+        reminder_id,
+        attempt.attempt,
+        row.status,
+    )

@@ -1,0 +1,84 @@
+"""What a reminder says: Django templates per milestone, audience and language.
+
+Patient messages carry the given name, a signed check-in link and the safety-net advice,
+and as little health information as possible (no diagnosis at all in an SMS). Care-team
+messages name the episode by id, never the patient.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.template.loader import render_to_string
+
+from careflow.redflags import CATEGORY_LABEL
+from episodes.models import Language, RedFlag
+from notifications.checkin_tokens import checkin_url_for, default_max_age
+from notifications.models import RED_FLAG_MILESTONE_PREFIX, Audience, Reminder, ReminderChannel
+
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    to: str
+    subject: str
+    body: str
+
+
+def idempotency_key_for(reminder: Reminder) -> str:
+    """The same for every attempt at one reminder: the provider's duplicate detector."""
+    return f"reminder-{reminder.pk}"
+
+
+def _render(name: str, context: dict[str, object]) -> str:
+    text = render_to_string(f"notifications/{name}", context).strip()
+    return _BLANK_LINES.sub("\n\n", text)
+
+
+def render_message(reminder: Reminder) -> Message:
+    """The message for the reminder's audience and channel (loads the episode and patient)."""
+    episode = reminder.episode
+    if reminder.audience == Audience.CARE_TEAM:
+        return _care_team_message(reminder)
+    patient = episode.patient
+    language = patient.language if patient.language in Language.values else Language.EN
+    context = {
+        "given_name": patient.given_name,
+        "checkin_url": checkin_url_for(reminder),
+        "link_days": default_max_age().days,
+    }
+    prefix = f"patient/{language}/{reminder.milestone}"
+    if reminder.channel == ReminderChannel.SMS:
+        return Message(to=patient.phone, subject="", body=_render(f"{prefix}_sms.txt", context))
+    return Message(
+        to=patient.email,
+        subject=_render(f"{prefix}_subject.txt", context),
+        body=_render(f"{prefix}_email.txt", context),
+    )
+
+
+def _care_team_message(reminder: Reminder) -> Message:
+    episode = reminder.episode
+    context: dict[str, object] = {
+        "episode_id": episode.pk,
+        "milestone_date": reminder.milestone_date.isoformat(),
+    }
+    name = reminder.milestone
+    if reminder.milestone.startswith(RED_FLAG_MILESTONE_PREFIX):
+        flag_id = int(reminder.milestone.removeprefix(RED_FLAG_MILESTONE_PREFIX))
+        flag = RedFlag.objects.get(pk=flag_id, episode_id=episode.pk)
+        context |= {
+            "category": flag.category,
+            "category_name": CATEGORY_LABEL.get(flag.category, ""),
+            "sign": flag.sign,
+            "raised_on": flag.raised_on.isoformat(),
+            "source": flag.source,
+        }
+        name = "red_flag"
+    return Message(
+        to=episode.care_team.email,
+        subject=_render(f"care_team/{name}_subject.txt", context),
+        body=_render(f"care_team/{name}_email.txt", context),
+    )

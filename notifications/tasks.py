@@ -1,0 +1,49 @@
+"""Celery tasks: thin, carrying reminder IDs and a claim token only, never patient details.
+
+Beat runs ``dispatch_due_reminders`` every minute (config/settings/base.py); it claims due
+rows and sends each batch's IDs to ``deliver_reminders``. No reminder is ever an ETA or
+countdown task: the Reminder table is the schedule (docs/REMINDERS.md says why).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.db import transaction
+from kombu.exceptions import OperationalError as BrokerError
+
+from notifications.dispatch import deliver_batch, dispatch_cycle
+
+logger = logging.getLogger(__name__)
+
+
+def _publish(task: Task, args: list[object]) -> None:
+    """Send a task to the reminders queue; an unreachable broker only delays reminders."""
+    try:
+        task.apply_async(args=args, queue=settings.CAREFLOW_REMINDER_QUEUE)
+    except (BrokerError, OSError):
+        # The rows are the record: beat (or `dispatch_reminders`) picks them up, and a
+        # claimed batch whose message was lost is reclaimed when its lease runs out.
+        logger.warning("broker unreachable: %s not sent", task.name)
+
+
+def enqueue_dispatch() -> None:
+    """Ask for a dispatch cycle now (a red-flag alert must not wait for beat's tick)."""
+    _publish(dispatch_due_reminders, [])
+
+
+def _enqueue_delivery(reminder_ids: list[int], claim: str) -> None:
+    # After the claiming transaction commits: a worker must find the rows `sending`.
+    transaction.on_commit(lambda: _publish(deliver_reminders, [reminder_ids, claim]))
+
+
+@shared_task(name="notifications.tasks.dispatch_due_reminders", ignore_result=True)
+def dispatch_due_reminders() -> None:
+    dispatch_cycle(enqueue=_enqueue_delivery)
+
+
+@shared_task(name="notifications.tasks.deliver_reminders", ignore_result=True)
+def deliver_reminders(reminder_ids: list[int], claim: str) -> None:
+    deliver_batch(reminder_ids=reminder_ids, claim=claim)

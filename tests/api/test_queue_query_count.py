@@ -1,0 +1,105 @@
+"""A queue page costs the same few queries with 10 episodes or 200 (no N+1, no Python loop)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from episodes.models import Episode, ImagingStudy, Patient, RedFlag
+from notifications.models import Reminder
+from tests.api.conftest import url
+from tests.api.test_queues_api import QUEUE_NAMES
+
+# Token lookup (user joined), the page (patients joined), red flags, imaging.
+QUERY_BUDGET = 4
+STATES = ["conservative_care", "urgent_escalation", "imaging_eligible", "esi",
+          "specialist_referral", "surgical_review"]  # fmt: skip
+
+
+def build(team, assignee, n: int) -> None:
+    """``n`` episodes spread over every queue, written in a handful of bulk inserts."""
+    today = timezone.localdate()
+    patients = Patient.objects.bulk_create(
+        Patient(
+            care_team=team,
+            given_name="Pat",
+            family_name=f"Bulk{i}",
+            birth_date=date(1970, 1, 1),
+            timezone="America/New_York",
+        )
+        for i in range(n)
+    )
+    now = timezone.now()
+    episodes = Episode.objects.bulk_create(
+        Episode(
+            patient=patient,
+            care_team=team,
+            state=STATES[i % len(STATES)],
+            assigned_to=assignee if i % 2 else None,
+            symptom_onset=today - timedelta(days=60),
+            conservative_care_start=today - timedelta(days=60),
+            enrolled_on=today - timedelta(days=60),
+            facts={"radicular_pain": True},
+            next_deadline=today + timedelta(days=(i % 20) - 10),
+            next_deadline_rule="REF-1",
+            reassessment_due_on=today - timedelta(days=i % 5),
+            urgent_since=now - timedelta(minutes=i) if i % 3 == 0 else None,
+        )
+        for i, patient in enumerate(patients)
+    )
+    RedFlag.objects.bulk_create(
+        RedFlag(episode=e, sign="fever", category="RF-4", raised_on=today) for e in episodes
+    )
+    ImagingStudy.objects.bulk_create(
+        ImagingStudy(episode=e, performed_on=today, nerve_root_compression=True)
+        for e in episodes[::2]
+    )
+    Reminder.objects.bulk_create(
+        Reminder(
+            episode=e,
+            milestone="2_weeks",
+            audience="patient",
+            channel="email",
+            milestone_date=today,
+            due_at=now,
+            next_attempt_at=now,
+            status="failed",
+        )
+        for e in episodes[::4]
+    )
+
+
+@pytest.mark.parametrize("n", [10, 200])
+def test_every_queue_page_has_a_fixed_query_count(
+    as_user, clinician, team, n, django_assert_max_num_queries
+):
+    build(team, clinician, n)
+    client = as_user(clinician)
+    sizes = {}
+    for name in QUEUE_NAMES:
+        with django_assert_max_num_queries(QUERY_BUDGET):
+            response = client.get(url(f"queues/{name}/?page_size=100"))
+        assert response.status_code == 200
+        sizes[name] = len(response.json()["results"])
+    with django_assert_max_num_queries(2):  # token, and one aggregate for every count
+        counts = client.get(url("queues/")).json()
+    assert {q["name"]: min(q["count"], 100) for q in counts} == sizes
+    assert sizes["urgent"] > 0
+    assert sizes["delivery_failures"] > 0
+    assert sizes["mine"] > 0
+
+
+@pytest.mark.parametrize("n", [10, 200])
+def test_episode_list_page_has_a_fixed_query_count(
+    as_user, coordinator, team, n, django_assert_max_num_queries
+):
+    build(team, coordinator, n)
+    client = as_user(coordinator)
+    with django_assert_max_num_queries(QUERY_BUDGET):
+        first = client.get(url("episodes/?page_size=100")).json()
+    assert len(first["results"]) == min(n, 100)
+    if first["next"]:
+        with django_assert_max_num_queries(QUERY_BUDGET):
+            assert client.get(first["next"]).status_code == 200

@@ -1,0 +1,77 @@
+"""A dispatch cycle costs what the due rows cost, not what the episodes cost."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import time_machine
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from notifications.dispatch import dispatch_cycle, due_rows
+from notifications.models import Reminder
+from tests.factories import PatientFactory
+from tests.notifications.conftest import enroll, local, run_cycle
+
+ONSET = date(2026, 3, 2)
+QUIET_MOMENT = local(date(2026, 3, 5), 12)  # nothing due yet
+
+
+def _episodes(team, by, count):
+    for _ in range(count):
+        enroll(PatientFactory(care_team=team), by, onset=ONSET, on=ONSET)
+
+
+def _queries_of_a_cycle(at) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        run_cycle(at)
+    return len(queries)
+
+
+def test_an_idle_cycle_costs_the_same_with_five_or_forty_episodes(team, coordinator):
+    _episodes(team, coordinator, 5)
+    few = _queries_of_a_cycle(QUIET_MOMENT)
+    _episodes(team, coordinator, 35)
+
+    assert _queries_of_a_cycle(QUIET_MOMENT) == few
+    assert few <= 8  # reclaim scan, due scan (and on SQLite the write-lock no-ops)
+
+
+def test_a_busy_cycle_grows_with_the_due_rows_not_with_the_other_episodes(
+    settings, team, coordinator
+):
+    settings.CAREFLOW_REMINDER_BATCH_SIZE = 50
+    _episodes(team, coordinator, 3)  # 6 rows due on 16 March
+    due_moment = local(date(2026, 3, 16), 9)
+    with time_machine.travel(due_moment, tick=False), CaptureQueriesContext(connection) as queries:
+        dispatch_cycle(enqueue=lambda *_: None)
+    claim_queries = len(queries)
+    assert Reminder.objects.filter(status="sending").count() == 6
+    # Forty more episodes whose reminders are months away change nothing.
+    for _ in range(40):
+        enroll(
+            PatientFactory(care_team=team),
+            coordinator,
+            onset=date(2026, 3, 10),
+            on=date(2026, 3, 10),
+        )
+    Reminder.objects.filter(status="sending").update(status="scheduled", claim_token="")
+    with time_machine.travel(due_moment, tick=False), CaptureQueriesContext(connection) as queries:
+        dispatch_cycle(enqueue=lambda *_: None)
+    assert len(queries) == claim_queries
+
+
+def test_the_scan_reads_the_partial_index_of_due_scheduled_rows(team, coordinator):
+    _episodes(team, coordinator, 3)
+    query = due_rows(QUIET_MOMENT)
+    if connection.vendor == "postgresql":
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Tiny tables would be scanned whole; forbid that to see the index is usable.
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            plan = query.explain()
+    elif connection.vendor == "sqlite":
+        plan = query.explain()
+    else:
+        pytest.skip(f"no plan check for {connection.vendor}")
+    assert "reminder_due_scheduled" in plan

@@ -1,0 +1,62 @@
+"""A corrected onset or care-start date reschedules the reminders not yet sent."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import time_machine
+
+from episodes import services
+from tests.notifications.conftest import enroll, local, reminder, run_cycle
+
+ONSET = date(2026, 3, 2)
+
+
+def _update(episode, by, on, **fields):
+    with time_machine.travel(local(on, 11), tick=False):
+        return services.episode_update(episode_id=episode.pk, by=by, fields=fields)
+
+
+def test_correcting_onset_moves_due_and_next_attempt(patient, coordinator):
+    episode = enroll(patient, coordinator, onset=ONSET, on=date(2026, 3, 4))
+
+    _update(episode, coordinator, date(2026, 3, 5), symptom_onset=ONSET - timedelta(days=2))
+
+    row = reminder(episode)
+    assert row.milestone_date == date(2026, 3, 14)
+    assert row.due_at == row.next_attempt_at == local(date(2026, 3, 14), 9)
+    assert reminder(episode, "3_months").milestone_date == date(2026, 5, 28)
+
+
+def test_correcting_care_start_moves_the_six_week_reminders(patient, coordinator):
+    episode = enroll(patient, coordinator, onset=ONSET, on=date(2026, 3, 9))
+
+    _update(episode, coordinator, date(2026, 3, 10), conservative_care_start=date(2026, 3, 3))
+
+    assert reminder(episode, "6_weeks").milestone_date == date(2026, 4, 14)
+    assert reminder(episode, "6_weeks", "care_team").milestone_date == date(2026, 4, 14)
+
+
+def test_a_sent_reminder_is_history_and_does_not_move(patient, coordinator):
+    episode = enroll(patient, coordinator, onset=ONSET, on=ONSET)
+    run_cycle(local(date(2026, 3, 16), 9))
+    sent = reminder(episode)
+
+    _update(episode, coordinator, date(2026, 3, 17), symptom_onset=ONSET - timedelta(days=1))
+
+    again = reminder(episode)
+    assert (again.status, again.due_at, again.sent_at) == ("sent", sent.due_at, sent.sent_at)
+
+
+def test_an_unrelated_write_keeps_a_retry_backoff(patient, coordinator):
+    episode = enroll(patient, coordinator, onset=ONSET, on=ONSET)
+    row = reminder(episode)
+    later = row.due_at + timedelta(hours=3)
+    type(row).objects.filter(pk=row.pk).update(next_attempt_at=later)
+
+    with time_machine.travel(local(date(2026, 3, 16), 9, 30), tick=False):
+        services.assessment_record(
+            episode_id=episode.pk, by=coordinator, values={"radicular_pain": True}
+        )
+
+    assert reminder(episode).next_attempt_at == later

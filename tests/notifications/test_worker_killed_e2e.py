@@ -1,0 +1,114 @@
+"""A worker killed with SIGKILL in the middle of a batch: every reminder still goes once.
+
+The fake Twilio in this process honours the idempotency token (as Twilio does) and records
+every raw call. The third SMS call of the batch is accepted by the provider but its answer
+never comes back: the worker is killed while waiting for it. That reminder's row still says
+`sending`, with an `in_flight` attempt; the rows after it in the batch were claimed and never
+tried. Once the lease runs out a dispatch cycle reclaims them all and the new worker sends
+them. The one raw duplicate call is the interrupted reminder's re-send, with the same token,
+which the provider answers with the first message: delivered once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+
+from notifications import tasks
+from notifications.models import DeliveryAttempt, Reminder
+from tests.factories import PatientFactory
+from tests.notifications.e2e import (
+    daytime_zone,
+    drain,
+    email_messages,
+    enrol_15_days_after_onset,
+    new_queue,
+    wait_until_done,
+)
+from tests.notifications.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+
+pytestmark = pytest.mark.django_db(transaction=True)
+LEASE_SECONDS = 4
+PATIENTS = 6
+
+
+def test_after_a_sigkill_mid_batch_every_reminder_is_delivered_once(  # noqa: PLR0917 - fixtures
+    settings, tmp_path, celery_worker_factory, fake_twilio, team, coordinator
+):
+    queue = new_queue()
+    settings.CAREFLOW_REMINDER_QUEUE = queue
+    settings.CAREFLOW_REMINDER_LEASE_SECONDS = LEASE_SECONDS
+    settings.CAREFLOW_REMINDER_BATCH_SIZE = 2 * PATIENTS  # one batch: the kill lands inside it
+    mail_dir = tmp_path / "mail"
+    env = {
+        "DJANGO_SETTINGS_MODULE": "tests.notifications.worker_settings",
+        "CAREFLOW_REMINDER_QUEUE": queue,
+        "CAREFLOW_REMINDER_LEASE_SECONDS": str(LEASE_SECONDS),
+        "CAREFLOW_REMINDER_BATCH_SIZE": str(2 * PATIENTS),
+        "CAREFLOW_SMS_BACKEND": "notifications.channels.sms.TwilioSmsBackend",
+        "CAREFLOW_SMS_TIMEOUT_SECONDS": "30",  # the hung call must not time out first
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": FROM_NUMBER,
+        "TWILIO_BASE_URL": fake_twilio.url,
+        "CAREFLOW_TEST_EMAIL_DIR": str(mail_dir),
+    }
+    episodes = [
+        enrol_15_days_after_onset(
+            PatientFactory(
+                care_team=team,
+                timezone=daytime_zone(),
+                preferred_channel="sms",
+                sms_consent=True,
+                phone=f"+1555765430{n}",
+            ),
+            coordinator,
+        )
+        for n in range(PATIENTS)
+    ]
+    rows = Reminder.objects.filter(episode__in=episodes, milestone="2_weeks")
+    sms_ids = sorted(rows.filter(audience="patient").values_list("pk", flat=True))
+    email_ids = sorted(rows.filter(audience="care_team").values_list("pk", flat=True))
+    fake_twilio.hang_on_call = 3
+
+    first = celery_worker_factory(queue=queue, extra_env=env)
+    tasks.dispatch_due_reminders()  # beat's tick, run here: claims the batch, enqueues it
+    assert fake_twilio.hanging.wait(timeout=30), "the worker never reached the third SMS"
+    first.kill()
+
+    # Mid-batch: some sent, one in flight, the rest claimed but not tried.
+    statuses = Counter(rows.values_list("status", flat=True))
+    assert statuses["sending"] >= 1
+    assert statuses["sent"] >= 2
+    in_flight = DeliveryAttempt.objects.get(reminder_id__in=sms_ids, outcome="in_flight")
+    assert Reminder.objects.get(pk=in_flight.reminder_id).status == "sending"
+
+    second = celery_worker_factory(queue=queue, extra_env=env)
+    # Before the lease runs out a cycle takes nothing: the rows may still be in a worker.
+    tasks.dispatch_due_reminders()
+    drain(second, queue)
+    assert Counter(rows.values_list("status", flat=True))["sending"] == statuses["sending"]
+    time.sleep(LEASE_SECONDS + 0.5)
+    tasks.dispatch_due_reminders()  # reclaims, claims again, hands the batch to `second`
+    wait_until_done(sms_ids + email_ids)
+    drain(second, queue)
+    tasks.dispatch_due_reminders()  # and once more: nothing left to send
+    drain(second, queue)
+
+    # Every row sent; every reminder delivered once as the provider and the mailbox see it.
+    assert set(rows.values_list("status", flat=True)) == {"sent"}
+    assert sorted(fake_twilio.delivered) == sorted(f"reminder-{pk}" for pk in sms_ids)
+    assert email_messages(mail_dir) == {f"reminder-{pk}": 1 for pk in email_ids}
+    # Raw calls: one per SMS reminder, plus exactly one re-send of the interrupted one, with
+    # its token (the provider answered it with the first message: no second SMS).
+    raw = Counter(fake_twilio.raw_tokens())
+    interrupted = f"reminder-{in_flight.reminder_id}"
+    assert raw == {**{f"reminder-{pk}": 1 for pk in sms_ids}, interrupted: 2}
+    resent = Reminder.objects.get(pk=in_flight.reminder_id)
+    assert list(resent.deliveries.values_list("outcome", flat=True)) == ["interrupted", "sent"]
+    assert resent.provider_message_id == fake_twilio.delivered[interrupted]
+    # Every other reminder has exactly one attempt, and it was sent.
+    others = DeliveryAttempt.objects.filter(reminder__in=rows).exclude(reminder=resent)
+    assert Counter(others.values_list("outcome", flat=True)) == {"sent": 2 * PATIENTS - 1}
