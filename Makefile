@@ -1,5 +1,5 @@
 # Two commands matter: `make run` (the whole service, locally) and `make test`.
-.PHONY: run test lint format venv migrate graph
+.PHONY: run test lint format venv migrate graph fuzz
 
 run:
 	scripts/run.sh
@@ -27,3 +27,11 @@ graph: venv
 	.venv/bin/python manage.py graph_transitions -l dot -e resolve,close -o docs/pathway.png episodes.Episode
 	.venv/bin/python manage.py graph_transitions -l dot -o docs/pathway-full.png episodes.Episode
 	rm -f docs/pathway docs/pathway-full
+
+# Schemathesis over every operation with a few thousand generated requests (CI runs it).
+fuzz: venv
+	scripts/ensure_services.sh
+	CAREFLOW_SCHEMATHESIS_EXAMPLES=$${CAREFLOW_SCHEMATHESIS_EXAMPLES:-120} \
+	DJANGO_SETTINGS_MODULE=config.settings.test \
+	DATABASE_URL=$${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/careflow} \
+	.venv/bin/python -m pytest -q tests/api/test_schemathesis.py

@@ -4,9 +4,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from config.health import healthz
+from episodes.api_auth import TokenObtainApi
 from notifications.checkin_views import checkin_page
 
 urlpatterns = [
@@ -14,8 +14,8 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    # DRF's view answers in JSON, errors included ({"non_field_errors": [...]}).
-    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    # DRF's token view, rate-limited per address; failures count towards an axes lockout.
+    path("api/auth/token/", TokenObtainApi.as_view(), name="api-token"),
     # App APIs are included below this line.
     path("api/", include("episodes.urls")),
     # The patient check-in page: a signed link in each reminder, no login.

@@ -20,6 +20,7 @@ from careflow.states import State, transitions_from
 from episodes import services
 from episodes.admin_forms import TRANSITION_FORMS
 from episodes.models import (
+    AccessRecord,
     Assessment,
     CarePlanItem,
     CareTeam,
@@ -203,3 +204,28 @@ class EpisodeAdmin(FSMAdminMixin, admin.ModelAdmin):
             return False
         messages.success(request, f"{transition_name}: the episode is now {episode.state}.")
         return True
+
+
+@admin.register(AccessRecord)
+class AccessRecordAdmin(admin.ModelAdmin):
+    """Superusers only, read-only: the record of who read or changed which patient."""
+
+    list_display = ("at", "user", "action", "method", "path", "status_code", "patient_id")
+    list_filter = ("action", "status_code")
+    search_fields = ("=patient_id", "=episode_id", "user__username")
+    date_hierarchy = "at"
+
+    def has_module_permission(self, request: http.HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_view_permission(self, request: http.HttpRequest, obj: Any = None) -> bool:  # noqa: ANN401, ARG002
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_add_permission(self, request: http.HttpRequest) -> bool:  # noqa: ARG002
+        return False
+
+    def has_change_permission(self, request: http.HttpRequest, obj: Any = None) -> bool:  # noqa: ANN401, ARG002
+        return False
+
+    def has_delete_permission(self, request: http.HttpRequest, obj: Any = None) -> bool:  # noqa: ANN401, ARG002
+        return False

@@ -67,7 +67,8 @@ def _invalid(errors: dict[str, Any]) -> Response:
     )
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+def _domain_response(exc: Exception) -> Response | None:
+    """The errors our own code raises, each with the status API.md names for it."""
     if isinstance(exc, GuardFailedError):
         return Response(
             {
@@ -82,6 +83,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response({"error": code, "detail": str(exc)}, status=code_status)
     if isinstance(exc, DjangoValidationError):
         return _invalid(_django_errors(exc))
+    return None
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    domain = _domain_response(exc)
+    if domain is not None:
+        return domain
     if isinstance(exc, (Http404, ObjectDoesNotExist)):
         # ObjectDoesNotExist: a row vanished between the access check and the write.
         exc = exceptions.NotFound()

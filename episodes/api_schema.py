@@ -13,7 +13,7 @@ from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
 
-from episodes.api_serializers import ValidationErrorSerializer
+from episodes.api_serializers import ErrorSerializer, ValidationErrorSerializer
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -39,6 +39,11 @@ class ObtainAuthTokenSchema(OpenApiViewExtension):
                     400: OpenApiResponse(
                         ValidationErrorSerializer,
                         description="Wrong username or password, or missing fields.",
+                    ),
+                    429: OpenApiResponse(
+                        ErrorSerializer,
+                        description="Too many token requests from this address, or too many "
+                        "failed logins for this username (locked out for a while).",
                     ),
                 },
                 auth=[],

@@ -89,13 +89,14 @@ _ERROR_DESCRIPTIONS = {
     404: "Does not exist, or is not visible to you.",
     409: "`invalid_transition` (not allowed from this state) or `conflict` (stale version).",
     422: "`guard_failed`: every failing guideline rule, in `reasons`.",
+    429: "`throttled`: too many requests; `Retry-After` says when to try again.",
 }
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:
-    """The error responses of an operation; 401 and 404 apply to every one."""
+    """The error responses of an operation; 401, 404 and 429 apply to every one."""
     out = {}
-    for code in sorted({401, 403, 404, *codes}):
+    for code in sorted({401, 403, 404, 429, *codes}):
         serializer: Any = ErrorSerializer
         if code == status.HTTP_400_BAD_REQUEST:
             serializer = ValidationErrorSerializer

@@ -560,3 +560,28 @@ class CheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"Check-in #{self.pk} of episode #{self.episode_id}: {self.overall}"
+
+
+class AccessRecord(models.Model):
+    """Who read or changed which patient's record: written for every such request."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=5)  # read, write
+    method = models.CharField(max_length=7)
+    path = models.CharField(max_length=300)
+    status_code = models.PositiveSmallIntegerField()
+    patient_id = models.BigIntegerField(null=True, blank=True)
+    episode_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["-at", "-id"]
+        indexes: ClassVar = [
+            models.Index(fields=["patient_id", "at"], name="access_by_patient"),
+            models.Index(fields=["user", "at"], name="access_by_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.path} by user #{self.user_id} ({self.status_code})"

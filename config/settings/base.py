@@ -70,10 +70,27 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_celery_beat",
     "django_fsm",
+    "axes",
     "careflow",
     "episodes",
     "notifications",
 ]
+
+# AUTHENTICATION
+# ------------------------------------------------------------------------------
+# django-axes first: it counts failed logins (admin and /api/auth/token/) and locks the
+# username + address out. https://django-axes.readthedocs.io/en/latest/2_installation.html
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("CAREFLOW_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("CAREFLOW_LOGIN_COOLOFF_MINUTES", default=15))
+# Lock the pair, so one attacker cannot lock a colleague out from elsewhere.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Never store the attempted passwords or the request's other fields.
+AXES_SENSITIVE_PARAMETERS = ["password", "token"]
 
 # PASSWORDS
 # ------------------------------------------------------------------------------
@@ -94,6 +111,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Who read or changed which patient's record: one AccessRecord per request.
+    "episodes.audit.AuditMiddleware",
+    # Last, per django-axes: it turns a lockout into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # STATIC
@@ -253,8 +274,24 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "episodes.api_parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Every error in API.md's shape ({"error", "detail", ...}) with its status code.
     "EXCEPTION_HANDLER": "episodes.api_errors.exception_handler",
+    # Rates come from CAREFLOW_API_RATES at request time (episodes/api_throttles.py).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "episodes.api_throttles.UserThrottle",
+        "episodes.api_throttles.AnonThrottle",
+    ],
+}
+# Requests per user / per address for the API, and token requests per address.
+CAREFLOW_API_RATES = {
+    "user": env("CAREFLOW_API_RATE_USER", default="1200/minute"),
+    "anon": env("CAREFLOW_API_RATE_ANON", default="60/minute"),
+    "login": env("CAREFLOW_API_RATE_LOGIN", default="10/minute"),
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(

@@ -41,3 +41,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Each test process gets its own cache: rate-limit counters never leak between test runs.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# The suite makes thousands of API requests as a handful of users; tests of the limits set
+# lower rates with the `settings` fixture (read per request: episodes/api_throttles.py).
+CAREFLOW_API_RATES = {"user": "100000/minute", "anon": "100000/minute", "login": "100000/minute"}
+# django-axes needs the request in authenticate(); Django's test Client.login() does not
+# pass it. Lockout tests switch it back on with the `settings` fixture.
+AXES_ENABLED = False

@@ -1,0 +1,89 @@
+"""The audit trail of access: who read or changed which patient's record, and when.
+
+A middleware, so no view can forget it: every request that names a patient or an episode
+(the API's ``patient_id`` / ``episode_id``, the admin's change pages of patients and
+episodes) leaves one ``AccessRecord`` after its response, denied ones included (a 404 on
+someone else's episode is worth knowing about). Lists and queues are not per patient and
+are not recorded. Superusers read the records in the admin.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db import DatabaseError, transaction
+from django.http import HttpRequest, HttpResponse
+
+from episodes.models import AccessRecord, Episode
+
+logger = logging.getLogger(__name__)
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ADMIN_MODELS = {"episodes_episode_change": "episode", "episodes_patient_change": "patient"}
+MAX_ID = 2**63 - 1
+
+
+def _ids(request: HttpRequest) -> tuple[int | None, int | None]:
+    """(patient_id, episode_id) the request is about, from its URL."""
+    match = request.resolver_match
+    if match is None:
+        return None, None
+    kwargs = dict(match.kwargs)
+    admin_kind = ADMIN_MODELS.get(match.url_name or "")
+    if admin_kind is not None:
+        kwargs[f"{admin_kind}_id"] = kwargs.get("object_id")
+    if match.url_name == "episodes_episode_transition":
+        kwargs["episode_id"] = kwargs.get("object_id")
+
+    def as_id(value: object) -> int | None:
+        try:
+            number = int(str(value))
+        except (TypeError, ValueError):
+            return None
+        return number if 0 < number <= MAX_ID else None
+
+    return as_id(kwargs.get("patient_id")), as_id(kwargs.get("episode_id"))
+
+
+class AuditMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        # Read after the view: DRF authenticates a token inside the view and sets the user
+        # on this request as it does.
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patient_id, episode_id = _ids(request)
+            if patient_id is not None or episode_id is not None:
+                self._record(request, response, user, patient_id, episode_id)
+        return response
+
+    @staticmethod
+    def _record(
+        request: HttpRequest,
+        response: HttpResponse,
+        user: object,
+        patient_id: int | None,
+        episode_id: int | None,
+    ) -> None:
+        if patient_id is None and episode_id is not None:
+            patient_id = (
+                Episode.objects.filter(pk=episode_id).values_list("patient_id", flat=True).first()
+            )
+        try:
+            with transaction.atomic():
+                AccessRecord.objects.create(
+                    user=user,
+                    action="read" if request.method in SAFE_METHODS else "write",
+                    method=request.method or "",
+                    path=request.path[:300],
+                    status_code=response.status_code,
+                    patient_id=patient_id,
+                    episode_id=episode_id,
+                )
+        except DatabaseError:
+            # The response is already made; losing the record must be visible, not fatal.
+            logger.exception("access record not written path=%s", request.path[:100])

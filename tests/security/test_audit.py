@@ -1,0 +1,83 @@
+"""An audit record of who read or changed which patient's record, visible to superusers."""
+
+from __future__ import annotations
+
+import pytest
+
+from episodes.models import AccessRecord
+from tests.api.conftest import at_day, client_for, new_episode
+
+
+@pytest.fixture
+def episode(patient, coordinator):
+    return new_episode(patient, coordinator, radicular_pain=True)
+
+
+def records():
+    return list(
+        AccessRecord.objects.order_by("id").values_list(
+            "user__username", "action", "status_code", "patient_id", "episode_id"
+        )
+    )
+
+
+@pytest.mark.parametrize("suffix", ["", "timeline/", "reminders/", "care-plan/"])
+def test_reads_of_an_episode_are_recorded(coordinator, episode, suffix):
+    with at_day(3):
+        response = client_for(coordinator).get(f"/api/episodes/{episode.pk}/{suffix}")
+    assert response.status_code == 200
+    assert records() == [("coord-a", "read", 200, episode.patient_id, episode.pk)]
+
+
+def test_reads_and_changes_of_a_patient_are_recorded(coordinator, patient):
+    client = client_for(coordinator)
+    client.get(f"/api/patients/{patient.pk}/")
+    client.patch(f"/api/patients/{patient.pk}/", {"language": "es"}, format="json")
+    assert records() == [
+        ("coord-a", "read", 200, patient.pk, None),
+        ("coord-a", "write", 200, patient.pk, None),
+    ]
+
+
+def test_a_transition_is_recorded_as_a_write(coordinator, episode):
+    with at_day(3):
+        client_for(coordinator).post(
+            f"/api/episodes/{episode.pk}/transitions/resolve/", {}, format="json"
+        )
+    assert records() == [("coord-a", "write", 200, episode.patient_id, episode.pk)]
+
+
+def test_a_denied_look_at_another_teams_episode_is_recorded(other_coordinator, episode):
+    response = client_for(other_coordinator).get(f"/api/episodes/{episode.pk}/")
+    assert response.status_code == 404
+    assert records() == [("coord-b", "read", 404, episode.patient_id, episode.pk)]
+
+
+def test_lists_queues_and_anonymous_requests_are_not_per_patient(coordinator, episode):
+    client = client_for(coordinator)
+    client.get("/api/episodes/")
+    client.get("/api/queues/urgent/")
+    client_for(None).get(f"/api/episodes/{episode.pk}/")
+    assert records() == []
+
+
+def test_admin_views_of_a_patient_are_recorded(client, superuser, episode):
+    client.force_login(superuser)
+    client.get(f"/admin/episodes/episode/{episode.pk}/change/")
+    client.get(f"/admin/episodes/patient/{episode.patient_id}/change/")
+    assert records() == [
+        ("root-admin", "read", 200, episode.patient_id, episode.pk),
+        ("root-admin", "read", 200, episode.patient_id, None),
+    ]
+
+
+def test_only_superusers_see_the_audit_records(client, superuser, coordinator, episode):
+    client_for(coordinator).get(f"/api/episodes/{episode.pk}/")
+    coordinator.is_staff = True
+    coordinator.save()
+    client.force_login(coordinator)
+    assert client.get("/admin/episodes/accessrecord/").status_code == 403
+    client.force_login(superuser)
+    page = client.get("/admin/episodes/accessrecord/")
+    assert page.status_code == 200
+    assert f"/api/episodes/{episode.pk}/" in page.content.decode()

@@ -1,0 +1,117 @@
+"""Hostile input is refused with a clear error, changes nothing, and never causes a 500."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from episodes.models import Patient
+from tests.api.conftest import at_day, client_for, new_episode
+
+HOSTILE_TEXT = [
+    "'; DROP TABLE episodes_episode; --",
+    "Robert'); DELETE FROM episodes_patient WHERE ('1'='1",
+    "<script>alert('x')</script>",
+    '"><img src=x onerror=alert(1)>',
+    "{{ settings.SECRET_KEY }}",
+    "%(password)s",
+]
+
+
+def patient_body(**overrides):
+    return {
+        "given_name": "Ana",
+        "family_name": "Ruiz",
+        "birth_date": "1968-04-02",
+        "timezone": "America/New_York",
+        **overrides,
+    }
+
+
+def test_oversized_body_is_refused(coordinator):
+    client = client_for(coordinator)
+    body = json.dumps(patient_body(family_name="x" * 3_000_000))
+    response = client.generic("POST", "/api/patients/", body, content_type="application/json")
+    assert response.status_code in (400, 413)
+    assert not Patient.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        ('{"given_name": "Ana",', "application/json", 400),
+        ("[1, 2, 3]", "application/json", 400),
+        ('"just a string"', "application/json", 400),
+        ("\xff\xfe garbage", "application/json", 400),
+        ("given_name=Ana", "text/plain", 415),
+        ("[" * 50_000 + "]" * 50_000, "application/json", 400),
+    ],
+)
+def test_malformed_bodies_are_refused(coordinator, body, content_type, expected):
+    response = client_for(coordinator).generic(
+        "POST", "/api/patients/", body, content_type=content_type
+    )
+    assert response.status_code == expected
+    assert "error" in response.json()
+    assert not Patient.objects.exists()
+
+
+def test_nul_bytes_are_refused(coordinator):
+    response = client_for(coordinator).post(
+        "/api/patients/", patient_body(given_name="An\x00a"), format="json"
+    )
+    assert response.status_code == 400
+    assert "given_name" in response.json()
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT)
+def test_sql_and_html_shaped_text_is_stored_verbatim(coordinator, text):
+    client = client_for(coordinator)
+    response = client.post(
+        "/api/patients/", patient_body(given_name=text[:100], family_name=text[:100]), format="json"
+    )
+    assert response.status_code == 201, response.json()
+    patient = Patient.objects.get()
+    assert patient.given_name == text[:100]
+    assert client.get(f"/api/patients/{patient.pk}/").json()["family_name"] == text[:100]
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXT)
+def test_hostile_text_renders_escaped_in_the_admin(client, superuser, coordinator, team, text):
+    from tests.factories import PatientFactory  # noqa: PLC0415
+
+    patient = PatientFactory(care_team=team, given_name=text[:100], family_name=text[:100])
+    episode = new_episode(patient, coordinator)
+    api = client_for(coordinator)
+    with at_day(2):
+        api.post(
+            f"/api/episodes/{episode.pk}/assessments/",
+            {"radicular_pain": True, "note": text},
+            format="json",
+        )
+        api.post(
+            f"/api/episodes/{episode.pk}/red-flags/",
+            {"sign": "fever", "note": text},
+            format="json",
+        )
+        api.post(
+            f"/api/episodes/{episode.pk}/care-plan/",
+            {"item": "nsaid", "note": text},
+            format="json",
+        )
+    client.force_login(superuser)
+    pages = [
+        client.get(f"/admin/episodes/patient/{patient.pk}/change/"),
+        client.get(f"/admin/episodes/episode/{episode.pk}/change/"),
+        client.get("/admin/episodes/patient/"),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        html = page.content.decode()
+        if "<" in text:
+            assert text not in html
+    if "<" in text:
+        assert "&lt;script&gt;" in pages[0].content.decode() or "&lt;img" in (
+            pages[0].content.decode()
+        )

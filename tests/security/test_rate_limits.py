@@ -1,0 +1,73 @@
+"""Token and login attempts are rate-limited; API users are throttled; lockouts expire."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.api.conftest import client_for
+
+TOKEN_ENDPOINT = "/api/auth/token/"  # noqa: S105 - a URL, not a password
+
+
+def test_api_user_throttle(settings, coordinator):
+    settings.CAREFLOW_API_RATES = {**settings.CAREFLOW_API_RATES, "user": "3/minute"}
+    client = client_for(coordinator)
+    codes = [client.get("/api/queues/").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    response = client.get("/api/queues/")
+    assert response.json()["error"] == "throttled"
+    assert "Retry-After" in response.headers
+
+
+def test_anonymous_throttle_on_what_anonymous_clients_may_read(settings, db):
+    settings.CAREFLOW_API_RATES = {**settings.CAREFLOW_API_RATES, "anon": "2/minute"}
+    client = APIClient()
+    codes = [client.get("/api/schema/").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_token_requests_are_limited_per_address(settings, coordinator):
+    settings.CAREFLOW_API_RATES = {**settings.CAREFLOW_API_RATES, "login": "3/minute"}
+    client = APIClient()
+    body = {"username": "coord-a", "password": "wrong"}
+    codes = [client.post(TOKEN_ENDPOINT, body, format="json").status_code for _ in range(4)]
+    assert codes == [400, 400, 400, 429]
+
+
+@pytest.fixture
+def axes_on(settings):
+    settings.AXES_ENABLED = True
+    settings.AXES_FAILURE_LIMIT = 3
+
+
+def test_token_login_locks_out_after_repeated_failures(axes_on, coordinator):
+    client = APIClient(REMOTE_ADDR="10.9.8.7")
+    wrong = {"username": "coord-a", "password": "wrong"}
+    codes = [client.post(TOKEN_ENDPOINT, wrong, format="json").status_code for _ in range(3)]
+    assert codes == [400, 400, 429]  # the third failure reaches the limit
+    right = {"username": "coord-a", "password": "pw-for-tests"}
+    locked = client.post(TOKEN_ENDPOINT, right, format="json")
+    assert locked.status_code == 429
+    assert locked.json()["error"] == "locked_out"
+    # Another address is not locked out of the same account.
+    other = APIClient(REMOTE_ADDR="10.9.8.8")
+    assert other.post(TOKEN_ENDPOINT, right, format="json").status_code == 200
+
+
+def test_token_login_works_before_the_limit(axes_on, coordinator):
+    client = APIClient()
+    client.post(TOKEN_ENDPOINT, {"username": "coord-a", "password": "wrong"}, format="json")
+    ok = client.post(
+        TOKEN_ENDPOINT, {"username": "coord-a", "password": "pw-for-tests"}, format="json"
+    )
+    assert ok.status_code == 200
+    assert ok.json()["token"]
+
+
+def test_admin_login_locks_out(axes_on, client, superuser):
+    wrong = {"username": "root-admin", "password": "nope", "next": "/admin/"}
+    codes = [client.post("/admin/login/", wrong).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    right = {"username": "root-admin", "password": "pw", "next": "/admin/"}
+    assert client.post("/admin/login/", right).status_code == 429
