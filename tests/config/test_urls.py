@@ -26,3 +26,9 @@ def test_token_endpoint_gives_a_token_for_a_valid_login(client):
 def test_openapi_schema_and_docs_are_served(client):
     assert client.get("/api/schema/").status_code == 200
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_swagger_ui_assets_are_served_locally(client):
+    page = client.get("/api/docs/").content.decode()
+    assert "cdn.jsdelivr.net" not in page
+    assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
