@@ -15,6 +15,9 @@ if [[ ! -x .venv/bin/python ]]; then
     "$PYTHON" -m venv .venv
 fi
 echo "--- installing requirements.lock into .venv"
-.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.lock
+# This machine's pip configuration names local index folders that may not exist; pip warns
+# once per package about them. Keep the rest of what pip says.
+.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.lock \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 rm -f .venv/.installed-*
 touch "$stamp"
