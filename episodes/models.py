@@ -215,108 +215,63 @@ class Episode(ConcurrentTransitionMixin, models.Model):
         return f"Episode #{self.pk} ({self.state})"
 
     # -- transitions: each changes state and nothing else; services do the rest ----------
+    # Each is declared once from careflow's table (sources, target, clinician-only), with
+    # its careflow guard as the django-fsm condition.
 
-    @transition(
-        field=state,
-        source=_sources(T.ESCALATE),
-        target=_target(T.ESCALATE),
-        conditions=[_transition_guard(T.ESCALATE)],
-    )
+    def _pathway(name: TransitionName, field: FSMField = state) -> Any:  # noqa: ANN401, N805
+        return transition(
+            field=field,
+            source=_sources(name),
+            target=_target(name),
+            conditions=[_transition_guard(name)],
+            permission=_permission(name),
+        )
+
+    @_pathway(T.ESCALATE)
     def escalate(self) -> None:
         """RF-1..RF-5: an active red flag escalates at once."""
 
-    @transition(
-        field=state,
-        source=_sources(T.CLEAR_ESCALATION),
-        target=_target(T.CLEAR_ESCALATION),
-        conditions=[_transition_guard(T.CLEAR_ESCALATION)],
-        permission=_permission(T.CLEAR_ESCALATION),
-    )
+    @_pathway(T.CLEAR_ESCALATION)
     def clear_escalation(self) -> None:
         """Every red flag ruled out; clinician only."""
 
-    @transition(
-        field=state,
-        source=_sources(T.CONFIRM_IMAGING_ELIGIBILITY),
-        target=_target(T.CONFIRM_IMAGING_ELIGIBILITY),
-        conditions=[_transition_guard(T.CONFIRM_IMAGING_ELIGIBILITY)],
-    )
+    @_pathway(T.CONFIRM_IMAGING_ELIGIBILITY)
     def confirm_imaging_eligibility(self) -> None:
         """CC-1, IM-1, IM-2 (URG-1 waives them while a red flag is active)."""
 
-    @transition(
-        field=state,
-        source=_sources(T.SCHEDULE_ESI),
-        target=_target(T.SCHEDULE_ESI),
-        conditions=[_transition_guard(T.SCHEDULE_ESI)],
-    )
+    @_pathway(T.SCHEDULE_ESI)
     def schedule_esi(self) -> None:
         """ESI-1, ESI-2, ESI-3; never waived."""
 
-    @transition(
-        field=state,
-        source=_sources(T.REFER_TO_SPECIALIST),
-        target=_target(T.REFER_TO_SPECIALIST),
-        conditions=[_transition_guard(T.REFER_TO_SPECIALIST)],
-    )
+    @_pathway(T.REFER_TO_SPECIALIST)
     def refer_to_specialist(self) -> None:
         """Never blocked: it meets the REF-1/REF-2/REF-3 deadline."""
 
-    @transition(
-        field=state,
-        source=_sources(T.BEGIN_SURGICAL_REVIEW),
-        target=_target(T.BEGIN_SURGICAL_REVIEW),
-        conditions=[_transition_guard(T.BEGIN_SURGICAL_REVIEW)],
-        permission=_permission(T.BEGIN_SURGICAL_REVIEW),
-    )
+    @_pathway(T.BEGIN_SURGICAL_REVIEW)
     def begin_surgical_review(self) -> None:
-        """SX-1, SX-2, SX-3 (URG-1 waives the elective parts); clinician only."""
+        """SX-1, SX-2, SX-3, CC-1 (URG-1 waives the elective parts); clinician only."""
 
-    @transition(
-        field=state,
-        source=_sources(T.DECLINE_SURGERY),
-        target=_target(T.DECLINE_SURGERY),
-        conditions=[_transition_guard(T.DECLINE_SURGERY)],
-    )
+    @_pathway(T.DECLINE_SURGERY)
     def decline_surgery(self) -> None:
         """Back to specialist care; the reason is recorded."""
 
-    @transition(
-        field=state,
-        source=_sources(T.PLAN_SURGERY),
-        target=_target(T.PLAN_SURGERY),
-        conditions=[_transition_guard(T.PLAN_SURGERY)],
-        permission=_permission(T.PLAN_SURGERY),
-    )
+    @_pathway(T.PLAN_SURGERY)
     def plan_surgery(self) -> None:
         """SX-4, SX-5; clinician only."""
 
-    @transition(
-        field=state,
-        source=_sources(T.DECLARE_REFRACTORY),
-        target=_target(T.DECLARE_REFRACTORY),
-        conditions=[_transition_guard(T.DECLARE_REFRACTORY)],
-    )
+    @_pathway(T.DECLARE_REFRACTORY)
     def declare_refractory(self) -> None:
         """RX-1."""
 
-    @transition(
-        field=state,
-        source=_sources(T.RESOLVE),
-        target=_target(T.RESOLVE),
-        conditions=[_transition_guard(T.RESOLVE)],
-    )
+    @_pathway(T.RESOLVE)
     def resolve(self) -> None:
         """Symptoms resolved (terminal)."""
 
-    @transition(
-        field=state,
-        source=_sources(T.CLOSE),
-        target=_target(T.CLOSE),
-        conditions=[_transition_guard(T.CLOSE)],
-    )
+    @_pathway(T.CLOSE)
     def close(self) -> None:
         """Ended for another reason (terminal); the closure reason is recorded."""
+
+    del _pathway
 
 
 del T
