@@ -442,3 +442,12 @@ def test_checkin_symptoms_map_to_red_flag_signs() -> None:
     ]
     assert signs_for(["worsening_leg_weakness"]) == [Sign.PROGRESSIVE_MOTOR_DEFICIT]
     assert signs_for([]) == []
+
+
+def test_urg1_an_active_red_flag_makes_imaging_urgent() -> None:
+    flagged = next_actions(State.URGENT_ESCALATION, facts(active_red_flags=(FLAG,)), START)
+    assert ("urgent_imaging", FLAG.raised_on, rules.URG_1) in {
+        (a.action, a.due, a.rule) for a in flagged
+    }
+    plain = next_actions(State.CONSERVATIVE_CARE, facts(), START)
+    assert rules.URG_1 not in {a.rule for a in plain}
