@@ -1,11 +1,15 @@
 # Two commands matter: `make run` (the whole service, locally) and `make test`.
-.PHONY: run test lint format venv migrate graph fuzz
+.PHONY: run test chaos lint format venv migrate graph fuzz
 
 run:
 	scripts/run.sh
 
 test:
 	scripts/test.sh
+
+# The fault tests (docs/RELIABILITY.md): a few minutes, PostgreSQL and a private Redis.
+chaos:
+	scripts/chaos.sh
 
 venv:
 	scripts/venv.sh
@@ -35,3 +39,4 @@ fuzz: venv
 	DJANGO_SETTINGS_MODULE=config.settings.test \
 	DATABASE_URL=$${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/careflow} \
 	.venv/bin/python -m pytest -q tests/api/test_schemathesis.py
+

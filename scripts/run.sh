@@ -18,10 +18,13 @@ echo "--- seeding demo data"
 logins="$(.venv/bin/python manage.py seed_demo)"
 
 procfile="var/Procfile.run"
+# Worker and beat run under scripts/respawn.sh: a worker exits once it has lost Redis for
+# longer than its reconnect attempts, and honcho stops every process when one exits; the
+# loop starts them again instead (docs/RELIABILITY.md). Ctrl-C still stops everything.
 {
     echo "web: .venv/bin/python manage.py runserver 127.0.0.1:${PORT} --noreload"
-    echo "worker: .venv/bin/celery -A config worker --loglevel=INFO --concurrency=2"
-    echo "beat: .venv/bin/celery -A config beat --loglevel=INFO -s var/celerybeat-schedule"
+    echo "worker: scripts/respawn.sh .venv/bin/celery -A config worker --loglevel=INFO --concurrency=2"
+    echo "beat: scripts/respawn.sh .venv/bin/celery -A config beat --loglevel=INFO -s var/celerybeat-schedule"
 } >"$procfile"
 
 if redis_answers "$REDIS_URL"; then

@@ -228,6 +228,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # With acks_late a prefetched message waits behind a long task; take one at a time.
 # https://docs.celeryq.dev/en/stable/userguide/optimizing.html#prefetch-limits
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Keep a running task running when the broker connection drops (Celery 6 flips the default
+# to cancel it, which with late acks redelivers it: a possible repeat send). The claim
+# token makes a redelivered delivery harmless anyway; this keeps it from happening at all.
+# https://docs.celeryq.dev/en/stable/userguide/configuration.html#worker-cancel-long-running-tasks-on-connection-loss
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # With Redis, a message that was delivered but not acknowledged is redelivered to another
 # worker after the visibility timeout. Our tasks are short (a minute at most), so one hour
 # is far above any task's run time and no running task is delivered twice; and reminders

@@ -3,7 +3,8 @@
 It records every raw call, and like Twilio it honours ``I-Twilio-Idempotency-Token``: a
 second call with a token it has seen answers with the first message and delivers nothing.
 Scripted answers (``fail_next``) and a call that hangs (``hang_on_call``) let tests play
-outages and a worker killed while the provider is answering.
+outages and a worker killed while the provider is answering; ``answer_delay`` slows every
+answer, so a batch is still being sent when a fault test breaks something.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -35,6 +37,7 @@ class FakeTwilio:
     delivered: dict[str, str] = field(default_factory=dict)  # token -> sid
     scripted: list[tuple[int, dict]] = field(default_factory=list)
     hang_on_call: int | None = None  # 1-based number of the call that never gets an answer
+    answer_delay: float = 0.0  # seconds before every answer (a provider under load)
     hanging: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -102,6 +105,8 @@ def start_fake_twilio() -> tuple[FakeTwilio, ThreadingHTTPServer]:
                 # Accepted (recorded as delivered) but the answer never comes back in time.
                 state.hanging.set()
                 state.release.wait(timeout=60)
+            if state.answer_delay:
+                time.sleep(state.answer_delay)
             self._answer(status, payload)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
