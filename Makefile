@@ -1,5 +1,5 @@
 # Two commands matter: `make run` (the whole service, locally) and `make test`.
-.PHONY: run test chaos lint format venv migrate graph fuzz
+.PHONY: run test chaos lint format venv migrate graph bench bench-full fuzz
 
 run:
 	scripts/run.sh
@@ -40,3 +40,13 @@ fuzz: venv
 	DATABASE_URL=$${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/careflow} \
 	.venv/bin/python -m pytest -q tests/api/test_schemathesis.py
 
+# Benchmarks beside their raw baselines (docs/PERFORMANCE.md): PostgreSQL databases
+# careflow_bench and careflow_bench_10k (dropped and recreated), Redis database 9.
+# Never part of `make test`. Quick: 100k episodes, a few minutes; full: 1M episodes.
+bench: venv
+	scripts/ensure_services.sh
+	.venv/bin/python -m bench.run --episodes 100000 --due 10000 --memory-due 50000
+
+bench-full: venv
+	scripts/ensure_services.sh
+	.venv/bin/python -m bench.run --episodes 1000000 --due 50000 --memory-due 100000 --deep-rows 5000

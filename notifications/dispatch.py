@@ -262,17 +262,32 @@ def _claim_batch(*, now: datetime, counts: DispatchCounts) -> tuple[list[int], s
 
 
 def deliver_batch(*, reminder_ids: Iterable[int], claim: str) -> DeliveryCounts:
-    """Deliver each claimed row of one batch (the worker task's body)."""
+    """Deliver each claimed row of one batch (the worker task's body).
+
+    The rows, their episodes, patients and care teams are read once for the batch; each
+    row is then begun, sent and finished on its own (its own two short transactions), so a
+    crash can only leave the row being sent at that moment in doubt.
+    """
+    ids = list(reminder_ids)
+    rows = Reminder.objects.select_related("episode__patient", "episode__care_team").in_bulk(ids)
     counts = DeliveryCounts()
-    for reminder_id in reminder_ids:
-        counts.add(deliver_one(reminder_id=reminder_id, claim=claim))
+    for reminder_id in ids:
+        counts.add(deliver_one(reminder_id=reminder_id, claim=claim, row=rows.get(reminder_id)))
     return counts
 
 
-def deliver_one(*, reminder_id: int, claim: str) -> DeliveryCounts:
+def deliver_one(*, reminder_id: int, claim: str, row: Reminder | None = None) -> DeliveryCounts:
     counts = DeliveryCounts()
-    started = _begin_attempt(reminder_id=reminder_id, claim=claim, counts=counts)
+    if row is None:
+        row = (
+            Reminder.objects.select_related("episode__patient", "episode__care_team")
+            .filter(pk=reminder_id)
+            .first()
+        )
+    started = None if row is None else _begin_attempt(row=row, claim=claim, counts=counts)
     if started is None:
+        if row is None:
+            counts.lost += 1
         return counts
     reminder, attempt = started
     error: TransientSendError | PermanentSendError | None = None
@@ -293,7 +308,7 @@ def deliver_one(*, reminder_id: int, claim: str) -> DeliveryCounts:
     _finish_attempt(
         reminder_id=reminder_id,
         claim=claim,
-        attempt_id=attempt.pk,
+        attempt=attempt,
         provider_id=provider_id,
         error=error,
         counts=counts,
@@ -301,60 +316,67 @@ def deliver_one(*, reminder_id: int, claim: str) -> DeliveryCounts:
     return counts
 
 
+def _still_claimed(row: Reminder, claim: str, now: datetime) -> QuerySet[Reminder]:
+    """The row, only while this batch still holds it: every write below is conditional.
+
+    A reclaimed row (its lease ran out: the next cycle re-sends it) or one already done
+    matches nothing, so a late or redelivered task message never sends it a second time.
+    """
+    return Reminder.objects.filter(
+        pk=row.pk,
+        status=ReminderStatus.SENDING,
+        claim_token=claim,
+        lease_expires_at__gt=now,
+    )
+
+
 @transaction.atomic
 def _begin_attempt(
-    *, reminder_id: int, claim: str, counts: DeliveryCounts
+    *, row: Reminder, claim: str, counts: DeliveryCounts
 ) -> tuple[Reminder, DeliveryAttempt] | None:
     _take_write_lock_on_sqlite()
     now = timezone.now()
-    row = (
-        Reminder.objects.select_for_update(of=("self",))
-        .select_related("episode__patient", "episode__care_team")
-        .filter(pk=reminder_id)
-        .first()
-    )
-    if (
-        row is None
-        or row.status != ReminderStatus.SENDING
-        or row.claim_token != claim
-        or row.lease_expires_at is None
-        or row.lease_expires_at <= now
-    ):
-        # Reclaimed (the lease ran out: the next cycle re-sends it) or already done; a
-        # late or redelivered task message must not send it a second time.
-        counts.lost += 1
-        return None
+    held = _still_claimed(row, claim, now)
     # Checked again now, not only when scheduled: consent, opt-out or the episode may have
     # changed since, and the batch may have waited in the queue into the evening.
-    why_not = reminder_why_not(row)
-    if why_not:
-        _release(row, status=ReminderStatus.CANCELLED, reason=why_not)
-        counts.cancelled += 1
+    outcome = _not_now(row, now)
+    if outcome is not None:
+        status, reason, next_attempt_at, counter = outcome
+        fields = {"status": status, "status_reason": reason, "claim_token": "", "updated_at": now}
+        fields["lease_expires_at"] = None
+        if next_attempt_at is not None:
+            fields["next_attempt_at"] = next_attempt_at
+        if held.update(**fields):
+            setattr(counts, counter, getattr(counts, counter) + 1)
+        else:
+            counts.lost += 1
         return None
-    if is_stale(row.due_at, now):
-        _release(
-            row, status=ReminderStatus.SKIPPED, reason="more than 7 days late when it would go out"
-        )
-        counts.skipped += 1
+    attempts = row.attempts + 1
+    if not held.update(attempts=attempts, lease_expires_at=now + _lease(), updated_at=now):
+        counts.lost += 1
         return None
-    if (morning := quiet_until(row, now)) is not None:
-        row.next_attempt_at = morning
-        _release(row, status=ReminderStatus.SCHEDULED, reason="deferred: quiet hours")
-        counts.deferred += 1
-        return None
-    row.attempts += 1
-    row.lease_expires_at = now + _lease()
-    row.save(update_fields=["attempts", "lease_expires_at", "updated_at"])
+    row.attempts = attempts
     attempt = DeliveryAttempt.objects.create(
-        reminder=row, attempt=row.attempts, channel=row.channel, outcome=AttemptOutcome.IN_FLIGHT
+        reminder=row, attempt=attempts, channel=row.channel, outcome=AttemptOutcome.IN_FLIGHT
     )
     return row, attempt
 
 
-def _release(row: Reminder, *, status: str, reason: str) -> None:
-    row.status, row.status_reason = status, reason
-    row.claim_token, row.lease_expires_at = "", None
-    row.save()
+def _not_now(row: Reminder, now: datetime) -> tuple[str, str, datetime | None, str] | None:
+    """Why the row must not be sent now: (status, reason, next attempt, counter), or None."""
+    why_not = reminder_why_not(row)
+    if why_not:
+        return ReminderStatus.CANCELLED, why_not, None, "cancelled"
+    if is_stale(row.due_at, now):
+        return (
+            ReminderStatus.SKIPPED,
+            "more than 7 days late when it would go out",
+            None,
+            "skipped",
+        )
+    if (morning := quiet_until(row, now)) is not None:
+        return ReminderStatus.SCHEDULED, "deferred: quiet hours", morning, "deferred"
+    return None
 
 
 def _send(reminder: Reminder) -> str:
@@ -375,43 +397,45 @@ def _finish_attempt(
     *,
     reminder_id: int,
     claim: str,
-    attempt_id: int,
+    attempt: DeliveryAttempt,
     provider_id: str,
     error: TransientSendError | PermanentSendError | None,
     counts: DeliveryCounts,
 ) -> None:
     _take_write_lock_on_sqlite()
     now = timezone.now()
-    row = Reminder.objects.select_for_update().get(pk=reminder_id)
-    attempt = DeliveryAttempt.objects.select_for_update().get(pk=attempt_id)
-    attempt.finished_at = now
     if error is None:
-        attempt.outcome, attempt.provider_message_id = AttemptOutcome.SENT, provider_id
-    elif isinstance(error, PermanentSendError):
-        attempt.outcome, attempt.error = AttemptOutcome.PERMANENT_ERROR, str(error)
-    else:
-        attempt.outcome, attempt.error = AttemptOutcome.TRANSIENT_ERROR, str(error)
-    attempt.save()
-    if error is None:
+        DeliveryAttempt.objects.filter(pk=attempt.pk).update(
+            finished_at=now, outcome=AttemptOutcome.SENT, provider_message_id=provider_id
+        )
         # The provider accepted it: the row says so even if this worker lost its claim
         # meanwhile (the re-send, if any, carried the same idempotency key).
-        if row.status != ReminderStatus.SENT:
-            row.status, row.sent_at, row.provider_message_id = ReminderStatus.SENT, now, provider_id
-            row.last_error, row.status_reason = "", ""
-            row.claim_token, row.lease_expires_at = "", None
-            row.save()
+        Reminder.objects.filter(pk=reminder_id).exclude(status=ReminderStatus.SENT).update(
+            status=ReminderStatus.SENT,
+            sent_at=now,
+            provider_message_id=provider_id,
+            last_error="",
+            status_reason="",
+            claim_token="",
+            lease_expires_at=None,
+            updated_at=now,
+        )
         counts.sent += 1
         logger.info("reminder sent reminder=%s attempt=%s", reminder_id, attempt.attempt)
         return
+    permanent = isinstance(error, PermanentSendError)
+    DeliveryAttempt.objects.filter(pk=attempt.pk).update(
+        finished_at=now,
+        outcome=AttemptOutcome.PERMANENT_ERROR if permanent else AttemptOutcome.TRANSIENT_ERROR,
+        error=str(error),
+    )
+    row = Reminder.objects.select_for_update().get(pk=reminder_id)
     if row.status != ReminderStatus.SENDING or row.claim_token != claim:
         counts.lost += 1
         return
     row.last_error = str(error)
     row.claim_token, row.lease_expires_at = "", None
-    if (
-        isinstance(error, TransientSendError)
-        and row.attempts < settings.CAREFLOW_REMINDER_MAX_ATTEMPTS
-    ):
+    if not permanent and row.attempts < settings.CAREFLOW_REMINDER_MAX_ATTEMPTS:
         row.status = ReminderStatus.SCHEDULED
         row.next_attempt_at = now + retry_delay(row.attempts)
         row.status_reason = f"retrying after attempt {row.attempts}"
@@ -419,9 +443,7 @@ def _finish_attempt(
     else:
         row.status = ReminderStatus.FAILED
         row.status_reason = (
-            "permanent error"
-            if isinstance(error, PermanentSendError)
-            else f"gave up after {row.attempts} attempts"
+            "permanent error" if permanent else f"gave up after {row.attempts} attempts"
         )
         counts.failed += 1
     row.save()

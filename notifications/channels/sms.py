@@ -139,3 +139,14 @@ def _http_error(exc: urllib.error.HTTPError) -> TransientSendError | PermanentSe
     if exc.code == _TOO_MANY_REQUESTS or exc.code >= _SERVER_ERROR:
         return TransientSendError(msg)
     return PermanentSendError(msg)
+
+
+class NullSmsBackend:
+    """Accepts every message and sends nothing: a channel without I/O, for benchmarks.
+
+    It measures what Careflow itself costs per reminder (claim, checks, attempt rows,
+    rendering) without a provider's latency. Never for production: nothing is delivered.
+    """
+
+    def send(self, *, to: str, body: str, idempotency_key: str) -> str:  # noqa: ARG002
+        return f"null-{idempotency_key}"

@@ -1,0 +1,1 @@
+"""Benchmarks at scale beside their raw baselines (docs/PERFORMANCE.md)."""

@@ -1,0 +1,725 @@
+"""Careflow at scale, each figure beside its raw baseline taken in the same run.
+
+``python -m bench.run --episodes 100000`` (``make bench``) or ``--episodes 1000000``
+(``make bench-full``). It (re)creates the PostgreSQL databases ``careflow_bench`` and
+``careflow_bench_10k``, uses Redis database 9, starts and stops its own gunicorn and Celery
+workers on 127.0.0.1, prints a table and writes bench/results/latest.json. What each
+figure means: docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_BASE = PG_ADMIN.rsplit("/", 1)[0]
+BIG_DB, SMALL_DB = "careflow_bench", "careflow_bench_10k"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+BENCH_QUEUE = "bench-reminders"
+NOOP_QUEUE = "bench-noop"
+SMALL_EPISODES = 10_000
+REPEATS = 30
+WORKER_PROCESSES = 2
+START_TIMEOUT_S = 60
+DRAIN_TIMEOUT_S = 900
+QUEUE_PAGE = 25
+
+
+def bench_env(database: str) -> dict[str, str]:
+    """The settings every bench process runs with (local settings, DEBUG off)."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_DEBUG": "False",
+        "DATABASE_URL": f"{PG_BASE}/{database}",
+        "REDIS_URL": REDIS_URL,
+        # The no-I/O channels: Django's dummy email backend and the null SMS backend.
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        "CAREFLOW_SMS_BACKEND": "notifications.channels.sms.NullSmsBackend",
+        # Quiet hours from 0 to 0 are never: no reminder is deferred by the clock of the run.
+        "CAREFLOW_QUIET_HOURS_START": "0",
+        "CAREFLOW_QUIET_HOURS_END": "0",
+        "CAREFLOW_REMINDER_QUEUE": BENCH_QUEUE,
+        # The API's per-user throttle would stop a benchmark, not measure it.
+        "CAREFLOW_API_RATE_USER": "100000000/minute",
+        "DJANGO_LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def say(line: str) -> None:
+    sys.stdout.write(f"[bench {time.strftime('%H:%M:%S')}] {line}\n")
+    sys.stdout.flush()
+
+
+def recreate_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def manage(database: str, *args: str) -> None:
+    subprocess.run(  # noqa: S603 - fixed argument list
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=bench_env(database), check=True
+    )
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def stats_ms(seconds: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": statistics.median(seconds) * 1000,
+        "p95_ms": percentile(seconds, 0.95) * 1000,
+    }
+
+
+# -- processes ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(database: str, *, workers: int = 2, threads: int = 4) -> Any:
+    port = free_port()
+    log = (ROOT / "var" / "bench-gunicorn.log").open("wb")
+    process = subprocess.Popen(  # noqa: S603 - fixed argument list
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            f"--bind=127.0.0.1:{port}",
+            f"--workers={workers}",
+            f"--threads={threads}",
+            "--worker-class=gthread",
+            "--keep-alive=30",
+        ],
+        cwd=ROOT,
+        env=bench_env(database),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            with suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            if process.poll() is not None or time.monotonic() > deadline:
+                msg = "gunicorn did not start: see var/bench-gunicorn.log"
+                raise RuntimeError(msg)
+            time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+class Worker:
+    """A `celery -A bench.celery_app worker` on the bench queues (solo or prefork)."""
+
+    def __init__(self, database: str, *, pool: str, concurrency: int, queues: str) -> None:
+        self.hostname = f"bench-{uuid.uuid4().hex[:8]}@careflow-bench"
+        self.log_path = ROOT / "var" / f"bench-worker-{self.hostname.split('@')[0]}.log"
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - fixed argument list
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "bench.celery_app",
+                    "worker",
+                    f"--pool={pool}",
+                    f"--concurrency={concurrency}",
+                    f"--hostname={self.hostname}",
+                    f"--queues={queues}",
+                    "--loglevel=WARNING",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                ],
+                cwd=ROOT,
+                env=bench_env(database),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait_ready(self, app: Any) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            replies = app.control.ping(destination=[self.hostname], timeout=1) or []
+            if any(self.hostname in reply for reply in replies):
+                return
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                msg = f"celery worker did not start: see {self.log_path}"
+                raise RuntimeError(msg)
+
+    def high_water_kib(self) -> int:
+        """VmHWM of the worker's processes (the pool children too, for prefork)."""
+        pids = [self.process.pid]
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        with suppress(OSError):
+            pids += [int(p) for p in children.read_text().split()]
+        peak = 0
+        for pid in pids:
+            with suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+        return peak
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextmanager
+def workers(database: str, app: Any, *, pool: str, concurrency: int, queues: str) -> Any:
+    worker = Worker(database, pool=pool, concurrency=concurrency, queues=queues)
+    try:
+        worker.wait_ready(app)
+        yield worker
+    finally:
+        worker.stop()
+
+
+# -- 1. queues ------------------------------------------------------------------------------
+
+
+class Http:
+    """One keep-alive HTTP/1.1 connection to gunicorn, with the user's token."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.headers = {"Authorization": f"Token {token}", "Host": "127.0.0.1"}
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, Any]:
+        headers = dict(self.headers)
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        self.conn.request(method, path, body=data, headers=headers)
+        response = self.conn.getresponse()
+        payload = response.read()
+        return response.status, json.loads(payload) if payload else None
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def timed(fn: Any, repeats: int) -> list[float]:
+    out = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - started)
+    return out
+
+
+def captured_sql(client: Any, path: str, token: str) -> list[str]:
+    """The SQL one API request runs, exactly as sent (psycopg binds client-side)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(path, HTTP_AUTHORIZATION=f"Token {token}")
+    if response.status_code != 200:
+        msg = f"{path}: {response.status_code}"
+        raise RuntimeError(msg)
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def raw_times(conn: psycopg.Connection, statements: list[str], repeats: int) -> list[float]:
+    def run() -> None:
+        with conn.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+                cursor.fetchall()
+
+    run()  # warm: the same cache state the API's repeats see
+    return timed(run, repeats)
+
+
+def bench_queues(port: int, token: str, deep_rows: int) -> dict[str, Any]:
+    from django.test import Client
+
+    from episodes.selectors import QUEUES
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    http_ = Http(port, token)
+    raw = psycopg.connect(f"{PG_BASE}/{BIG_DB}", autocommit=True)
+    per_queue: dict[str, Any] = {}
+    try:
+        for name in QUEUES:
+            first_path = f"/api/queues/{name}/?page_size={QUEUE_PAGE}"
+            status, page = http_.request("GET", first_path)
+            if status != 200:
+                msg = f"{first_path}: {status}"
+                raise RuntimeError(msg)
+            first = timed(lambda p=first_path: http_.request("GET", p), REPEATS)
+            first_raw = raw_times(raw, captured_sql(client, first_path, token), REPEATS)
+            # Deep: follow the cursors (100 a page) as far as deep_rows, then time a
+            # 25-row page from there, through the same cursor a client would hold.
+            seen, walk, deep_path = 0, f"/api/queues/{name}/?page_size=100", None
+            while seen < deep_rows:
+                _, page = http_.request("GET", walk)
+                seen += len(page["results"])
+                if not page["next"]:
+                    break
+                walk = path_of(page["next"])
+                deep_path = walk.replace("page_size=100", f"page_size={QUEUE_PAGE}")
+            depth = seen if deep_path else 0
+            deep_path = deep_path or first_path
+            deep = timed(lambda p=deep_path: http_.request("GET", p), REPEATS)
+            deep_raw = raw_times(raw, captured_sql(client, deep_path, token), REPEATS)
+            per_queue[name] = {
+                "rows_seen": seen,
+                "first": {
+                    **stats_ms(first),
+                    "raw_p95_ms": percentile(first_raw, 0.95) * 1000,
+                    "raw_p50_ms": statistics.median(first_raw) * 1000,
+                },
+                "deep": {
+                    **stats_ms(deep),
+                    "raw_p95_ms": percentile(deep_raw, 0.95) * 1000,
+                    "raw_p50_ms": statistics.median(deep_raw) * 1000,
+                    "depth_rows": depth,
+                },
+            }
+            say(
+                f"queue {name}: p95 {per_queue[name]['first']['p95_ms']:.1f} ms,"
+                f" deep ({depth} rows) {per_queue[name]['deep']['p95_ms']:.1f} ms"
+            )
+    finally:
+        http_.close()
+        raw.close()
+    firsts = [q["first"] for q in per_queue.values()]
+    deeps = [q["deep"] for q in per_queue.values()]
+    return {
+        "page_size": QUEUE_PAGE,
+        "repeats": REPEATS,
+        "client": "http.client keep-alive to gunicorn (2 gthread workers x 4 threads)",
+        "api_p95_ms": max(f["p95_ms"] for f in firsts),
+        "raw_sql_p95_ms": max(f["raw_p95_ms"] for f in firsts),
+        "deep_page_p95_ms": max(d["p95_ms"] for d in deeps),
+        "api_vs_raw_worst": max(
+            max(f["p95_ms"] / f["raw_p95_ms"], d["p95_ms"] / d["raw_p95_ms"])
+            for f, d in zip(firsts, deeps, strict=True)
+        ),
+        "deep_vs_first_worst": max(
+            d["p95_ms"] / f["p95_ms"] for f, d in zip(firsts, deeps, strict=True)
+        ),
+        "per_queue": per_queue,
+    }
+
+
+# -- 2. dispatch ----------------------------------------------------------------------------
+
+
+def redis_client() -> Any:
+    import redis
+
+    return redis.Redis.from_url(REDIS_URL)
+
+
+def wait_drained(queue: str) -> None:
+    """Until the queue is empty and nothing is unacknowledged (kombu's 'unacked' hash)."""
+    r = redis_client()
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    while r.llen(queue) or r.hlen("unacked"):
+        if time.monotonic() > deadline:
+            msg = f"{queue} did not drain"
+            raise RuntimeError(msg)
+        time.sleep(0.02)
+
+
+def raw_sql_claims(ids: list[int], batch: int) -> float:
+    """The database's ceiling: claim-and-mark in batches, one transaction each; rows/s."""
+    from bench.probe import reset_due
+
+    with psycopg.connect(f"{PG_BASE}/{BIG_DB}") as conn:
+        with conn.cursor() as cursor:
+            reset_due(cursor, ids)
+        conn.commit()
+        claimed, started = 0, time.perf_counter()
+        while True:
+            with conn.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE notifications_reminder SET status = 'sending', claim_token = %s,"
+                    " lease_expires_at = now() + interval '5 minutes', updated_at = now()"
+                    " WHERE id IN (SELECT id FROM notifications_reminder"
+                    " WHERE status = 'scheduled' AND next_attempt_at <= now()"
+                    " ORDER BY next_attempt_at, id FOR UPDATE SKIP LOCKED LIMIT %s)"
+                    " RETURNING id",
+                    [uuid.uuid4().hex, batch],
+                )
+                got = len(cursor.fetchall())
+            conn.commit()
+            if not got:
+                break
+            claimed += got
+        elapsed = time.perf_counter() - started
+        with conn.cursor() as cursor:
+            reset_due(cursor, ids)
+        conn.commit()
+    return claimed / elapsed
+
+
+def raw_celery(count: int) -> float:
+    """``count`` no-op tasks, one message each, published and consumed; tasks/s."""
+    from bench.celery_app import noop
+
+    started = time.perf_counter()
+    for index in range(count):
+        noop.apply_async(args=[index], queue=NOOP_QUEUE)
+    wait_drained(NOOP_QUEUE)
+    return count / (time.perf_counter() - started)
+
+
+def dispatch_end_to_end(ids: list[int]) -> dict[str, Any]:
+    """Dispatch cycles back to back until every due row is claimed, workers deliver."""
+    from django.db import connection
+
+    from notifications.dispatch import dispatch_cycle
+    from notifications.tasks import _enqueue_delivery
+
+    with connection.cursor() as cursor:
+        from bench.probe import reset_due
+
+        reset_due(cursor, ids)
+    started = time.perf_counter()
+    cycles = claimed = 0
+    while True:
+        counts = dispatch_cycle(enqueue=_enqueue_delivery)
+        cycles += 1
+        claimed += counts.claimed
+        if not counts.batches:
+            break
+    dispatched = time.perf_counter() - started
+    wait_drained(BENCH_QUEUE)
+    elapsed = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT status, count(*) FROM notifications_reminder WHERE id = ANY(%s) GROUP BY 1",
+            [ids],
+        )
+        by_status = dict(cursor.fetchall())
+    return {
+        "due": len(ids),
+        "claimed": claimed,
+        "cycles": cycles,
+        "dispatcher_s": dispatched,
+        "elapsed_s": elapsed,
+        "by_status": by_status,
+        "reminders_per_s": by_status.get("sent", 0) / elapsed,
+    }
+
+
+# -- 3./4. scan and memory (subprocesses) ---------------------------------------------------
+
+
+def probe(database: str, *args: str) -> dict[str, Any]:
+    out = subprocess.run(  # noqa: S603 - fixed argument list
+        [sys.executable, "-m", "bench.probe", *args],
+        cwd=ROOT,
+        env=bench_env(database),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def memory_at(app: Any, due: int) -> tuple[dict[str, Any], int]:
+    """One real cycle with ``due`` rows due, and a fresh solo worker delivering its batches."""
+    with workers(BIG_DB, app, pool="solo", concurrency=1, queues=BENCH_QUEUE) as worker:
+        dispatcher = probe(BIG_DB, "dispatcher-memory", "--due", str(due))
+        wait_drained(BENCH_QUEUE)
+        return dispatcher, worker.high_water_kib()
+
+
+# -- 5. transitions -------------------------------------------------------------------------
+
+
+def bench_transitions(port: int, token: str, team_id: int, count: int, clients: int) -> dict:
+    from django.db.models import Count
+
+    from episodes.models import Episode, TransitionLog
+
+    picked = list(
+        Episode.objects.filter(care_team_id=team_id, state="conservative_care")
+        .order_by("id")
+        .values_list("id", "version")[: count + 100]
+    )
+    work, races = picked[:count], picked[count:]
+    before_logs = dict(
+        TransitionLog.objects.filter(episode_id__in=[e for e, _ in picked])
+        .values_list("episode_id")
+        .annotate(n=Count("id"))
+    )
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def client(chunk: list[tuple[int, int]]) -> None:
+        conn = Http(port, token)
+        try:
+            for episode_id, version in chunk:
+                status, _ = conn.request(
+                    "POST",
+                    f"/api/episodes/{episode_id}/transitions/refer_to_specialist/",
+                    {"urgency": "routine", "version": version},
+                )
+                with lock:
+                    statuses.append(status)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, args=(work[i::clients],)) for i in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    # Races: two clients, the same episode and version at once: one must win, one get 409.
+    race_results: dict[int, list[int]] = {}
+
+    def racer(episode_id: int, version: int) -> None:
+        conn = Http(port, token)
+        try:
+            status, _ = conn.request(
+                "POST",
+                f"/api/episodes/{episode_id}/transitions/refer_to_specialist/",
+                {"urgency": "routine", "version": version},
+            )
+        finally:
+            conn.close()
+        with lock:
+            race_results.setdefault(episode_id, []).append(status)
+
+    for episode_id, version in races:
+        pair = [threading.Thread(target=racer, args=(episode_id, version)) for _ in range(2)]
+        for t in pair:
+            t.start()
+        for t in pair:
+            t.join()
+    one_winner = sum(1 for s in race_results.values() if sorted(s) == [200, 409])
+    after = dict(Episode.objects.filter(id__in=[e for e, _ in picked]).values_list("id", "version"))
+    logs = dict(
+        TransitionLog.objects.filter(episode_id__in=[e for e, _ in picked])
+        .values_list("episode_id")
+        .annotate(n=Count("id"))
+    )
+    lost = sum(
+        1
+        for episode_id, version in picked
+        if after[episode_id] != version + 1
+        or logs.get(episode_id, 0) != before_logs.get(episode_id, 0) + 1
+    )
+    return {
+        "count": len(work),
+        "clients": clients,
+        "ok": statuses.count(200),
+        "errors": len(statuses) - statuses.count(200),
+        "elapsed_s": elapsed,
+        "per_s": statuses.count(200) / elapsed,
+        "lost_updates": lost,
+        "races": len(races),
+        "races_one_winner": one_winner,
+        "server": "gunicorn, 2 gthread workers x 4 threads",
+    }
+
+
+# -- the run --------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    mem_kib = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal:")
+    )
+    with psycopg.connect(PG_ADMIN) as conn:
+        pg = conn.execute("SHOW server_version").fetchone()[0]
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "postgresql": pg,
+        "redis": redis_client().info("server")["redis_version"],
+        "kernel": platform.release(),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--episodes", type=int, default=100_000)
+    parser.add_argument("--due", type=int, default=50_000, help="reminders for the dispatch run")
+    parser.add_argument("--memory-due", type=int, default=100_000)
+    parser.add_argument("--deep-rows", type=int, default=2_000, help="how deep a deep page is")
+    parser.add_argument("--transitions", type=int, default=400)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--reuse", action="store_true", help="keep the generated databases")
+    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    os.environ.update(bench_env(BIG_DB))
+    redis_client().flushdb()
+
+    if not args.reuse:
+        for name, count in ((BIG_DB, args.episodes), (SMALL_DB, SMALL_EPISODES)):
+            say(f"creating {name} with {count:,} episodes")
+            recreate_database(name)
+            manage(name, "migrate", "--noinput", "-v0")
+            t0 = time.monotonic()
+            manage(name, "generate_episodes", "--count", str(count))
+            if name == BIG_DB:
+                generated_s = time.monotonic() - t0
+    else:
+        generated_s = None
+
+    import django
+
+    django.setup()
+    from rest_framework.authtoken.models import Token
+
+    from bench.probe import make_due, park_due
+    from config.celery_app import app
+    from episodes.models import CareTeam, Episode
+    from notifications.models import Reminder
+
+    team = CareTeam.objects.get(name="Bench team 1")
+    token = Token.objects.get(user__username="bench-coordinator-1-1").key
+    result: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "episodes": Episode.objects.count(),
+        "reminders": Reminder.objects.count(),
+        "generated_s": generated_s,
+        "machine": machine(),
+    }
+    say(f"{result['episodes']:,} episodes, {result['reminders']:,} reminders")
+
+    with gunicorn(BIG_DB) as port:
+        say("1. queue pages through the API and the same SQL raw")
+        result["queue"] = bench_queues(port, token, args.deep_rows)
+
+        say("2. dispatch: raw SQL claims, raw Celery, end to end")
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            ids = make_due(cursor, args.due)
+        batch = 20
+        sql_20 = raw_sql_claims(ids, batch)
+        sql_1000 = raw_sql_claims(ids, 1000)
+        say(f"raw SQL claims: {sql_20:.0f}/s (batch {batch}), {sql_1000:.0f}/s (batch 1000)")
+        with workers(
+            BIG_DB,
+            app,
+            pool="prefork",
+            concurrency=WORKER_PROCESSES,
+            queues=f"{BENCH_QUEUE},{NOOP_QUEUE}",
+        ):
+            celery_per_s = raw_celery(len(ids))
+            say(f"raw Celery: {celery_per_s:.0f} no-op tasks/s")
+            e2e = dispatch_end_to_end(ids)
+            say(f"dispatch: {e2e['reminders_per_s']:.0f} reminders/s {e2e['by_status']}")
+        with connection.cursor() as cursor:
+            park_due(cursor)
+        result["dispatch"] = {
+            **e2e,
+            "raw_celery_per_s": celery_per_s,
+            "raw_sql_claims_per_s": sql_20,
+            "raw_sql_batch": batch,
+            "raw_sql_claims_per_s_batch_1000": sql_1000,
+            "workers": WORKER_PROCESSES,
+        }
+
+        say("5. concurrent transitions")
+        result["transitions"] = bench_transitions(
+            port, token, team.pk, args.transitions, args.clients
+        )
+
+    say("3. dispatch cycle cost, 1k due, small vs big")
+    small = probe(SMALL_DB, "scan", "--due", "1000")
+    big = probe(BIG_DB, "scan", "--due", "1000")
+    result["scan"] = {
+        "small": small,
+        "big": big,
+        "cost_ratio_1m_vs_10k": big["cycle_ms_median"] / small["cycle_ms_median"],
+    }
+
+    say("4. peak memory, 1k vs 100k due")
+    d1, w1 = memory_at(app, 1000)
+    d100, w100 = memory_at(app, args.memory_due)
+    with connection.cursor() as cursor:
+        park_due(cursor)
+    result["memory"] = {
+        "dispatcher_1k": d1,
+        "dispatcher_100k": d100,
+        "worker_1k_kib": w1,
+        "worker_100k_kib": w100,
+        "dispatcher_ratio": d100["tracemalloc_peak_kib"] / d1["tracemalloc_peak_kib"],
+        "worker_ratio": w100 / w1,
+        "peak_ratio_100k_vs_1k": max(
+            d100["tracemalloc_peak_kib"] / d1["tracemalloc_peak_kib"], w100 / w1
+        ),
+    }
+    result["run_s"] = time.monotonic() - started
+
+    from bench.report import missing_keys, table
+
+    missing = missing_keys(result)
+    if missing:
+        msg = f"result lacks {missing}"
+        raise RuntimeError(msg)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
+    sys.stdout.write("\n" + table(result) + "\n")
+    say(f"wrote {args.out} in {result['run_s']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

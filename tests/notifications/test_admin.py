@@ -1,0 +1,23 @@
+"""The Reminder admin shows the schedule of record and its attempts, and changes nothing."""
+
+from __future__ import annotations
+
+from episodes import services
+
+
+def test_reminders_are_listed_and_read_only(client, superuser, patient, coordinator):
+    episode = services.episode_create(
+        patient=patient, by=coordinator, symptom_onset=patient.created_at.date()
+    )
+    reminder = episode.reminders.first()
+    client.force_login(superuser)
+    listing = client.get("/admin/notifications/reminder/?status=scheduled")
+    assert listing.status_code == 200
+    assert f">{reminder.pk}<" in listing.content.decode()
+    page = client.get(f"/admin/notifications/reminder/{reminder.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="status"' not in page.content.decode()
+    client.post(f"/admin/notifications/reminder/{reminder.pk}/change/", {"status": "sent"})
+    reminder.refresh_from_db()
+    assert reminder.status == "scheduled"
+    assert client.get("/admin/notifications/reminder/add/").status_code == 403
