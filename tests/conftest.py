@@ -37,7 +37,7 @@ def database_url_for_worker(settings_dict: dict) -> str:
         port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
         return f"postgres://{credentials}{host}{port}/{quote(settings_dict['NAME'], safe='')}"
     msg = f"celery_worker_process does not know how to hand {engine} to a worker"
-    raise NotImplementedError(msg)
+    raise ValueError(msg)
 
 
 def _worker_answers(hostname: str) -> bool:
