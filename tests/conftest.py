@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -19,6 +18,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery_app import app as celery_app
+from tests.processes import celery_worker_argv
 
 WORKER_START_TIMEOUT_SECONDS = 30
 WORKER_STOP_TIMEOUT_SECONDS = 15
@@ -63,21 +63,7 @@ class CeleryWorker:
         queues = [] if queue is None else [f"--queues={queue}"]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "--pool=solo",
-                    "--concurrency=1",
-                    f"--hostname={self.hostname}",
-                    "--loglevel=INFO",
-                    "--without-gossip",
-                    "--without-mingle",
-                    *queues,
-                ],
+                [*celery_worker_argv(self.hostname), *queues],
                 cwd=settings.BASE_DIR,
                 env=env,
                 stdout=log,
@@ -223,3 +209,15 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def fake_twilio():
+    """The fake Twilio: honours the idempotency token and records every raw call."""
+    from tests.notifications.fake_twilio import start_fake_twilio  # noqa: PLC0415
+
+    state, server = start_fake_twilio()
+    yield state
+    state.release.set()
+    server.shutdown()
+    server.server_close()

@@ -14,7 +14,6 @@ from django.db import connection
 
 from tests.chaos.harness import CHAOS_DIR, PrivateRedis, Rig
 from tests.conftest import database_url_for_worker
-from tests.notifications.fake_twilio import start_fake_twilio
 
 
 @pytest.fixture
@@ -28,17 +27,7 @@ def private_redis():
 
 
 @pytest.fixture
-def provider():
-    """The fake Twilio: honours the idempotency token and records every raw call."""
-    state, server = start_fake_twilio()
-    yield state
-    state.release.set()
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
-def rig(transactional_db, private_redis, provider, tmp_path):
+def rig(transactional_db, private_redis, fake_twilio, tmp_path):
     """Worker, beat and dispatcher processes on the test database; all stopped afterwards.
 
     Requested after ``transactional_db``, so its processes stop before the database is
@@ -48,7 +37,7 @@ def rig(transactional_db, private_redis, provider, tmp_path):
     log_dir.mkdir(parents=True, exist_ok=True)
     setup = Rig(
         broker=private_redis,
-        provider=provider,
+        provider=fake_twilio,
         database_url=database_url_for_worker(connection.settings_dict),
         log_dir=log_dir,
         mail_dir=tmp_path / "mail",

@@ -34,6 +34,7 @@ from notifications.models import DeliveryAttempt, Reminder
 from tests.factories import PatientFactory
 from tests.notifications.e2e import daytime_zone, email_messages
 from tests.notifications.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeTwilio
+from tests.processes import celery_worker_argv
 
 BASE_DIR = Path(settings.BASE_DIR)
 CHAOS_DIR = Path(settings.VAR_DIR) / "chaos"
@@ -263,21 +264,7 @@ class Rig:
         hostname = f"{name}-{uuid.uuid4().hex[:6]}@careflow-chaos"
         proc = self._start(
             name,
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "--concurrency=1",
-                f"--hostname={hostname}",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                f"--queues={self.queue}",
-            ],
+            [*celery_worker_argv(hostname), f"--queues={self.queue}"],
             self.env(app_name=f"careflow-chaos-{name}", **extra),
             respawn=respawn,
         )

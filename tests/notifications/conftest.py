@@ -15,7 +15,6 @@ from tests.notifications.fake_twilio import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     FROM_NUMBER,
-    start_fake_twilio,
 )
 
 NY = ZoneInfo("America/New_York")
@@ -52,15 +51,6 @@ def claim_only(at: datetime) -> list[tuple[list[int], str]]:
     with time_machine.travel(at, tick=False):
         dispatch_cycle(enqueue=lambda ids, claim: batches.append((ids, claim)))
     return batches
-
-
-@pytest.fixture
-def fake_twilio():
-    state, server = start_fake_twilio()
-    yield state
-    state.release.set()
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
