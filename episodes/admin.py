@@ -206,8 +206,21 @@ class EpisodeAdmin(FSMAdminMixin, admin.ModelAdmin):
         return True
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by services: the admin shows them and changes nothing."""
+
+    def has_add_permission(self, request: http.HttpRequest) -> bool:  # noqa: ARG002
+        return False
+
+    def has_change_permission(self, request: http.HttpRequest, obj: Any = None) -> bool:  # noqa: ANN401, ARG002
+        return False
+
+    def has_delete_permission(self, request: http.HttpRequest, obj: Any = None) -> bool:  # noqa: ANN401, ARG002
+        return False
+
+
 @admin.register(AccessRecord)
-class AccessRecordAdmin(admin.ModelAdmin):
+class AccessRecordAdmin(ReadOnlyAdmin):
     """Superusers only, read-only: the record of who read or changed which patient."""
 
     list_display = ("at", "user", "action", "method", "path", "status_code", "patient_id")
@@ -220,12 +233,3 @@ class AccessRecordAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: http.HttpRequest, obj: Any = None) -> bool:  # noqa: ANN401, ARG002
         return bool(request.user.is_active and request.user.is_superuser)
-
-    def has_add_permission(self, request: http.HttpRequest) -> bool:  # noqa: ARG002
-        return False
-
-    def has_change_permission(self, request: http.HttpRequest, obj: Any = None) -> bool:  # noqa: ANN401, ARG002
-        return False
-
-    def has_delete_permission(self, request: http.HttpRequest, obj: Any = None) -> bool:  # noqa: ANN401, ARG002
-        return False

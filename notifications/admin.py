@@ -11,6 +11,7 @@ from typing import Any
 from django import http
 from django.contrib import admin
 
+from episodes.admin import ReadOnlyAdmin
 from notifications.models import DeliveryAttempt, Reminder
 
 
@@ -26,7 +27,7 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "episode_id",
@@ -44,12 +45,3 @@ class ReminderAdmin(admin.ModelAdmin):
     date_hierarchy = "due_at"
     inlines = (DeliveryAttemptInline,)
     readonly_fields = tuple(f.name for f in Reminder._meta.get_fields() if f.concrete)  # noqa: SLF001 - Django's model API
-
-    def has_add_permission(self, request: http.HttpRequest) -> bool:  # noqa: ARG002
-        return False
-
-    def has_change_permission(self, request: http.HttpRequest, obj: Any = None) -> bool:  # noqa: ANN401, ARG002
-        return False
-
-    def has_delete_permission(self, request: http.HttpRequest, obj: Any = None) -> bool:  # noqa: ANN401, ARG002
-        return False
