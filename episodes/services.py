@@ -358,6 +358,8 @@ def _raise_flag(
             data={"red_flag": flag.pk, "sign": sign},
             source=Source.SYSTEM,
             today=today,
+            # Every caller of _raise_flag recomputes the derived columns once it is done.
+            after_write=False,
         )
     _red_flag_alert(flag)
     logger.info("red flag raised episode=%s category=%s", episode.pk, flag.category)
@@ -570,6 +572,7 @@ def _apply(
     data: dict[str, Any],
     source: str,
     today: date,
+    after_write: bool = True,
 ) -> None:
     facts = episode_facts(episode)
     reasons = evaluate(name, facts, today, data)
@@ -607,7 +610,8 @@ def _apply(
         evaluated_on=today,
         pathway_version=rules.PATHWAY_VERSION,
     )
-    _after_write(episode)
+    if after_write:
+        _after_write(episode)
     logger.info(
         "episode transition id=%s %s: %s -> %s", episode.pk, name, from_state, episode.state
     )
