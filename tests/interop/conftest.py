@@ -14,7 +14,7 @@ from episodes.management.commands.seed_demo import seed_episodes
 from episodes.models import Episode
 from notifications.dispatch import deliver_batch, dispatch_cycle
 from notifications.models import Reminder, ReminderStatus
-from tests.api.conftest import client_for
+from tests.api.conftest import client_for, episode, other_episode  # noqa: F401 - fixtures shared with the API tests
 
 FHIR_JSON = "application/fhir+json"
 
