@@ -79,7 +79,8 @@ def capability_statement(base_url: str) -> dict[str, Any]:
             {
                 "mode": "server",
                 "documentation": "Same tokens and care-team scoping as /api/: another care "
-                "team's resource is a 404.",
+                "team's resource is a 404. Searches answer GET <type>?... and POST "
+                "<type>/_search with a form body.",
                 "security": {
                     "cors": False,
                     "description": "Authorization: Token <key> (POST /api/auth/token/).",

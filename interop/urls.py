@@ -36,6 +36,10 @@ urlpatterns = [
         path(name, view.as_view(), name=f"fhir-search-{name.lower()}")
         for name, view in SEARCHES.items()
     ),
+    *(
+        path(f"{name}/_search", view.as_view(), name=f"fhir-post-search-{name.lower()}")
+        for name, view in SEARCHES.items()
+    ),
     path(
         "<str:resource_type>/<str:resource_id>",
         views.ResourceReadApi.as_view(),

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from rest_framework import exceptions, status
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -110,6 +111,18 @@ class FhirApi(APIView):
         return fhir_exception_handler
 
 
+class FhirSearchApi(FhirApi):
+    """A search: ``GET <type>?...`` or ``POST <type>/_search`` with a form body (FHIR's two)."""
+
+    parser_classes = (FormParser,)
+
+    def post(self, request: Request) -> Response:
+        return self.get(request)
+
+    def get(self, request: Request) -> Response:
+        raise NotImplementedError
+
+
 def _absolute(request: Request, path: str) -> str:
     return request.build_absolute_uri(f"/fhir/{path}")
 
@@ -178,7 +191,7 @@ class QuestionnaireApi(FhirApi):
         return Response(fhir.questionnaire_resource(milestone, published=published()))
 
 
-class QuestionnaireSearchApi(FhirApi):
+class QuestionnaireSearchApi(FhirSearchApi):
     def get(self, request: Request) -> Response:
         _params(request, search_names("Questionnaire"))
         items = [fhir.questionnaire_resource(m, published=published()) for m in Milestone]
@@ -217,10 +230,15 @@ _PREFIXES: Final = {"eq": "", "lt": "__lt", "le": "__lte", "gt": "__gt", "ge": "
 
 
 def _params(request: Request, allowed: set[str]) -> dict[str, str]:
-    """The query's parameters, each once; an unknown one is a 400 (never silently ignored)."""
+    """The search's parameters, each once; an unknown one is a 400 (never silently ignored).
+
+    ``GET`` takes them from the query string; ``POST <type>/_search`` from a form body,
+    which keeps names and birth dates out of web-server access logs.
+    """
+    source = request.data if request.method == "POST" else request.query_params
     out: dict[str, str] = {}
-    for name in request.query_params:
-        values = request.query_params.getlist(name)
+    for name in source:
+        values = source.getlist(name)
         if name not in {*allowed, "_count", "_format"}:
             msg = f"unsupported search parameter: {name}"
             raise exceptions.ValidationError(msg)
@@ -276,7 +294,7 @@ def _count(params: dict[str, str]) -> int:
     return int(value)
 
 
-class PatientSearchApi(FhirApi):
+class PatientSearchApi(FhirSearchApi):
     def get(self, request: Request) -> Response:
         params = _params(request, search_names("Patient"))
         birthdate = params.get("birthdate")
@@ -293,7 +311,7 @@ class PatientSearchApi(FhirApi):
 EPISODE_STATUSES: Final = ("active", "finished")
 
 
-class EpisodeSearchApi(FhirApi):
+class EpisodeSearchApi(FhirSearchApi):
     def get(self, request: Request) -> Response:
         params = _params(request, search_names("EpisodeOfCare"))
         wanted = params.get("status")
@@ -308,7 +326,7 @@ class EpisodeSearchApi(FhirApi):
         return Response(bundle(request, "searchset", page, episodes.count()))
 
 
-class FlagSearchApi(FhirApi):
+class FlagSearchApi(FhirSearchApi):
     def get(self, request: Request) -> Response:
         params = _params(request, search_names("Flag"))
         flags = flag_search(request.user, patient_id=_patient_param(params.get("patient")))
@@ -317,7 +335,7 @@ class FlagSearchApi(FhirApi):
         return Response(bundle(request, "searchset", page, flags.count()))
 
 
-class TaskSearchApi(FhirApi):
+class TaskSearchApi(FhirSearchApi):
     """Tasks are computed (careflow's next actions): every open episode's, filtered."""
 
     def get(self, request: Request) -> Response:

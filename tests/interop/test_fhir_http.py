@@ -125,3 +125,18 @@ def test_everything_and_searches_do_not_grow_with_the_data(coordinator, patient)
     assert small_everything <= 22
     for path, count in searches.items():
         assert _queries(client, f"/fhir/{path}") == count, path
+
+
+def test_post_search_keeps_names_out_of_the_url(coordinator, episode):
+    """FHIR's POST <type>/_search with a form body answers what the GET would."""
+    client = client_for(coordinator)
+    family = episode.patient.family_name
+    form = "application/x-www-form-urlencoded"
+    by_get = client.get("/fhir/Patient", {"name": family}).json()
+    by_post = client.post("/fhir/Patient/_search", f"name={family}", content_type=form).json()
+    validate(by_post)
+    assert [e["resource"] for e in by_post["entry"]] == [e["resource"] for e in by_get["entry"]]
+    assert by_post["total"] == 1
+    assert client.post("/fhir/Patient/_search", "colour=blue", content_type=form).status_code == 400
+    json_body = client.post("/fhir/Patient/_search", {"name": family}, format="json")
+    assert json_body.status_code == 415
