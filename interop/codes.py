@@ -57,14 +57,26 @@ PLAN_DEFINITION_TYPE: Final = "http://terminology.hl7.org/CodeSystem/plan-defini
 # region" (chapter 13, M54.1- Radiculopathy); its neighbour M54.16 is the lumbar region.
 # Source: the CDC's ICD-10-CM tabular list as quoted by the code references
 # mirahealth.care/reference/icd10/M54.17 and AccessPhysiotherapy's "Lumbosacral radicular
-# syndrome" (ICD-10-CM M54.16, M54.17), looked up 2026-11-25.
+# syndrome" (ICD-10-CM M54.16, M54.17), looked up 2026-11-25. WHO's ICD-10 (2019) has the
+# same fifth character for the dorsopathies' site, 7 = lumbosacral region
+# (icd.who.int/browse10/2019/en, block M40-M54).
 ICD10CM_LUMBOSACRAL: Final = ("M54.17", "Radiculopathy, lumbosacral region")
 ICD10CM_LUMBAR: Final = ("M54.16", "Radiculopathy, lumbar region")
-# SNOMED CT: NOT VERIFIED. No authoritative SNOMED CT browser could be reached from the
-# machine this was written on; the only concept id found for "Lumbosacral radiculopathy
-# (disorder)" was in one unofficial public table, so no SNOMED CT coding is served until a
-# terminologist confirms the concept (the Condition carries the ICD-10-CM coding and text).
-SNOMED_LUMBOSACRAL: Final[tuple[str, str] | None] = None
+# SNOMED CT 128196005 |Lumbar radiculopathy (disorder)|, as listed (with 128197001 |Sacral
+# radiculopathy (disorder)|) in NLM VSAC's expansion of value set
+# 2.16.840.1.113762.1.4.1021.95 "Conditions associated with chronic pain" against SNOMED CT
+# US Edition 2023-03-01 (the copy in github.com/cqframework/cds4cpm,
+# input/vocabulary/valueset/valueset-2.16.840.1.113762.1.4.1021.95.json). No concept named
+# "lumbosacral radiculopathy" could be verified in an authoritative source (one unofficial
+# table offered ids that VSAC contradicts), so the lumbar concept is served as the nearest
+# verified one: a terminologist should confirm or replace it.
+SNOMED_LUMBAR_RADICULOPATHY: Final = ("128196005", "Lumbar radiculopathy (disorder)")
 CONDITION_TEXT: Final = "Lumbosacral radiculopathy"
 # Codes a Condition in an enrolment Bundle may carry (either is this pathway).
-ENROLLABLE: Final = frozenset({(ICD10CM, ICD10CM_LUMBOSACRAL[0]), (ICD10CM, ICD10CM_LUMBAR[0])})
+ENROLLABLE: Final = frozenset(
+    {
+        (ICD10CM, ICD10CM_LUMBOSACRAL[0]),
+        (ICD10CM, ICD10CM_LUMBAR[0]),
+        (SNOMED, SNOMED_LUMBAR_RADICULOPATHY[0]),
+    }
+)

@@ -203,7 +203,8 @@ def _check_condition(condition: Mapping[str, Any], patient_url: str) -> list[Iss
                 "Condition.code",
                 (
                     "careflow enrols lumbosacral radiculopathy: ICD-10-CM "
-                    f"{codes.ICD10CM_LUMBOSACRAL[0]} or {codes.ICD10CM_LUMBAR[0]}"
+                    f"{codes.ICD10CM_LUMBOSACRAL[0]} or {codes.ICD10CM_LUMBAR[0]}, or SNOMED CT "
+                    f"{codes.SNOMED_LUMBAR_RADICULOPATHY[0]}"
                 ),
             )
         )

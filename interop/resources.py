@@ -171,10 +171,13 @@ def episode_resource(episode: Episode) -> Resource:
 
 def condition_code() -> dict[str, Any]:
     code, display = codes.ICD10CM_LUMBOSACRAL
-    codings = [coding(codes.ICD10CM, code, display)]
-    if codes.SNOMED_LUMBOSACRAL is not None:
-        codings.append(coding(codes.SNOMED, *codes.SNOMED_LUMBOSACRAL))
-    return {"coding": codings, "text": codes.CONDITION_TEXT}
+    return {
+        "coding": [
+            coding(codes.ICD10CM, code, display),
+            coding(codes.SNOMED, *codes.SNOMED_LUMBAR_RADICULOPATHY),
+        ],
+        "text": codes.CONDITION_TEXT,
+    }
 
 
 def condition_resource(episode: Episode, *, abated: datetime | None = None) -> Resource:
