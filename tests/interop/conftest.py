@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -10,7 +10,8 @@ from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
 from episodes import services
-from episodes.management.commands.seed_demo import seed_episodes
+from episodes.management.commands import seed_demo
+from episodes.management.commands.seed_demo import _READY, DEMO_EPISODES, DemoEpisode
 from episodes.models import Episode
 from notifications.dispatch import deliver_batch, dispatch_cycle
 from notifications.models import Reminder, ReminderStatus
@@ -28,22 +29,41 @@ def fhir_get(user, path: str, **params):
     return client_for(user).get(f"/fhir/{path}", params, HTTP_ACCEPT=FHIR_JSON)
 
 
-@pytest.fixture
-def demo(team, coordinator, clinician):
-    """seed_demo's eight episodes on Team A, then what they do not reach by themselves.
+_REFERRED = (("refer_to_specialist", {"urgency": "routine"}), ("begin_surgical_review", {}))
+_SURGERY = (*_REFERRED, ("plan_surgery", {"procedure": "discectomy", "technique": "open"}))
+# seed_demo's episodes stop short of four states; these reach them the same way.
+EXTRA_DEMO_EPISODES = (
+    DemoEpisode(
+        "Ivy", "Demo-Referral", date(1985, 5, 5), 30, {"radicular_pain": True},
+        steps=(("refer_to_specialist", {"urgency": "within_2_weeks"}),),
+    ),
+    DemoEpisode("Jon", "Demo-Surgery", date(1972, 8, 8), 95, _READY, steps=_SURGERY, imaging=True),
+    DemoEpisode(
+        "Kai", "Demo-Refractory", date(1966, 1, 1), 120, _READY,
+        steps=(*_SURGERY, ("declare_refractory", {})), imaging=True,
+    ),
+    DemoEpisode(
+        "Lou", "Demo-Closed", date(1991, 9, 9), 15, {},
+        steps=(("close", {"reason": "transferred"}),),
+    ),
+)  # fmt: skip
 
-    Care-plan items (two of them flagged), an assessment, a surgery, a refractory and a
-    closed episode, reminders delivered by a real dispatch cycle, and a patient's check-in
-    (answered, then corrected).
+
+@pytest.fixture
+def demo(team, coordinator, clinician, monkeypatch):
+    """seed_demo's episodes (plus four reaching the states it leaves out), on Team A.
+
+    Then what they do not reach by themselves: care-plan items (two flagged), an assessment,
+    reminders delivered by a real dispatch cycle, and a patient's check-in (answered, then
+    corrected, raising a red flag).
     """
-    seed_episodes(team, {"coordinator": coordinator, "clinician": clinician})
+    monkeypatch.setattr(seed_demo, "DEMO_EPISODES", (*DEMO_EPISODES, *EXTRA_DEMO_EPISODES))
+    seed_demo.seed_episodes(team, {"coordinator": coordinator, "clinician": clinician})
     episodes = {e.patient.given_name: e for e in Episode.objects.select_related("patient")}
-    ana, grace = episodes["Ana"], episodes["Grace"]
+    ana = episodes["Ana"]
     today = timezone.localdate()
-    for item, ended in (("nsaid", None), ("pregabalin", None), ("opioid_short_term", None)):
-        services.care_plan_item_add(
-            episode_id=ana.pk, by=clinician, item=item, started_on=today, ended_on=ended
-        )
+    for item in ("nsaid", "pregabalin", "opioid_short_term"):
+        services.care_plan_item_add(episode_id=ana.pk, by=clinician, item=item, started_on=today)
     services.care_plan_item_add(
         episode_id=ana.pk,
         by=clinician,
@@ -54,19 +74,6 @@ def demo(team, coordinator, clinician):
     )
     services.assessment_record(
         episode_id=ana.pk, by=clinician, values={"neurological_deficit": False}, note="checked"
-    )
-    services.episode_transition(
-        episode_id=grace.pk,
-        name="plan_surgery",
-        by=clinician,
-        data={"procedure": "discectomy", "technique": "microtubular"},
-    )
-    services.episode_transition(episode_id=grace.pk, name="declare_refractory", by=clinician)
-    services.episode_transition(
-        episode_id=episodes["Chloe"].pk,
-        name="close",
-        by=coordinator,
-        data={"reason": "transferred"},
     )
     with time_machine.travel(timezone.now() + timedelta(days=6), tick=False):
         dispatch_cycle(
