@@ -18,6 +18,8 @@ urlpatterns = [
     path("api/auth/token/", TokenObtainApi.as_view(), name="api-token"),
     # App APIs are included below this line.
     path("api/", include("episodes.urls")),
+    # The HL7 FHIR R4B facade over the same selectors and services (interop/).
+    path("fhir/", include("interop.urls")),
     # The patient check-in page: a signed link in each reminder, no login.
     path("check-in/<str:token>/", checkin_page, name="checkin"),
 ]

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "careflow",
     "episodes",
     "notifications",
+    "interop",  # the FHIR facade (/fhir/): the top layer, nothing imports it
 ]
 
 # AUTHENTICATION

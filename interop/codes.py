@@ -1,0 +1,82 @@
+"""Code systems, codes and extension URLs the FHIR facade uses (FHIR R4B, 4.3.0).
+
+Careflow's own vocabularies (rule IDs, facts, signs, states, transitions, plan items) are
+published under one base URL as code systems of their own; the standard ones are named by
+their canonical URLs.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+FHIR_VERSION: Final = "4.3.0"  # R4B
+FHIR_JSON: Final = "application/fhir+json"
+
+# Careflow's canonical base: the code systems below are not resolvable web pages, they
+# name careflow's own codes (as a FHIR code system URL may).
+BASE: Final = "https://careflow.example.org/fhir"
+RULES: Final = f"{BASE}/CodeSystem/rules"
+FACTS: Final = f"{BASE}/CodeSystem/facts"
+SIGNS: Final = f"{BASE}/CodeSystem/red-flag-signs"
+STATES: Final = f"{BASE}/CodeSystem/states"
+TRANSITIONS: Final = f"{BASE}/CodeSystem/transitions"
+ACTIONS: Final = f"{BASE}/CodeSystem/next-actions"
+PLAN_ITEMS: Final = f"{BASE}/CodeSystem/care-plan-items"
+IMAGING: Final = f"{BASE}/CodeSystem/imaging"
+MILESTONES: Final = f"{BASE}/CodeSystem/milestones"
+CARE_TEAMS: Final = f"{BASE}/NamingSystem/care-team-id"
+PLAN_DEFINITION: Final = f"{BASE}/PlanDefinition/radiculopathy"
+QUESTIONNAIRE: Final = f"{BASE}/Questionnaire"
+
+EXT_STATE: Final = f"{BASE}/StructureDefinition/pathway-state"
+EXT_EPISODE: Final = f"{BASE}/StructureDefinition/episode"
+EXT_SMS_CONSENT: Final = f"{BASE}/StructureDefinition/sms-consent"
+EXT_OPTED_OUT: Final = f"{BASE}/StructureDefinition/opted-out"
+EXT_CONCERN: Final = f"{BASE}/StructureDefinition/care-plan-concern"
+EXT_TRANSITION: Final = f"{BASE}/StructureDefinition/transition"
+EXT_CARE_START: Final = f"{BASE}/StructureDefinition/conservative-care-start"
+# The patient's IANA time zone: HL7's core extension (valueCode), as in R5's extension pack.
+EXT_TIMEZONE: Final = "http://hl7.org/fhir/StructureDefinition/timezone"
+
+ICD10CM: Final = "http://hl7.org/fhir/sid/icd-10-cm"
+SNOMED: Final = "http://snomed.info/sct"
+BCP47: Final = "urn:ietf:bcp:47"
+CONDITION_CLINICAL: Final = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION: Final = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+CONDITION_CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/condition-category"
+FLAG_CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/flag-category"
+OBSERVATION_CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
+DIAGNOSTIC_SECTION: Final = "http://terminology.hl7.org/CodeSystem/v2-0074"
+COMMUNICATION_CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/communication-category"
+PARTICIPATION_MODE: Final = "http://terminology.hl7.org/CodeSystem/v3-ParticipationMode"
+PROVENANCE_ROLE: Final = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
+USAGE_CONTEXT: Final = "http://terminology.hl7.org/CodeSystem/usage-context-type"
+PLAN_DEFINITION_TYPE: Final = "http://terminology.hl7.org/CodeSystem/plan-definition-type"
+
+# The condition every episode is about. ICD-10-CM M54.17 "Radiculopathy, lumbosacral
+# region" (chapter 13, M54.1- Radiculopathy); its neighbour M54.16 is the lumbar region.
+# Source: the CDC's ICD-10-CM tabular list as quoted by the code references
+# mirahealth.care/reference/icd10/M54.17 and AccessPhysiotherapy's "Lumbosacral radicular
+# syndrome" (ICD-10-CM M54.16, M54.17), looked up 2026-11-25. WHO's ICD-10 (2019) has the
+# same fifth character for the dorsopathies' site, 7 = lumbosacral region
+# (icd.who.int/browse10/2019/en, block M40-M54).
+ICD10CM_LUMBOSACRAL: Final = ("M54.17", "Radiculopathy, lumbosacral region")
+ICD10CM_LUMBAR: Final = ("M54.16", "Radiculopathy, lumbar region")
+# SNOMED CT 128196005 |Lumbar radiculopathy (disorder)|, as listed (with 128197001 |Sacral
+# radiculopathy (disorder)|) in NLM VSAC's expansion of value set
+# 2.16.840.1.113762.1.4.1021.95 "Conditions associated with chronic pain" against SNOMED CT
+# US Edition 2023-03-01 (the copy in github.com/cqframework/cds4cpm,
+# input/vocabulary/valueset/valueset-2.16.840.1.113762.1.4.1021.95.json). No concept named
+# "lumbosacral radiculopathy" could be verified in an authoritative source (one unofficial
+# table offered ids that VSAC contradicts), so the lumbar concept is served as the nearest
+# verified one: a terminologist should confirm or replace it.
+SNOMED_LUMBAR_RADICULOPATHY: Final = ("128196005", "Lumbar radiculopathy (disorder)")
+CONDITION_TEXT: Final = "Lumbosacral radiculopathy"
+# Codes a Condition in an enrolment Bundle may carry (either is this pathway).
+ENROLLABLE: Final = frozenset(
+    {
+        (ICD10CM, ICD10CM_LUMBOSACRAL[0]),
+        (ICD10CM, ICD10CM_LUMBAR[0]),
+        (SNOMED, SNOMED_LUMBAR_RADICULOPATHY[0]),
+    }
+)

@@ -1,0 +1,254 @@
+"""Enrolment by a FHIR transaction Bundle: a Patient and a Condition (the onset).
+
+The Bundle is checked against the R4B models first (a malformed resource is a 400 before
+anything else), then mapped to the bodies of ``POST /api/patients/`` and
+``POST /api/episodes/`` and put through the same input serializers and the same services,
+in one transaction: either both are created, with their derived red flags and reminders,
+or nothing is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from fhir.resources.R4B.bundle import Bundle
+from pydantic import ValidationError as PydanticValidationError
+from rest_framework import serializers
+
+from careflow.facts import BOOLEAN_FACTS
+from episodes import services
+from episodes.api_serializers import EpisodeCreateInputSerializer, PatientCreateInputSerializer
+from episodes.apis import _care_team_for_new_patient
+from episodes.models import Episode, Patient
+from interop import codes
+
+Issue = tuple[str, str]  # (FHIRPath expression, message)
+
+PATIENT_PATHS: Final = {
+    "given_name": "Patient.name.given",
+    "family_name": "Patient.name.family",
+    "birth_date": "Patient.birthDate",
+    "email": "Patient.telecom",
+    "phone": "Patient.telecom",
+    "preferred_channel": "Patient.telecom.rank",
+    "sms_consent": "Patient.telecom.extension",
+    "opted_out": "Patient.extension",
+    "timezone": "Patient.extension",
+    "language": "Patient.communication.language",
+    "care_team": "Patient.managingOrganization",
+}
+CONDITION_PATHS: Final = {
+    "symptom_onset": "Condition.onsetDateTime",
+    "conservative_care_start": "Condition.extension",
+    **dict.fromkeys(BOOLEAN_FACTS, "Condition.evidence"),
+}
+
+
+class EnrolmentError(Exception):
+    """The Bundle cannot enrol anyone; nothing was written."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        super().__init__("; ".join(f"{where}: {what}" for where, what in issues))
+        self.issues = issues
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolled:
+    patient: Patient
+    episode: Episode
+
+
+def _messages(errors: Any, paths: Mapping[str, str], default: str) -> list[Issue]:  # noqa: ANN401
+    if not isinstance(errors, dict):
+        return [(default, str(m)) for m in (errors if isinstance(errors, list) else [errors])]
+    return [
+        (paths.get(field, default), f"{field}: {message}")
+        for field, messages in errors.items()
+        for message in (messages if isinstance(messages, list) else [messages])
+    ]
+
+
+def _structure_issues(exc: PydanticValidationError) -> list[Issue]:
+    issues = []
+    for error in exc.errors()[:20]:
+        where = ".".join(str(part) for part in error["loc"]) or "Bundle"
+        issues.append(
+            (f"Bundle.{where}" if not where.startswith("Bundle") else where, error["msg"])
+        )
+    return issues
+
+
+def _entries(body: Any) -> tuple[dict[str, Any], str, dict[str, Any]]:  # noqa: ANN401 - JSON
+    """(Patient, its fullUrl, Condition) from a transaction Bundle, or EnrolmentError."""
+    if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
+        raise EnrolmentError([("Bundle", "the body must be a FHIR Bundle")])
+    try:
+        Bundle.model_validate(body)
+    except PydanticValidationError as exc:
+        raise EnrolmentError(_structure_issues(exc)) from exc
+    except (ValueError, TypeError, LookupError) as exc:
+        raise EnrolmentError([("Bundle", f"not a valid R4B Bundle: {exc}")]) from exc
+    if body.get("type") != "transaction":
+        raise EnrolmentError([("Bundle.type", "must be 'transaction'")])
+    found: dict[str, list[dict[str, Any]]] = {}
+    for entry in body.get("entry") or []:
+        resource = entry.get("resource") or {}
+        request = entry.get("request") or {}
+        kind = resource.get("resourceType")
+        if kind not in ("Patient", "Condition") or request.get("method") != "POST":
+            raise EnrolmentError(
+                [("Bundle.entry", "only a POST of one Patient and one Condition is accepted")]
+            )
+        found.setdefault(kind, []).append(entry)
+    if len(found.get("Patient", [])) != 1 or len(found.get("Condition", [])) != 1:
+        raise EnrolmentError([("Bundle.entry", "exactly one Patient and one Condition, please")])
+    patient_entry, condition_entry = found["Patient"][0], found["Condition"][0]
+    return (
+        patient_entry["resource"],
+        patient_entry.get("fullUrl") or "",
+        condition_entry["resource"],
+    )
+
+
+def _extension(resource: Mapping[str, Any], url: str) -> Mapping[str, Any] | None:
+    for ext in resource.get("extension") or []:
+        if ext.get("url") == url:
+            return ext
+    return None
+
+
+def _telecom_fields(patient: Mapping[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for point in patient.get("telecom") or []:
+        system, value = point.get("system"), point.get("value")
+        if system == "email" and value:
+            fields["email"] = value
+            if point.get("rank") == 1:
+                fields["preferred_channel"] = "email"
+        elif system in ("phone", "sms") and value:
+            fields["phone"] = value
+            consent = _extension(point, codes.EXT_SMS_CONSENT)
+            fields["sms_consent"] = (
+                consent.get("valueBoolean") if consent is not None else system == "sms"
+            )
+            if point.get("rank") == 1 and system == "sms":
+                fields["preferred_channel"] = "sms"
+    return fields
+
+
+def _language(patient: Mapping[str, Any]) -> dict[str, Any]:
+    for item in patient.get("communication") or []:
+        for code in (item.get("language") or {}).get("coding") or []:
+            if code.get("system") == codes.BCP47 and code.get("code"):
+                return {"language": code["code"]}
+    return {}
+
+
+def patient_body(patient: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``POST /api/patients/`` body a FHIR Patient stands for."""
+    body: dict[str, Any] = {}
+    names = patient.get("name") or []
+    if names:
+        name = names[0]
+        if name.get("family"):
+            body["family_name"] = name["family"]
+        if name.get("given"):
+            body["given_name"] = " ".join(name["given"])
+    if patient.get("birthDate"):
+        body["birth_date"] = patient["birthDate"]
+    body.update(_telecom_fields(patient))
+    body.update(_language(patient))
+    zone = _extension(patient, codes.EXT_TIMEZONE)
+    if zone is not None:
+        body["timezone"] = zone.get("valueCode")
+    opted_out = _extension(patient, codes.EXT_OPTED_OUT)
+    if opted_out is not None:
+        body["opted_out"] = opted_out.get("valueBoolean")
+    identifier = (patient.get("managingOrganization") or {}).get("identifier") or {}
+    if identifier.get("system") == codes.CARE_TEAMS:
+        value = identifier.get("value")
+        body["care_team"] = int(value) if str(value).isdigit() else value
+    return body
+
+
+def condition_body(condition: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``POST /api/episodes/`` body (without the patient) a FHIR Condition stands for."""
+    body: dict[str, Any] = {}
+    onset = condition.get("onsetDateTime")
+    if onset is not None:
+        # A dateTime's calendar date: careflow counts days (PATHWAY.md "Day arithmetic").
+        body["symptom_onset"] = onset[:10] if isinstance(onset, str) else onset
+    start = _extension(condition, codes.EXT_CARE_START)
+    if start is not None:
+        body["conservative_care_start"] = start.get("valueDate")
+    for evidence in condition.get("evidence") or []:
+        for code in evidence.get("code") or []:
+            for item in code.get("coding") or []:
+                if item.get("system") == codes.FACTS:
+                    body[str(item.get("code"))] = True
+    return body
+
+
+def _check_condition(condition: Mapping[str, Any], patient_url: str) -> list[Issue]:
+    issues: list[Issue] = []
+    codings = (condition.get("code") or {}).get("coding") or []
+    if not any((c.get("system"), c.get("code")) in codes.ENROLLABLE for c in codings):
+        issues.append(
+            (
+                "Condition.code",
+                (
+                    "careflow enrols lumbosacral radiculopathy: ICD-10-CM "
+                    f"{codes.ICD10CM_LUMBOSACRAL[0]} or {codes.ICD10CM_LUMBAR[0]}, or SNOMED CT "
+                    f"{codes.SNOMED_LUMBAR_RADICULOPATHY[0]}"
+                ),
+            )
+        )
+    subject = (condition.get("subject") or {}).get("reference")
+    if not patient_url or subject != patient_url:
+        issues.append(
+            ("Condition.subject", "must refer to the Patient in this Bundle (its fullUrl)")
+        )
+    if "onsetDateTime" not in condition:
+        issues.append(("Condition.onsetDateTime", "the symptom onset is required"))
+    unknown = sorted(set(condition_body(condition)) - set(CONDITION_PATHS))
+    issues.extend(("Condition.evidence", f"unknown fact: {name}") for name in unknown)
+    return issues
+
+
+def enrol(*, body: Any, user: Any) -> Enrolled:  # noqa: ANN401 - JSON, the auth user
+    """Create the patient and their episode, or raise EnrolmentError having written nothing."""
+    patient_resource, patient_url, condition_resource = _entries(body)
+    issues = _check_condition(condition_resource, patient_url)
+    if issues:
+        raise EnrolmentError(issues)
+    patient_input = PatientCreateInputSerializer(data=patient_body(patient_resource))
+    if not patient_input.is_valid():
+        raise EnrolmentError(_messages(patient_input.errors, PATIENT_PATHS, "Patient"))
+    episode_input = EpisodeCreateInputSerializer(
+        data={**condition_body(condition_resource), "patient": 1}
+    )
+    if not episode_input.is_valid():
+        raise EnrolmentError(_messages(episode_input.errors, CONDITION_PATHS, "Condition"))
+    try:
+        with transaction.atomic():
+            fields = dict(patient_input.validated_data)
+            care_team = _care_team_for_new_patient(user, fields.pop("care_team", None))
+            fields.setdefault("timezone", settings.TIME_ZONE)
+            patient = services.patient_create(care_team=care_team, **fields)
+            episode_fields = dict(episode_input.validated_data)
+            episode_fields.pop("patient")
+            episode_fields.pop("assigned_to", None)
+            episode = services.episode_create(patient=patient, by=user, **episode_fields)
+    except serializers.ValidationError as exc:
+        raise EnrolmentError(_messages(exc.detail, PATIENT_PATHS, "Patient")) from exc
+    except DjangoValidationError as exc:
+        # The services' checks (dates against the patient's own calendar, SMS consent).
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+        paths = {**PATIENT_PATHS, **CONDITION_PATHS}
+        raise EnrolmentError(_messages(errors, paths, "Bundle")) from exc
+    return Enrolled(patient=patient, episode=episode)

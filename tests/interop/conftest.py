@@ -1,0 +1,90 @@
+"""FHIR facade helpers: the demo data (seed_demo's episodes) plus what it lacks, and a validator."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+from fhir.resources.R4B import get_fhir_model_class
+
+from episodes import services
+from episodes.management.commands import seed_demo
+from episodes.management.commands.seed_demo import _READY, DEMO_EPISODES, DemoEpisode
+from episodes.models import Episode
+from notifications.dispatch import deliver_batch, dispatch_cycle
+from notifications.models import Reminder, ReminderStatus
+from tests.api.conftest import client_for, episode, other_episode  # noqa: F401 - fixtures shared with the API tests
+
+FHIR_JSON = "application/fhir+json"
+
+
+def validate(resource: dict) -> object:
+    """The resource parsed by fhir.resources' R4B model of its type: any error fails the test."""
+    return get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+def fhir_get(user, path: str, **params):
+    return client_for(user).get(f"/fhir/{path}", params, HTTP_ACCEPT=FHIR_JSON)
+
+
+_REFERRED = (("refer_to_specialist", {"urgency": "routine"}), ("begin_surgical_review", {}))
+_SURGERY = (*_REFERRED, ("plan_surgery", {"procedure": "discectomy", "technique": "open"}))
+# seed_demo's episodes stop short of four states; these reach them the same way.
+EXTRA_DEMO_EPISODES = (
+    DemoEpisode(
+        "Ivy", "Demo-Referral", date(1985, 5, 5), 30, {"radicular_pain": True},
+        steps=(("refer_to_specialist", {"urgency": "within_2_weeks"}),),
+    ),
+    DemoEpisode("Jon", "Demo-Surgery", date(1972, 8, 8), 95, _READY, steps=_SURGERY, imaging=True),
+    DemoEpisode(
+        "Kai", "Demo-Refractory", date(1966, 1, 1), 120, _READY,
+        steps=(*_SURGERY, ("declare_refractory", {})), imaging=True,
+    ),
+    DemoEpisode(
+        "Lou", "Demo-Closed", date(1991, 9, 9), 15, {},
+        steps=(("close", {"reason": "transferred"}),),
+    ),
+)  # fmt: skip
+
+
+@pytest.fixture
+def demo(team, coordinator, clinician, monkeypatch):
+    """seed_demo's episodes (plus four reaching the states it leaves out), on Team A.
+
+    Then what they do not reach by themselves: care-plan items (two flagged), an assessment,
+    reminders delivered by a real dispatch cycle, and a patient's check-in (answered, then
+    corrected, raising a red flag).
+    """
+    monkeypatch.setattr(seed_demo, "DEMO_EPISODES", (*DEMO_EPISODES, *EXTRA_DEMO_EPISODES))
+    seed_demo.seed_episodes(team, {"coordinator": coordinator, "clinician": clinician})
+    episodes = {e.patient.given_name: e for e in Episode.objects.select_related("patient")}
+    ana = episodes["Ana"]
+    today = timezone.localdate()
+    for item in ("nsaid", "pregabalin", "opioid_short_term"):
+        services.care_plan_item_add(episode_id=ana.pk, by=clinician, item=item, started_on=today)
+    services.care_plan_item_add(
+        episode_id=ana.pk,
+        by=clinician,
+        item="core_stabilization",
+        started_on=today - timedelta(days=5),
+        ended_on=today - timedelta(days=1),
+        note="home programme",
+    )
+    services.assessment_record(
+        episode_id=ana.pk, by=clinician, values={"neurological_deficit": False}, note="checked"
+    )
+    with time_machine.travel(timezone.now() + timedelta(days=6), tick=False):
+        dispatch_cycle(
+            enqueue=lambda ids, claim: deliver_batch(reminder_ids=ids, claim=claim),
+        )
+    sent = Reminder.objects.filter(
+        episode=ana, audience="patient", status=ReminderStatus.SENT
+    ).first()
+    assert sent is not None, "the dispatch cycle should have sent Ana's 2-week reminder"
+    for overall in ("worse", "same"):
+        services.checkin_submit(
+            reminder_id=sent.pk, overall=overall, disabling_pain=True, symptoms=["fever"]
+        )
+    return {name: Episode.objects.get(pk=e.pk) for name, e in episodes.items()}

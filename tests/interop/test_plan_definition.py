@@ -1,0 +1,118 @@
+"""PlanDefinition/radiculopathy is generated from careflow's tables and cannot drift from them."""
+
+from __future__ import annotations
+
+import pytest
+
+from careflow import rules
+from careflow.deadlines import Milestone
+from careflow.guards import GUARDS
+from careflow.states import TRANSITIONS, State, TransitionName
+from interop.pathway import guard_rules, plan_definition, rule_texts
+from interop.resources import fhir_id
+from tests.interop.conftest import fhir_get, validate
+
+
+def _actions(definition):
+    return {a["id"]: a for a in definition["action"]}
+
+
+def test_every_rule_has_its_text_from_rules_py():
+    texts = rule_texts()
+    assert set(texts) == set(rules.ALL_RULES)
+    assert all(texts.values())
+    assert texts[rules.CC_1] == "42 days of conservative therapy before imaging or intervention"
+    assert texts[rules.RF].startswith("The red-flag escalation rule itself")
+
+
+# What each guard refuses with (PATHWAY.md's transition table, as careflow enforces it).
+EXPECTED_RULES = {
+    TransitionName.ESCALATE: {rules.RF},
+    TransitionName.CLEAR_ESCALATION: {rules.RF},
+    TransitionName.CONFIRM_IMAGING_ELIGIBILITY: {rules.CC_1, rules.IM_1, rules.IM_2},
+    TransitionName.SCHEDULE_ESI: {rules.ESI_1, rules.ESI_2, rules.ESI_3},
+    TransitionName.REFER_TO_SPECIALIST: set(),
+    TransitionName.BEGIN_SURGICAL_REVIEW: {rules.SX_1, rules.SX_2, rules.SX_3, rules.CC_1},
+    TransitionName.DECLINE_SURGERY: set(),
+    TransitionName.PLAN_SURGERY: {rules.SX_4, rules.SX_5},
+    TransitionName.DECLARE_REFRACTORY: {rules.RX_1},
+    TransitionName.RESOLVE: set(),
+    TransitionName.CLOSE: set(),
+}
+
+
+def test_the_probes_reach_every_rule_each_guard_can_cite():
+    assert set(EXPECTED_RULES) == set(GUARDS) == set(TRANSITIONS)
+    for name, expected in EXPECTED_RULES.items():
+        assert set(guard_rules(name)) == expected, name
+
+
+def test_states_transitions_and_guards_are_all_there():
+    definition = plan_definition()
+    validate(definition)
+    actions = _actions(definition)
+    for state in State:
+        action = actions[f"state-{fhir_id(state.value)}"]
+        outgoing = {sub["code"][0]["coding"][0]["code"]: sub for sub in action.get("action", [])}
+        expected = {spec.name.value for spec in TRANSITIONS.values() if state in spec.sources}
+        assert set(outgoing) == expected, state
+        for name, sub in outgoing.items():
+            spec = TRANSITIONS[TransitionName(name)]
+            target = sub["relatedAction"][0]["actionId"]
+            assert target == f"state-{fhir_id(spec.target.value)}"
+            assert target in actions
+            cited = [c["expression"]["expression"] for c in sub.get("condition", [])]
+            assert set(cited) == EXPECTED_RULES[spec.name]
+            for condition in sub.get("condition", []):
+                rule = condition["expression"]["expression"]
+                assert condition["expression"]["description"] == f"{rule}: {rule_texts()[rule]}"
+            assert ("participant" in sub) is spec.clinician_only
+
+
+def test_red_flags_and_milestones():
+    actions = _actions(plan_definition())
+    categories = {a["code"][0]["coding"][0]["code"] for a in actions["red-flags"]["action"]}
+    assert categories == {rules.RF_1, rules.RF_2, rules.RF_3, rules.RF_4, rules.RF_5}
+    timing = {m: actions[f"milestone-{fhir_id(m.value)}"]["timingDuration"] for m in Milestone}
+    assert (timing[Milestone.TWO_WEEKS]["value"], timing[Milestone.TWO_WEEKS]["code"]) == (14, "d")
+    assert (timing[Milestone.SIX_WEEKS]["value"], timing[Milestone.SIX_WEEKS]["code"]) == (42, "d")
+    assert (timing[Milestone.THREE_MONTHS]["value"], timing[Milestone.THREE_MONTHS]["code"]) == (
+        3,
+        "mo",
+    )
+
+
+def test_a_new_rule_in_a_guard_shows_up_without_touching_interop(monkeypatch):
+    """Drift check: change a guard in careflow and the served PlanDefinition follows."""
+    from careflow.guards import Reason  # noqa: PLC0415
+
+    original = GUARDS[TransitionName.RESOLVE]
+
+    def stricter(facts, today, data):
+        return [
+            Reason(rules.REF_3, "a new rule"),
+            *original(facts, today, data),
+        ]
+
+    monkeypatch.setitem(GUARDS, TransitionName.RESOLVE, stricter)
+    guard_rules.cache_clear()
+    try:
+        resolve = _actions(plan_definition())["state-esi"]["action"]
+        cited = {
+            c["expression"]["expression"]
+            for a in resolve
+            if a["id"] == "esi.resolve"
+            for c in a["condition"]
+        }
+        assert cited == {rules.REF_3}
+    finally:
+        monkeypatch.undo()
+        guard_rules.cache_clear()
+
+
+@pytest.mark.django_db
+def test_served_as_generated(coordinator):
+    response = fhir_get(coordinator, "PlanDefinition/radiculopathy")
+    assert response.status_code == 200
+    assert response.json() == plan_definition()
+    assert fhir_get(coordinator, "PlanDefinition/other").status_code == 404
