@@ -508,8 +508,33 @@ def _reminder_events(episode: Episode) -> Iterable[TimelineEvent]:
                     "attempt": attempt.attempt,
                     "outcome": attempt.outcome,
                     "error": attempt.error,
+                    # What the provider reported afterwards: delivered, undelivered, bounced…
+                    "provider_status": attempt.provider_status,
+                    "provider_error_code": attempt.provider_error_code,
+                    "provider_status_at": (
+                        attempt.provider_status_at.isoformat()
+                        if attempt.provider_status_at
+                        else None
+                    ),
                 },
             )
+
+
+def _patient_message_events(episode: Episode) -> Iterable[TimelineEvent]:
+    """SMS the patient sent: STOP / START (consent changed at once) and replies to read."""
+    from notifications.models import PatientMessage  # noqa: PLC0415 - app layering
+
+    for message in PatientMessage.objects.filter(episode_id=episode.pk).order_by(
+        "received_at", "id"
+    ):
+        yield TimelineEvent(
+            message.received_at,
+            "patient_message",
+            message.pk,
+            None,
+            "patient",
+            {"kind": message.kind, "body": message.body},
+        )
 
 
 def _checkin_events(episode: Episode) -> Iterable[TimelineEvent]:
@@ -540,6 +565,7 @@ TIMELINE_SOURCES: list[TimelineSource] = [
     _imaging_events,
     _care_plan_events,
     _reminder_events,
+    _patient_message_events,
     _checkin_events,
 ]
 

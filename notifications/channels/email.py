@@ -1,7 +1,12 @@
-"""Email through Django's email backends (SMTP configured by environment in production).
+"""Email through Django's email backends: SMTP by default, or an ESP through Anymail.
 
-The reminder's id travels as the Message-ID, so a message re-sent after a crash in flight
-is the same message to every mail system that looks (threading, duplicate suppression).
+The reminder's id travels as the Message-ID (and, through Anymail, as the message's
+``metadata``), so a message re-sent after a crash in flight is recognisably the same
+message. Through Anymail (Postmark) the ESP's own message id is returned and recorded: its
+tracking webhooks name it (notifications/webhooks.py). An address the ESP reported a hard
+bounce or complaint for is not written to again (notifications/dispatch.py: a permanent
+error, the care team sees it in ``delivery_failures``).
+https://anymail.dev/en/stable/sending/anymail_additions/#anymail.message.AnymailStatus
 """
 
 from __future__ import annotations
@@ -9,12 +14,15 @@ from __future__ import annotations
 import smtplib
 from urllib.parse import urlsplit
 
+from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
 from notifications.channels.base import PermanentSendError, TransientSendError
 
 _PERMANENT_SMTP_CODES = range(500, 600)
+_TOO_MANY_REQUESTS = 429
+_SERVER_ERROR = 500
 
 
 def message_id_for(idempotency_key: str) -> str:
@@ -36,8 +44,22 @@ def send_email(*, to: str, subject: str, body: str, idempotency_key: str) -> str
         to=[to],
         headers={"Message-ID": message_id},
     )
+    # Anymail sends it to the ESP as metadata, and the ESP's webhooks carry it back.
+    message.metadata = {"reminder": idempotency_key}
     try:
         get_connection(fail_silently=False).send_messages([message])
+    except AnymailRecipientsRefused as exc:
+        msg = "the ESP refused the recipient (inactive or invalid)"
+        raise PermanentSendError(msg) from exc
+    except AnymailAPIError as exc:
+        status = getattr(exc, "status_code", None)
+        msg = f"ESP error (HTTP {status or '-'})"
+        if status is None or status == _TOO_MANY_REQUESTS or status >= _SERVER_ERROR:
+            raise TransientSendError(msg) from exc
+        raise PermanentSendError(msg) from exc
+    except AnymailError as exc:
+        msg = f"ESP error: {type(exc).__name__}"
+        raise PermanentSendError(msg) from exc
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         kind = PermanentSendError if all(c in _PERMANENT_SMTP_CODES for c in codes) else None
@@ -51,4 +73,5 @@ def send_email(*, to: str, subject: str, body: str, idempotency_key: str) -> str
         # Disconnects, timeouts, refused connections: the server may come back.
         msg = f"SMTP unavailable: {type(exc).__name__}"
         raise TransientSendError(msg) from exc
-    return message_id
+    status = getattr(message, "anymail_status", None)
+    return str(status.message_id) if status is not None and status.message_id else message_id
