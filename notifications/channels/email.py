@@ -73,5 +73,16 @@ def send_email(*, to: str, subject: str, body: str, idempotency_key: str) -> str
         # Disconnects, timeouts, refused connections: the server may come back.
         msg = f"SMTP unavailable: {type(exc).__name__}"
         raise TransientSendError(msg) from exc
+    return _provider_message_id(message, message_id)
+
+
+def _provider_message_id(message: EmailMessage, message_id: str) -> str:
+    """The ESP's id through Anymail; our Message-ID over SMTP (the only id there is)."""
     status = getattr(message, "anymail_status", None)
-    return str(status.message_id) if status is not None and status.message_id else message_id
+    if status is None:
+        return message_id
+    if not (status.status or set()) & {"sent", "queued"}:
+        # Anymail reports what the ESP said per recipient; anything else was not sent.
+        msg = f"the ESP did not accept it ({', '.join(sorted(status.status or [])) or '-'})"
+        raise PermanentSendError(msg)
+    return str(status.message_id or message_id)

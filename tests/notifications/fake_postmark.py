@@ -65,8 +65,10 @@ class FakePostmark:
             if to.lower() in self.inactive:
                 return 422, {
                     "ErrorCode": 406,
-                    "Message": "You tried to send to recipient(s) that have been marked as"
-                    " inactive.",
+                    "Message": "You tried to send to a recipient that has been marked as"
+                    f" inactive.\n Found inactive addresses: {to.lower()}.\n Inactive"
+                    " recipients are ones that have generated a hard bounce or a spam"
+                    " complaint. ",
                 }
             message_id = str(uuid.uuid4())
             self.sent.append(
