@@ -472,6 +472,11 @@ class ReminderOutputSerializer(serializers.Serializer):
     status_reason = serializers.CharField()
     attempts = serializers.IntegerField()
     sent_at = serializers.DateTimeField(allow_null=True)
+    delivery_status = serializers.CharField(
+        allow_null=True,
+        help_text="The provider's latest report on the latest attempt: delivered, "
+        "undelivered, failed, bounced, complained, deferred, sent; null or empty before any.",
+    )
 
 
 class TimelineEventSerializer(serializers.Serializer):

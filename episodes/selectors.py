@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -197,10 +197,20 @@ def episode_next_action(episode: Episode, today: date | None = None) -> dict[str
 
 
 def episode_reminders(episode: Episode) -> QuerySet[Any]:
-    """The episode's reminders, by when they are due."""
-    from notifications.models import Reminder  # noqa: PLC0415 - app layering
+    """The episode's reminders, by when they are due, with the provider's latest word.
 
-    return Reminder.objects.filter(episode_id=episode.pk).order_by("due_at", "id")
+    ``delivery_status``: what the provider last reported for the latest attempt (Twilio's
+    status callbacks, the ESP's tracking events): ``delivered``, ``undelivered``,
+    ``bounced``…; empty until it says anything.
+    """
+    from notifications.models import DeliveryAttempt, Reminder  # noqa: PLC0415 - app layering
+
+    latest = DeliveryAttempt.objects.filter(reminder_id=OuterRef("pk")).order_by("-attempt")
+    return (
+        Reminder.objects.filter(episode_id=episode.pk)
+        .annotate(delivery_status=Subquery(latest.values("provider_status")[:1]))
+        .order_by("due_at", "id")
+    )
 
 
 # -- queues -----------------------------------------------------------------------------------

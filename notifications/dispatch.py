@@ -18,10 +18,11 @@ still carries its token, so a row two dispatchers both read is delivered by one 
 PostgreSQL is what production runs and what the multi-dispatcher tests prove.
 
 Delivery of one row: lock it, check the claim and that it still serves, write the attempt
-(``in_flight``) and renew the lease, commit; call the provider with the reminder's id as
-the idempotency key; record the outcome. A worker killed between the provider's answer and
-the second write leaves an ``in_flight`` attempt; the reclaim marks it ``interrupted``.
-Before the row is tried again the provider is asked whether it took the message
+(``in_flight``) and renew the lease, commit; call the provider (the reminder's key rides
+along: the status callback URL, the email's Message-ID and metadata); record the
+outcome. A worker killed between the provider's answer and the second write leaves an
+``in_flight`` attempt; the reclaim marks it ``interrupted``. Before the row is tried
+again the provider is asked whether it took the message
 (``reconcile``): an SMS found there is recorded as sent (``reconciled``), not sent again;
 only a provider with no trace of it gets a second send (docs/REMINDERS.md: the window
 that remains, per channel).
@@ -171,9 +172,10 @@ def reclaim_expired(*, now: datetime, counts: DispatchCounts | None = None) -> i
     """Rows still ``sending`` past their lease go back to ``scheduled``, due at once.
 
     Their worker is gone (killed, or its message lost with Redis). An attempt it had begun
-    is marked ``interrupted``: the provider may have accepted it, so the re-send carries the
-    same idempotency key. A row whose last allowed attempt was interrupted is ``failed``
-    rather than retried for ever (a message that kills its worker every time).
+    is marked ``interrupted``: the provider may have accepted it, so before any re-send
+    the provider is asked (``reconcile``). A row whose last allowed attempt was
+    interrupted is ``failed`` rather than retried for ever (a message that kills its
+    worker every time).
     """
     counts = counts if counts is not None else DispatchCounts()
     _take_write_lock_on_sqlite()

@@ -341,8 +341,9 @@ CAREFLOW_SMS_FILE_PATH = env.path("CAREFLOW_SMS_FILE_PATH", default=VAR_DIR / "s
 CAREFLOW_SMS_TIMEOUT_SECONDS = env.int("CAREFLOW_SMS_TIMEOUT_SECONDS", default=10)
 # Reminder dispatch (notifications/dispatch.py, docs/REMINDERS.md). A claimed row is
 # `sending` under a lease; a row still `sending` after its lease (worker killed, Redis
-# restarted) is reclaimed and re-sent with the same idempotency key. The worker renews the
-# lease before each send, so the lease must exceed one send (EMAIL_TIMEOUT and
+# restarted) is reclaimed; the provider is asked whether it took it before any re-send
+# (reconciliation: the lease is also how long Twilio's list has had to show it). The
+# worker renews the lease before each send, so the lease must exceed one send (EMAIL_TIMEOUT and
 # CAREFLOW_SMS_TIMEOUT_SECONDS), not a whole batch.
 CAREFLOW_REMINDER_LEASE_SECONDS = env.int("CAREFLOW_REMINDER_LEASE_SECONDS", default=300)
 # Rows per claim and per worker task: a batch at the SMS/email timeouts must end well

@@ -58,6 +58,10 @@ def test_worker_killed_mid_batch_every_reminder_delivered_once(rig, team, coordi
 
     interrupted = DeliveryAttempt.objects.get(pk=in_flight.pk)
     assert interrupted.outcome == "interrupted"
+    reconciled = DeliveryAttempt.objects.get(
+        reminder_id=in_flight.reminder_id, outcome="reconciled"
+    )
+    (taken,) = [m for m in rig.provider.messages if m.sid == reconciled.provider_message_id]
     figures = check_and_record(
         "worker_sigkill",
         rows,
@@ -67,6 +71,11 @@ def test_worker_killed_mid_batch_every_reminder_delivered_once(rig, team, coordi
             "killed_while_sending": f"reminder-{in_flight.reminder_id}",
             "rows_sending_at_kill": statuses["sending"],
             "worker_respawns": worker.proc.respawns(),
+            # The remaining window: how long after Twilio took the message it was looked
+            # up (the list call); a message Twilio listed later than this would go twice.
+            "reconciled_after_seconds": round(
+                (reconciled.at - taken.date_created).total_seconds(), 1
+            ),
         },
     )
     # Twilio had taken the interrupted one: found by the list call, recorded, not re-sent.

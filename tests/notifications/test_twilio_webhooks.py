@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from episodes.selectors import episode_timeline, queue_episodes
+from episodes.selectors import episode_reminders, episode_timeline, queue_episodes
 from notifications.models import DeliveryAttempt, Reminder, WebhookReceipt
 from tests.notifications.conftest import PUBLIC_BASE_URL, enroll, local, reminder, run_cycle
 from tests.notifications.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, sign
@@ -70,6 +70,8 @@ def test_status_callbacks_store_delivered_on_the_attempt_and_the_timeline(
     ]
     assert event.data["provider_status"] == "delivered"
     assert row.status == "sent"
+    listed = {r.pk: r.delivery_status for r in episode_reminders(sms_episode)}
+    assert listed[row.pk] == "delivered"
 
 
 def test_undelivered_fails_the_reminder_with_twilios_code_into_delivery_failures(
