@@ -23,8 +23,10 @@ from anymail.exceptions import AnymailWebhookValidationFailure
 from anymail.signals import AnymailTrackingEvent, tracking
 from anymail.webhooks.postmark import PostmarkTrackingWebhookView
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
@@ -44,7 +46,10 @@ def _twilio_params(request: HttpRequest) -> dict[str, str] | None:
     signature = request.headers.get("X-Twilio-Signature", "")
     if not token or not signature:
         return None
-    params = request.POST.dict()
+    try:
+        params = request.POST.dict()
+    except (MultiPartParserError, BadRequest, ValueError):
+        return None  # a body no form parser can read was not signed by Twilio
     url = settings.CAREFLOW_PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
     if not RequestValidator(token).validate(url, params, signature):
         return None

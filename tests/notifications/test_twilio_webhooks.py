@@ -242,6 +242,17 @@ def test_any_other_reply_lands_on_the_timeline_and_changes_nothing(client, twili
     ]
 
 
+def test_a_body_no_parser_can_read_is_refused_not_a_500(client, sms_episode):
+    response = client.post(
+        INBOUND,
+        data=b"--x\r\nbroken",
+        content_type="multipart/form-data; boundary=x",
+        headers={"X-Twilio-Signature": "anything"},
+    )
+
+    assert response.status_code == 403
+
+
 def test_an_unsigned_stop_is_refused_and_changes_nothing(client, sms_episode):
     url = f"{PUBLIC_BASE_URL}{INBOUND}"
     params = {"MessageSid": "SM" + "c" * 32, "From": sms_episode.patient.phone, "Body": "STOP"}
