@@ -45,7 +45,7 @@ from django.utils import timezone
 
 from careflow.schedule import in_quiet_hours, is_stale, out_of_quiet_hours
 from notifications.channels.base import PermanentSendError, TransientSendError
-from notifications.channels.email import send_email
+from notifications.channels.email import find_sent_email, send_email
 from notifications.channels.sms import get_sms_backend
 from notifications.messages import idempotency_key_for, render_message
 from notifications.models import (
@@ -415,13 +415,14 @@ def reconcile(reminder: Reminder, *, to: str, since: datetime, known: str = "") 
 
     One reminder at a time, on purpose: a batched delivery (issue 16) calls it per row
     whose earlier attempt was interrupted. Raises TransientSendError when the provider
-    cannot be asked; the row is then retried later, never re-sent on a guess. Email
-    (SMTP) has no way to ask, so an interrupted email is re-sent (at least once).
+    cannot be asked; the row is then retried later, never re-sent on a guess. Email through
+    Postmark is looked up in its outbound message search; over SMTP there is nobody to ask,
+    so an interrupted email is re-sent (at least once).
     """
     if known:
         return known
     if reminder.channel != ReminderChannel.SMS:
-        return None
+        return find_sent_email(to=to, since=since, idempotency_key=idempotency_key_for(reminder))
     return get_sms_backend().find_sent(
         to=to, since=since, idempotency_key=idempotency_key_for(reminder)
     )

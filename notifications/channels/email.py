@@ -12,11 +12,14 @@ https://anymail.dev/en/stable/sending/anymail_additions/#anymail.message.Anymail
 from __future__ import annotations
 
 import smtplib
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+import requests
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.utils.dateparse import parse_datetime
 
 from notifications.channels.base import PermanentSendError, TransientSendError
 
@@ -86,3 +89,46 @@ def _provider_message_id(message: EmailMessage, message_id: str) -> str:
         msg = f"the ESP did not accept it ({', '.join(sorted(status.status or [])) or '-'})"
         raise PermanentSendError(msg)
     return str(status.message_id or message_id)
+
+
+POSTMARK_BACKEND = "anymail.backends.postmark.EmailBackend"
+# Postmark's search pages: at most 500 a page, count + offset at most 10,000.
+_SEARCH_PAGE = 100
+_SEARCH_LIMIT = 10_000
+
+
+def find_sent_email(*, to: str, since: datetime, idempotency_key: str) -> str | None:
+    """Postmark's MessageID of an email it took for this reminder since ``since``; or None.
+
+    Postmark's outbound message search (``GET /messages/outbound?recipient=&count=&offset=``,
+    newest first: https://postmarkapp.com/developer/api/messages-api#outbound-message-search)
+    read back to ``since`` less a minute, matched on the ``Metadata`` the send carried (the
+    reminder's key). Over SMTP there is nobody to ask: None. Raises TransientSendError when
+    Postmark cannot be asked, so nothing is re-sent on a guess.
+    """
+    if settings.EMAIL_BACKEND != POSTMARK_BACKEND or not to:
+        return None
+    url = settings.ANYMAIL.get("POSTMARK_API_URL", "").rstrip("/") + "/messages/outbound"
+    headers = {
+        "Accept": "application/json",
+        "X-Postmark-Server-Token": settings.ANYMAIL.get("POSTMARK_SERVER_TOKEN", ""),
+    }
+    floor = since - timedelta(minutes=1)
+    for offset in range(0, _SEARCH_LIMIT, _SEARCH_PAGE):
+        params = {"recipient": to, "count": _SEARCH_PAGE, "offset": offset}
+        try:
+            response = requests.get(
+                url, params=params, headers=headers, timeout=settings.EMAIL_TIMEOUT
+            )
+            response.raise_for_status()
+            messages = response.json().get("Messages") or []
+        except (requests.RequestException, ValueError, AttributeError) as exc:
+            msg = f"Postmark search unavailable: {type(exc).__name__}"
+            raise TransientSendError(msg) from exc
+        for message in messages:
+            if (message.get("Metadata") or {}).get("reminder") == idempotency_key:
+                return str(message.get("MessageID") or "") or None
+        received = [parse_datetime(str(m.get("ReceivedAt") or "")) for m in messages]
+        if len(messages) < _SEARCH_PAGE or any(r is not None and r < floor for r in received):
+            return None
+    return None

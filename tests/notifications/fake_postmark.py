@@ -7,6 +7,11 @@
   documents no idempotency key for sending.
   https://postmarkapp.com/developer/api/email-api#send-a-single-email
   https://postmarkapp.com/developer/api/overview#error-codes
+- ``GET /messages/outbound?recipient=&count=&offset=`` (outbound message search): the
+  messages sent to that recipient, newest first, ``{"TotalCount", "Messages": [{"MessageID",
+  "Recipients", "ReceivedAt", "Status", "Subject", "Metadata"}]}``; ``count`` and
+  ``offset`` are required (``422`` otherwise), ``count`` at most 500.
+  https://postmarkapp.com/developer/api/messages-api#outbound-message-search
 - Webhook payloads, built from Postmark's documented examples: Delivery
   (``RecordType: "Delivery"``, ``MessageID``, ``Recipient``, ``DeliveredAt``), Bounce
   (``RecordType: "Bounce"``, ``ID``, ``Type: "HardBounce"``, ``TypeCode: 1``, ``Email``,
@@ -30,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 SERVER_TOKEN = "postmark-test-server-token"  # noqa: S105 - the fake server's, not a secret
 WEBHOOK_SECRET = "postmark:hook-secret"  # noqa: S105 - a test value
@@ -42,6 +48,7 @@ class Sent:
     subject: str
     headers: dict[str, str]
     metadata: dict[str, str]
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -86,6 +93,34 @@ class FakePostmark:
             "MessageID": message_id,
             "ErrorCode": 0,
             "Message": "OK",
+        }
+
+    def search(self, token: str | None, query: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
+        if token != SERVER_TOKEN:
+            return 401, {"ErrorCode": 10, "Message": "Bad or missing Server API token."}
+        try:
+            count, offset = int(query["count"][0]), int(query["offset"][0])
+        except (KeyError, ValueError):
+            return 422, {"ErrorCode": 600, "Message": "Count and offset are required."}
+        if not 0 < count <= 500 or offset < 0 or count + offset > 10_000:
+            return 422, {"ErrorCode": 601, "Message": "Count or offset out of range."}
+        recipient = query.get("recipient", [""])[0].lower()
+        with self.lock:
+            found = [s for s in reversed(self.sent) if not recipient or s.to.lower() == recipient]
+        page = found[offset : offset + count]
+        return 200, {
+            "TotalCount": len(found),
+            "Messages": [
+                {
+                    "MessageID": s.message_id,
+                    "Recipients": [s.to],
+                    "ReceivedAt": s.received_at.isoformat(),
+                    "Status": "Sent",
+                    "Subject": s.subject,
+                    "Metadata": s.metadata,
+                }
+                for s in page
+            ],
         }
 
     # -- webhook payloads -------------------------------------------------------------------
@@ -156,6 +191,22 @@ def start_fake_postmark() -> tuple[FakePostmark, ThreadingHTTPServer]:
         def log_message(self, *args):  # quiet
             pass
 
+        def _answer(self, status: int, answer: dict[str, Any]) -> None:
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self):
+            parts = urlsplit(self.path)
+            if parts.path.rstrip("/") != "/messages/outbound":
+                self._answer(404, {"ErrorCode": 404, "Message": "Not found"})
+                return
+            token = self.headers.get("X-Postmark-Server-Token")
+            self._answer(*state.search(token, parse_qs(parts.query)))
+
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
             try:
@@ -169,12 +220,7 @@ def start_fake_postmark() -> tuple[FakePostmark, ThreadingHTTPServer]:
                     status, answer = state.send(
                         self.headers.get("X-Postmark-Server-Token"), payload
                     )
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self._answer(status, answer)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

@@ -8,14 +8,15 @@ are stored; a hard bounce or complaint marks the address unusable and puts the e
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 
 from episodes.selectors import queue_episodes
-from notifications.channels.base import PermanentSendError
-from notifications.channels.email import send_email
-from notifications.models import DeliveryAttempt, UnusableEmail
+from notifications.channels.base import PermanentSendError, TransientSendError
+from notifications.channels.email import find_sent_email, send_email
+from notifications.models import DeliveryAttempt, Reminder, UnusableEmail
 from tests.notifications.conftest import enroll, local, reminder, run_cycle
 from tests.notifications.fake_postmark import (
     SERVER_TOKEN,
@@ -183,3 +184,53 @@ def test_a_wrong_server_token_is_permanent(settings, postmark):
 
     with pytest.raises(PermanentSendError, match="HTTP 401"):
         send_email(to="a@example.org", subject="s", body="b", idempotency_key="reminder-1")
+
+
+def _interrupted(row) -> None:
+    """The row's first attempt begun, then its worker gone (reclaimed after the lease)."""
+    Reminder.objects.filter(pk=row.pk).update(attempts=1)
+    DeliveryAttempt.objects.create(reminder=row, attempt=1, channel="email", outcome="interrupted")
+
+
+def test_an_interrupted_email_postmark_took_is_reconciled_not_sent_again(postmark, email_episode):
+    row = reminder(email_episode)
+    with time_machine.travel(DUE, tick=False):
+        _interrupted(row)
+        taken = send_email(
+            to=email_episode.patient.email,
+            subject="s",
+            body="b",
+            idempotency_key=f"reminder-{row.pk}",
+        )
+
+    run_cycle(DUE)
+
+    row.refresh_from_db()
+    assert (row.status, row.provider_message_id) == ("sent", taken)
+    assert list(row.deliveries.values_list("outcome", flat=True)) == ["interrupted", "reconciled"]
+    assert postmark.inbox()[f"reminder-{row.pk}"] == 1
+
+
+def test_an_interrupted_email_postmark_never_got_is_sent_once(postmark, email_episode):
+    row = reminder(email_episode)
+    with time_machine.travel(DUE, tick=False):
+        _interrupted(row)
+
+    run_cycle(DUE)
+
+    row.refresh_from_db()
+    assert list(row.deliveries.values_list("outcome", flat=True)) == ["interrupted", "sent"]
+    assert postmark.inbox()[f"reminder-{row.pk}"] == 1
+
+
+def test_when_postmark_cannot_be_searched_nothing_is_resent_on_a_guess(settings, postmark):
+    settings.ANYMAIL = {**settings.ANYMAIL, "POSTMARK_API_URL": "http://127.0.0.1:9/"}
+
+    with pytest.raises(TransientSendError, match="Postmark search unavailable"):
+        find_sent_email(to="a@example.org", since=datetime.now(UTC), idempotency_key="reminder-1")
+
+
+def test_over_smtp_there_is_nobody_to_ask(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+    assert find_sent_email(to="a@example.org", since=datetime.now(UTC), idempotency_key="r") is None
