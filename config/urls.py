@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from config.health import healthz
 from episodes.api_auth import TokenObtainApi
 from notifications.checkin_views import checkin_page
+from notifications.webhooks import postmark_tracking, twilio_inbound, twilio_status
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -22,4 +23,8 @@ urlpatterns = [
     path("fhir/", include("interop.urls")),
     # The patient check-in page: a signed link in each reminder, no login.
     path("check-in/<str:token>/", checkin_page, name="checkin"),
+    # Provider webhooks (signed; notifications/webhooks.py).
+    path("webhooks/twilio/status/", twilio_status, name="twilio-status"),
+    path("webhooks/twilio/inbound/", twilio_inbound, name="twilio-inbound"),
+    path("webhooks/email/postmark/tracking/", postmark_tracking, name="postmark-tracking"),
 ]

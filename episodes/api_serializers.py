@@ -472,13 +472,19 @@ class ReminderOutputSerializer(serializers.Serializer):
     status_reason = serializers.CharField()
     attempts = serializers.IntegerField()
     sent_at = serializers.DateTimeField(allow_null=True)
+    delivery_status = serializers.CharField(
+        allow_null=True,
+        help_text="The provider's latest report on the latest attempt: delivered, "
+        "undelivered, failed, bounced, complained, deferred, sent; null or empty before any.",
+    )
 
 
 class TimelineEventSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     kind = serializers.CharField(
         help_text="transition, assessment, red_flag_raised, red_flag_ruled_out, imaging, "
-        "care_plan_item, reminder, delivery_attempt"
+        "care_plan_item, reminder, delivery_attempt (with the provider's delivery status), "
+        "patient_message (an SMS from the patient: opt_out, opt_in or reply), checkin"
     )
     by = serializers.CharField(allow_null=True, help_text="Username, or null for the system.")
     source = serializers.CharField()

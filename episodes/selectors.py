@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -197,10 +197,20 @@ def episode_next_action(episode: Episode, today: date | None = None) -> dict[str
 
 
 def episode_reminders(episode: Episode) -> QuerySet[Any]:
-    """The episode's reminders, by when they are due."""
-    from notifications.models import Reminder  # noqa: PLC0415 - app layering
+    """The episode's reminders, by when they are due, with the provider's latest word.
 
-    return Reminder.objects.filter(episode_id=episode.pk).order_by("due_at", "id")
+    ``delivery_status``: what the provider last reported for the latest attempt (Twilio's
+    status callbacks, the ESP's tracking events): ``delivered``, ``undelivered``,
+    ``bounced``…; empty until it says anything.
+    """
+    from notifications.models import DeliveryAttempt, Reminder  # noqa: PLC0415 - app layering
+
+    latest = DeliveryAttempt.objects.filter(reminder_id=OuterRef("pk")).order_by("-attempt")
+    return (
+        Reminder.objects.filter(episode_id=episode.pk)
+        .annotate(delivery_status=Subquery(latest.values("provider_status")[:1]))
+        .order_by("due_at", "id")
+    )
 
 
 # -- queues -----------------------------------------------------------------------------------
@@ -508,8 +518,33 @@ def _reminder_events(episode: Episode) -> Iterable[TimelineEvent]:
                     "attempt": attempt.attempt,
                     "outcome": attempt.outcome,
                     "error": attempt.error,
+                    # What the provider reported afterwards: delivered, undelivered, bounced…
+                    "provider_status": attempt.provider_status,
+                    "provider_error_code": attempt.provider_error_code,
+                    "provider_status_at": (
+                        attempt.provider_status_at.isoformat()
+                        if attempt.provider_status_at
+                        else None
+                    ),
                 },
             )
+
+
+def _patient_message_events(episode: Episode) -> Iterable[TimelineEvent]:
+    """SMS the patient sent: STOP / START (consent changed at once) and replies to read."""
+    from notifications.models import PatientMessage  # noqa: PLC0415 - app layering
+
+    for message in PatientMessage.objects.filter(episode_id=episode.pk).order_by(
+        "received_at", "id"
+    ):
+        yield TimelineEvent(
+            message.received_at,
+            "patient_message",
+            message.pk,
+            None,
+            "patient",
+            {"kind": message.kind, "body": message.body},
+        )
 
 
 def _checkin_events(episode: Episode) -> Iterable[TimelineEvent]:
@@ -540,6 +575,7 @@ TIMELINE_SOURCES: list[TimelineSource] = [
     _imaging_events,
     _care_plan_events,
     _reminder_events,
+    _patient_message_events,
     _checkin_events,
 ]
 

@@ -18,10 +18,14 @@ still carries its token, so a row two dispatchers both read is delivered by one 
 PostgreSQL is what production runs and what the multi-dispatcher tests prove.
 
 Delivery of one row: lock it, check the claim and that it still serves, write the attempt
-(``in_flight``) and renew the lease, commit; call the provider with the reminder's id as
-the idempotency key; record the outcome. A worker killed between the provider's answer and
-the second write leaves an ``in_flight`` attempt; the reclaim marks it ``interrupted`` and
-the row is re-sent with the same key (docs/REMINDERS.md: what that means per channel).
+(``in_flight``) and renew the lease, commit; call the provider (the reminder's key rides
+along: the status callback URL, the email's Message-ID and metadata); record the
+outcome. A worker killed between the provider's answer and the second write leaves an
+``in_flight`` attempt; the reclaim marks it ``interrupted``. Before the row is tried
+again the provider is asked whether it took the message
+(``reconcile``): an SMS found there is recorded as sent (``reconciled``), not sent again;
+only a provider with no trace of it gets a second send (docs/REMINDERS.md: the window
+that remains, per channel).
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from django.utils import timezone
 
 from careflow.schedule import in_quiet_hours, is_stale, out_of_quiet_hours
 from notifications.channels.base import PermanentSendError, TransientSendError
-from notifications.channels.email import send_email
+from notifications.channels.email import find_sent_email, send_email
 from notifications.channels.sms import get_sms_backend
 from notifications.messages import idempotency_key_for, render_message
 from notifications.models import (
@@ -52,6 +56,7 @@ from notifications.models import (
     ReminderChannel,
     ReminderStatus,
 )
+from notifications.provider_events import email_unusable
 from notifications.services import reminder_why_not
 
 logger = logging.getLogger(__name__)
@@ -167,9 +172,10 @@ def reclaim_expired(*, now: datetime, counts: DispatchCounts | None = None) -> i
     """Rows still ``sending`` past their lease go back to ``scheduled``, due at once.
 
     Their worker is gone (killed, or its message lost with Redis). An attempt it had begun
-    is marked ``interrupted``: the provider may have accepted it, so the re-send carries the
-    same idempotency key. A row whose last allowed attempt was interrupted is ``failed``
-    rather than retried for ever (a message that kills its worker every time).
+    is marked ``interrupted``: the provider may have accepted it, so before any re-send
+    the provider is asked (``reconcile``). A row whose last allowed attempt was
+    interrupted is ``failed`` rather than retried for ever (a message that kills its
+    worker every time).
     """
     counts = counts if counts is not None else DispatchCounts()
     _take_write_lock_on_sqlite()
@@ -291,9 +297,9 @@ def deliver_one(*, reminder_id: int, claim: str, row: Reminder | None = None) ->
         return counts
     reminder, attempt = started
     error: TransientSendError | PermanentSendError | None = None
-    provider_id = ""
+    provider_id, reconciled = "", False
     try:
-        provider_id = _send(reminder)
+        provider_id, reconciled = _reconcile_or_send(reminder)
     except (TransientSendError, PermanentSendError) as exc:
         error = exc
     except Exception as exc:  # noqa: BLE001 - any other failure is recorded on the row, not lost
@@ -312,6 +318,7 @@ def deliver_one(*, reminder_id: int, claim: str, row: Reminder | None = None) ->
         provider_id=provider_id,
         error=error,
         counts=counts,
+        reconciled=reconciled,
     )
     return counts
 
@@ -379,17 +386,69 @@ def _not_now(row: Reminder, now: datetime) -> tuple[str, str, datetime | None, s
     return None
 
 
-def _send(reminder: Reminder) -> str:
+# Earlier attempts whose message the provider may have taken: a worker lost mid-send, or
+# an answer that never came (a timeout after the request went out is a transient error).
+IN_DOUBT = (AttemptOutcome.INTERRUPTED, AttemptOutcome.TRANSIENT_ERROR)
+
+
+def in_doubt_since(reminder: Reminder) -> tuple[datetime | None, str]:
+    """When the reminder's first attempt in doubt began, and a provider id if one is known.
+
+    Such an attempt's message may have been taken by the provider; a status callback that
+    named the reminder since then has written the provider's id on it.
+    """
+    if reminder.attempts <= 1:  # the first attempt has no earlier one to wonder about
+        return None, ""
+    interrupted = list(
+        DeliveryAttempt.objects.filter(reminder_id=reminder.pk, outcome__in=IN_DOUBT).values_list(
+            "at", "provider_message_id"
+        )
+    )
+    if not interrupted:
+        return None, ""
+    known = next((pid for _, pid in interrupted if pid), "")
+    return min(at for at, _ in interrupted), known
+
+
+def reconcile(reminder: Reminder, *, to: str, since: datetime, known: str = "") -> str | None:
+    """The provider's id of a message it already took for this reminder, or None.
+
+    One reminder at a time, on purpose: a batched delivery (issue 16) calls it per row
+    whose earlier attempt was interrupted. Raises TransientSendError when the provider
+    cannot be asked; the row is then retried later, never re-sent on a guess. Email through
+    Postmark is looked up in its outbound message search; over SMTP there is nobody to ask,
+    so an interrupted email is re-sent (at least once).
+    """
+    if known:
+        return known
+    if reminder.channel != ReminderChannel.SMS:
+        return find_sent_email(to=to, since=since, idempotency_key=idempotency_key_for(reminder))
+    return get_sms_backend().find_sent(
+        to=to, since=since, idempotency_key=idempotency_key_for(reminder)
+    )
+
+
+def _reconcile_or_send(reminder: Reminder) -> tuple[str, bool]:
+    """(provider id, found at the provider rather than sent now)."""
     message = render_message(reminder)
     key = idempotency_key_for(reminder)
+    if reminder.channel == ReminderChannel.SMS and not message.to:
+        msg = "no phone number"
+        raise PermanentSendError(msg)
+    since, known = in_doubt_since(reminder)
+    if since is not None:
+        found = reconcile(reminder, to=message.to, since=since, known=known)
+        if found:
+            logger.warning("reminder reconciled reminder=%s: the provider had it", reminder.pk)
+            return found, True
     if reminder.channel == ReminderChannel.SMS:
-        if not message.to:
-            msg = "no phone number"
-            raise PermanentSendError(msg)
-        return get_sms_backend().send(to=message.to, body=message.body, idempotency_key=key)
+        return get_sms_backend().send(to=message.to, body=message.body, idempotency_key=key), False
+    if email_unusable(message.to):
+        msg = "the address hard-bounced or complained earlier: not written to again"
+        raise PermanentSendError(msg)
     return send_email(
         to=message.to, subject=message.subject, body=message.body, idempotency_key=key
-    )
+    ), False
 
 
 @transaction.atomic
@@ -401,15 +460,18 @@ def _finish_attempt(
     provider_id: str,
     error: TransientSendError | PermanentSendError | None,
     counts: DeliveryCounts,
+    reconciled: bool = False,
 ) -> None:
     _take_write_lock_on_sqlite()
     now = timezone.now()
     if error is None:
         DeliveryAttempt.objects.filter(pk=attempt.pk).update(
-            finished_at=now, outcome=AttemptOutcome.SENT, provider_message_id=provider_id
+            finished_at=now,
+            outcome=AttemptOutcome.RECONCILED if reconciled else AttemptOutcome.SENT,
+            provider_message_id=provider_id,
         )
         # The provider accepted it: the row says so even if this worker lost its claim
-        # meanwhile (the re-send, if any, carried the same idempotency key).
+        # meanwhile (another worker reconciles before any re-send).
         Reminder.objects.filter(pk=reminder_id).exclude(status=ReminderStatus.SENT).update(
             status=ReminderStatus.SENT,
             sent_at=now,
@@ -420,6 +482,19 @@ def _finish_attempt(
             lease_expires_at=None,
             updated_at=now,
         )
+        # A status callback may have said "undelivered" before this write: it stands.
+        failed = (
+            DeliveryAttempt.objects.filter(
+                pk=attempt.pk, provider_status__in=["undelivered", "failed"]
+            )
+            .values_list("provider_status", "provider_error_code")
+            .first()
+        )
+        if failed:
+            reason = f"{failed[0]} (Twilio error {failed[1] or '-'})"
+            Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENT).update(
+                status=ReminderStatus.FAILED, status_reason=reason, last_error=reason
+            )
         counts.sent += 1
         logger.info("reminder sent reminder=%s attempt=%s", reminder_id, attempt.attempt)
         return

@@ -28,7 +28,11 @@ class Message:
 
 
 def idempotency_key_for(reminder: Reminder) -> str:
-    """The same for every attempt at one reminder: the provider's duplicate detector."""
+    """The same for every attempt at one reminder: how a provider's records name it.
+
+    No provider we use deduplicates on it (docs/REMINDERS.md); it names the reminder in the
+    status callback URL, the email's Message-ID and metadata, and the file backend's files.
+    """
     return f"reminder-{reminder.pk}"
 
 

@@ -102,6 +102,8 @@ class AttemptOutcome(models.TextChoices):
     PERMANENT_ERROR = "permanent_error"
     # Reclaimed after its lease: the provider may or may not have accepted it.
     INTERRUPTED = "interrupted"
+    # Not sent: the provider already had this reminder's message from an interrupted attempt.
+    RECONCILED = "reconciled"
 
 
 class DeliveryAttempt(models.Model):
@@ -115,6 +117,11 @@ class DeliveryAttempt(models.Model):
     outcome = models.CharField(max_length=20, choices=AttemptOutcome.choices)
     error = models.TextField(blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)
+    # What the provider said happened next (Twilio status callbacks, the ESP's tracking
+    # webhooks): queued, sent, delivered, undelivered, failed, bounced, complained.
+    provider_status = models.CharField(max_length=20, blank=True)
+    provider_error_code = models.CharField(max_length=40, blank=True)
+    provider_status_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering: ClassVar = ["at", "id"]
@@ -124,3 +131,62 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"Attempt {self.attempt} of reminder #{self.reminder_id}: {self.outcome}"
+
+
+class WebhookReceipt(models.Model):
+    """A provider's webhook delivery already handled: its retries are dropped.
+
+    Twilio repeats ``I-Twilio-Idempotency-Token`` on a retry of the same webhook
+    (https://www.twilio.com/docs/usage/webhooks/webhooks-connection-overrides); the ESP's
+    event id plays the same part for email.
+    """
+
+    provider = models.CharField(max_length=20)
+    token = models.CharField(max_length=200)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["provider", "token"], name="one_receipt_per_token")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} webhook {self.token}"
+
+
+class PatientMessageKind(models.TextChoices):
+    OPT_OUT = "opt_out"  # STOP and the words Twilio treats alike: SMS consent withdrawn
+    OPT_IN = "opt_in"  # START, UNSTOP: SMS consent restored
+    REPLY = "reply"  # anything else: for the care team to read
+
+
+class PatientMessage(models.Model):
+    """An SMS a patient sent us, on the timeline of each of their open episodes."""
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="patient_messages")
+    provider_message_id = models.CharField(max_length=64)
+    kind = models.CharField(max_length=10, choices=PatientMessageKind.choices)
+    body = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["received_at", "id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["episode", "provider_message_id"], name="one_patient_message_per_episode"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Patient message #{self.pk} ({self.kind})"
+
+
+class UnusableEmail(models.Model):
+    """An address the ESP reported a hard bounce or complaint for: no more mail to it."""
+
+    address = models.EmailField(unique=True)
+    reason = models.CharField(max_length=200)
+    at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Unusable email #{self.pk}"

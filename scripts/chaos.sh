@@ -29,11 +29,14 @@ echo "=== Figures per fault (var/chaos/figures/) ==="
 import json
 from pathlib import Path
 
-columns = ["due", "delivered_once", "skipped_stale", "lost", "duplicated", "raw_calls",
-           "raw_repeats", "repeats_explained"]
-print(f"{'fault':30}" + "".join(f"{c:>18}" for c in columns))
+# Duplicates are counted at the recipient: SMS on the patient's phone (the fake Twilio
+# deduplicates nothing), email in the mailbox.
+columns = ["due", "delivered_once", "skipped_stale", "lost", "duplicated_sms",
+           "duplicated_email", "raw_calls", "raw_repeats", "interrupted_attempts",
+           "reconciled"]
+print(f"{'fault':30}" + "".join(f"{c:>21}" for c in columns))
 for path in sorted(Path("var/chaos/figures").glob("*.json")):
     figures = json.loads(path.read_text())
-    print(f"{figures['fault']:30}" + "".join(f"{figures[c]:>18}" for c in columns))
+    print(f"{figures['fault']:30}" + "".join(f"{figures.get(c, '-')!s:>21}" for c in columns))
 PY
 exit "$status"

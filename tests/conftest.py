@@ -213,7 +213,7 @@ def _fresh_cache():
 
 @pytest.fixture
 def fake_twilio():
-    """The fake Twilio: honours the idempotency token and records every raw call."""
+    """The fake Twilio (tests/notifications/fake_twilio.py): as Twilio documents it."""
     from tests.notifications.fake_twilio import start_fake_twilio  # noqa: PLC0415
 
     state, server = start_fake_twilio()

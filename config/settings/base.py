@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_fsm",
     "axes",
+    "anymail",
     "careflow",
     "episodes",
     "notifications",
@@ -159,6 +160,15 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Careflow <careflow@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_FILE_PATH = VAR_DIR / "mail"
+# Email through an ESP instead of SMTP: EMAIL_BACKEND=anymail.backends.postmark.EmailBackend
+# and a server token. The tracking webhook (/webhooks/email/postmark/tracking/) takes HTTP
+# basic auth with ANYMAIL_WEBHOOK_SECRET ("user:password"); without one it refuses all.
+# https://anymail.dev/en/stable/esps/postmark/
+ANYMAIL = {
+    "POSTMARK_SERVER_TOKEN": env("POSTMARK_SERVER_TOKEN", default=""),
+    "POSTMARK_API_URL": env("POSTMARK_API_URL", default="https://api.postmarkapp.com/"),
+    "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default=""),
+}
 
 # ADMIN
 # ------------------------------------------------------------------------------
@@ -332,8 +342,9 @@ CAREFLOW_SMS_FILE_PATH = env.path("CAREFLOW_SMS_FILE_PATH", default=VAR_DIR / "s
 CAREFLOW_SMS_TIMEOUT_SECONDS = env.int("CAREFLOW_SMS_TIMEOUT_SECONDS", default=10)
 # Reminder dispatch (notifications/dispatch.py, docs/REMINDERS.md). A claimed row is
 # `sending` under a lease; a row still `sending` after its lease (worker killed, Redis
-# restarted) is reclaimed and re-sent with the same idempotency key. The worker renews the
-# lease before each send, so the lease must exceed one send (EMAIL_TIMEOUT and
+# restarted) is reclaimed; the provider is asked whether it took it before any re-send
+# (reconciliation: the lease is also how long Twilio's list has had to show it). The
+# worker renews the lease before each send, so the lease must exceed one send (EMAIL_TIMEOUT and
 # CAREFLOW_SMS_TIMEOUT_SECONDS), not a whole batch.
 CAREFLOW_REMINDER_LEASE_SECONDS = env.int("CAREFLOW_REMINDER_LEASE_SECONDS", default=300)
 # Rows per claim and per worker task: a batch at the SMS/email timeouts must end well
@@ -352,3 +363,11 @@ TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
 TWILIO_BASE_URL = env("TWILIO_BASE_URL", default="https://api.twilio.com")
+# Connections the twilio library retries when it could not open one (nothing was sent).
+TWILIO_HTTP_RETRIES = env.int("TWILIO_HTTP_RETRIES", default=2)
+# Where Twilio posts status callbacks (and, set on the number, inbound messages): the
+# public URL Twilio signs. Empty: no status callback is asked for.
+TWILIO_STATUS_CALLBACK_URL = env(
+    "TWILIO_STATUS_CALLBACK_URL",
+    default=f"{CAREFLOW_PUBLIC_BASE_URL.rstrip('/')}/webhooks/twilio/status/",
+)

@@ -1,40 +1,54 @@
-"""SMS: a small backend interface, a file backend for development, and Twilio's REST API.
+"""SMS: a small backend interface, a file backend for development, and Twilio.
 
 ``send(to=..., body=..., idempotency_key=...)`` returns the provider's message id or raises
-TransientSendError / PermanentSendError. The idempotency key is the reminder's: a re-send
-after a crash in flight carries the same key, and a provider that honours it (Twilio's
-``I-Twilio-Idempotency-Token``) answers with the first message instead of sending again.
+TransientSendError / PermanentSendError. ``find_sent(to=..., since=..., idempotency_key=...)``
+asks the provider whether it already took the reminder's message (the dispatcher calls it
+before re-sending an attempt a crash interrupted): Twilio's Messages API has no
+idempotency key for creating a message, so a blind re-send is a second SMS.
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import re
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from requests import RequestException
+from twilio.base.exceptions import (
+    TwilioException,
+    TwilioRestException,
+    TwilioServiceException,
+)
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
 
 from notifications.channels.base import PermanentSendError, TransientSendError
 
-# https://www.twilio.com/docs/usage/webhooks/webhooks-connection-overrides (idempotency)
-IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 _TOO_MANY_REQUESTS = 429
 _SERVER_ERROR = 500
 # Provider error texts may quote the number; the row keeps the error, never the number.
 _PHONE_LIKE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+_CHECKIN_TOKEN = re.compile(r"/check-in/([A-Za-z0-9_\-:]+)/")
+# Reconciliation: how far back a message can have been created before the attempt row
+# (clocks differ), how many messages per page, how old a check-in token it still reads.
+RECONCILE_CLOCK_SKEW = timedelta(minutes=1)
+RECONCILE_PAGE_SIZE = 50
+RECONCILE_TOKEN_AGE = timedelta(days=400)
 
 
 class SmsBackend(Protocol):
     def send(self, *, to: str, body: str, idempotency_key: str) -> str: ...
+
+    def find_sent(self, *, to: str, since: datetime, idempotency_key: str) -> str | None: ...
 
 
 def get_sms_backend() -> SmsBackend:
@@ -45,8 +59,8 @@ def get_sms_backend() -> SmsBackend:
 class FileSmsBackend:
     """One JSON file per message in ``CAREFLOW_SMS_FILE_PATH``, for ``make run`` and tests.
 
-    It has no memory of earlier sends: a re-send after a crash in flight writes a second
-    file with the same idempotency key (docs/REMINDERS.md states this).
+    Every send writes a file; ``find_sent`` reads them back (the files are its record of
+    what it took, as Twilio's message list is Twilio's).
     """
 
     def __init__(self, path: Path | str | None = None) -> None:
@@ -71,12 +85,34 @@ class FileSmsBackend:
             raise TransientSendError(msg) from exc
         return message_id
 
+    def find_sent(self, *, to: str, since: datetime, idempotency_key: str) -> str | None:
+        for path in sorted(self.path.glob(f"{idempotency_key}-*.json")):
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            try:
+                at = datetime.fromisoformat(record["at"])
+            except (KeyError, TypeError, ValueError):
+                continue
+            if record.get("to") == to and at >= since - RECONCILE_CLOCK_SKEW:
+                return str(record["id"])
+        return None
+
 
 class TwilioSmsBackend:
-    """Twilio's Messages API over HTTPS with basic auth (stdlib only).
+    """Twilio's Messages API through the official ``twilio`` package.
 
     https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource
-    5xx, 429, timeouts and connection failures are transient; any other 4xx is permanent.
+    The library raises ``TwilioRestException`` (HTTP status and Twilio error code) for an
+    error answer: 5xx and 429 are transient, any other 4xx permanent. Connection failures
+    and timeouts (``requests`` exceptions) are transient. Its HTTP client retries a
+    connection that could not be opened (``TWILIO_HTTP_RETRIES``): nothing was sent then,
+    so such a retry cannot duplicate a message; a create whose answer was lost is never
+    retried blindly (the dispatcher reconciles first: ``find_sent``).
+
+    Each message names a status callback (``TWILIO_STATUS_CALLBACK_URL``) carrying the
+    reminder's key, so Twilio's callbacks say which reminder they are about.
     """
 
     def __init__(self) -> None:
@@ -87,56 +123,97 @@ class TwilioSmsBackend:
             msg = "TwilioSmsBackend needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER"
             raise ImproperlyConfigured(msg)
         base = settings.TWILIO_BASE_URL.rstrip("/")
-        sid = urllib.parse.quote(self.account_sid, safe="")
-        self.url = f"{base}/2010-04-01/Accounts/{sid}/Messages.json"
-        if not self.url.startswith(("https://", "http://")):
+        if not base.startswith(("https://", "http://")):
             msg = "TWILIO_BASE_URL must be an http(s) URL"
             raise ImproperlyConfigured(msg)
-        self.timeout = settings.CAREFLOW_SMS_TIMEOUT_SECONDS
+        http = TwilioHttpClient(
+            timeout=settings.CAREFLOW_SMS_TIMEOUT_SECONDS,
+            max_retries=settings.TWILIO_HTTP_RETRIES,
+        )
+        self.client = Client(self.account_sid, self.auth_token, http_client=http)
+        # The API's base URL (tests point it at a local fake; production keeps Twilio's).
+        self.client.api.base_url = base
 
     def send(self, *, to: str, body: str, idempotency_key: str) -> str:
-        credentials = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
-        request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
-            self.url,
-            data=urllib.parse.urlencode(
-                {"To": to, "From": self.from_number, "Body": body}
-            ).encode(),
-            method="POST",
-            headers={
-                "Authorization": f"Basic {credentials}",
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Accept": "application/json",
-                IDEMPOTENCY_HEADER: idempotency_key,
-            },
-        )
+        callback = status_callback_url(idempotency_key)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                payload = json.loads(response.read() or b"{}")
-        except urllib.error.HTTPError as exc:
-            raise _http_error(exc) from exc
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            message = self.client.messages.create(
+                to=to,
+                from_=self.from_number,
+                body=body,
+                **({"status_callback": callback} if callback else {}),
+            )
+        except (TwilioRestException, TwilioServiceException) as exc:
+            raise _rest_error(exc) from exc
+        except (RequestException, OSError) as exc:
             msg = f"Twilio unreachable: {type(exc).__name__}"
             raise TransientSendError(msg) from exc
-        except ValueError as exc:
-            msg = "Twilio answered with a body that is not JSON"
-            raise TransientSendError(msg) from exc
-        sid = payload.get("sid") if isinstance(payload, dict) else None
-        if not sid:
+        if not message.sid:
             msg = "Twilio answered without a message sid"
             raise TransientSendError(msg)
-        return str(sid)
+        return str(message.sid)
+
+    def find_sent(self, *, to: str, since: datetime, idempotency_key: str) -> str | None:
+        """The sid of a message Twilio took for this reminder since ``since``; None if none.
+
+        Lists the messages from our number to ``to`` (``GET …/Messages.json?To=&From=``)
+        and matches each body's check-in link, which names the reminder (a signed token).
+        No ``DateSent`` filter: ``date_sent`` is empty while a message is still queued at
+        Twilio, and a queued message is exactly the one a crash may have left behind; the
+        list is read back to ``since`` (less a minute of clock skew) by ``date_created``.
+        Raises TransientSendError when Twilio cannot be asked: never re-send on a guess.
+        """
+        floor = since - RECONCILE_CLOCK_SKEW
+        try:
+            for message in self.client.messages.stream(
+                to=to, from_=self.from_number, page_size=RECONCILE_PAGE_SIZE
+            ):
+                if message.date_created is not None and message.date_created < floor:
+                    break
+                if reminder_key_in(message.body or "") == idempotency_key:
+                    return str(message.sid)
+        except (TwilioRestException, TwilioServiceException) as exc:
+            raise _rest_error(exc, transient=True) from exc
+        except TwilioException as exc:
+            # A list page that failed: the library raises it with the response attached.
+            response = exc.args[1] if len(exc.args) > 1 else None
+            msg = f"Twilio HTTP {getattr(response, 'status_code', '-')}: cannot list messages"
+            raise TransientSendError(msg) from exc
+        except (RequestException, OSError) as exc:
+            msg = f"Twilio unreachable: {type(exc).__name__}"
+            raise TransientSendError(msg) from exc
+        return None
 
 
-def _http_error(exc: urllib.error.HTTPError) -> TransientSendError | PermanentSendError:
-    try:
-        detail = json.loads(exc.read() or b"{}")
-    except (ValueError, OSError):
-        detail = {}
-    if not isinstance(detail, dict):
-        detail = {}
-    text = _PHONE_LIKE.sub("[number]", str(detail.get("message", "")))[:200]
-    msg = f"Twilio HTTP {exc.code} (error {detail.get('code', '-')}): {text}".rstrip(": ")
-    if exc.code == _TOO_MANY_REQUESTS or exc.code >= _SERVER_ERROR:
+def status_callback_url(idempotency_key: str) -> str:
+    """Where Twilio posts this message's status changes, naming the reminder; or empty."""
+    base = settings.TWILIO_STATUS_CALLBACK_URL
+    if not base:
+        return ""
+    return f"{base}?{urllib.parse.urlencode({'reminder': idempotency_key})}"
+
+
+def reminder_key_in(body: str) -> str | None:
+    """The reminder key a message body names through its check-in link, if any."""
+    from notifications.checkin_tokens import reminder_id_from_token  # noqa: PLC0415
+
+    for token in _CHECKIN_TOKEN.findall(body):
+        try:
+            return f"reminder-{reminder_id_from_token(token, max_age=RECONCILE_TOKEN_AGE)}"
+        except signing.BadSignature:
+            continue
+    return None
+
+
+def _rest_error(
+    exc: TwilioRestException | TwilioServiceException, *, transient: bool = False
+) -> TransientSendError | PermanentSendError:
+    """The library's error answer (legacy or RFC 9457 shape) as ours, without the number."""
+    text = getattr(exc, "msg", None) or getattr(exc, "detail", None) or ""
+    text = _PHONE_LIKE.sub("[number]", str(text))[:200]
+    status = int(getattr(exc, "status", 0) or 0)
+    msg = f"Twilio HTTP {status} (error {exc.code or '-'}): {text}".rstrip(": ")
+    if transient or status == _TOO_MANY_REQUESTS or status >= _SERVER_ERROR:
         return TransientSendError(msg)
     return PermanentSendError(msg)
 
@@ -150,3 +227,6 @@ class NullSmsBackend:
 
     def send(self, *, to: str, body: str, idempotency_key: str) -> str:  # noqa: ARG002
         return f"null-{idempotency_key}"
+
+    def find_sent(self, *, to: str, since: datetime, idempotency_key: str) -> str | None:  # noqa: ARG002
+        return None

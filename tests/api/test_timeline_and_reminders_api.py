@@ -85,4 +85,5 @@ def test_reminders_listed_with_their_status(as_user, coordinator, episode):
     assert first["status"] == "scheduled"
     assert first["attempts"] == 0
     assert first["sent_at"] is None
+    assert first["delivery_status"] is None  # no attempt yet: the provider has said nothing
     assert first["due_at"].endswith("Z") or first["due_at"].endswith("+00:00")

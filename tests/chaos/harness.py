@@ -368,15 +368,17 @@ def wait_until_done(ids: list[int], *, timeout: float) -> None:
 
 @dataclass
 class Line:
-    """One reminder, keyed by (episode, milestone, audience), as the provider saw it."""
+    """One reminder, keyed by (episode, milestone, audience), as its recipient saw it."""
 
     reminder: int
     key: tuple[int, str, str]
     channel: str
     status: str
-    delivered: int  # messages the recipient got (SMS: the provider's dedup; email: files)
-    raw_calls: int  # calls that reached the provider, repeats included
+    delivered: int  # messages the recipient got: SMS on the phone (the fake keeps every
+    #                 message it accepted, none deduplicated), email files with its Message-ID
+    raw_calls: int  # create calls that reached the provider, repeats included
     interrupted: int  # attempts left in flight by a crash and marked at reclaim
+    reconciled: int  # attempts that found the message at the provider instead of re-sending
     attempts: int
 
 
@@ -388,15 +390,19 @@ class Figures:
     skipped_stale: int = 0
     lost: int = 0
     duplicated: int = 0
+    duplicated_sms: int = 0
+    duplicated_email: int = 0
     raw_calls: int = 0
     raw_repeats: int = 0
     repeats_explained: int = 0
     interrupted_attempts: int = 0
+    reconciled: int = 0
     notes: dict[str, object] = field(default_factory=dict)
 
 
 def ledger(rows: list[Reminder], provider: FakeTwilio, mail_dir: Path) -> list[Line]:
     raw_sms = Counter(provider.raw_tokens())
+    phones = provider.received()
     mails = email_messages(mail_dir) if mail_dir.exists() else Counter()
     lines = []
     for row in Reminder.objects.filter(pk__in=[r.pk for r in rows]).order_by("pk"):
@@ -405,7 +411,7 @@ def ledger(rows: list[Reminder], provider: FakeTwilio, mail_dir: Path) -> list[L
             DeliveryAttempt.objects.filter(reminder=row).values_list("outcome", flat=True)
         )
         if row.channel == "sms":
-            delivered, raw = int(token in provider.delivered), raw_sms[token]
+            delivered, raw = phones[token], raw_sms[token]
         else:  # SMTP has no idempotency: every copy written is a copy delivered
             delivered = raw = mails[token]
         lines.append(
@@ -417,6 +423,7 @@ def ledger(rows: list[Reminder], provider: FakeTwilio, mail_dir: Path) -> list[L
                 delivered=delivered,
                 raw_calls=raw,
                 interrupted=outcomes["interrupted"],
+                reconciled=outcomes["reconciled"],
                 attempts=sum(outcomes.values()),
             )
         )
@@ -432,12 +439,12 @@ def check_and_record(
     stale: set[int] = frozenset(),
     notes: dict[str, object] | None = None,
 ) -> Figures:
-    """Count every due reminder and assert the promise; write the figures to var/chaos/.
+    """Count every due reminder at its recipient and assert the promise; write the figures.
 
-    Every due reminder is delivered exactly once, or (the ``stale`` ones) skipped by the
-    7-day rule and never sent; none is lost. A raw call repeated for one reminder is allowed
-    only as the re-send of an attempt a crash left in flight: at most one repeat per
-    ``interrupted`` attempt of that reminder, each one counted here.
+    Every due reminder is delivered, or (the ``stale`` ones) skipped by the 7-day rule and
+    never sent; none is lost. SMS: exactly once on the phone (reconciliation with Twilio's
+    message list before any re-send). Email: a second copy is allowed only as the re-send of
+    an attempt a crash left in flight (at least once: SMTP cannot be asked), each counted.
     """
     lines = ledger(rows, provider, mail_dir)
     assert len({line.key for line in lines}) == len(lines), "one row per (episode, milestone)"
@@ -446,6 +453,7 @@ def check_and_record(
     for line in lines:
         figures.raw_calls += line.raw_calls
         figures.interrupted_attempts += line.interrupted
+        figures.reconciled += line.reconciled
         repeats = max(line.raw_calls - 1, 0)
         figures.raw_repeats += repeats
         figures.repeats_explained += min(repeats, line.interrupted)
@@ -457,12 +465,17 @@ def check_and_record(
         if line.delivered == 0:
             figures.lost += 1
             problems.append(f"{line}: lost")
-        elif line.delivered > 1:
+            continue
+        if line.delivered > 1:
             figures.duplicated += 1
-            problems.append(f"{line}: delivered {line.delivered} times")
-        elif line.status != "sent":
+            if line.channel == "sms":
+                figures.duplicated_sms += 1
+                problems.append(f"{line}: {line.delivered} SMS on the patient's phone")
+            else:
+                figures.duplicated_email += 1
+        if line.status != "sent":
             problems.append(f"{line}: delivered but the row says {line.status}")
-        else:
+        elif line.delivered == 1:
             figures.delivered_once += 1
         if repeats > line.interrupted:
             problems.append(f"{line}: {repeats} raw repeats, only {line.interrupted} explained")

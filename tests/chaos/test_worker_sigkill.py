@@ -4,9 +4,10 @@ Real beat (1 s tick) and a worker under scripts/respawn.sh, on a private Redis. 
 SMS of the first batch is accepted by the provider and its answer held back; the worker
 is killed while it waits (the crash-in-flight window), with rows of its batch still
 untried. The supervisor starts the worker again; once the lease runs out a dispatch cycle
-reclaims the batch (the in-flight attempt becomes ``interrupted``) and the new worker sends
-the rest. Counted afterwards: every reminder delivered once; the one raw repeat is the
-interrupted reminder's re-send, with the same idempotency key.
+reclaims the batch (the in-flight attempt becomes ``interrupted``); the new worker asks
+Twilio's message list about the interrupted one, finds it, records it as sent, and sends
+the rest. Counted afterwards at the patients' phones (the fake deduplicates nothing):
+every reminder delivered once, no raw repeat.
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ def test_worker_killed_mid_batch_every_reminder_delivered_once(rig, team, coordi
 
     interrupted = DeliveryAttempt.objects.get(pk=in_flight.pk)
     assert interrupted.outcome == "interrupted"
+    reconciled = DeliveryAttempt.objects.get(
+        reminder_id=in_flight.reminder_id, outcome="reconciled"
+    )
+    (taken,) = [m for m in rig.provider.messages if m.sid == reconciled.provider_message_id]
     figures = check_and_record(
         "worker_sigkill",
         rows,
@@ -66,8 +71,15 @@ def test_worker_killed_mid_batch_every_reminder_delivered_once(rig, team, coordi
             "killed_while_sending": f"reminder-{in_flight.reminder_id}",
             "rows_sending_at_kill": statuses["sending"],
             "worker_respawns": worker.proc.respawns(),
+            # The remaining window: how long after Twilio took the message it was looked
+            # up (the list call); a message Twilio listed later than this would go twice.
+            "reconciled_after_seconds": round(
+                (reconciled.at - taken.date_created).total_seconds(), 1
+            ),
         },
     )
-    assert figures.raw_repeats == 1  # exactly the interrupted reminder's re-send
-    assert Counter(rig.provider.raw_tokens())[f"reminder-{in_flight.reminder_id}"] == 2
+    # Twilio had taken the interrupted one: found by the list call, recorded, not re-sent.
+    assert (figures.raw_repeats, figures.reconciled, figures.duplicated) == (0, 1, 0)
+    assert Counter(rig.provider.raw_tokens())[f"reminder-{in_flight.reminder_id}"] == 1
+    assert interrupted.reminder.deliveries.last().outcome == "reconciled"
     assert worker.proc.respawns() == 1

@@ -18,6 +18,8 @@ from tests.notifications.fake_twilio import (
 )
 
 NY = ZoneInfo("America/New_York")
+# The address Twilio is given for our webhooks (and signs): the test client's host.
+PUBLIC_BASE_URL = "http://testserver"
 
 
 def local(day: date, hour: int, minute: int = 0, zone: ZoneInfo = NY) -> datetime:
@@ -61,6 +63,8 @@ def twilio(settings, fake_twilio):
     settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
     settings.TWILIO_FROM_NUMBER = FROM_NUMBER
     settings.TWILIO_BASE_URL = fake_twilio.url
+    settings.TWILIO_STATUS_CALLBACK_URL = f"{PUBLIC_BASE_URL}/webhooks/twilio/status/"
+    settings.CAREFLOW_PUBLIC_BASE_URL = PUBLIC_BASE_URL
     settings.CAREFLOW_SMS_TIMEOUT_SECONDS = 2
     return fake_twilio
 

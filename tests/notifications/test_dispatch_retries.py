@@ -64,7 +64,10 @@ def test_after_the_last_attempt_the_row_is_failed_with_the_error(settings, sms_e
     row = reminder(sms_episode)
     assert (row.status, row.attempts) == ("failed", 5)
     assert row.status_reason == "gave up after 5 attempts"
-    assert row.last_error == "Twilio HTTP 429 (error 20429): Too Many Requests"
+    assert (
+        row.last_error
+        == "Twilio HTTP 429 (error 20429): Unable to create record: Too Many Requests"
+    )
     assert row.deliveries.count() == 5
     assert row.sent_at is None
     # It waits for the care team now (delivery_failures), not for another cycle.
@@ -80,7 +83,10 @@ def test_a_permanent_error_fails_at_once(sms_episode, twilio):
     row = reminder(sms_episode)
     assert (row.status, row.attempts, row.status_reason) == ("failed", 1, "permanent error")
     assert "+15557654321" not in row.last_error
-    assert row.last_error == "Twilio HTTP 400 (error 21211): The 'To' number [number] is not valid"
+    assert row.last_error == (
+        "Twilio HTTP 400 (error 21211): Unable to create record: The 'To' number [number] is"
+        " not valid"
+    )
 
 
 def test_an_unexpected_error_is_retried_and_logged_without_details(

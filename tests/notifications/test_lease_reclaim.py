@@ -7,7 +7,9 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
+from notifications.channels.sms import TwilioSmsBackend
 from notifications.dispatch import deliver_batch, reclaim_expired
+from notifications.messages import render_message
 from notifications.models import DeliveryAttempt
 from tests.notifications.conftest import claim_only, enroll, local, reminder, run_cycle
 
@@ -37,11 +39,11 @@ def test_a_claim_whose_worker_never_ran_is_reclaimed_after_the_lease(sms_episode
     assert twilio.raw_tokens() == [f"reminder-{row.pk}"]
 
 
-def test_a_worker_lost_in_flight_is_resent_with_the_same_key(sms_episode, twilio):
+def test_a_worker_lost_after_twilio_took_it_is_reconciled_not_resent(sms_episode, twilio):
     batches = claim_only(DUE)
     ids, claim = batches[0]
     row = reminder(sms_episode)
-    # The worker had written its attempt and called the provider, then died.
+    # The worker had written its attempt and Twilio took the message, then the worker died.
     with time_machine.travel(DUE + timedelta(seconds=1), tick=False):
         reminder_row = type(row).objects.get(pk=row.pk)
         reminder_row.attempts = 1
@@ -49,22 +51,65 @@ def test_a_worker_lost_in_flight_is_resent_with_the_same_key(sms_episode, twilio
         DeliveryAttempt.objects.create(
             reminder=reminder_row, attempt=1, channel="sms", outcome="in_flight"
         )
-    twilio.delivered[f"reminder-{row.pk}"] = "SM-accepted-before-the-crash"
+    message = render_message(reminder_row)
+    with time_machine.travel(DUE + timedelta(seconds=2), tick=False):
+        taken = TwilioSmsBackend().send(
+            to=message.to, body=message.body, idempotency_key=f"reminder-{row.pk}"
+        )
 
     cycle, _ = run_cycle(DUE + timedelta(minutes=2))
 
     row.refresh_from_db()
     assert cycle.reclaimed == 2
     assert (row.status, row.attempts) == ("sent", 2)
-    assert list(row.deliveries.values_list("outcome", flat=True)) == ["interrupted", "sent"]
-    # Same idempotency key, so the provider answered with the message it already had.
-    assert row.provider_message_id == "SM-accepted-before-the-crash"
+    assert list(row.deliveries.values_list("outcome", flat=True)) == ["interrupted", "reconciled"]
+    # Twilio's list call found it: recorded as sent, never created a second time.
+    assert row.provider_message_id == taken
     assert twilio.raw_tokens() == [f"reminder-{row.pk}"]
+    assert twilio.received() == {f"reminder-{row.pk}": 1}
     # The dead worker's task message, redelivered late, finds its claim gone: no send.
     with time_machine.travel(DUE + timedelta(minutes=3), tick=False):
         late = deliver_batch(reminder_ids=ids, claim=claim)
     assert (late.sent, late.lost) == (0, len(ids))
-    assert len(twilio.calls) == 1
+    assert len(twilio.creates()) == 1
+
+
+def _claimed_then_lost_in_flight(episode):
+    """The patient's row claimed, its first attempt begun, then the worker gone."""
+    claim_only(DUE)
+    row = reminder(episode)
+    with time_machine.travel(DUE + timedelta(seconds=1), tick=False):
+        type(row).objects.filter(pk=row.pk).update(attempts=1)
+        DeliveryAttempt.objects.create(reminder=row, attempt=1, channel="sms", outcome="in_flight")
+    return row
+
+
+def test_a_worker_lost_before_twilio_took_it_is_sent_once(sms_episode, twilio):
+    row = _claimed_then_lost_in_flight(sms_episode)
+
+    run_cycle(DUE + timedelta(minutes=2))
+
+    row.refresh_from_db()
+    assert row.status == "sent"
+    assert list(row.deliveries.values_list("outcome", flat=True)) == ["interrupted", "sent"]
+    assert twilio.received() == {f"reminder-{row.pk}": 1}
+
+
+def test_when_twilio_cannot_be_asked_the_row_waits_rather_than_guessing(sms_episode, twilio):
+    row = _claimed_then_lost_in_flight(sms_episode)
+    twilio.fail_lists = 1  # Twilio's list call answers 503 once
+
+    run_cycle(DUE + timedelta(minutes=2))
+
+    row.refresh_from_db()
+    assert row.status == "scheduled"
+    assert row.last_error.startswith("Twilio HTTP 503")
+    assert twilio.creates() == []
+    # The next try asks again, finds nothing, and sends once.
+    run_cycle(row.next_attempt_at)
+    row.refresh_from_db()
+    assert row.status == "sent"
+    assert twilio.received() == {f"reminder-{row.pk}": 1}
 
 
 def test_an_interrupted_last_attempt_fails_the_row(settings, sms_episode, twilio):

@@ -1,0 +1,135 @@
+"""Provider webhooks: Twilio's status callbacks and inbound SMS, the ESP's tracking events.
+
+Each request's signature is checked first; a missing or wrong one is ``403`` and changes
+nothing. Anything else a client sends is answered without a ``500``: unknown fields are
+ignored, a malformed body is ``400``. Retries are dropped by the provider's idempotency
+token (Twilio's ``I-Twilio-Idempotency-Token``; the ESP's event id).
+
+- Twilio signs each request with ``X-Twilio-Signature`` over the URL it requested and the
+  POST parameters; the library's ``RequestValidator`` checks it with our auth token. The URL
+  is rebuilt from ``CAREFLOW_PUBLIC_BASE_URL`` (the address Twilio was given), not from the
+  Host header. https://www.twilio.com/docs/usage/webhooks/webhooks-security
+- The ESP's tracking webhook is Anymail's view (HTTP basic auth with
+  ``ANYMAIL_WEBHOOK_SECRET``: Postmark signs nothing and documents basic auth in the URL).
+  https://anymail.dev/en/stable/esps/postmark/#status-tracking-webhooks
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from anymail.exceptions import AnymailWebhookValidationFailure
+from anymail.signals import AnymailTrackingEvent, tracking
+from anymail.webhooks.postmark import PostmarkTrackingWebhookView
+from django.conf import settings
+from django.core.exceptions import BadRequest
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.request_validator import RequestValidator
+
+from notifications import provider_events
+
+logger = logging.getLogger(__name__)
+
+_SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
+_ERROR_CODE = re.compile(r"^\d{1,10}$")
+_EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _twilio_params(request: HttpRequest) -> dict[str, str] | None:
+    """The POST parameters when Twilio's signature over them is right; None otherwise."""
+    token = settings.TWILIO_AUTH_TOKEN
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token or not signature:
+        return None
+    try:
+        params = request.POST.dict()
+    except (MultiPartParserError, BadRequest, ValueError):
+        return None  # a body no form parser can read was not signed by Twilio
+    url = settings.CAREFLOW_PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
+    if not RequestValidator(token).validate(url, params, signature):
+        return None
+    return params
+
+
+def _forbidden() -> HttpResponse:
+    return HttpResponse("invalid signature", status=403, content_type="text/plain")
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request: HttpRequest) -> HttpResponse:
+    """``POST /webhooks/twilio/status/?reminder=<key>``: one message status change."""
+    params = _twilio_params(request)
+    if params is None:
+        return _forbidden()
+    sid = params.get("MessageSid", "")
+    status = params.get("MessageStatus", "").lower()
+    code = params.get("ErrorCode", "")
+    if not _SID.match(sid) or status not in provider_events.SMS_STATUSES:
+        return HttpResponse("ignored", status=200, content_type="text/plain")
+    outcome = provider_events.sms_status_record(
+        token=request.headers.get("I-Twilio-Idempotency-Token", ""),
+        message_sid=sid,
+        status=status,
+        error_code=code if _ERROR_CODE.match(code) else "",
+        reminder_key=request.GET.get("reminder", "")[:40],
+    )
+    return HttpResponse(outcome, status=200, content_type="text/plain")
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound(request: HttpRequest) -> HttpResponse:
+    """``POST /webhooks/twilio/inbound/``: an SMS a patient sent to our number.
+
+    Answered with empty TwiML: for its default opt-out words Twilio itself sends the
+    confirmation, and a reply is for the care team, not an automatic answer.
+    """
+    params = _twilio_params(request)
+    if params is None:
+        return _forbidden()
+    sid = params.get("MessageSid", "")
+    sender = params.get("From", "")
+    if _SID.match(sid) and sender:
+        provider_events.sms_inbound_record(
+            token=request.headers.get("I-Twilio-Idempotency-Token", ""),
+            message_sid=sid,
+            from_number=sender[:16],
+            body=params.get("Body", ""),
+            opt_out_type=params.get("OptOutType", "")[:10],
+        )
+    return HttpResponse(_EMPTY_TWIML, content_type="text/xml")
+
+
+_postmark_view = PostmarkTrackingWebhookView.as_view()
+
+
+@csrf_exempt
+def postmark_tracking(request: HttpRequest) -> HttpResponse:
+    """Anymail's Postmark tracking view: a wrong password is 403, a bad body 400."""
+    if not settings.ANYMAIL.get("WEBHOOK_SECRET"):
+        return _forbidden()  # without a secret, Anymail would accept anyone's events
+    try:
+        return _postmark_view(request)
+    except AnymailWebhookValidationFailure:
+        return _forbidden()
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return HttpResponse("malformed event", status=400, content_type="text/plain")
+
+
+@receiver(tracking)
+def _on_email_event(event: AnymailTrackingEvent, **_: object) -> None:
+    provider_events.email_event_record(
+        event_id=str(event.event_id or "")[:200],
+        message_id=str(event.message_id or "")[:200],
+        event_type=str(event.event_type or ""),
+        reject_reason=str(event.reject_reason or ""),
+        recipient=str(event.recipient or ""),
+        description=str(event.description or "")[:120],
+        at=event.timestamp,
+    )
