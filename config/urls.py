@@ -20,4 +20,6 @@ urlpatterns = [
     path("api/", include("episodes.urls")),
     # The patient check-in page: a signed link in each reminder, no login.
     path("check-in/<str:token>/", checkin_page, name="checkin"),
+    # The coordinator workspace: the queue board at /, episodes, enrolment.
+    path("", include("workspace.urls")),
 ]

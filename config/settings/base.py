@@ -72,9 +72,12 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_fsm",
     "axes",
+    "django_htmx",
     "careflow",
     "episodes",
     "notifications",
+    # The coordinator workspace (server-rendered pages + htmx): the top layer.
+    "workspace",
 ]
 
 # AUTHENTICATION
@@ -106,10 +109,14 @@ AUTH_PASSWORD_VALIDATORS = [
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the workspace's vendored CSS/JS) from the app itself, no CDN.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.htmx for the workspace's partial responses.
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Who read or changed which patient's record: one AccessRecord per request.
@@ -122,6 +129,15 @@ MIDDLEWARE = [
 # ------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns at start-up about a missing one
+# Served from the apps' static folders as well as STATIC_ROOT, so `make run` and the
+# benchmark's gunicorn need no collectstatic step. https://whitenoise.readthedocs.io/
+WHITENOISE_USE_FINDERS = True
+
+# The workspace's login page; the admin stays for superusers and operations.
+LOGIN_URL = "workspace:login"
+LOGIN_REDIRECT_URL = "workspace:board"
+LOGOUT_REDIRECT_URL = "workspace:login"
 
 # TEMPLATES
 # ------------------------------------------------------------------------------
