@@ -38,7 +38,7 @@ LEFT: Final = 24
 BOX_W: Final = 132
 BOX_H: Final = 52
 MAIN_Y: Final = 150
-URGENT_Y: Final = 370
+URGENT_Y: Final = 380
 WIDTH: Final = LEFT * 2 + COLUMN * (len(MAIN_LANE) - 1) + BOX_W
 HEIGHT: Final = 520
 # WCAG AA on white: every text colour below has a contrast ratio of at least 4.5:1.
@@ -196,43 +196,41 @@ def _edges(boxes: dict[State, Box]) -> list[str]:
             )
         )
     a = boxes[State.CONSERVATIVE_CARE]
-    out.append(_labelled((a.cx + target.cx) / 2, a.y - 84, TransitionName.REFER_TO_SPECIALIST))
-    # Back from surgical review: a dashed arc under the lane.
+    out.append(_labelled((a.cx + target.cx) / 2, a.y - 108, TransitionName.REFER_TO_SPECIALIST))
+    # Back from surgical review: a dashed arc over the lane.
     decline = TRANSITIONS[TransitionName.DECLINE_SURGERY]
     a, b = boxes[State.SURGICAL_REVIEW], boxes[decline.target]
     out.append(
         _arrow(
-            f"M{a.cx:.0f},{a.y + BOX_H:.0f} C{a.cx:.0f},{a.y + BOX_H + 90:.0f}"
-            f" {b.cx + 10:.0f},{b.y + BOX_H + 90:.0f} {b.cx + 10:.0f},{b.y + BOX_H + 2:.0f}",
+            f"M{a.cx:.0f},{a.y:.0f} C{a.cx:.0f},{a.y - 56:.0f}"
+            f" {b.cx + 36:.0f},{b.y - 56:.0f} {b.cx + 36:.0f},{b.y - 2:.0f}",
             dashed=True,
         )
     )
-    out.append(_labelled((a.cx + b.cx) / 2, a.y + BOX_H + 92, TransitionName.DECLINE_SURGERY))
-    # The urgent lane: escalate down from every escalating state, out by referral or clearing.
+    out.append(_labelled((a.cx + b.cx) / 2 + 18, a.y - 62, TransitionName.DECLINE_SURGERY))
+    # The urgent lane: every escalating state drops onto one red line that leads down to
+    # urgent escalation (a tick from the middle of each box clears the step labels).
     urgent = boxes[State.URGENT_ESCALATION]
     escalate = TRANSITIONS[TransitionName.ESCALATE]
-    for source in MAIN_LANE:
-        if source in escalate.sources and source != State.SPECIALIST_REFERRAL:
-            s = boxes[source]
-            out.append(
-                _arrow(
-                    f"M{s.cx + 24:.0f},{s.y + BOX_H:.0f} L{urgent.cx + 8:.0f},{urgent.y - 2:.0f}",
-                    colour=RED,
-                )
-            )
-    if State.SPECIALIST_REFERRAL in escalate.sources:
-        s = boxes[State.SPECIALIST_REFERRAL]
-        out.append(
-            _arrow(
-                f"M{s.cx - 30:.0f},{s.y + BOX_H:.0f} C{s.cx - 30:.0f},{urgent.cy:.0f}"
-                f" {urgent.x + BOX_W + 60:.0f},{urgent.cy:.0f}"
-                f" {urgent.x + BOX_W + 2:.0f},{urgent.cy:.0f}",
-                colour=RED,
-            )
-        )
-    out.append(
-        _labelled(urgent.x + BOX_W + 84, urgent.cy + 34, TransitionName.ESCALATE, colour=RED)
+    bus_y = MAIN_Y + BOX_H + 64
+    ticks = [
+        boxes[s].cx - (30 if s == State.SPECIALIST_REFERRAL else 0)
+        for s in MAIN_LANE
+        if s in escalate.sources
+    ]
+    out.extend(
+        f'<path d="M{x:.0f},{MAIN_Y + BOX_H:.0f} L{x:.0f},{bus_y:.0f}" stroke="{RED}"'
+        ' stroke-width="2" fill="none"/>'
+        for x in ticks
     )
+    out.append(
+        f'<path d="M{min(ticks):.0f},{bus_y:.0f} L{max(ticks):.0f},{bus_y:.0f}" stroke="{RED}"'
+        ' stroke-width="2" fill="none"/>'
+    )
+    out.append(
+        _arrow(f"M{urgent.cx:.0f},{bus_y:.0f} L{urgent.cx:.0f},{urgent.y - 2:.0f}", colour=RED)
+    )
+    out.append(_labelled(urgent.cx + 44, bus_y + 36, TransitionName.ESCALATE, colour=RED))
     care = boxes[TRANSITIONS[TransitionName.CLEAR_ESCALATION].target]
     out.append(
         _arrow(
@@ -242,18 +240,19 @@ def _edges(boxes: dict[State, Box]) -> list[str]:
             dashed=True,
         )
     )
-    out.append(_labelled(care.cx - 4, urgent.cy + 34, TransitionName.CLEAR_ESCALATION))
+    out.append(_labelled(care.cx + 10, urgent.cy + 40, TransitionName.CLEAR_ESCALATION))
     s = boxes[State.SPECIALIST_REFERRAL]
     out.append(
         _arrow(
-            f"M{urgent.x + BOX_W:.0f},{urgent.y + 12:.0f} L{s.cx - 6:.0f},{s.y + BOX_H + 2:.0f}",
+            f"M{urgent.x + BOX_W + 2:.0f},{urgent.cy:.0f} C{s.cx + 8:.0f},{urgent.cy:.0f}"
+            f" {s.cx + 8:.0f},{urgent.cy:.0f} {s.cx + 8:.0f},{s.y + BOX_H + 2:.0f}",
             colour=RED,
         )
     )
     out.append(
         _text(
-            urgent.x + BOX_W + 118,
-            urgent.y - 6,
+            urgent.x + BOX_W + 130,
+            urgent.cy + 24,
             "refer_to_specialist (urgent)",
             size=12,
             fill=RED,
@@ -267,7 +266,7 @@ def pathway_svg(current: str | None = None, *, element_id: str = "pathway") -> s
     """The whole picture as one ``<svg>`` element; ``current`` marks the episode's state."""
     boxes = _boxes()
     urgent = boxes[State.URGENT_ESCALATION]
-    lane_top = urgent.y - 40
+    lane_top = urgent.y - 34
     title = "The lumbosacral radiculopathy pathway"
     desc = (
         "Left to right: conservative care, imaging eligible, ESI, specialist referral, surgical"
@@ -308,7 +307,7 @@ def pathway_svg(current: str | None = None, *, element_id: str = "pathway") -> s
             f' rx="10" fill="none" stroke="{RED}" stroke-width="1.5" stroke-dasharray="4 4"/>'
         ),
         (
-            f'<text x="{LEFT:.0f}" y="{lane_top + 20:.0f}" font-size="13" fill="{RED}"'
+            f'<text x="{LEFT:.0f}" y="{HEIGHT - 24:.0f}" font-size="13" fill="{RED}"'
             ' font-weight="bold">'
             "Urgent lane: a red flag skips every wait (URG-1)</text>"
         ),

@@ -89,13 +89,14 @@ def _board_context(user: Any) -> dict[str, Any]:  # noqa: ANN401 - the auth user
         "urgent_preview": [_row(e) for e in urgent],
         "urgent_count": counts["urgent"],
         "refreshed_at": timezone.now(),
+        "poll_seconds": settings.WORKSPACE_BOARD_POLL_SECONDS,
     }
 
 
 @require_GET
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
-    """The queue board; htmx re-asks for its body every 20 s (new urgent work appears)."""
+    """The queue board; htmx re-asks for its body every 20 s, so new urgent work appears."""
     context = _board_context(request.user)
     if request.htmx:
         return render(request, "workspace/partials/board_body.html", context)

@@ -138,6 +138,8 @@ WHITENOISE_USE_FINDERS = True
 LOGIN_URL = "workspace:login"
 LOGIN_REDIRECT_URL = "workspace:board"
 LOGOUT_REDIRECT_URL = "workspace:login"
+# Seconds between the queue board's checks for new work (htmx polling; tests shorten it).
+WORKSPACE_BOARD_POLL_SECONDS = 20
 
 # TEMPLATES
 # ------------------------------------------------------------------------------
