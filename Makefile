@@ -1,5 +1,5 @@
 # Two commands matter: `make run` (the whole service, locally) and `make test`.
-.PHONY: run test chaos lint format venv migrate graph bench bench-full fuzz
+.PHONY: run test chaos lint format venv migrate graph pathway screenshots bench bench-full fuzz
 
 run:
 	scripts/run.sh
@@ -31,6 +31,15 @@ graph: venv
 	.venv/bin/python manage.py graph_transitions -l dot -e resolve,close -o docs/pathway.png episodes.Episode
 	.venv/bin/python manage.py graph_transitions -l dot -o docs/pathway-full.png episodes.Episode
 	rm -f docs/pathway docs/pathway-full
+
+# The pathway picture (docs/pathway.svg), drawn in Python from careflow's tables.
+pathway: venv
+	.venv/bin/python manage.py pathway_svg
+
+# The workspace's board, a queue and an episode as PNGs in docs/ (demo data, Debian's chromium).
+screenshots: venv
+	scripts/ensure_chromium.sh
+	.venv/bin/python -m workspace.screenshots
 
 # Schemathesis over every operation with a few thousand generated requests (CI runs it).
 fuzz: venv

@@ -75,6 +75,24 @@ URGENCY = {
 }
 
 
+EVENT_KINDS = {
+    "transition": gettext_lazy("Transition"),
+    "assessment": gettext_lazy("Assessment"),
+    "red_flag_raised": gettext_lazy("Red flag"),
+    "red_flag_ruled_out": gettext_lazy("Red flag"),
+    "imaging": gettext_lazy("Imaging"),
+    "care_plan_item": gettext_lazy("Care plan"),
+    "reminder": gettext_lazy("Reminder"),
+    "delivery_attempt": gettext_lazy("Delivery"),
+    "checkin": gettext_lazy("Check-in"),
+    "outreach": gettext_lazy("Outreach"),
+}
+
+
+def event_kind(code: str) -> str:
+    return str(EVENT_KINDS.get(code, code.replace("_", " ").capitalize()))
+
+
 def _word(table: dict[str, Any], code: str) -> str:
     return str(table.get(code, code.replace("_", " ")))
 

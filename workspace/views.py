@@ -143,7 +143,11 @@ def _row(episode: Episode) -> dict[str, Any]:
         "deadline_rule": episode.next_deadline_rule,
         "overdue": deadline is not None and deadline < today,
         "next_action": labels.next_action(episode_next_action(episode, today)),
-        "active_flags": [f for f in episode.red_flags.all() if f.status == "active"],
+        "active_flags": [
+            {"sign": labels.sign(f.sign), "category": f.category}
+            for f in episode.red_flags.all()
+            if f.status == "active"
+        ],
     }
 
 
@@ -277,13 +281,19 @@ def _transition_forms(
 
 def _timeline(episode: Episode, notes: list[OutreachNote]) -> list[dict[str, Any]]:
     events = [
-        {"at": e.at, "kind": e.kind, "by": e.by, "source": e.source, "text": labels.event(e)}
+        {
+            "at": e.at,
+            "kind_label": labels.event_kind(e.kind),
+            "by": e.by,
+            "source": e.source,
+            "text": labels.event(e),
+        }
         for e in episode_timeline(episode)
     ]
     events += [
         {
             "at": n.at,
-            "kind": "outreach",
+            "kind_label": labels.event_kind("outreach"),
             "by": n.by.get_username(),
             "source": "user",
             "text": f"{n.get_kind_display()}" + (f": {n.note}" if n.note else ""),
