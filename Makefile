@@ -50,7 +50,8 @@ fuzz: venv
 	.venv/bin/python -m pytest -q tests/api/test_schemathesis.py
 
 # Benchmarks beside their raw baselines (docs/PERFORMANCE.md): PostgreSQL databases
-# careflow_bench and careflow_bench_10k (dropped and recreated), Redis database 9.
+# careflow_bench and careflow_bench_10k (dropped and recreated; BENCH_DB=<name> renames
+# them), Redis database 9. The workspace's HTML pages are measured beside the API's.
 # Never part of `make test`. Quick: 100k episodes, a few minutes; full: 1M episodes.
 bench: venv
 	scripts/ensure_services.sh
