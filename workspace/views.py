@@ -47,6 +47,7 @@ from episodes.api_serializers import (
 )
 from episodes.models import CareTeamMembership, Episode
 from episodes.selectors import (
+    MAX_ID,
     QUEUES,
     care_plan_for,
     care_teams_for,
@@ -205,8 +206,10 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def _without_cursor(request: HttpRequest) -> HttpRequest:
+    """The same request without the paging parameters (a stale or edited link)."""
     query = request.GET.copy()
     query.pop("cursor", None)
+    query.pop("page_size", None)
     request.GET = query
     return request
 
@@ -221,7 +224,7 @@ def episode_assign(request: HttpRequest, episode_id: int) -> HttpResponse:
     assignee = None
     if raw == "me":
         assignee = request.user
-    elif raw.isdigit():
+    elif raw.isdigit() and 0 < int(raw) <= MAX_ID:
         assignee = User.objects.filter(pk=int(raw)).first()
     if raw and assignee is None:
         error = _("Not a member of the episode's care team.")
@@ -428,6 +431,37 @@ def _changes_since(episode: Episode, seen: str) -> list[str]:
     ]
 
 
+def _refusal(exc: Exception, episode: Episode, seen_at: str) -> tuple[int, dict[str, Any]] | None:
+    """The status the API answers for a service's refusal, and what the page says."""
+    if isinstance(exc, services.GuardFailedError):
+        return 422, {
+            "summary": _("This was refused by the pathway. Nothing was changed."),
+            "reasons": [r.as_dict() for r in exc.reasons],
+        }
+    if isinstance(exc, services.StaleVersionError | services.InvalidTransitionError):
+        summary = (
+            _(
+                "Someone else changed this episode while you had it open. Nothing was"
+                " changed; the page now shows the episode as it is."
+            )
+            if isinstance(exc, services.StaleVersionError)
+            else _(
+                "That step is not possible from the episode's current state. Nothing was"
+                " changed; the page now shows the episode as it is."
+            )
+        )
+        return 409, {
+            "summary": summary,
+            "detail": str(exc),
+            "changes": _changes_since(episode, seen_at),
+        }
+    if isinstance(exc, services.NotPermittedError):
+        return 403, {"summary": str(exc)}
+    if isinstance(exc, services.TransitionError):  # any other refusal the services may add
+        return 409, {"summary": str(exc)}
+    return None
+
+
 def _write(
     request: HttpRequest,
     episode_id: int,
@@ -441,26 +475,9 @@ def _write(
     episode = episode_get_for(request.user, episode_id)
     try:
         call()
-    except services.GuardFailedError as exc:
-        problem = {
-            "summary": _("This was refused by the pathway. Nothing was changed."),
-            "reasons": [r.as_dict() for r in exc.reasons],
-        }
-        return _episode_page(request, episode_id, status=422, problem=problem)
-    except (services.StaleVersionError, services.InvalidTransitionError) as exc:
-        problem = {
-            "summary": _(
-                "Someone else changed this episode while you had it open. Nothing was"
-                " changed; the page now shows the episode as it is."
-            ),
-            "detail": str(exc),
-            "changes": _changes_since(episode, request.POST.get("seen_at", "")),
-        }
-        return _episode_page(request, episode_id, status=409, problem=problem)
-    except services.NotPermittedError as exc:
-        return _episode_page(request, episode_id, status=403, problem={"summary": str(exc)})
-    except services.TransitionError as exc:  # any other refusal the services may add
-        return _episode_page(request, episode_id, status=409, problem={"summary": str(exc)})
+    except services.TransitionError as exc:
+        status, problem = _refusal(exc, episode, request.POST.get("seen_at", "")) or (409, {})
+        return _episode_page(request, episode_id, status=status, problem=problem)
     except ValidationError as exc:
         errors = getattr(exc, "message_dict", {"__all__": exc.messages})
         problem = {"summary": _("Please correct the following."), "messages": _messages(exc)}

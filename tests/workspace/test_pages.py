@@ -65,6 +65,7 @@ def test_a_queue_searches_by_name_and_birth_date_and_filters(
         by_birth = client.get("/queues/unassigned/", {"q": "06/05/1950"}).content.decode()
         mine = client.get("/queues/unassigned/", {"show": "mine"}).content.decode()
         bad_cursor = client.get("/queues/unassigned/", {"cursor": "nonsense"})
+        bad_size = client.get("/queues/unassigned/", {"cursor": "x", "page_size": "10000"})
         unknown = client.get("/queues/no-such-queue/")
     assert episode.patient.family_name in everyone
     assert other.patient.family_name in everyone
@@ -75,6 +76,7 @@ def test_a_queue_searches_by_name_and_birth_date_and_filters(
     assert "Nothing in this queue matches." in mine
     assert bad_cursor.status_code == 200
     assert "no longer valid" in bad_cursor.content.decode()
+    assert bad_size.status_code == 200
     assert unknown.status_code == 404
 
 
@@ -92,6 +94,8 @@ def test_take_and_assign_in_place(browser_of, coordinator, clinician, other_coor
     )
     assert outsider.status_code == 400
     assert "Not a member of the episode&#x27;s care team." in outsider.content.decode()
+    huge = client.post(url, {"assigned_to": "9" * 30}, headers={"HX-Request": "true"})
+    assert huge.status_code == 400
     assert Episode.objects.get(pk=episode.pk).assigned_to == clinician
 
 
