@@ -694,7 +694,8 @@ def main(argv: list[str] | None = None) -> None:
     redis_client().flushdb()
 
     if not args.reuse:
-        for name, count in ((BIG_DB, args.episodes), (SMALL_DB, SMALL_EPISODES)):
+        sizes = [(BIG_DB, args.episodes), (SMALL_DB, SMALL_EPISODES)]
+        for name, count in sizes[:1] if args.workspace_only else sizes:
             say(f"creating {name} with {count:,} episodes")
             recreate_database(name)
             manage(name, "migrate", "--noinput", "-v0")
