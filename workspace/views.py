@@ -152,6 +152,18 @@ def _row(episode: Episode) -> dict[str, Any]:
     }
 
 
+def _queue_row(episode: Episode, members: dict[int, list[Any]]) -> dict[str, Any]:
+    """A row with its team's members; the assignee's name comes from them (no query)."""
+    team = members.get(episode.care_team_id, [])
+    names = {m.pk: m.get_username() for m in team}
+    assignee = episode.assigned_to_id
+    return {
+        **_row(episode),
+        "members": team,
+        "assignee": names.get(assignee, f"#{assignee}") if assignee else "",
+    }
+
+
 def _members_by_team(user: Any) -> dict[int, list[Any]]:  # noqa: ANN401 - the auth user
     """Who an episode of each of the user's teams may be assigned to (one query)."""
     teams = care_teams_for(user).values("pk")
@@ -193,7 +205,7 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
     context = {
         "queue_name": name,
         "queue_label": labels.queue(name),
-        "rows": [{**_row(e), "members": members.get(e.care_team_id, [])} for e in page],
+        "rows": [_queue_row(e, members) for e in page],
         "next_link": pager.get_paginated_response([]).data["next"],
         "previous_link": pager.get_paginated_response([]).data["previous"],
         "show": show,
@@ -237,8 +249,7 @@ def episode_assign(request: HttpRequest, episode_id: int) -> HttpResponse:
             error = " ".join(_messages(exc))
     if request.htmx:
         episode = episode_get_for(request.user, episode_id)
-        members = _members_by_team(request.user)
-        row = {**_row(episode), "members": members.get(episode.care_team_id, [])}
+        row = _queue_row(episode, _members_by_team(request.user))
         return render(
             request,
             "workspace/partials/queue_row.html",
