@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -27,6 +28,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 from rest_framework.exceptions import ValidationError as DrfValidationError
 from rest_framework.request import Request
 
@@ -76,6 +78,22 @@ BOARD_PREVIEW = 5
 QUEUE_PAGE_SIZE = 25
 
 
+def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """login_required; an htmx request whose session has ended sends the page to log in.
+
+    Without it, the board's polling would swap the login page into the board itself.
+    """
+    guarded = login_required(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.htmx and not request.user.is_authenticated:
+            return HttpResponseClientRedirect(reverse("workspace:login"))
+        return guarded(request, *args, **kwargs)
+
+    return wrapper
+
+
 # -- the board ----------------------------------------------------------------------------------
 
 
@@ -95,7 +113,7 @@ def _board_context(user: Any) -> dict[str, Any]:  # noqa: ANN401 - the auth user
 
 
 @require_GET
-@login_required
+@signed_in
 def board(request: HttpRequest) -> HttpResponse:
     """The queue board; htmx re-asks for its body every 20 s, so new urgent work appears."""
     context = _board_context(request.user)
@@ -178,7 +196,7 @@ def _members_by_team(user: Any) -> dict[int, list[Any]]:  # noqa: ANN401 - the a
 
 
 @require_GET
-@login_required
+@signed_in
 def queue(request: HttpRequest, name: str) -> HttpResponse:
     episodes = queue_episodes(name, user=request.user)  # 404 for an unknown queue
     show = request.GET.get("show", "all")
@@ -227,7 +245,7 @@ def _without_cursor(request: HttpRequest) -> HttpRequest:
 
 
 @require_POST
-@login_required
+@signed_in
 def episode_assign(request: HttpRequest, episode_id: int) -> HttpResponse:
     """Take an episode, or assign it to a colleague of its care team, in place."""
     episode = episode_get_for(request.user, episode_id)
@@ -415,7 +433,7 @@ def _episode_page(
 
 
 @require_GET
-@login_required
+@signed_in
 def episode(request: HttpRequest, episode_id: int) -> HttpResponse:
     return _episode_page(request, episode_id)
 
@@ -515,7 +533,7 @@ def _invalid(
 
 
 @require_POST
-@login_required
+@signed_in
 def transition(request: HttpRequest, episode_id: int, name: str) -> HttpResponse:
     episode_get_for(request.user, episode_id)
     if name not in TransitionName.__members__.values():
@@ -572,7 +590,7 @@ def _simple_write(
 
 
 @require_POST
-@login_required
+@signed_in
 def red_flag_raise(request: HttpRequest, episode_id: int) -> HttpResponse:
     return _simple_write(
         request,
@@ -587,7 +605,7 @@ def red_flag_raise(request: HttpRequest, episode_id: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in
 def red_flag_rule_out(request: HttpRequest, episode_id: int, flag_id: int) -> HttpResponse:
     flag = red_flag_get_for(episode_get_for(request.user, episode_id), flag_id)
     return _simple_write(
@@ -605,7 +623,7 @@ def red_flag_rule_out(request: HttpRequest, episode_id: int, flag_id: int) -> Ht
 
 
 @require_POST
-@login_required
+@signed_in
 def assessment_record(request: HttpRequest, episode_id: int) -> HttpResponse:
     def record(episode_id: int, by: Any, data: dict[str, Any]) -> Any:  # noqa: ANN401
         note = data.pop("note", "")
@@ -622,7 +640,7 @@ def assessment_record(request: HttpRequest, episode_id: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in
 def imaging_record(request: HttpRequest, episode_id: int) -> HttpResponse:
     return _simple_write(
         request,
@@ -637,7 +655,7 @@ def imaging_record(request: HttpRequest, episode_id: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in
 def care_plan_add(request: HttpRequest, episode_id: int) -> HttpResponse:
     return _simple_write(
         request,
@@ -652,7 +670,7 @@ def care_plan_add(request: HttpRequest, episode_id: int) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@signed_in
 def outreach_add(request: HttpRequest, episode_id: int) -> HttpResponse:
     episode = episode_get_for(request.user, episode_id)
     values = {"kind": request.POST.get("kind", ""), "note": request.POST.get("note", "")}
@@ -672,7 +690,7 @@ ENROL_EXCLUDE = ("patient", "care_team", "assigned_to")
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
+@signed_in
 def enrol(request: HttpRequest) -> HttpResponse:
     """A patient and their episode in one form, validated as the API validates both."""
     teams = list(care_teams_for(request.user))

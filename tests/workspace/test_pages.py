@@ -29,6 +29,9 @@ def test_the_board_needs_a_login(client, db):
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("workspace:login"))
+    polled = client.get("/", headers={"HX-Request": "true"})
+    assert polled.status_code == 200
+    assert polled["HX-Redirect"] == reverse("workspace:login")
 
 
 def test_the_board_puts_urgent_work_first_and_refreshes_as_a_fragment(
