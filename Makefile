@@ -1,5 +1,5 @@
 # Two commands matter: `make run` (the whole service, locally) and `make test`.
-.PHONY: run test chaos lint format venv migrate graph bench bench-full fuzz
+.PHONY: run test chaos lint format venv migrate graph pathway screenshots bench bench-full fuzz
 
 run:
 	scripts/run.sh
@@ -32,6 +32,15 @@ graph: venv
 	.venv/bin/python manage.py graph_transitions -l dot -o docs/pathway-full.png episodes.Episode
 	rm -f docs/pathway docs/pathway-full
 
+# The pathway picture (docs/pathway.svg), drawn in Python from careflow's tables.
+pathway: venv
+	.venv/bin/python manage.py pathway_svg
+
+# The workspace's board, a queue and an episode as PNGs in docs/ (demo data, Debian's chromium).
+screenshots: venv
+	scripts/ensure_chromium.sh
+	.venv/bin/python -m workspace.screenshots
+
 # Schemathesis over every operation with a few thousand generated requests (CI runs it).
 fuzz: venv
 	scripts/ensure_services.sh
@@ -41,7 +50,8 @@ fuzz: venv
 	.venv/bin/python -m pytest -q tests/api/test_schemathesis.py
 
 # Benchmarks beside their raw baselines (docs/PERFORMANCE.md): PostgreSQL databases
-# careflow_bench and careflow_bench_10k (dropped and recreated), Redis database 9.
+# careflow_bench and careflow_bench_10k (dropped and recreated; BENCH_DB=<name> renames
+# them), Redis database 9. The workspace's HTML pages are measured beside the API's.
 # Never part of `make test`. Quick: 100k episodes, a few minutes; full: 1M episodes.
 bench: venv
 	scripts/ensure_services.sh

@@ -133,8 +133,23 @@ def table(result: dict[str, Any]) -> str:
             f" {tr['races_one_winner']}/{tr['races']}"
         ),
         "",
-        f"{'target':30} {'measured':>12} {'goal':>10}  met",
     ]
+    if "workspace" in result:
+        w = result["workspace"]
+        lines += [
+            f"{'workspace page':22} {'p50':>8} {'p95':>8} {'api p95':>8}",
+            *(
+                f"{name:22} {row['p50_ms']:>8.1f} {row['p95_ms']:>8.1f} {row['api_p95_ms']:>8.1f}"
+                for name, row in w["pages"].items()
+            ),
+            (
+                f"workspace: queue page p95 / API p95 worst {w['queue_page_vs_api_p95_worst']:.2f}"
+                f" (goal <= 2.5); episode page p95 worst {w['episode_page_p95_ms_worst']:.1f} ms"
+                " (goal <= 60 at 1M)"
+            ),
+            "",
+        ]
+    lines += [f"{'target':30} {'measured':>12} {'goal':>10}  met"]
     lines += [
         f"{name:30} {measured:>12} {goal:>10}  {'yes' if met else 'NO'}"
         for name, measured, goal, met in targets(result)

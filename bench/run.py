@@ -33,7 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_BASE = PG_ADMIN.rsplit("/", 1)[0]
-BIG_DB, SMALL_DB = "careflow_bench", "careflow_bench_10k"
+# BENCH_DB lets engineers sharing one PostgreSQL keep their bench databases apart.
+BIG_DB = os.environ.get("BENCH_DB", "careflow_bench")
+SMALL_DB = f"{BIG_DB}_10k"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 BENCH_QUEUE = "bench-reminders"
 NOOP_QUEUE = "bench-noop"
@@ -356,6 +358,83 @@ def bench_queues(port: int, token: str, deep_rows: int) -> dict[str, Any]:
     }
 
 
+# -- 1b. the workspace's pages beside the API's ------------------------------------------------
+
+
+class HtmlHttp(Http):
+    """The same keep-alive connection, signed in with a session cookie, reading HTML."""
+
+    def __init__(self, port: int, session: str) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.headers = {"Cookie": f"sessionid={session}", "Host": "127.0.0.1"}
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, Any]:  # noqa: ARG002
+        self.conn.request(method, path, headers=self.headers)
+        response = self.conn.getresponse()
+        return response.status, response.read()
+
+
+def bench_workspace(port: int, token: str, queue_result: dict[str, Any] | None) -> dict[str, Any]:
+    """Each queue page and two episode pages as HTML, p95 beside the API's for the same data."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from episodes.selectors import QUEUES, queue_episodes
+
+    user = get_user_model().objects.get(username="bench-coordinator-1-1")
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    html = HtmlHttp(port, client.cookies["sessionid"].value)
+    api = Http(port, token)
+    pages: dict[str, Any] = {}
+    try:
+        for name in QUEUES:
+            path = f"/queues/{name}/"
+            status, _ = html.request("GET", path)
+            if status != 200:
+                msg = f"{path}: {status}"
+                raise RuntimeError(msg)
+            page = stats_ms(timed(lambda p=path: html.request("GET", p), REPEATS))
+            if queue_result is not None:
+                api_p95 = queue_result["per_queue"][name]["first"]["p95_ms"]
+            else:
+                api_path = f"/api/queues/{name}/?page_size={QUEUE_PAGE}"
+                api_p95 = stats_ms(timed(lambda p=api_path: api.request("GET", p), REPEATS))[
+                    "p95_ms"
+                ]
+            pages[name] = {**page, "api_p95_ms": api_p95, "ratio": page["p95_ms"] / api_p95}
+            say(f"workspace queue {name}: p95 {page['p95_ms']:.1f} ms (API {api_p95:.1f} ms)")
+        episodes = {
+            "urgent": queue_episodes("urgent", user=user).first(),
+            "ordinary": queue_episodes("due_soon", user=user).first(),
+        }
+        for kind, episode in episodes.items():
+            if episode is None:
+                continue
+            path, api_path = f"/episodes/{episode.pk}/", f"/api/episodes/{episode.pk}/"
+            if html.request("GET", path)[0] != 200:
+                msg = f"{path}: not 200"
+                raise RuntimeError(msg)
+            page = stats_ms(timed(lambda p=path: html.request("GET", p), REPEATS))
+            api_page = stats_ms(timed(lambda p=api_path: api.request("GET", p), REPEATS))
+            pages[f"episode_{kind}"] = {**page, "api_p95_ms": api_page["p95_ms"]}
+            say(
+                f"workspace episode ({kind}): p95 {page['p95_ms']:.1f} ms"
+                f" (API {api_page['p95_ms']:.1f} ms)"
+            )
+    finally:
+        html.close()
+        api.close()
+    queue_ratios = [v["ratio"] for k, v in pages.items() if not k.startswith("episode_")]
+    episode_p95 = [v["p95_ms"] for k, v in pages.items() if k.startswith("episode_")]
+    return {
+        "repeats": REPEATS,
+        "queue_page_vs_api_p95_worst": max(queue_ratios),
+        "episode_page_p95_ms_worst": max(episode_p95, default=0.0),
+        "pages": pages,
+    }
+
+
 # -- 2. dispatch ----------------------------------------------------------------------------
 
 
@@ -604,13 +683,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--reuse", action="store_true", help="keep the generated databases")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument(
+        "--workspace-only",
+        action="store_true",
+        help="only the workspace pages beside the API's (bench/results/workspace.json)",
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     os.environ.update(bench_env(BIG_DB))
     redis_client().flushdb()
 
     if not args.reuse:
-        for name, count in ((BIG_DB, args.episodes), (SMALL_DB, SMALL_EPISODES)):
+        sizes = [(BIG_DB, args.episodes), (SMALL_DB, SMALL_EPISODES)]
+        for name, count in sizes[:1] if args.workspace_only else sizes:
             say(f"creating {name} with {count:,} episodes")
             recreate_database(name)
             manage(name, "migrate", "--noinput", "-v0")
@@ -642,9 +727,21 @@ def main(argv: list[str] | None = None) -> None:
     }
     say(f"{result['episodes']:,} episodes, {result['reminders']:,} reminders")
 
+    if args.workspace_only:
+        with gunicorn(BIG_DB) as port:
+            say("1b. workspace pages (HTML) beside the API's")
+            result["workspace"] = bench_workspace(port, token, None)
+        out = RESULTS / "workspace.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
+        say(f"wrote {out} in {time.monotonic() - started:.0f} s")
+        return
+
     with gunicorn(BIG_DB) as port:
         say("1. queue pages through the API and the same SQL raw")
         result["queue"] = bench_queues(port, token, args.deep_rows)
+        say("1b. workspace pages (HTML) beside the API's")
+        result["workspace"] = bench_workspace(port, token, result["queue"])
 
         say("2. dispatch: raw SQL claims, raw Celery, end to end")
         from django.db import connection

@@ -27,4 +27,6 @@ urlpatterns = [
     path("webhooks/twilio/status/", twilio_status, name="twilio-status"),
     path("webhooks/twilio/inbound/", twilio_inbound, name="twilio-inbound"),
     path("webhooks/email/postmark/tracking/", postmark_tracking, name="postmark-tracking"),
+    # The coordinator workspace: the queue board at /, episodes, enrolment.
+    path("", include("workspace.urls")),
 ]

@@ -42,8 +42,9 @@ fi
 cat <<BANNER
 
 === Careflow is starting (Ctrl-C stops every process) ===
+  Workspace: http://127.0.0.1:${PORT}/  (coordinators and clinicians sign in here)
   API docs : http://127.0.0.1:${PORT}/api/docs/
-  Admin    : http://127.0.0.1:${PORT}/admin/
+  Admin    : http://127.0.0.1:${PORT}/admin/  (superusers and operations)
   Health   : http://127.0.0.1:${PORT}/healthz
 ${logins}
 

@@ -73,10 +73,13 @@ INSTALLED_APPS = [
     "django_fsm",
     "axes",
     "anymail",
+    "django_htmx",
     "careflow",
     "episodes",
     "notifications",
-    "interop",  # the FHIR facade (/fhir/): the top layer, nothing imports it
+    # The top layer: nothing imports these.
+    "interop",  # the FHIR facade (/fhir/)
+    "workspace",  # the coordinator workspace (server-rendered pages + htmx)
 ]
 
 # AUTHENTICATION
@@ -108,10 +111,14 @@ AUTH_PASSWORD_VALIDATORS = [
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the workspace's vendored CSS/JS) from the app itself, no CDN.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.htmx for the workspace's partial responses.
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Who read or changed which patient's record: one AccessRecord per request.
@@ -124,6 +131,17 @@ MIDDLEWARE = [
 # ------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns at start-up about a missing one
+# Served from the apps' static folders as well as STATIC_ROOT, so `make run` and the
+# benchmark's gunicorn need no collectstatic step. https://whitenoise.readthedocs.io/
+WHITENOISE_USE_FINDERS = True
+
+# The workspace's login page; the admin stays for superusers and operations.
+LOGIN_URL = "workspace:login"
+LOGIN_REDIRECT_URL = "workspace:board"
+LOGOUT_REDIRECT_URL = "workspace:login"
+# Seconds between the queue board's checks for new work (htmx polling; tests shorten it).
+WORKSPACE_BOARD_POLL_SECONDS = 20
 
 # TEMPLATES
 # ------------------------------------------------------------------------------

@@ -1,0 +1,181 @@
+"""Plain words for the codes careflow and the models use (states, transitions, actions)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from careflow.dates import age_on
+from workspace.forms import label_for
+
+__all__ = ["label_for"]
+
+STATES = {
+    "conservative_care": gettext_lazy("Conservative care"),
+    "urgent_escalation": gettext_lazy("Urgent escalation"),
+    "imaging_eligible": gettext_lazy("Imaging eligible"),
+    "esi": gettext_lazy("Epidural steroid injection"),
+    "specialist_referral": gettext_lazy("Specialist referral"),
+    "surgical_review": gettext_lazy("Surgical review"),
+    "surgery": gettext_lazy("Surgery"),
+    "refractory": gettext_lazy("Refractory"),
+    "resolved": gettext_lazy("Resolved"),
+    "closed": gettext_lazy("Closed"),
+}
+TRANSITIONS = {
+    "escalate": gettext_lazy("Escalate"),
+    "clear_escalation": gettext_lazy("Clear the escalation"),
+    "confirm_imaging_eligibility": gettext_lazy("Confirm imaging eligibility"),
+    "schedule_esi": gettext_lazy("Schedule an epidural steroid injection"),
+    "refer_to_specialist": gettext_lazy("Refer to a specialist"),
+    "begin_surgical_review": gettext_lazy("Begin surgical review"),
+    "decline_surgery": gettext_lazy("Decline surgery"),
+    "plan_surgery": gettext_lazy("Plan surgery"),
+    "declare_refractory": gettext_lazy("Declare refractory"),
+    "resolve": gettext_lazy("Resolve"),
+    "close": gettext_lazy("Close"),
+}
+QUEUES = {
+    "urgent": gettext_lazy("Urgent"),
+    "overdue": gettext_lazy("Overdue"),
+    "due_soon": gettext_lazy("Due in the next 7 days"),
+    "reassessment_due": gettext_lazy("Reassessment due"),
+    "imaging_eligible": gettext_lazy("Imaging eligible"),
+    "esi": gettext_lazy("Epidural steroid injection"),
+    "specialist_referral": gettext_lazy("Specialist referral"),
+    "surgical_review": gettext_lazy("Surgical review"),
+    "delivery_failures": gettext_lazy("Reminders that failed or were skipped"),
+    "unassigned": gettext_lazy("Unassigned"),
+    "mine": gettext_lazy("Assigned to me"),
+}
+NEXT_ACTIONS = {
+    "biopsychosocial_assessment": gettext_lazy("Do a biopsychosocial assessment"),
+    "confirm_resolution": gettext_lazy("The patient reports it resolved: confirm"),
+    "correlate_imaging": gettext_lazy("Correlate the imaging with the symptoms"),
+    "educate_patient": gettext_lazy("Educate the patient (natural history, stay active)"),
+    "order_mri": gettext_lazy("Order an MRI"),
+    "reassess": gettext_lazy("Reassess the patient"),
+    "refer_spinal_cord_stimulation_centre": gettext_lazy(
+        "Refer to a spinal cord stimulation centre"
+    ),
+    "refer_to_specialist": gettext_lazy("Refer to a specialist"),
+    "urgent_imaging": gettext_lazy("Urgent imaging and referral"),
+}
+DEADLINES = {
+    "specialist_referral": gettext_lazy("Specialist referral"),
+    "reassessment": gettext_lazy("Reassessment"),
+}
+URGENCY = {
+    "immediate": gettext_lazy("Immediate"),
+    "within_2_weeks": gettext_lazy("Within 2 weeks"),
+    "routine": gettext_lazy("Routine"),
+}
+
+
+EVENT_KINDS = {
+    "transition": gettext_lazy("Transition"),
+    "assessment": gettext_lazy("Assessment"),
+    "red_flag_raised": gettext_lazy("Red flag"),
+    "red_flag_ruled_out": gettext_lazy("Red flag"),
+    "imaging": gettext_lazy("Imaging"),
+    "care_plan_item": gettext_lazy("Care plan"),
+    "reminder": gettext_lazy("Reminder"),
+    "delivery_attempt": gettext_lazy("Delivery"),
+    "checkin": gettext_lazy("Check-in"),
+    "outreach": gettext_lazy("Outreach"),
+}
+
+
+def event_kind(code: str) -> str:
+    return str(EVENT_KINDS.get(code, code.replace("_", " ").capitalize()))
+
+
+def _word(table: dict[str, Any], code: str) -> str:
+    return str(table.get(code, code.replace("_", " ")))
+
+
+def state(code: str) -> str:
+    return _word(STATES, code)
+
+
+def transition(code: str) -> str:
+    return _word(TRANSITIONS, code)
+
+
+def queue(code: str) -> str:
+    return _word(QUEUES, code)
+
+
+def deadline(code: str) -> str:
+    return _word(DEADLINES, code)
+
+
+def sign(code: str) -> str:
+    return code.replace("_", " ").capitalize()
+
+
+def plan_item(code: str) -> str:
+    return code.replace("_", " ").capitalize()
+
+
+def next_action(action: dict[str, str] | None) -> dict[str, str] | None:
+    if action is None:
+        return None
+    return {**action, "label": _word(NEXT_ACTIONS, action["action"])}
+
+
+def age(birth_date: date, today: date) -> int:
+    return age_on(birth_date, today)
+
+
+def event(e: Any) -> str:  # noqa: ANN401, PLR0911 - a TimelineEvent; one sentence per kind
+    d = e.data
+    if e.kind == "transition":
+        return _("%(transition)s: %(from)s → %(to)s") % {
+            "transition": transition(d["transition"]),
+            "from": state(d["from"]),
+            "to": state(d["to"]),
+        }
+    if e.kind == "assessment":
+        facts = ", ".join(
+            f"{label_for(k)}: {_('yes') if v else _('no')}" for k, v in d["values"].items()
+        )
+        return _("Assessment recorded (%(facts)s)") % {"facts": facts or "—"} + (
+            f" {d['note']}" if d.get("note") else ""
+        )
+    if e.kind == "red_flag_raised":
+        return _("Red flag raised: %(sign)s (%(rule)s)") % {
+            "sign": sign(d["sign"]),
+            "rule": d["category"],
+        } + (f" — {d['note']}" if d.get("note") else "")
+    if e.kind == "red_flag_ruled_out":
+        return _("Red flag ruled out: %(sign)s") % {"sign": sign(d["sign"])} + (
+            f" — {d['note']}" if d.get("note") else ""
+        )
+    if e.kind == "imaging":
+        return _("Imaging on %(date)s: %(finding)s") % {
+            "date": d["performed_on"],
+            "finding": _("nerve-root compression")
+            if d["nerve_root_compression"]
+            else _("no compression"),
+        }
+    if e.kind == "care_plan_item":
+        return _("Care plan: %(item)s") % {"item": plan_item(d["item"])}
+    if e.kind == "reminder":
+        return _("Reminder %(milestone)s to the %(audience)s by %(channel)s: %(status)s") % d
+    if e.kind == "delivery_attempt":
+        return _("Delivery attempt %(attempt)s of reminder %(milestone)s: %(outcome)s") % d
+    if e.kind == "checkin":
+        symptoms = ", ".join(sign(s) for s in d["symptoms"]) or _("none")
+        return _(
+            "Check-in from the patient: overall %(overall)s; disabling pain: %(disabling)s;"
+            " red-flag symptoms: %(symptoms)s"
+        ) % {
+            "overall": d["overall"],
+            "disabling": _("yes") if d["disabling_pain"] else _("no"),
+            "symptoms": symptoms,
+        }
+    return e.kind.replace("_", " ")

@@ -1,0 +1,117 @@
+"""`make screenshots`: the board, a queue and an episode as PNGs in docs/, from the demo data.
+
+Builds a throw-away SQLite database (var/screenshots.sqlite3) with `migrate` and
+`seed_demo`, starts `runserver` on a free local port, signs in as the demo coordinator in
+Debian's headless Chromium and photographs the pages the README shows. Nothing else is
+touched: no Redis is needed for these pages.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+DATABASE = ROOT / "var" / "screenshots.sqlite3"
+CHROMIUM = os.environ.get("CAREFLOW_CHROMIUM", "/usr/bin/chromium")
+START_TIMEOUT_SECONDS = 30
+WIDTH = 1366
+# A closed network: Chromium must not try to reach Google's hosts (as in the browser tests).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
+CHROMIUM_ARGS += ["--disable-background-networking", "--disable-component-update"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DATABASE_URL": f"sqlite:///{DATABASE}",
+        "DJANGO_LOG_LEVEL": "WARNING",
+    }
+
+
+def _manage(*args: str) -> None:
+    subprocess.run(  # noqa: S603 - fixed argument list
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=_env(), check=True, capture_output=True
+    )
+
+
+def _wait(url: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own local server
+                return
+        except OSError:
+            time.sleep(0.3)
+    msg = f"the server at {url} did not answer within {START_TIMEOUT_SECONDS} s"
+    raise RuntimeError(msg)
+
+
+def _shoot(base: str) -> list[Path]:
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - a dev dependency
+
+    shots = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": WIDTH, "height": 900})
+        page.goto(f"{base}/login/")
+        page.get_by_label("Username").fill("coordinator")
+        page.get_by_label("Password").fill("careflow-demo")
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/")
+        for name, url in (
+            ("board", f"{base}/"),
+            ("queue", f"{base}/queues/unassigned/"),
+        ):
+            page.goto(url)
+            path = DOCS / f"workspace-{name}.png"
+            page.screenshot(path=str(path), full_page=True)
+            shots.append(path)
+        page.goto(f"{base}/queues/urgent/")
+        page.locator("tbody a").first.click()
+        page.wait_for_url("**/episodes/*/")
+        path = DOCS / "workspace-episode.png"
+        page.screenshot(path=str(path), full_page=True)
+        shots.append(path)
+        browser.close()
+    return shots
+
+
+def main() -> None:
+    DATABASE.unlink(missing_ok=True)
+    _manage("migrate", "--noinput")
+    _manage("seed_demo")
+    port = _free_port()
+    server = subprocess.Popen(  # noqa: S603 - fixed argument list
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        cwd=ROOT,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait(f"{base}/login/")
+        for path in _shoot(base):
+            sys.stdout.write(f"wrote {path.relative_to(ROOT)}\n")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        DATABASE.unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()
