@@ -124,23 +124,14 @@ class EpisodeAdmin(FSMAdminMixin, admin.ModelAdmin):
     list_filter = ("state", "care_team")
     search_fields = ("=id",)
     inlines = (AssessmentInline, RedFlagInline, ImagingInline, CarePlanInline, TransitionLogInline)
-    readonly_fields = (
-        "patient",
-        "care_team",
-        "assigned_to",
-        "state",
-        "version",
-        "symptom_onset",
-        "conservative_care_start",
-        "enrolled_on",
-        "facts",
-        "next_deadline",
-        "next_deadline_rule",
-        "reassessment_due_on",
-        "urgent_since",
-        "referral_made_on",
-        "state_changed_at",
-    )
+
+    def get_readonly_fields(self, request: http.HttpRequest, obj: Any = None) -> tuple[str, ...]:  # noqa: ANN401, ARG002
+        """Every column, derived ones included: the services own them.
+
+        The REF-2/REF-3 anchors, last assessment, education and resolution included; a plain
+        Save would bypass the timeline and the transition log. Transitions are the buttons.
+        """
+        return tuple(field.name for field in Episode._meta.concrete_fields)  # noqa: SLF001
 
     def has_add_permission(self, request: http.HttpRequest) -> bool:  # noqa: ARG002
         # Episodes are created through the API so that red flags and reminders follow.

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from episodes import services
 from episodes.models import Episode, TransitionLog
@@ -56,7 +56,7 @@ def test_twenty_conflicting_transitions_exactly_one_succeeds(live_server, team, 
     for n in range(CLIENTS):
         user = UserFactory(username=f"racer-{n}")
         MembershipFactory(team=team, user=user, role="coordinator")
-        tokens.append(Token.objects.create(user=user).key)
+        tokens.append(AuthToken.objects.create(user=user)[1])
     episode = services.episode_create(
         patient=patient, by=None, symptom_onset=patient.created_at.date()
     )
