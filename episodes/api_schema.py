@@ -23,7 +23,10 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
-    expiry = serializers.DateTimeField(help_text="When the token stops working.")
+    expiry = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the token stops working (null only where a site disabled expiry).",
+    )
 
 
 class ObtainAuthTokenSchema(OpenApiViewExtension):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, ClassVar
 from zoneinfo import available_timezones
 
@@ -16,9 +17,23 @@ from careflow.guards import evaluate
 from careflow.redflags import CATEGORY_OF_SIGN, Sign
 from careflow.states import TRANSITIONS, State, TransitionName
 
+# In the system's zone files but not time zones a person lives in: the host's own zone
+# ("localtime"), tzdata's placeholder ("Factory"), and the duplicate trees.
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+_NOT_ZONE_PREFIXES = ("posix/", "right/", "SystemV/")
+
+
+@cache
+def iana_zones() -> frozenset[str]:
+    return frozenset(
+        name
+        for name in available_timezones()
+        if name not in _NOT_ZONES and not name.startswith(_NOT_ZONE_PREFIXES)
+    )
+
 
 def validate_timezone(value: str) -> None:
-    if value not in available_timezones():
+    if value not in iana_zones():
         msg = f"{value!r} is not an IANA time zone name (e.g. America/New_York)."
         raise ValidationError(msg)
 

@@ -128,6 +128,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every response (settings below).
     "csp.middleware.CSPMiddleware",
+    # Cache-Control: no-store on the API, the check-in page and the admin.
+    "config.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -219,8 +221,14 @@ LOGGING = {
             "format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
         },
     },
+    # Check-in links are bearer tokens: redacted from every record (config/log_redaction.py).
+    "filters": {"redact_checkin_tokens": {"()": "config.log_redaction.RedactCheckinTokens"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "verbose"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "verbose",
+            "filters": ["redact_checkin_tokens"],
+        },
     },
     "root": {"level": "WARNING", "handlers": ["console"]},
     "loggers": {
