@@ -555,3 +555,27 @@ class AccessRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.path} by user #{self.user_id} ({self.status_code})"
+
+
+class IdempotentRequest(models.Model):
+    """A POST made with an ``Idempotency-Key``: its fingerprint and, once done, its answer.
+
+    Written by ``episodes.idempotency.IdempotencyMiddleware``; a repeat of the same key
+    and request gets the stored answer instead of running again.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # sha256 of method, path and body
+    created_at = models.DateTimeField(auto_now_add=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)  # null: running
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["user", "key"], name="one_request_per_user_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"idempotent request #{self.pk} ({self.status_code})"

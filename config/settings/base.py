@@ -136,6 +136,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A retried API POST with the same Idempotency-Key gets the first answer again.
+    "episodes.idempotency.IdempotencyMiddleware",
     # Who read or changed which patient's record: one AccessRecord per request.
     "episodes.audit.AuditMiddleware",
     # Last, per django-axes: it turns a lockout into its response.
