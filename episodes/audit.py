@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse
@@ -65,7 +66,7 @@ class AuditMiddleware:
     def _record(
         request: HttpRequest,
         response: HttpResponse,
-        user: object,
+        user: Any,  # noqa: ANN401 - the request's user
         patient_id: int | None,
         episode_id: int | None,
     ) -> None:
@@ -77,6 +78,7 @@ class AuditMiddleware:
             with transaction.atomic():
                 AccessRecord.objects.create(
                     user=user,
+                    username=user.get_username(),
                     action="read" if request.method in SAFE_METHODS else "write",
                     method=request.method or "",
                     path=request.path[:300],

@@ -306,7 +306,7 @@ class Assessment(models.Model):
     note = models.TextField(blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.USER)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -340,7 +340,7 @@ class RedFlag(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     raised_at = models.DateTimeField(auto_now_add=True)
@@ -349,7 +349,7 @@ class RedFlag(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     ruled_out_at = models.DateTimeField(null=True, blank=True)
@@ -374,7 +374,7 @@ class ImagingStudy(models.Model):
     level = models.CharField(max_length=20, blank=True)
     clinically_correlated = models.BooleanField(default=False)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -396,7 +396,7 @@ class CarePlanItem(models.Model):
     positive_medial_branch_block = models.BooleanField(default=False)
     flags = models.JSONField(default=list, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -485,7 +485,7 @@ class TransitionLog(models.Model):
     from_state = models.CharField(max_length=30)
     to_state = models.CharField(max_length=30)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.USER)
     at = models.DateTimeField(auto_now_add=True)
@@ -533,11 +533,16 @@ class CheckIn(models.Model):
 
 
 class AccessRecord(models.Model):
-    """Who read or changed which patient's record: written for every such request."""
+    """Who read or changed which patient's record: written for every such request.
+
+    Users who touched a record are deactivated, never deleted (``PROTECT`` here and on
+    every ``*_by`` column); the username is also kept as it was at the time.
+    """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
+    username = models.CharField(max_length=150, blank=True)
     at = models.DateTimeField(auto_now_add=True)
     action = models.CharField(max_length=5)  # read, write
     method = models.CharField(max_length=7)
