@@ -23,7 +23,4 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         if request.path.startswith(PRIVATE_PREFIXES):
             add_never_cache_headers(response)
-        if request.path.startswith("/check-in/"):
-            # The page's URL is a bearer token: never send it on as a Referer.
-            response["Referrer-Policy"] = "no-referrer"
         return response
