@@ -5,7 +5,8 @@ the POST. The first request with that key (per user) runs and its answer is stor
 same key with the same method, path and body gets that answer again (with
 ``Idempotent-Replayed: true``) and changes nothing; the same key with another request is
 ``422 idempotency_key_reused``; a repeat while the first is still running is ``409
-idempotency_key_in_progress``. Answers of 429 and 5xx are not kept (the retry runs).
+idempotency_key_in_progress`` (for at most five minutes: a first request that died mid-flight
+frees its key then). Answers of 429 and 5xx are not kept (the retry runs).
 Modelled on the IETF draft https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/
 """
 
@@ -13,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
@@ -23,6 +26,8 @@ from rest_framework.request import Request
 from episodes.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
+# Far longer than any request runs (gunicorn's worker timeout is 30 s).
+STALE_AFTER = timedelta(minutes=5)
 MAX_KEY_LENGTH = 255
 
 
@@ -58,14 +63,19 @@ def _replay(row: IdempotentRequest) -> HttpResponse:
     return response
 
 
+def _claim(user: object, key: str, fingerprint: str) -> IdempotentRequest:
+    with transaction.atomic():
+        return IdempotentRequest.objects.create(user=user, key=key, fingerprint=fingerprint)
+
+
 def _repeat(
     request: HttpRequest,
     get_response: Callable[[HttpRequest], HttpResponse],
     user: object,
     key: str,
     fingerprint: str,
-) -> HttpResponse:
-    """The answer to a request whose key was seen before."""
+) -> HttpResponse | None:
+    """The answer to a request whose key was seen before (None: run it after all)."""
     existing = IdempotentRequest.objects.filter(user=user, key=key).first()
     if existing is None:  # removed in between (the first one failed): run this one
         return get_response(request)
@@ -74,6 +84,13 @@ def _repeat(
             422, "idempotency_key_reused", f"This {HEADER} was used for a different request."
         )
     if existing.status_code is None:
+        # A first request that died mid-flight (its process killed) never finishes: after
+        # STALE_AFTER its key is free again; exactly one retry takes it over.
+        taken_over = IdempotentRequest.objects.filter(
+            pk=existing.pk, status_code__isnull=True, created_at__lt=timezone.now() - STALE_AFTER
+        ).delete()[0]
+        if taken_over:
+            return None
         return _error(
             409,
             "idempotency_key_in_progress",
@@ -82,25 +99,40 @@ def _repeat(
     return _replay(existing)
 
 
+def _begin(
+    request: HttpRequest,
+    get_response: Callable[[HttpRequest], HttpResponse],
+    user: object,
+    key: str,
+    fingerprint: str,
+) -> IdempotentRequest | HttpResponse:
+    """The row this request runs under, or the answer when its key was seen before."""
+    for _ in range(2):  # a second try only after taking over a stale key
+        try:
+            return _claim(user, key, fingerprint)
+        except IntegrityError:
+            answer = _repeat(request, get_response, user, key, fingerprint)
+            if answer is not None:
+                return answer
+    return _error(409, "idempotency_key_in_progress", "Retry shortly.")
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         key = request.headers.get(HEADER)
-        if key is None or request.method != "POST" or not request.path.startswith("/api/"):
+        applies = key is not None and request.method == "POST" and request.path.startswith("/api/")
+        user = _user(request) if applies else None
+        if user is None:  # no key, not an API POST, or not logged in (the view answers 401)
             return self.get_response(request)
         if not key or len(key) > MAX_KEY_LENGTH:
             return _error(400, "invalid", f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.")
-        user = _user(request)
-        if user is None:
-            return self.get_response(request)  # the view answers 401
         fingerprint = _fingerprint(request)
-        try:
-            with transaction.atomic():
-                row = IdempotentRequest.objects.create(user=user, key=key, fingerprint=fingerprint)
-        except IntegrityError:
-            return _repeat(request, self.get_response, user, key, fingerprint)
+        row = _begin(request, self.get_response, user, key, fingerprint)
+        if isinstance(row, HttpResponse):
+            return row
         response = self.get_response(request)
         if response.status_code == 429 or response.status_code >= 500:  # noqa: PLR2004
             row.delete()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from knox.models import AuthToken
 
-from episodes.models import RedFlag
+from episodes.models import IdempotentRequest, RedFlag
 from notifications.models import Reminder
 from tests.episodes.test_pathway_services import new_episode
 from tests.proxy import request
@@ -71,3 +73,22 @@ def test_without_a_key_each_post_counts_and_refusals_are_replayed_too(post, pati
     assert episode.assessments.count() == 2
     assert post(path, {"bogus": True}, key="bad")[0] == 400
     assert post(path, {"bogus": True}, key="bad")[0] == 400
+
+
+def test_a_key_whose_first_request_died_is_freed_after_five_minutes(post, patient, coordinator):
+    episode = new_episode(patient, coordinator)
+    path = f"/api/episodes/{episode.pk}/assessments/"
+    body = {"note": "after a crash"}
+    # What a worker killed mid-request leaves behind: the key claimed, no answer stored.
+    assert post(path, body, key="died")[0] == 201
+    row = IdempotentRequest.objects.get(key="died")
+    IdempotentRequest.objects.filter(pk=row.pk).update(status_code=None, body=b"")
+    status, _, content = post(path, body, key="died")
+    assert status == 409
+    assert json.loads(content)["error"] == "idempotency_key_in_progress"
+    IdempotentRequest.objects.filter(pk=row.pk).update(
+        created_at=timezone.now() - timedelta(minutes=6)
+    )
+    assert post(path, body, key="died")[0] == 201  # taken over and run
+    assert episode.assessments.count() == 2
+    assert post(path, body, key="died")[1]["Idempotent-Replayed"] == "true"
