@@ -31,7 +31,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from careflow.deadlines import REASSESSMENT, Milestone, deadlines, milestones
 from careflow.facts import BOOLEAN_FACTS, Facts, ImagingFinding
@@ -168,7 +167,6 @@ def staff(*, teams: int = TEAMS) -> tuple[list[CareTeam], dict[int, list[Any]]]:
                 defaults={"password": password, "email": f"bench-{t + 1}-{n + 1}@example.org"},
             )
             CareTeamMembership.objects.get_or_create(team=team, user=user, defaults={"role": role})
-            Token.objects.get_or_create(user=user)
             people.append(user)
         members[team.pk] = people
     return out_teams, members

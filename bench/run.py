@@ -709,7 +709,8 @@ def main(argv: list[str] | None = None) -> None:
     import django
 
     django.setup()
-    from rest_framework.authtoken.models import Token
+    from django.contrib.auth import get_user_model
+    from knox.models import AuthToken
 
     from bench.probe import make_due, park_due
     from config.celery_app import app
@@ -717,7 +718,8 @@ def main(argv: list[str] | None = None) -> None:
     from notifications.models import Reminder
 
     team = CareTeam.objects.get(name="Bench team 1")
-    token = Token.objects.get(user__username="bench-coordinator-1-1").key
+    bench_user = get_user_model().objects.get(username="bench-coordinator-1-1")
+    token = AuthToken.objects.create(user=bench_user)[1]
     result: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "episodes": Episode.objects.count(),

@@ -1,7 +1,9 @@
 """GET /healthz: is this process able to serve? Database, Redis and a live Celery worker.
 
 Load balancers and `make run` poll it, so every check is bounded to about a second and a
-failure is reported as data (503 + which check failed), never as a stack trace.
+failure is reported as data (503 + which check failed), never as a stack trace. Public
+callers see only ``ok`` (and the worker count) per check; why a check failed (addresses,
+exception text) goes to the log and to a logged-in superuser.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ Check = dict[str, Any]
 
 
 def _error(what: str, exc: BaseException) -> str:
-    """One line naming what is down and why, without a traceback."""
+    """One line naming what is down and why, without a traceback; also logged."""
     detail = " ".join(str(exc).split())[:_MAX_ERROR_LENGTH]
-    return f"{what} is down: {type(exc).__name__}: {detail}" if detail else f"{what} is down"
+    line = f"{what} is down: {type(exc).__name__}: {detail}" if detail else f"{what} is down"
+    logger.warning("healthz: %s", line)
+    return line
 
 
 def check_database() -> Check:
@@ -41,7 +45,6 @@ def check_database() -> Check:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # noqa: BLE001 - any failure means "down"; reported, not raised
-        logger.warning("healthz: database check failed: %s", type(exc).__name__)
         return {"ok": False, "error": _error("database", exc)}
     return {"ok": True}
 
@@ -55,7 +58,6 @@ def check_redis() -> Check:
     try:
         client.ping()
     except Exception as exc:  # noqa: BLE001 - any failure means "down"; reported, not raised
-        logger.warning("healthz: redis check failed: %s", type(exc).__name__)
         return {"ok": False, "error": _error("redis", exc)}
     finally:
         client.close()
@@ -76,7 +78,6 @@ def check_celery() -> Check:
             conn.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)
             replies = celery_app.control.ping(timeout=CHECK_TIMEOUT_SECONDS, connection=conn)
     except Exception as exc:  # noqa: BLE001 - any failure means "down"; reported, not raised
-        logger.warning("healthz: celery check failed: %s", type(exc).__name__)
         return {"ok": False, "error": _error("celery broker", exc)}
     workers = len(replies or [])
     if workers == 0:
@@ -88,9 +89,15 @@ def check_celery() -> Check:
     return {"ok": True, "workers": workers}
 
 
+def _public(checks: dict[str, Check]) -> dict[str, Check]:
+    return {
+        name: {k: v for k, v in check.items() if k != "error"} for name, check in checks.items()
+    }
+
+
 @never_cache
 @require_GET
-def healthz(request: HttpRequest) -> JsonResponse:  # noqa: ARG001 - Django view signature
+def healthz(request: HttpRequest) -> JsonResponse:
     checks: dict[str, Check] = {"database": check_database(), "redis": check_redis()}
     if checks["redis"]["ok"]:
         checks["celery"] = check_celery()
@@ -98,6 +105,9 @@ def healthz(request: HttpRequest) -> JsonResponse:  # noqa: ARG001 - Django view
         # The broker is Redis: without it no worker can answer, and asking would only wait.
         checks["celery"] = {"ok": False, "workers": 0, "error": "celery is down: redis is down"}
     ok = all(check["ok"] for check in checks.values())
+    user = getattr(request, "user", None)
+    if not (user is not None and user.is_active and user.is_superuser):
+        checks = _public(checks)
     return JsonResponse(
         {"status": "ok" if ok else "fail", "checks": checks},
         status=200 if ok else 503,

@@ -12,6 +12,8 @@ from typing import Any
 
 from django import http
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.forms import ModelForm
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionContext
@@ -124,23 +126,14 @@ class EpisodeAdmin(FSMAdminMixin, admin.ModelAdmin):
     list_filter = ("state", "care_team")
     search_fields = ("=id",)
     inlines = (AssessmentInline, RedFlagInline, ImagingInline, CarePlanInline, TransitionLogInline)
-    readonly_fields = (
-        "patient",
-        "care_team",
-        "assigned_to",
-        "state",
-        "version",
-        "symptom_onset",
-        "conservative_care_start",
-        "enrolled_on",
-        "facts",
-        "next_deadline",
-        "next_deadline_rule",
-        "reassessment_due_on",
-        "urgent_since",
-        "referral_made_on",
-        "state_changed_at",
-    )
+
+    def get_readonly_fields(self, request: http.HttpRequest, obj: Any = None) -> tuple[str, ...]:  # noqa: ANN401, ARG002
+        """Every column, derived ones included: the services own them.
+
+        The REF-2/REF-3 anchors, last assessment, education and resolution included; a plain
+        Save would bypass the timeline and the transition log. Transitions are the buttons.
+        """
+        return tuple(field.name for field in Episode._meta.concrete_fields)  # noqa: SLF001
 
     def has_add_permission(self, request: http.HttpRequest) -> bool:  # noqa: ARG002
         # Episodes are created through the API so that red flags and reminders follow.
@@ -223,9 +216,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class AccessRecordAdmin(ReadOnlyAdmin):
     """Superusers only, read-only: the record of who read or changed which patient."""
 
-    list_display = ("at", "user", "action", "method", "path", "status_code", "patient_id")
+    list_display = ("at", "username", "action", "method", "path", "status_code", "patient_id")
     list_filter = ("action", "status_code")
-    search_fields = ("=patient_id", "=episode_id", "user__username")
+    search_fields = ("=patient_id", "=episode_id", "username")
     date_hierarchy = "at"
 
     def has_module_permission(self, request: http.HttpRequest) -> bool:
@@ -233,3 +226,28 @@ class AccessRecordAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request: http.HttpRequest, obj: Any = None) -> bool:  # noqa: ANN401, ARG002
         return bool(request.user.is_active and request.user.is_superuser)
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class CareflowUserAdmin(UserAdmin):
+    """Users who touched a record are deactivated, not deleted.
+
+    Their rows are ``PROTECT``ed (issue 12, item 6), so a delete is refused with the list
+    of records that name them; "Deactivate" ends their logins and tokens and keeps who did
+    what.
+    """
+
+    actions = ("deactivate",)
+    list_display = (*UserAdmin.list_display, "is_active")
+
+    @admin.action(description="Deactivate the selected users (they can no longer log in)")
+    def deactivate(self, request: http.HttpRequest, queryset: Any) -> None:  # noqa: ANN401
+        count = 0
+        for user in queryset.filter(is_active=True):
+            user.is_active = False
+            user.save(update_fields=["is_active"])  # pre_save revokes their API tokens
+            count += 1
+        messages.success(request, f"{count} user(s) deactivated.")

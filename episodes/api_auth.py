@@ -1,4 +1,9 @@
-"""``POST /api/auth/token/``: DRF's token view, rate-limited per address, JSON only.
+"""``/api/auth/token/``: POST logs in (a new token), DELETE logs out (that token revoked).
+
+Tokens are django-rest-knox's: stored as a hash, expiring after ``REST_KNOX["TOKEN_TTL"]``,
+deleted on logout, on a password change and on deactivation (
+``revoke_tokens_on_user_change`` below is connected in ``episodes.apps``). The answer keeps
+API.md's ``{"token"}`` and adds ``expiry``.
 
 Its own module: the throttles are loaded by DRF's settings, which this view's import of
 ``rest_framework.views`` would otherwise make circular.
@@ -8,11 +13,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from knox.auth import TokenAuthentication
+from knox.models import AuthToken
 from rest_framework import exceptions, status
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from episodes.api_throttles import LoginThrottle
 
@@ -23,16 +33,55 @@ class LockedOutError(exceptions.APIException):
     default_detail = "Too many failed logins: try again later or ask an administrator."
 
 
-class TokenObtainApi(ObtainAuthToken):
+class _LogoutPermission(IsAuthenticated):
+    """POST is open (it is the login); DELETE needs the token it revokes."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:  # noqa: ANN401
+        if request.method == "POST":
+            return True
+        return super().has_permission(request, view)
+
+
+class TokenObtainApi(APIView):
     throttle_classes = (LoginThrottle,)
     renderer_classes = (JSONRenderer,)
+    authentication_classes = (TokenAuthentication,)
+    permission_classes = (_LogoutPermission,)
 
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def get_authenticators(self) -> list[Any]:
+        # A login must not fail because the client also sent an old, expired token.
+        request = getattr(self, "request", None)  # None while the schema is generated
+        if request is not None and request.method == "POST":
+            return []
+        return super().get_authenticators()
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # noqa: ARG002
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         try:
-            return super().post(request, *args, **kwargs)
+            serializer.is_valid(raise_exception=True)
         except exceptions.ValidationError:
             # django-axes refused the login (Django's authenticate() swallows its
             # PermissionDenied) and marked the request: say so, not "wrong password".
             if getattr(request, "axes_locked_out", False):
                 raise LockedOutError from None
             raise
+        instance, token = AuthToken.objects.create(user=serializer.validated_data["user"])
+        return Response({"token": token, "expiry": instance.expiry})
+
+    def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # noqa: ARG002
+        request.auth.delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def revoke_tokens_on_user_change(sender: Any, instance: Any, **kwargs: Any) -> None:  # noqa: ANN401, ARG001
+    """pre_save of the user model: a new password or deactivation ends every token."""
+    if instance.pk is None:
+        return
+    before = (
+        get_user_model().objects.filter(pk=instance.pk).values_list("password", "is_active").first()
+    )
+    if before is None:
+        return
+    password, is_active = before
+    if password != instance.password or (is_active and not instance.is_active):
+        AuthToken.objects.filter(user_id=instance.pk).delete()

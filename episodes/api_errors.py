@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -108,3 +109,20 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         "detail": str(getattr(exc, "detail", exc)),
     }
     return response
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's ``handler400``: under /api/, a JSON 400 in the API's error shape.
+
+    Django answers a request it refuses before any view runs (a body over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE``, too many fields) with this handler; an API client
+    must get JSON, not Django's HTML page.
+    """
+    if request.path.startswith("/api/"):
+        detail = (
+            "Request body too large."
+            if isinstance(exception, RequestDataTooBig)
+            else "Bad request."
+        )
+        return JsonResponse({"error": "invalid", "detail": detail}, status=400)
+    return defaults.bad_request(request, exception)

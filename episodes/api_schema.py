@@ -1,4 +1,4 @@
-"""OpenAPI for the one view this app does not define: DRF's ``obtain_auth_token``.
+"""OpenAPI for ``/api/auth/token/`` (``episodes.api_auth``): POST logs in, DELETE out.
 
 drf-spectacular's own extension documents only its 200 (and with the request serializer as
 the response); clients also get a 400 in the API's error shape for wrong credentials.
@@ -23,10 +23,14 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expiry = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the token stops working (null only where a site disabled expiry).",
+    )
 
 
 class ObtainAuthTokenSchema(OpenApiViewExtension):
-    target_class = "rest_framework.authtoken.views.ObtainAuthToken"
+    target_class = "episodes.api_auth.TokenObtainApi"
     match_subclasses = True
     priority = 1  # above drf-spectacular's contrib extension for the same view
 
@@ -47,5 +51,13 @@ class ObtainAuthTokenSchema(OpenApiViewExtension):
                     ),
                 },
                 auth=[],
-            )
+            ),
+            delete=extend_schema(
+                request=None,
+                responses={
+                    204: OpenApiResponse(description="Logged out: this token is revoked."),
+                    401: OpenApiResponse(ErrorSerializer, description="Not authenticated."),
+                },
+                description="Log out: revoke the token this request carries.",
+            ),
         )(self.target)

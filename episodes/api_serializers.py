@@ -7,9 +7,9 @@ Input serializers check shape and types (400); the services check the pathway's 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any, Final
-from zoneinfo import available_timezones
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -31,6 +31,7 @@ from episodes.models import (
     Patient,
     RedFlag,
     Urgency,
+    validate_timezone,
 )
 from episodes.selectors import MAX_ID, active_red_flags, episode_next_action
 
@@ -99,6 +100,21 @@ class GuardFailedSerializer(ErrorSerializer):
 # -- patients -------------------------------------------------------------------------------------
 
 
+# Free text (notes, reasons): a page or two, never megabytes.
+TEXT_MAX_LENGTH = 10_000
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """A body naming a field this operation does not take is a 400, not silently ignored."""
+
+    def to_internal_value(self, data: Any) -> Any:  # noqa: ANN401 - whatever the client sent
+        if isinstance(data, Mapping):
+            unknown = sorted(str(name) for name in data if name not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
 class PatientInputSerializer(serializers.Serializer):
     given_name = serializers.CharField(max_length=100)
     family_name = serializers.CharField(max_length=100)
@@ -107,10 +123,11 @@ class PatientInputSerializer(serializers.Serializer):
     phone = serializers.RegexField(
         E164, max_length=16, required=False, allow_blank=True, help_text="E.164"
     )
-    timezone = serializers.ChoiceField(
-        choices=sorted(available_timezones()),
+    timezone = serializers.CharField(
+        max_length=64,
         required=False,
-        help_text="IANA name; default: the server's.",
+        validators=[validate_timezone],
+        help_text="IANA time zone name, e.g. Europe/London; default: the server's.",
     )
     preferred_channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     sms_consent = StrictBooleanField(required=False)
@@ -125,7 +142,7 @@ class PatientCreateInputSerializer(PatientInputSerializer):
     )
 
 
-class PatientUpdateInputSerializer(PatientInputSerializer):
+class PatientUpdateInputSerializer(StrictInputSerializer, PatientInputSerializer):
     """Any subset of the patient's fields (PATCH)."""
 
 
@@ -173,7 +190,7 @@ class EpisodeCreateInputSerializer(FactsInputSerializer):
     assigned_to = id_field(required=False, allow_null=True)
 
 
-class EpisodeUpdateInputSerializer(serializers.Serializer):
+class EpisodeUpdateInputSerializer(StrictInputSerializer):
     symptom_onset = date_field(required=False)
     conservative_care_start = date_field(required=False)
     assigned_to = id_field(required=False, allow_null=True)
@@ -319,7 +336,7 @@ class EpisodeSummarySerializer(serializers.ModelSerializer):
 
 
 class AssessmentInputSerializer(FactsInputSerializer):
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not any(name in attrs for name in BOOLEAN_FACTS) and not attrs.get("note"):
@@ -338,12 +355,12 @@ class AssessmentOutputSerializer(serializers.ModelSerializer):
 
 class RedFlagInputSerializer(serializers.Serializer):
     sign = serializers.ChoiceField(choices=_choices(Sign))
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
 
-class RedFlagUpdateInputSerializer(serializers.Serializer):
+class RedFlagUpdateInputSerializer(StrictInputSerializer):
     status = serializers.ChoiceField(choices=["ruled_out"])
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
 
 class ImagingInputSerializer(serializers.Serializer):
@@ -373,14 +390,14 @@ class CarePlanItemInputSerializer(serializers.Serializer):
     item = serializers.ChoiceField(choices=list(CATALOGUE))
     started_on = date_field(required=False, allow_null=True)
     ended_on = date_field(required=False, allow_null=True)
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
     positive_medial_branch_block = StrictBooleanField(required=False)
 
 
-class CarePlanItemUpdateInputSerializer(serializers.Serializer):
+class CarePlanItemUpdateInputSerializer(StrictInputSerializer):
     started_on = date_field(required=False, allow_null=True)
     ended_on = date_field(required=False, allow_null=True)
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
     positive_medial_branch_block = StrictBooleanField(required=False)
 
 
@@ -394,7 +411,7 @@ class TransitionInputSerializer(serializers.Serializer):
 
 
 class NoteTransitionInputSerializer(TransitionInputSerializer):
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
 
 class ScheduleEsiInputSerializer(TransitionInputSerializer):
@@ -407,11 +424,11 @@ class ScheduleEsiInputSerializer(TransitionInputSerializer):
 
 class ReferToSpecialistInputSerializer(TransitionInputSerializer):
     urgency = serializers.ChoiceField(choices=Urgency.values, default=Urgency.ROUTINE)
-    reason = serializers.CharField(required=False, allow_blank=True)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
 
 class DeclineSurgeryInputSerializer(TransitionInputSerializer):
-    reason = serializers.CharField()
+    reason = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 
 
 class PlanSurgeryInputSerializer(TransitionInputSerializer):
@@ -422,7 +439,7 @@ class PlanSurgeryInputSerializer(TransitionInputSerializer):
 
 class CloseInputSerializer(TransitionInputSerializer):
     reason = serializers.ChoiceField(choices=ClosureReason.values)
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
 
 TRANSITION_INPUT: Final[dict[TransitionName, type[TransitionInputSerializer]]] = {
@@ -443,13 +460,14 @@ TRANSITION_INPUT: Final[dict[TransitionName, type[TransitionInputSerializer]]] =
 class AnyTransitionInputSerializer(TransitionInputSerializer):
     """The union of every transition's fields, for the schema; each name checks its own."""
 
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
     guidance = serializers.ChoiceField(choices=["fluoroscopic", "blind"], required=False)
     approach = serializers.ChoiceField(choices=list(ESI_APPROACHES), required=False)
     patient_consented = StrictBooleanField(required=False)
     urgency = serializers.ChoiceField(choices=Urgency.values, required=False)
     reason = serializers.CharField(
         required=False,
+        max_length=TEXT_MAX_LENGTH,
         help_text="decline_surgery: free text; refer_to_specialist: free text; close: one of "
         + ", ".join(ClosureReason.values),
     )

@@ -12,12 +12,20 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
+from careflow.client import client_ip
+
 
 class SettingsRateThrottle(SimpleRateThrottle):
+    """Counters live in the cache, which fails open (careflow/cache.py) when Redis is down."""
+
     scope = ""
 
     def get_rate(self) -> str | None:
         return settings.CAREFLOW_API_RATES.get(self.scope)
+
+    def get_ident(self, request: Request) -> str:
+        """The client's address as every limit reads it, never a client-sent header."""
+        return client_ip(request)
 
 
 class UserThrottle(SettingsRateThrottle):

@@ -61,6 +61,7 @@ from episodes.api_serializers import (
     TimelineEventSerializer,
     ValidationErrorSerializer,
 )
+from episodes.audit import record_shown
 from episodes.models import CareTeam, Episode, Patient
 from episodes.selectors import (
     MAX_ID,
@@ -131,8 +132,9 @@ class PatientListApi(GenericAPIView):
         return patient_list_for(self.request.user).order_by("id")
 
     @extend_schema(responses={200: PatientOutputSerializer(many=True), **errors(400)})
-    def get(self, request: Request) -> Response:  # noqa: ARG002 - DRF's signature
+    def get(self, request: Request) -> Response:
         page = self.paginate_queryset(self.get_queryset())
+        record_shown(request, (patient.pk for patient in page))
         return self.get_paginated_response(PatientOutputSerializer(page, many=True).data)
 
 
@@ -274,6 +276,7 @@ class EpisodeListApi(GenericAPIView):
     def get(self, request: Request) -> Response:
         episodes = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(episodes)
+        record_shown(request, (episode.patient_id for episode in page))
         return self.get_paginated_response(
             EpisodeSummarySerializer(page, many=True, context={"request": request}).data
         )
@@ -552,6 +555,7 @@ class QueueEpisodeListApi(GenericAPIView):
     )
     def get(self, request: Request, name: str) -> Response:  # noqa: ARG002 - from the URL
         page = self.paginate_queryset(self.get_queryset())
+        record_shown(request, (episode.patient_id for episode in page))
         return self.get_paginated_response(
             EpisodeSummarySerializer(page, many=True, context={"request": request}).data
         )

@@ -3,14 +3,16 @@
 A middleware, so no view can forget it: every request that names a patient or an episode
 (the API's ``patient_id`` / ``episode_id``, the admin's change pages of patients and
 episodes) leaves one ``AccessRecord`` after its response, denied ones included (a 404 on
-someone else's episode is worth knowing about). Lists and queues are not per patient and
-are not recorded. Superusers read the records in the admin.
+someone else's episode is worth knowing about). A list or queue page records one row per
+patient it shows (the view names them with ``record_shown``), written in one bulk insert.
+Superusers read the records in the admin.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.db import DatabaseError, transaction
 from django.http import HttpRequest, HttpResponse
@@ -46,6 +48,17 @@ def _ids(request: HttpRequest) -> tuple[int | None, int | None]:
     return as_id(kwargs.get("patient_id")), as_id(kwargs.get("episode_id"))
 
 
+SHOWN_ATTRIBUTE = "careflow_patients_shown"
+
+
+def record_shown(request: Any, patient_ids: Iterable[int]) -> None:  # noqa: ANN401 - Django's or DRF's request
+    """Name the patients a list response shows; the middleware records one row for each."""
+    http_request = getattr(request, "_request", request)
+    shown = getattr(http_request, SHOWN_ATTRIBUTE, [])
+    shown.extend(patient_ids)
+    setattr(http_request, SHOWN_ATTRIBUTE, shown)
+
+
 class AuditMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -59,13 +72,40 @@ class AuditMiddleware:
             patient_id, episode_id = _ids(request)
             if patient_id is not None or episode_id is not None:
                 self._record(request, response, user, patient_id, episode_id)
+            elif getattr(request, SHOWN_ATTRIBUTE, None):
+                self._record_shown(request, response, user, getattr(request, SHOWN_ATTRIBUTE))
         return response
+
+    @staticmethod
+    def _record_shown(
+        request: HttpRequest,
+        response: HttpResponse,
+        user: Any,  # noqa: ANN401 - the request's user
+        patient_ids: list[int],
+    ) -> None:
+        rows = [
+            AccessRecord(
+                user=user,
+                username=user.get_username(),
+                action="read",
+                method=request.method or "",
+                path=request.get_full_path()[:300],
+                status_code=response.status_code,
+                patient_id=patient_id,
+            )
+            for patient_id in dict.fromkeys(patient_ids)
+        ]
+        try:
+            # One INSERT (bulk_create is atomic by itself): no savepoint round trips.
+            AccessRecord.objects.bulk_create(rows)
+        except DatabaseError:
+            logger.exception("access records not written path=%s", request.path[:100])
 
     @staticmethod
     def _record(
         request: HttpRequest,
         response: HttpResponse,
-        user: object,
+        user: Any,  # noqa: ANN401 - the request's user
         patient_id: int | None,
         episode_id: int | None,
     ) -> None:
@@ -77,6 +117,7 @@ class AuditMiddleware:
             with transaction.atomic():
                 AccessRecord.objects.create(
                     user=user,
+                    username=user.get_username(),
                     action="read" if request.method in SAFE_METHODS else "write",
                     method=request.method or "",
                     path=request.path[:300],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, ClassVar
 from zoneinfo import available_timezones
 
@@ -16,9 +17,23 @@ from careflow.guards import evaluate
 from careflow.redflags import CATEGORY_OF_SIGN, Sign
 from careflow.states import TRANSITIONS, State, TransitionName
 
+# In the system's zone files but not time zones a person lives in: the host's own zone
+# ("localtime"), tzdata's placeholder ("Factory"), and the duplicate trees.
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+_NOT_ZONE_PREFIXES = ("posix/", "right/", "SystemV/")
+
+
+@cache
+def iana_zones() -> frozenset[str]:
+    return frozenset(
+        name
+        for name in available_timezones()
+        if name not in _NOT_ZONES and not name.startswith(_NOT_ZONE_PREFIXES)
+    )
+
 
 def validate_timezone(value: str) -> None:
-    if value not in available_timezones():
+    if value not in iana_zones():
         msg = f"{value!r} is not an IANA time zone name (e.g. America/New_York)."
         raise ValidationError(msg)
 
@@ -291,7 +306,7 @@ class Assessment(models.Model):
     note = models.TextField(blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.USER)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -325,7 +340,7 @@ class RedFlag(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     raised_at = models.DateTimeField(auto_now_add=True)
@@ -334,7 +349,7 @@ class RedFlag(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     ruled_out_at = models.DateTimeField(null=True, blank=True)
@@ -359,7 +374,7 @@ class ImagingStudy(models.Model):
     level = models.CharField(max_length=20, blank=True)
     clinically_correlated = models.BooleanField(default=False)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -381,7 +396,7 @@ class CarePlanItem(models.Model):
     positive_medial_branch_block = models.BooleanField(default=False)
     flags = models.JSONField(default=list, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -470,7 +485,7 @@ class TransitionLog(models.Model):
     from_state = models.CharField(max_length=30)
     to_state = models.CharField(max_length=30)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.USER)
     at = models.DateTimeField(auto_now_add=True)
@@ -518,11 +533,16 @@ class CheckIn(models.Model):
 
 
 class AccessRecord(models.Model):
-    """Who read or changed which patient's record: written for every such request."""
+    """Who read or changed which patient's record: written for every such request.
+
+    Users who touched a record are deactivated, never deleted (``PROTECT`` here and on
+    every ``*_by`` column); the username is also kept as it was at the time.
+    """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
+    username = models.CharField(max_length=150, blank=True)
     at = models.DateTimeField(auto_now_add=True)
     action = models.CharField(max_length=5)  # read, write
     method = models.CharField(max_length=7)
@@ -540,3 +560,27 @@ class AccessRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.path} by user #{self.user_id} ({self.status_code})"
+
+
+class IdempotentRequest(models.Model):
+    """A POST made with an ``Idempotency-Key``: its fingerprint and, once done, its answer.
+
+    Written by ``episodes.idempotency.IdempotencyMiddleware``; a repeat of the same key
+    and request gets the stored answer instead of running again.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)  # sha256 of method, path and body
+    created_at = models.DateTimeField(auto_now_add=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)  # null: running
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(blank=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["user", "key"], name="one_request_per_user_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"idempotent request #{self.pk} ({self.status_code})"

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from careflow.checkin import Overall, Symptom
+from careflow.client import ratelimit_ip_key
 from careflow.states import TERMINAL_STATES, State
 from episodes import services
 from notifications.checkin_text import text_for
@@ -102,7 +103,12 @@ def checkin_page(request: HttpRequest, token: str) -> HttpResponse:
 
 def _rate_limited(request: HttpRequest, token: str) -> bool:
     by_ip = is_ratelimited(
-        request, group="checkin", key="ip", rate=RATE, method="POST", increment=True
+        request,
+        group="checkin",
+        key=ratelimit_ip_key,
+        rate=RATE,
+        method="POST",
+        increment=True,
     )
     by_token = is_ratelimited(
         request,

@@ -47,6 +47,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Fail in seconds, not minutes, when the server is unreachable (/healthz included).
     # https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-CONNECT-TIMEOUT
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Writers take the write lock when their transaction begins (IMMEDIATE) and wait for it
+    # up to the busy timeout, so concurrent writers queue instead of failing with
+    # "database is locked"; the loser of a race then sees the winner's row (409).
+    # https://docs.djangoproject.com/en/5.2/ref/databases/#database-is-locked-errors
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("CAREFLOW_SQLITE_TIMEOUT_SECONDS", default=20),
+        }
+    )
 # https://docs.djangoproject.com/en/5.2/ref/settings/#std-setting-DEFAULT_AUTO_FIELD
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -58,7 +69,8 @@ WSGI_APPLICATION = "config.wsgi.application"
 # APPS
 # ------------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with a superuser-only site (careflow/admin_site.py).
+    "careflow.admin_apps.CareflowAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -66,6 +78,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -90,8 +103,15 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# The client's address behind a reverse proxy: X-Forwarded-For is believed only from these
+# addresses or networks (careflow/client.py). Empty: the connection's address is the client.
+CAREFLOW_TRUSTED_PROXIES = env.list("CAREFLOW_TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "careflow.client.axes_client_ip"
 AXES_FAILURE_LIMIT = env.int("CAREFLOW_LOGIN_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("CAREFLOW_LOGIN_COOLOFF_MINUTES", default=15))
+CAREFLOW_LOGIN_COOLOFF = timedelta(minutes=env.int("CAREFLOW_LOGIN_COOLOFF_MINUTES", default=15))
+# Each further lockout of the same (username, address) within a day doubles the wait.
+AXES_COOLOFF_TIME = "careflow.login.cooloff"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # Lock the pair, so one attacker cannot lock a colleague out from elsewhere.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
@@ -113,6 +133,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files (the workspace's vendored CSS/JS) from the app itself, no CDN.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy on every response (settings below).
+    "csp.middleware.CSPMiddleware",
+    # Cache-Control: no-store on the API, the check-in page and the admin.
+    "config.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -121,11 +145,34 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A retried API POST with the same Idempotency-Key gets the first answer again.
+    "episodes.idempotency.IdempotencyMiddleware",
     # Who read or changed which patient's record: one AccessRecord per request.
     "episodes.audit.AuditMiddleware",
     # Last, per django-axes: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]
+
+# SESSIONS (the admin and the workspace): a working day, not Django's two weeks.
+SESSION_COOKIE_AGE = env.int("CAREFLOW_SESSION_HOURS", default=9) * 3600
+
+# CONTENT SECURITY POLICY (django-csp 4): self-hosted scripts, styles and images only, no
+# inline script; Swagger UI (drf-spectacular-sidecar) and the htmx workspace load their
+# files from /static/. https://django-csp.readthedocs.io/en/latest/configuration.html
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # STATIC
 # ------------------------------------------------------------------------------
@@ -205,8 +252,14 @@ LOGGING = {
             "format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
         },
     },
+    # Check-in links are bearer tokens: redacted from every record (config/log_redaction.py).
+    "filters": {"redact_checkin_tokens": {"()": "config.log_redaction.RedactCheckinTokens"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "verbose"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "verbose",
+            "filters": ["redact_checkin_tokens"],
+        },
     },
     "root": {"level": "WARNING", "handlers": ["console"]},
     "loggers": {
@@ -224,16 +277,20 @@ REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
 # Shared cache (rate limits of check-ins and logins must hold across web processes).
 # https://docs.djangoproject.com/en/5.2/topics/cache/#redis
+# Fails open (careflow/cache.py): with Redis down the limits let requests through and log
+# it; nothing but counters lives here, so nothing is lost.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "careflow.cache.FailOpenRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "careflow",
         "TIMEOUT": 300,
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
 }
 # https://django-ratelimit.readthedocs.io/en/stable/settings.html
 RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = True
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html#broker-url
 CELERY_BROKER_URL = REDIS_URL
 # No result backend: tasks report through the rows they change (Reminder status, failure
@@ -302,7 +359,8 @@ CELERY_BEAT_SCHEDULE = {
 # https://www.django-rest-framework.org/api-guide/settings/
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Hashed, expiring, revocable tokens (django-rest-knox), "Authorization: Token ...".
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -310,9 +368,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
+        # JSON only (API.md): the schema then offers one body type per operation.
         "episodes.api_parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
     ],
     # Every error in API.md's shape ({"error", "detail", ...}) with its status code.
     "EXCEPTION_HANDLER": "episodes.api_errors.exception_handler",
@@ -332,6 +389,13 @@ if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append(
         "rest_framework.renderers.BrowsableAPIRenderer",
     )
+
+# https://jazzband.github.io/django-rest-knox/settings/
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.int("CAREFLOW_TOKEN_TTL_HOURS", default=10)),
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+}
 
 # https://drf-spectacular.readthedocs.io/en/latest/settings.html
 SPECTACULAR_SETTINGS = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from config.settings.base import *
-from config.settings.base import DATABASES, env
+from config.settings.base import DATABASES, REST_KNOX, env
 
 DEBUG = False
 SECRET_KEY = env(
@@ -48,3 +48,6 @@ CAREFLOW_API_RATES = {"user": "100000/minute", "anon": "100000/minute", "login":
 # django-axes needs the request in authenticate(); Django's test Client.login() does not
 # pass it. Lockout tests switch it back on with the `settings` fixture.
 AXES_ENABLED = False
+
+# Tests travel weeks through the pathway with one token; the expiry test sets a TTL back.
+REST_KNOX = {**REST_KNOX, "TOKEN_TTL": None}

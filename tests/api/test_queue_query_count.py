@@ -12,8 +12,10 @@ from notifications.models import Reminder
 from tests.api.conftest import url
 from tests.api.test_queues_api import QUEUE_NAMES
 
-# Token lookup (user joined), the page (patients joined), red flags, imaging.
-QUERY_BUDGET = 4
+# Token lookup (user joined), the user's other tokens (django-rest-knox deletes expired
+# ones as it authenticates), the page (patients joined), red flags, imaging, and the access
+# records of the patients shown (one bulk INSERT, episodes/audit.py).
+QUERY_BUDGET = 6
 STATES = ["conservative_care", "urgent_escalation", "imaging_eligible", "esi",
           "specialist_referral", "surgical_review"]  # fmt: skip
 
@@ -83,7 +85,7 @@ def test_every_queue_page_has_a_fixed_query_count(
             response = client.get(url(f"queues/{name}/?page_size=100"))
         assert response.status_code == 200
         sizes[name] = len(response.json()["results"])
-    with django_assert_max_num_queries(2):  # token, and one aggregate for every count
+    with django_assert_max_num_queries(3):  # token, its user's other tokens, one aggregate
         counts = client.get(url("queues/")).json()
     assert {q["name"]: min(q["count"], 100) for q in counts} == sizes
     assert sizes["urgent"] > 0

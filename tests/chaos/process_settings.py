@@ -29,3 +29,11 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BROKER_CONNECTION_MAX_RETRIES = env.int("CAREFLOW_CHAOS_BROKER_MAX_RETRIES", default=100)
 DATABASES["default"]["CONN_MAX_AGE"] = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# The web process of the Redis-down fault uses production's cache (careflow/cache.py, on
+# this Redis), so its limits meet the outage the way production's do.
+if env.bool("CAREFLOW_CHAOS_REDIS_CACHE", default=False):
+    from config.settings.base import CACHES as _PRODUCTION_CACHES
+    from config.settings.base import REDIS_URL
+
+    CACHES = {"default": {**_PRODUCTION_CACHES["default"], "LOCATION": REDIS_URL}}

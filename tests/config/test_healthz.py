@@ -33,10 +33,11 @@ def test_healthz_is_200_when_database_redis_and_a_worker_are_up(client, celery_w
     assert body["checks"]["celery"]["workers"] >= 1
 
 
-def test_healthz_is_503_naming_redis_when_redis_is_unreachable(client, settings):
+def test_healthz_is_503_naming_redis_when_redis_is_unreachable(client, settings, superuser):
     unreachable = f"redis://127.0.0.1:{_closed_port()}/0"
     settings.REDIS_URL = unreachable
     settings.CELERY_BROKER_URL = unreachable
+    client.force_login(superuser)
 
     response = client.get("/healthz")
 
@@ -50,11 +51,12 @@ def test_healthz_is_503_naming_redis_when_redis_is_unreachable(client, settings)
     assert "Traceback" not in response.content.decode()
 
 
-def test_healthz_is_503_naming_celery_when_no_worker_listens(client, settings):
+def test_healthz_is_503_naming_celery_when_no_worker_listens(client, settings, superuser):
     # No worker ever consumes Redis db 15: the worker fixture and `make run` use other dbs,
     # and kombu scopes broadcast pings by db number.
     settings.REDIS_URL = _redis_url_with_db(15)
     settings.CELERY_BROKER_URL = settings.REDIS_URL
+    client.force_login(superuser)
 
     response = client.get("/healthz")
 
@@ -71,3 +73,24 @@ def test_healthz_needs_no_login(client, celery_worker_process):
     response = client.get("/healthz")
 
     assert response.status_code == 200
+
+
+def test_public_healthz_says_which_check_failed_but_not_why(client, settings, caplog):
+    port = _closed_port()
+    unreachable = f"redis://127.0.0.1:{port}/0"
+    settings.REDIS_URL = unreachable
+    settings.CELERY_BROKER_URL = unreachable
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["checks"] == {
+        "database": {"ok": True},
+        "redis": {"ok": False},
+        "celery": {"ok": False, "workers": 0},
+    }
+    assert str(port) not in response.content.decode()
+    # The reason is in the log, for operations.
+    assert any(
+        "redis is down" in r.getMessage() and str(port) in r.getMessage() for r in caplog.records
+    )

@@ -7,7 +7,11 @@ pytestmark = pytest.mark.django_db
 
 
 def test_token_endpoint_answers_bad_credentials_in_json(client):
-    response = client.post("/api/auth/token/", {"username": "nobody", "password": "wrong"})
+    response = client.post(
+        "/api/auth/token/",
+        {"username": "nobody", "password": "wrong"},
+        content_type="application/json",
+    )
 
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
@@ -17,7 +21,11 @@ def test_token_endpoint_answers_bad_credentials_in_json(client):
 def test_token_endpoint_gives_a_token_for_a_valid_login(client):
     get_user_model().objects.create_user(username="casey", password="s3cret-pass")
 
-    response = client.post("/api/auth/token/", {"username": "casey", "password": "s3cret-pass"})
+    response = client.post(
+        "/api/auth/token/",
+        {"username": "casey", "password": "s3cret-pass"},
+        content_type="application/json",
+    )
 
     assert response.status_code == 200
     assert response.json()["token"]

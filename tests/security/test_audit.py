@@ -53,10 +53,9 @@ def test_a_denied_look_at_another_teams_episode_is_recorded(other_coordinator, e
     assert records() == [("coord-b", "read", 404, episode.patient_id, episode.pk)]
 
 
-def test_lists_queues_and_anonymous_requests_are_not_per_patient(coordinator, episode):
+def test_empty_pages_and_anonymous_requests_record_nothing(coordinator, episode):
     client = client_for(coordinator)
-    client.get("/api/episodes/")
-    client.get("/api/queues/urgent/")
+    client.get("/api/queues/urgent/")  # the episode is not urgent: nobody shown
     client_for(None).get(f"/api/episodes/{episode.pk}/")
     assert records() == []
 
@@ -76,8 +75,31 @@ def test_only_superusers_see_the_audit_records(client, superuser, coordinator, e
     coordinator.is_staff = True
     coordinator.save()
     client.force_login(coordinator)
-    assert client.get("/admin/episodes/accessrecord/").status_code == 403
+    # The admin as a whole is for superusers: a staff coordinator is sent to its login.
+    assert client.get("/admin/episodes/accessrecord/").status_code == 302
     client.force_login(superuser)
     page = client.get("/admin/episodes/accessrecord/")
     assert page.status_code == 200
     assert f"/api/episodes/{episode.pk}/" in page.content.decode()
+
+
+def test_list_and_queue_pages_record_every_patient_they_show(coordinator, team, other_team):
+    from tests.episodes.test_pathway_services import new_episode  # noqa: PLC0415
+    from tests.factories import PatientFactory  # noqa: PLC0415
+
+    mine = [PatientFactory(care_team=team) for _ in range(3)]
+    theirs = PatientFactory(care_team=other_team)
+    for patient in mine:
+        new_episode(patient, coordinator)
+    client = client_for(coordinator)
+    for path in ("/api/patients/?page_size=100", "/api/episodes/", "/api/queues/unassigned/"):
+        assert client.get(path).status_code == 200
+        shown = set(
+            AccessRecord.objects.filter(user=coordinator, path=path).values_list(
+                "patient_id", flat=True
+            )
+        )
+        assert shown == {p.pk for p in mine}, path
+    assert not AccessRecord.objects.filter(patient_id=theirs.pk).exists()
+    record = AccessRecord.objects.filter(path="/api/patients/?page_size=100").first()
+    assert (record.action, record.username, record.status_code) == ("read", "coord-a", 200)

@@ -34,7 +34,7 @@ class DemoUser:
 
 
 DEMO_USERS = (
-    DemoUser("coordinator", "Casey", "Coordinator", is_staff=True),
+    DemoUser("coordinator", "Casey", "Coordinator"),
     DemoUser("clinician", "Robin", "Clinician"),
 )
 

@@ -1,0 +1,41 @@
+"""The admin site: superusers (operations) only, its login limited like the token endpoint.
+
+Coordinators and clinicians work in the workspace and the API; the admin shows every care
+team's records, so a staff flag alone no longer opens it (issue 12, item 7). Its login is
+rate-limited per client address with the token endpoint's rate
+(``CAREFLOW_API_RATES["login"]``), on top of django-axes' per (username, address) lockout,
+so spraying many usernames from one address is slowed too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django_ratelimit.core import is_ratelimited
+
+from careflow.client import ratelimit_ip_key
+
+
+class CareflowAdminSite(admin.AdminSite):
+    def has_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_superuser)
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:  # noqa: ANN401
+        if request.method == "POST" and is_ratelimited(
+            request,
+            group="admin-login",
+            key=ratelimit_ip_key,
+            rate=settings.CAREFLOW_API_RATES["login"],
+            method="POST",
+            increment=True,
+        ):
+            return HttpResponse(
+                "Too many login attempts from this address: try again later.",
+                status=429,
+                content_type="text/plain; charset=utf-8",
+            )
+        return super().login(request, extra_context)

@@ -1,0 +1,46 @@
+"""Check-in links are bearer tokens: no log line may carry one.
+
+``/check-in/<signed token>/`` opens a patient's check-in to whoever holds it, so the token
+is replaced by ``[redacted]`` wherever a path is logged: in Django's own records ("Not
+Found: /check-in/...", via the ``redact_checkin_tokens`` filter on every handler) and in
+gunicorn's access log (``GunicornLogger``, named by ``gunicorn.conf.py``), request line
+and Referer included.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+CHECKIN_TOKEN = re.compile(r"(/check-in/)[^/\s?\"']+")
+REDACTED = r"\1[redacted]"
+
+
+def redact(text: str) -> str:
+    return CHECKIN_TOKEN.sub(REDACTED, text)
+
+
+class RedactCheckinTokens(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {
+                k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()
+            }
+        return True
+
+
+class GunicornLogger(Logger):
+    """gunicorn's logger with every string atom of the access log redacted."""
+
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict:  # noqa: ANN401
+        return {
+            key: redact(value) if isinstance(value, str) else value
+            for key, value in super().atoms(resp, req, environ, request_time).items()
+        }

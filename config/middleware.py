@@ -1,0 +1,26 @@
+"""``Cache-Control: no-store`` on every response that can carry a patient's data.
+
+The API's answers, the check-in page (it pre-fills earlier answers) and the admin: no
+browser, proxy or shared cache may keep them.
+https://www.rfc-editor.org/rfc/rfc9111#name-no-store
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
+
+PRIVATE_PREFIXES = ("/api/", "/check-in/", "/admin/", "/workspace/")
+
+
+class NoStoreMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith(PRIVATE_PREFIXES):
+            add_never_cache_headers(response)
+        return response
