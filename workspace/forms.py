@@ -69,6 +69,7 @@ HINTS: dict[str, Any] = {
     "phone": _("International format, for example +15551230000"),
     "symptom_onset": _("Dates are the patient's local dates"),
     "conservative_care_start": _("Leave empty for today"),
+    "timezone": _("The patient's IANA time zone, for example Europe/London"),
 }
 
 
