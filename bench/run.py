@@ -510,7 +510,7 @@ def bench_transitions(port: int, token: str, team_id: int, count: int, clients: 
                 status, _ = conn.request(
                     "POST",
                     f"/api/episodes/{episode_id}/transitions/refer_to_specialist/",
-                    {"urgency": "routine", "version": version},
+                    {"version": version},
                 )
                 with lock:
                     statuses.append(status)
@@ -533,7 +533,7 @@ def bench_transitions(port: int, token: str, team_id: int, count: int, clients: 
             status, _ = conn.request(
                 "POST",
                 f"/api/episodes/{episode_id}/transitions/refer_to_specialist/",
-                {"urgency": "routine", "version": version},
+                {"version": version},
             )
         finally:
             conn.close()

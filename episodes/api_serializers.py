@@ -8,7 +8,7 @@ Input serializers check shape and types (400); the services check the pathway's 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 from zoneinfo import available_timezones
 
 from django.utils import timezone
@@ -126,7 +126,14 @@ class PatientCreateInputSerializer(PatientInputSerializer):
 
 
 class PatientUpdateInputSerializer(PatientInputSerializer):
-    """Any subset of the patient's fields (PATCH)."""
+    """Any subset of the patient's fields (PATCH); a birth-date correction names a reason."""
+
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Why the birth date is corrected (required when it changes).",
+    )
 
 
 class PatientOutputSerializer(serializers.ModelSerializer):
@@ -177,6 +184,15 @@ class EpisodeUpdateInputSerializer(serializers.Serializer):
     symptom_onset = date_field(required=False)
     conservative_care_start = date_field(required=False)
     assigned_to = id_field(required=False, allow_null=True)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Why a date is corrected (required when a date changes).",
+    )
+    version = id_field(
+        required=False, help_text="The version you read; a stale one is 409 conflict."
+    )
 
 
 class RedFlagOutputSerializer(serializers.ModelSerializer):
@@ -406,7 +422,12 @@ class ScheduleEsiInputSerializer(TransitionInputSerializer):
 
 
 class ReferToSpecialistInputSerializer(TransitionInputSerializer):
-    urgency = serializers.ChoiceField(choices=Urgency.values, default=Urgency.ROUTINE)
+    urgency = serializers.ChoiceField(
+        choices=Urgency.values,
+        required=False,
+        help_text="Default: the least urgency the rules ask for (routine when none); a lower "
+        "one than they ask for is 422.",
+    )
     reason = serializers.CharField(required=False, allow_blank=True)
 
 
@@ -414,10 +435,44 @@ class DeclineSurgeryInputSerializer(TransitionInputSerializer):
     reason = serializers.CharField()
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "enum": list(FUSION_INDICATIONS)},
+            {
+                "type": "array",
+                "items": {"type": "string", "enum": list(FUSION_INDICATIONS)},
+                "minItems": 1,
+                "maxItems": len(FUSION_INDICATIONS),
+            },
+        ]
+    }
+)
+class FusionIndicationField(serializers.Field):
+    """One SX-5 code, or a list of them (a reoperation names its qualifier with it)."""
+
+    default_error_messages: ClassVar = {
+        "invalid": "One code or a list of codes, each one of: " + ", ".join(FUSION_INDICATIONS),
+    }
+
+    def to_internal_value(self, data: object) -> list[str]:
+        codes = [data] if isinstance(data, str) else data
+        if (
+            not isinstance(codes, list)
+            or not 0 < len(codes) <= len(FUSION_INDICATIONS)
+            or not all(isinstance(c, str) and c in FUSION_INDICATIONS for c in codes)
+        ):
+            self.fail("invalid")
+        return sorted(set(codes))
+
+    def to_representation(self, value: object) -> object:
+        return value
+
+
 class PlanSurgeryInputSerializer(TransitionInputSerializer):
     procedure = serializers.ChoiceField(choices=["discectomy", "fusion"], required=False)
     technique = serializers.ChoiceField(choices=list(DISCECTOMY_TECHNIQUES), required=False)
-    fusion_indication = serializers.ChoiceField(choices=list(FUSION_INDICATIONS), required=False)
+    fusion_indication = FusionIndicationField(required=False)
 
 
 class CloseInputSerializer(TransitionInputSerializer):
@@ -455,7 +510,7 @@ class AnyTransitionInputSerializer(TransitionInputSerializer):
     )
     procedure = serializers.ChoiceField(choices=["discectomy", "fusion"], required=False)
     technique = serializers.ChoiceField(choices=list(DISCECTOMY_TECHNIQUES), required=False)
-    fusion_indication = serializers.ChoiceField(choices=list(FUSION_INDICATIONS), required=False)
+    fusion_indication = FusionIndicationField(required=False)
 
 
 # -- reminders, timeline, queues -------------------------------------------------------------------
@@ -478,7 +533,7 @@ class TimelineEventSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     kind = serializers.CharField(
         help_text="transition, assessment, red_flag_raised, red_flag_ruled_out, imaging, "
-        "care_plan_item, reminder, delivery_attempt"
+        "care_plan_item, reminder, delivery_attempt, checkin, correction"
     )
     by = serializers.CharField(allow_null=True, help_text="Username, or null for the system.")
     source = serializers.CharField()
