@@ -184,6 +184,8 @@ def patient_update(
     open_states = [s.value for s in State if s not in TERMINAL_STATES]
     for episode_id in patient.episodes.filter(state__in=open_states).values_list("pk", flat=True):
         episode = _lock(episode_id)
+        if birth_date_changes:
+            episode.version += 1  # its facts changed: a client holding the old version is stale
         _derive_red_flags(episode, today=patient_today(episode.patient))
         _after_write(episode)
     return patient

@@ -27,7 +27,7 @@ import time_machine
 from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from careflow.checkin import Symptom
@@ -47,7 +47,7 @@ USER_SIGNS = [s.value for s in Sign if s not in DERIVED_SIGNS]
 # Examples per run: enough to find, from scratch, a sliding REF-3 deadline and a routine
 # referral of a flagged episode (issue 11, items 3 and 4). CAREFLOW_PROPERTY_EXAMPLES
 # raises it for a longer hunt.
-PROPERTY_EXAMPLES = int(os.environ.get("CAREFLOW_PROPERTY_EXAMPLES", "150"))
+PROPERTY_EXAMPLES = int(os.environ.get("CAREFLOW_PROPERTY_EXAMPLES", "200"))
 
 SYMPTOMS = [s.value for s in Symptom]
 SPECIALIST_CARE = {State.SURGICAL_REVIEW, State.SURGERY, State.REFRACTORY}
@@ -368,6 +368,7 @@ def _corrections_made(step, *, refused: bool, before: Episode, after: Episode) -
 )
 @given(sequence=steps)
 def test_random_sequences_keep_the_pathway_invariants(sequence, team, coordinator, clinician):
+    note(f"steps: {sequence!r}")  # the shrunk failing sequence, in the report
     # A patient per example: hypothesis runs every example in one test's database, and a
     # birth-date correction belongs to the patient.
     patient = PatientFactory(care_team=team, birth_date=date(1985, 5, 1))
