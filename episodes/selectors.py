@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
@@ -233,20 +233,33 @@ def _urgent(_user: User, _now: datetime) -> Q:
     return Q(urgent_since__isnull=False)
 
 
+# Every patient's local date is within a day of the UTC date. The exact test is on the
+# instants; the date bounds beside it change no answer and let the (date, id) index that
+# orders the queue be range-scanned instead of walked from its start.
+LOCAL_DATE_SPREAD = timedelta(days=1)
+
+
 def _overdue(_user: User, now: datetime) -> Q:
     # The deadline's date has passed in the patient's zone.
-    return Q(overdue_from__lte=now)
+    latest = now.astimezone(UTC).date() + LOCAL_DATE_SPREAD
+    return Q(overdue_from__lte=now, next_deadline__lt=latest)
 
 
 def _due_soon(_user: User, now: datetime) -> Q:
     # Within DUE_SOON_DAYS of the deadline in the patient's zone, and not yet overdue.
-    return Q(due_soon_from__lte=now, overdue_from__gt=now)
+    earliest = now.astimezone(UTC).date() - LOCAL_DATE_SPREAD
+    return Q(due_soon_from__lte=now, overdue_from__gt=now, next_deadline__gte=earliest)
 
 
 def _reassessment_due(_user: User, now: datetime) -> Q:
     # CC-1: past day 42 of conservative care with no reassessment since (the column is
     # cleared once an assessment after day 42 is recorded or the state changes).
-    return Q(state=State.CONSERVATIVE_CARE, reassessment_due_from__lte=now)
+    latest = now.astimezone(UTC).date() + LOCAL_DATE_SPREAD
+    return Q(
+        state=State.CONSERVATIVE_CARE,
+        reassessment_due_from__lte=now,
+        reassessment_due_on__lte=latest,
+    )
 
 
 def _in_state(state: State) -> QueueCondition:

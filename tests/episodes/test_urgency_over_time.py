@@ -548,3 +548,31 @@ def test_writes_to_a_closed_episode_are_episode_closed(patient, coordinator, cli
         with at_day(3), pytest.raises(services.EpisodeClosedError):
             write()
     assert Episode.objects.get(pk=episode.pk).version == refresh(episode).version
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/Madrid"])
+def test_overdue_and_due_soon_turn_at_the_patients_midnight(team, coordinator, zone):
+    """REF-3 is due soon until the local midnight after its day, then overdue, in any zone."""
+    from datetime import datetime, time  # noqa: PLC0415
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    from episodes.selectors import queue_episodes  # noqa: PLC0415
+
+    episode = new_episode(PatientFactory(care_team=team, timezone=zone), coordinator)
+    with at_day(3):
+        services.assessment_record(
+            episode_id=episode.pk, by=coordinator, values={"neurological_deficit": True}
+        )
+    due = refresh(episode).next_deadline
+    assert refresh(episode).next_deadline_rule == rules.REF_3
+    midnight = datetime.combine(due + timedelta(days=1), time(0), tzinfo=ZoneInfo(zone))
+
+    def queues_at(moment) -> set[str]:
+        return {
+            name
+            for name in ("overdue", "due_soon")
+            if queue_episodes(name, user=coordinator, now=moment).filter(pk=episode.pk).exists()
+        }
+
+    assert queues_at(midnight - timedelta(seconds=1)) == {"due_soon"}
+    assert queues_at(midnight) == {"overdue"}
