@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -36,6 +37,7 @@ from careflow.deadlines import REASSESSMENT, Milestone, deadlines, milestones
 from careflow.facts import BOOLEAN_FACTS, Facts, ImagingFinding
 from careflow.redflags import CATEGORY_OF_SIGN, DERIVED_SIGNS, Sign, derived_signs
 from careflow.redflags import RedFlag as RedFlagFact
+from careflow.schedule import queue_moments
 from careflow.states import ESCALATING_STATES, TERMINAL_STATES, State
 from episodes.models import (
     Assessment,
@@ -290,6 +292,7 @@ class _Maker:
             "education_recorded": rng.random() < 0.8,
             "referral_made_on": None,
             "resolution_reported_on": None,
+            "surgical_review_urgent": False,
             "state_changed_at": self._moment(assessed),
             "created_at": self._moment(start),
             "updated_at": self._moment(assessed),
@@ -355,6 +358,14 @@ class _Maker:
         ep["next_deadline"] = first.due if first else None
         ep["next_deadline_rule"] = first.rule if first else ""
         ep["reassessment_due_on"] = reassessment.due if reassessment else None
+        moments = queue_moments(
+            next_deadline=ep["next_deadline"],
+            reassessment_due_on=ep["reassessment_due_on"],
+            zone=ZoneInfo(patient["timezone"]),
+        )
+        ep["overdue_from"] = moments.overdue_from
+        ep["due_soon_from"] = moments.due_soon_from
+        ep["reassessment_due_from"] = moments.reassessment_due_from
         active = [f for f in flags if f["status"] == "active"]
         keeps_urgent = state == State.URGENT_ESCALATION or (
             state not in ESCALATING_STATES and state not in TERMINAL_STATES

@@ -589,7 +589,7 @@ def bench_transitions(port: int, token: str, team_id: int, count: int, clients: 
                 status, _ = conn.request(
                     "POST",
                     f"/api/episodes/{episode_id}/transitions/refer_to_specialist/",
-                    {"urgency": "routine", "version": version},
+                    {"version": version},
                 )
                 with lock:
                     statuses.append(status)
@@ -612,7 +612,7 @@ def bench_transitions(port: int, token: str, team_id: int, count: int, clients: 
             status, _ = conn.request(
                 "POST",
                 f"/api/episodes/{episode_id}/transitions/refer_to_specialist/",
-                {"urgency": "routine", "version": version},
+                {"version": version},
             )
         finally:
             conn.close()

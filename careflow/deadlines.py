@@ -10,7 +10,8 @@ from typing import Final
 from careflow import rules
 from careflow.dates import SIX_WEEKS, TWO_WEEKS, three_months_after
 from careflow.facts import Facts
-from careflow.states import PRE_REFERRAL_STATES, State
+from careflow.guards import evaluate
+from careflow.states import PRE_REFERRAL_STATES, State, TransitionName
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +56,21 @@ def referral_candidates(facts: Facts) -> list[Deadline]:
 
 
 def referral_deadline(facts: Facts) -> Deadline | None:
-    """The earliest applicable referral deadline, or ``None`` once the referral is made."""
-    if facts.referral_made_on is not None:
-        return None
-    return referral_candidates(facts)[0]
+    """The earliest applicable referral deadline, or ``None`` once the referral is made.
+
+    A red flag raised after the referral (the episode escalates from
+    ``specialist_referral``) sets a new one: due the day it was raised, met by the urgent
+    referral that follows (PATHWAY.md "Urgency is never lowered silently").
+    """
+    if facts.referral_made_on is None:
+        return referral_candidates(facts)[0]
+    made = facts.referral_made_on
+    later = [
+        Deadline(SPECIALIST_REFERRAL, flag.raised_on, flag.category)
+        for flag in facts.active_red_flags
+        if flag.raised_on >= made
+    ]
+    return min(later, key=lambda d: d.due) if later else None
 
 
 def deadlines(state: State, facts: Facts) -> list[Deadline]:
@@ -177,4 +189,23 @@ def _clinical_actions(state: State, facts: Facts, today: date) -> list[NextActio
         actions.append(NextAction("biopsychosocial_assessment", today, rules.SX_2))
     if state == State.REFRACTORY:
         actions.append(NextAction("refer_spinal_cord_stimulation_centre", today, rules.RX_1))
+    actions.extend(_review_state_actions(state, facts, today))
     return actions
+
+
+# The transition whose guard admitted each state: when its facts stop holding, the state is
+# kept and the care team is asked to review it (PATHWAY.md "Facts change over time").
+ADMITTED_BY: Final[dict[State, TransitionName]] = {
+    State.IMAGING_ELIGIBLE: TransitionName.CONFIRM_IMAGING_ELIGIBILITY,
+    State.ESI: TransitionName.SCHEDULE_ESI,
+    State.SURGICAL_REVIEW: TransitionName.BEGIN_SURGICAL_REVIEW,
+}
+
+
+def _review_state_actions(state: State, facts: Facts, today: date) -> list[NextAction]:
+    admitted_by = ADMITTED_BY.get(state)
+    if admitted_by is None:
+        return []
+    # Evaluated without a body: only the facts and dates, not what a client would send.
+    failing = evaluate(admitted_by, facts, today)
+    return [NextAction("review_state", today, failing[0].rule)] if failing else []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date
 from typing import Any
 
@@ -58,6 +58,9 @@ class Facts:
     last_assessment_on: date | None = None
     enrolled_on: date | None = None
     resolution_reported_on: date | None = None
+    # URG-1: the surgical review was opened while a red flag was active; once every flag is
+    # ruled out, plan_surgery checks the elective gates that were waived (PATHWAY.md).
+    surgical_review_urgent: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -70,11 +73,21 @@ class Facts:
     def days_of_conservative_care(self, today: date) -> int:
         return days_between(self.conservative_care_start, today)
 
+    def current_imaging(self) -> tuple[ImagingFinding, ...]:
+        """Imaging of this episode, not of an earlier one.
+
+        A study dated before ``symptom_onset`` documents an earlier episode and satisfies
+        neither SX-1 nor SX-3 (PATHWAY.md "Facts change over time").
+        """
+        return tuple(s for s in self.imaging if s.performed_on >= self.symptom_onset)
+
     def compression_on_imaging(self) -> bool:
-        return any(study.nerve_root_compression for study in self.imaging)
+        return any(study.nerve_root_compression for study in self.current_imaging())
 
     def correlated_compression(self) -> bool:
-        return any(s.nerve_root_compression and s.clinically_correlated for s in self.imaging)
+        return any(
+            s.nerve_root_compression and s.clinically_correlated for s in self.current_imaging()
+        )
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready copy, stored with every transition so decisions can be explained later."""
@@ -89,3 +102,37 @@ class Facts:
             return value
 
         return encode(asdict(self))
+
+    @classmethod
+    def from_snapshot(cls, snapshot: dict[str, Any]) -> Facts:
+        """The facts a transition was evaluated on, back from its log row's snapshot."""
+
+        def day(value: str | None) -> date | None:
+            return None if value is None else date.fromisoformat(value)
+
+        values = dict(snapshot)
+        for name in _DATE_FIELDS:
+            values[name] = day(values.get(name))
+        values["active_red_flags"] = tuple(
+            RedFlag(sign=f["sign"], raised_on=date.fromisoformat(f["raised_on"]))
+            for f in snapshot.get("active_red_flags", ())
+        )
+        values["imaging"] = tuple(
+            ImagingFinding(**{**s, "performed_on": date.fromisoformat(s["performed_on"])})
+            for s in snapshot.get("imaging", ())
+        )
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+_DATE_FIELDS: tuple[str, ...] = (
+    "symptom_onset",
+    "conservative_care_start",
+    "birth_date",
+    "disabling_pain_recorded_on",
+    "neurological_deficit_recorded_on",
+    "referral_made_on",
+    "last_assessment_on",
+    "enrolled_on",
+    "resolution_reported_on",
+)

@@ -30,6 +30,8 @@ FUSION_INDICATIONS: Final = (
     "instability",
     "recurrent_herniation_reoperation",
 )
+RECURRENT_HERNIATION_REOPERATION: Final = "recurrent_herniation_reoperation"
+RECURRENT_HERNIATION_QUALIFIERS: Final = frozenset({"instability", "chronic_axial_pain"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,17 +168,19 @@ def esi_gate(facts: Facts, today: date, data: Mapping[str, Any] | None) -> list[
     return reasons
 
 
-def surgical_review_gate(
-    facts: Facts, today: date, _data: Mapping[str, Any] | None
-) -> list[Reason]:
-    """SX-1, SX-2, SX-3 and CC-1; URG-1 waives the elective parts while a red flag is active."""
-    urgent = facts.has_active_red_flag
+def _elective_review_reasons(facts: Facts, today: date) -> list[Reason]:
+    """The elective gates of surgical review, all of which URG-1 waives while a flag is active.
+
+    CC-1 (42 days of conservative care), SX-1's elective conditions (persistent radicular
+    symptoms despite failed therapy, more than 42 days since onset, function significantly
+    limited) and SX-2 (biopsychosocial assessment).
+    """
     reasons: list[Reason] = []
     if not facts.radicular_pain:
         reasons.append(
             Reason(rules.SX_1, "surgical review needs persistent radicular symptoms; none recorded")
         )
-    if not urgent and not facts.conservative_therapy_failed:
+    if not facts.conservative_therapy_failed:
         reasons.append(
             Reason(
                 rules.SX_1,
@@ -184,12 +188,8 @@ def surgical_review_gate(
                 "failed conservative therapy is not recorded",
             )
         )
-    if not facts.compression_on_imaging():
-        reasons.append(
-            Reason(rules.SX_1, "surgical review needs nerve-root compression documented on imaging")
-        )
     days = facts.days_since_onset(today)
-    if not urgent and days <= SIX_WEEKS_DAYS:
+    if days <= SIX_WEEKS_DAYS:
         opens = facts.symptom_onset + timedelta(days=SIX_WEEKS_DAYS + 1)
         reasons.append(
             Reason(
@@ -199,19 +199,39 @@ def surgical_review_gate(
                 opens,
             )
         )
-    if not urgent:
-        # CC-1 covers "imaging or any interventional procedure": surgery is one. The seed
-        # ("conservative therapy for at least 6 weeks is mandatory before considering
-        # imaging or interventional procedures") wins over PATHWAY.md's transition table,
-        # which lists only SX-1..3 for this transition.
-        reasons.extend(_conservative_care_days(facts, today, rules.CC_1, "surgical review"))
-    if not urgent and not facts.function_significantly_limited:
+    # CC-1 covers "imaging or any interventional procedure": surgery is one. The seed
+    # ("conservative therapy for at least 6 weeks is mandatory before considering imaging
+    # or interventional procedures") wins over PATHWAY.md's transition table, which lists
+    # only SX-1..3 for this transition.
+    reasons.extend(_conservative_care_days(facts, today, rules.CC_1, "surgical review"))
+    if not facts.function_significantly_limited:
         reasons.append(
             Reason(rules.SX_1, "surgical review needs function to be significantly limited")
         )
-    if not urgent and not facts.biopsychosocial_assessment_done:
+    if not facts.biopsychosocial_assessment_done:
         reasons.append(
             Reason(rules.SX_2, "a biopsychosocial assessment is needed before surgical review")
+        )
+    return reasons
+
+
+def surgical_review_gate(
+    facts: Facts, today: date, _data: Mapping[str, Any] | None
+) -> list[Reason]:
+    """SX-1, SX-2, SX-3 and CC-1; URG-1 waives the elective parts while a red flag is active.
+
+    Never waived: nerve-root compression on imaging (SX-1) and its clinical correlation
+    (SX-3). Cauda equina syndrome may present without leg pain, so URG-1 waives persistent
+    radicular symptoms too.
+    """
+    reasons = [] if facts.has_active_red_flag else _elective_review_reasons(facts, today)
+    if not facts.compression_on_imaging():
+        reasons.append(
+            Reason(
+                rules.SX_1,
+                "surgical review needs nerve-root compression documented on imaging of this "
+                "episode (a study dated before symptom onset does not count)",
+            )
         )
     if facts.compression_on_imaging() and not facts.correlated_compression():
         reasons.append(
@@ -223,10 +243,31 @@ def surgical_review_gate(
     return reasons
 
 
-def plan_surgery_gate(_facts: Facts, _today: date, data: Mapping[str, Any] | None) -> list[Reason]:
-    """SX-4 (discectomy alone, with its technique) and SX-5 (fusion only with an indication)."""
-    if data is None:
-        return []
+def fusion_indications_of(value: object) -> list[str]:
+    """``fusion_indication`` as sent: one code or a list of codes (SX-5)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _fusion_indicated(indications: list[str]) -> bool:
+    """SX-5: at least one listed indication, and only listed ones.
+
+    A reoperation for recurrent herniation needs instability or chronic axial pain with it
+    (the seed's "associated with instability or chronic axial low back pain").
+    """
+    known = [i for i in indications if i in FUSION_INDICATIONS]
+    if len(known) != len(indications) or not known:
+        return False
+    alone = {i for i in known if i != RECURRENT_HERNIATION_REOPERATION}
+    if RECURRENT_HERNIATION_REOPERATION in known:
+        return bool(alone & RECURRENT_HERNIATION_QUALIFIERS)
+    return bool(alone)
+
+
+def _procedure_reasons(data: Mapping[str, Any]) -> list[Reason]:
     procedure = data.get("procedure")
     if procedure == DISCECTOMY:
         if data.get("technique") in DISCECTOMY_TECHNIQUES:
@@ -238,16 +279,90 @@ def plan_surgery_gate(_facts: Facts, _today: date, data: Mapping[str, Any] | Non
             )
         ]
     if procedure == FUSION:
-        if data.get("fusion_indication") in FUSION_INDICATIONS:
+        if _fusion_indicated(fusion_indications_of(data.get("fusion_indication"))):
             return []
         return [
             Reason(
                 rules.SX_5,
                 "fusion is not routine after discectomy; it needs one documented indication: "
-                + ", ".join(FUSION_INDICATIONS),
+                + ", ".join(i for i in FUSION_INDICATIONS if i != RECURRENT_HERNIATION_REOPERATION)
+                + f", or {RECURRENT_HERNIATION_REOPERATION} together with instability or "
+                "chronic_axial_pain",
             )
         ]
     return [Reason(rules.SX_4, "the procedure must be a discectomy (or a fusion per SX-5)")]
+
+
+def plan_surgery_gate(facts: Facts, today: date, data: Mapping[str, Any] | None) -> list[Reason]:
+    """SX-4 (discectomy alone, with its technique) and SX-5 (fusion only with an indication).
+
+    URG-1 lasts only while a flag is active: a review opened under it whose flags have all
+    been ruled out meets the elective gates of ``begin_surgical_review`` here (CC-1, SX-1,
+    SX-2) before surgery is planned.
+    """
+    reasons: list[Reason] = []
+    if facts.surgical_review_urgent and not facts.has_active_red_flag:
+        lapsed = f"the urgent waiver ({rules.URG_1}) lapsed when every red flag was ruled out: "
+        reasons.extend(
+            Reason(r.rule, lapsed + r.message, r.opens_on)
+            for r in _elective_review_reasons(facts, today)
+        )
+    if data is not None:
+        reasons.extend(_procedure_reasons(data))
+    return reasons
+
+
+URGENCY_ORDER: Final = ("routine", "within_2_weeks", "immediate")
+
+
+def required_referral_urgency(facts: Facts) -> tuple[str, str] | None:
+    """The least urgency a referral may have now, and the rule that asks for it.
+
+    An active red flag or REF-3 (neurological deficit): ``immediate``; REF-2 (disabling
+    pain): at least ``within_2_weeks``; otherwise any (``None``).
+    """
+    if facts.has_active_red_flag:
+        return "immediate", facts.active_red_flags[0].category
+    if facts.neurological_deficit:
+        return "immediate", rules.REF_3
+    if facts.disabling_pain:
+        return "within_2_weeks", rules.REF_2
+    return None
+
+
+def referral_gate(facts: Facts, _today: date, data: Mapping[str, Any] | None) -> list[Reason]:
+    """Referral is never blocked, but never of lower urgency than the rules ask for."""
+    required = required_referral_urgency(facts)
+    if data is None or required is None:
+        return []
+    urgency, rule = required
+    sent = data.get("urgency")
+    if sent in URGENCY_ORDER and URGENCY_ORDER.index(sent) >= URGENCY_ORDER.index(urgency):
+        return []
+    why = {
+        rules.REF_2: "disabling pain is recorded",
+        rules.REF_3: "a neurological deficit is recorded",
+    }.get(rule, f"a red flag is active: {_active_flags_text(facts)}")
+    return [
+        Reason(
+            rule,
+            f"the referral must be {urgency} because {why}; a {sent or 'missing'} urgency is "
+            "refused (the referral with the right urgency is never blocked)",
+        )
+    ]
+
+
+def resolve_gate(facts: Facts, _today: date, _data: Mapping[str, Any] | None) -> list[Reason]:
+    """An episode with an active red flag is not resolved: rule the flags out first."""
+    if not facts.has_active_red_flag:
+        return []
+    return [
+        Reason(
+            rules.RF,
+            "an episode with an active red flag cannot be resolved; a clinician rules the "
+            f"flags out first: {_active_flags_text(facts)}",
+        )
+    ]
 
 
 def refractory_gate(facts: Facts, _today: date, _data: Mapping[str, Any] | None) -> list[Reason]:
@@ -272,12 +387,12 @@ GUARDS: Final[dict[TransitionName, Guard]] = {
     TransitionName.CLEAR_ESCALATION: clear_escalation_gate,
     TransitionName.CONFIRM_IMAGING_ELIGIBILITY: imaging_gate,
     TransitionName.SCHEDULE_ESI: esi_gate,
-    TransitionName.REFER_TO_SPECIALIST: no_guard,
+    TransitionName.REFER_TO_SPECIALIST: referral_gate,
     TransitionName.BEGIN_SURGICAL_REVIEW: surgical_review_gate,
     TransitionName.DECLINE_SURGERY: no_guard,
     TransitionName.PLAN_SURGERY: plan_surgery_gate,
     TransitionName.DECLARE_REFRACTORY: refractory_gate,
-    TransitionName.RESOLVE: no_guard,
+    TransitionName.RESOLVE: resolve_gate,
     TransitionName.CLOSE: no_guard,
 }
 

@@ -5,6 +5,7 @@ Pure functions over aware datetimes and IANA zones; the clock is always an argum
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -38,3 +39,36 @@ def out_of_quiet_hours(when: datetime, zone: ZoneInfo, start_hour: int, end_hour
 def is_stale(due_at: datetime, now: datetime, limit: timedelta = STALE_AFTER) -> bool:
     """A reminder more than ``limit`` late when it would go out is skipped, not sent."""
     return now - due_at > limit
+
+
+# PATHWAY.md "Queue dates ... are each patient's local date". A queue compares a deadline
+# with "today"; there is no single today when patients live in several zones, so each
+# episode carries the instants (UTC) at which its deadlines turn due soon and overdue in
+# its patient's zone, and a queue compares those with the current instant.
+DUE_SOON_DAYS: Final = 7
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMoments:
+    overdue_from: datetime | None  # the local midnight after the deadline
+    due_soon_from: datetime | None  # the local midnight DUE_SOON_DAYS before it
+    reassessment_due_from: datetime | None  # the local midnight starting the due day
+
+
+def local_day_start(on: date, zone: ZoneInfo) -> datetime:
+    """The first instant of a local calendar date in the zone, as UTC (DST included)."""
+    return local_due_at(on, zone, time(0, 0))
+
+
+def queue_moments(
+    *, next_deadline: date | None, reassessment_due_on: date | None, zone: ZoneInfo
+) -> QueueMoments:
+    if next_deadline is None:
+        overdue_from = due_soon_from = None
+    else:
+        overdue_from = local_day_start(next_deadline + timedelta(days=1), zone)
+        due_soon_from = local_day_start(next_deadline - timedelta(days=DUE_SOON_DAYS), zone)
+    reassessment = (
+        None if reassessment_due_on is None else local_day_start(reassessment_due_on, zone)
+    )
+    return QueueMoments(overdue_from, due_soon_from, reassessment)

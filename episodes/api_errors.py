@@ -20,6 +20,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from episodes.services import (
+    EpisodeClosedError,
     GuardFailedError,
     InvalidTransitionError,
     NotPermittedError,
@@ -35,6 +36,7 @@ _TRANSITION_STATUS: dict[type[TransitionError], tuple[int, str]] = {
     UnknownTransitionError: (status.HTTP_404_NOT_FOUND, "not_found"),
     InvalidTransitionError: (status.HTTP_409_CONFLICT, "invalid_transition"),
     StaleVersionError: (status.HTTP_409_CONFLICT, "conflict"),
+    EpisodeClosedError: (status.HTTP_409_CONFLICT, "episode_closed"),
     NotPermittedError: (status.HTTP_403_FORBIDDEN, "permission_denied"),
 }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -143,7 +143,14 @@ class PatientCreateInputSerializer(PatientInputSerializer):
 
 
 class PatientUpdateInputSerializer(StrictInputSerializer, PatientInputSerializer):
-    """Any subset of the patient's fields (PATCH)."""
+    """Any subset of the patient's fields (PATCH); a birth-date correction names a reason."""
+
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=TEXT_MAX_LENGTH,
+        help_text="Why the birth date is corrected (required when it changes).",
+    )
 
 
 class PatientOutputSerializer(serializers.ModelSerializer):
@@ -194,6 +201,15 @@ class EpisodeUpdateInputSerializer(StrictInputSerializer):
     symptom_onset = date_field(required=False)
     conservative_care_start = date_field(required=False)
     assigned_to = id_field(required=False, allow_null=True)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Why a date is corrected (required when a date changes).",
+    )
+    version = id_field(
+        required=False, help_text="The version you read; a stale one is 409 conflict."
+    )
 
 
 class RedFlagOutputSerializer(serializers.ModelSerializer):
@@ -423,7 +439,12 @@ class ScheduleEsiInputSerializer(TransitionInputSerializer):
 
 
 class ReferToSpecialistInputSerializer(TransitionInputSerializer):
-    urgency = serializers.ChoiceField(choices=Urgency.values, default=Urgency.ROUTINE)
+    urgency = serializers.ChoiceField(
+        choices=Urgency.values,
+        required=False,
+        help_text="Default: the least urgency the rules ask for (routine when none); a lower "
+        "one than they ask for is 422.",
+    )
     reason = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
 
@@ -431,10 +452,44 @@ class DeclineSurgeryInputSerializer(TransitionInputSerializer):
     reason = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "enum": list(FUSION_INDICATIONS)},
+            {
+                "type": "array",
+                "items": {"type": "string", "enum": list(FUSION_INDICATIONS)},
+                "minItems": 1,
+                "maxItems": len(FUSION_INDICATIONS),
+            },
+        ]
+    }
+)
+class FusionIndicationField(serializers.Field):
+    """One SX-5 code, or a list of them (a reoperation names its qualifier with it)."""
+
+    default_error_messages: ClassVar = {
+        "invalid": "One code or a list of codes, each one of: " + ", ".join(FUSION_INDICATIONS),
+    }
+
+    def to_internal_value(self, data: object) -> list[str]:
+        codes = [data] if isinstance(data, str) else data
+        if (
+            not isinstance(codes, list)
+            or not 0 < len(codes) <= len(FUSION_INDICATIONS)
+            or not all(isinstance(c, str) and c in FUSION_INDICATIONS for c in codes)
+        ):
+            self.fail("invalid")
+        return sorted(set(codes))
+
+    def to_representation(self, value: object) -> object:
+        return value
+
+
 class PlanSurgeryInputSerializer(TransitionInputSerializer):
     procedure = serializers.ChoiceField(choices=["discectomy", "fusion"], required=False)
     technique = serializers.ChoiceField(choices=list(DISCECTOMY_TECHNIQUES), required=False)
-    fusion_indication = serializers.ChoiceField(choices=list(FUSION_INDICATIONS), required=False)
+    fusion_indication = FusionIndicationField(required=False)
 
 
 class CloseInputSerializer(TransitionInputSerializer):
@@ -473,7 +528,7 @@ class AnyTransitionInputSerializer(TransitionInputSerializer):
     )
     procedure = serializers.ChoiceField(choices=["discectomy", "fusion"], required=False)
     technique = serializers.ChoiceField(choices=list(DISCECTOMY_TECHNIQUES), required=False)
-    fusion_indication = serializers.ChoiceField(choices=list(FUSION_INDICATIONS), required=False)
+    fusion_indication = FusionIndicationField(required=False)
 
 
 # -- reminders, timeline, queues -------------------------------------------------------------------
@@ -502,7 +557,8 @@ class TimelineEventSerializer(serializers.Serializer):
     kind = serializers.CharField(
         help_text="transition, assessment, red_flag_raised, red_flag_ruled_out, imaging, "
         "care_plan_item, reminder, delivery_attempt (with the provider's delivery status), "
-        "patient_message (an SMS from the patient: opt_out, opt_in or reply), checkin"
+        "patient_message (an SMS from the patient: opt_out, opt_in or reply), checkin, "
+        "correction"
     )
     by = serializers.CharField(allow_null=True, help_text="Username, or null for the system.")
     source = serializers.CharField()

@@ -88,7 +88,8 @@ _ERROR_DESCRIPTIONS = {
     401: "Not authenticated.",
     403: "Authenticated but not permitted.",
     404: "Does not exist, or is not visible to you.",
-    409: "`invalid_transition` (not allowed from this state) or `conflict` (stale version).",
+    409: "`invalid_transition` (not allowed from this state), `conflict` (stale version) or "
+    "`episode_closed` (a write to a resolved or closed episode).",
     422: "`guard_failed`: every failing guideline rule, in `reasons`.",
     429: "`throttled`: too many requests; `Retry-After` says when to try again.",
 }
@@ -161,13 +162,11 @@ def _care_team_for_new_patient(user: Any, team_id: int | None) -> CareTeam:  # n
         if team is None:
             raise serializers.ValidationError({"care_team": ["Not one of your care teams."]})
         return team
-    if user.is_superuser:
-        raise serializers.ValidationError({"care_team": ["Name the patient's care team."]})
+    # A user with exactly one choice of team (their only team; a superuser on a single-team
+    # install, as a fresh install is) is never asked for it (API.md "Patients").
     mine = list(teams[:2])
     if len(mine) != 1:
-        msg = (
-            "You belong to several care teams: name one." if mine else "You belong to no care team."
-        )
+        msg = "There are several care teams: name one." if mine else "You belong to no care team."
         raise serializers.ValidationError({"care_team": [msg]})
     return mine[0]
 
@@ -193,7 +192,13 @@ class PatientUpdateApi(APIView):
         patient = patient_get_for(request.user, patient_id)
         serializer = PatientUpdateInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        patient = services.patient_update(patient_id=patient.pk, **serializer.validated_data)
+        fields = dict(serializer.validated_data)
+        patient = services.patient_update(
+            patient_id=patient.pk,
+            by=request.user,
+            reason=fields.pop("reason", ""),
+            **fields,
+        )
         return Response(PatientOutputSerializer(patient).data)
 
 
@@ -329,16 +334,20 @@ class EpisodeUpdateApi(APIView):
     @extend_schema(
         parameters=[EPISODE_ID],
         request=EpisodeUpdateInputSerializer,
-        responses={200: EpisodeOutputSerializer, **errors(400)},
+        responses={200: EpisodeOutputSerializer, **errors(400, 409)},
     )
     def patch(self, request: Request, episode_id: int) -> Response:
         episode = episode_get_for(request.user, episode_id)
         serializer = EpisodeUpdateInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
+        reason = fields.pop("reason", "")
+        version = fields.pop("version", None)
         if "assigned_to" in fields:
             fields["assigned_to"] = _user(fields["assigned_to"])
-        services.episode_update(episode_id=episode.pk, by=request.user, fields=fields)
+        services.episode_update(
+            episode_id=episode.pk, by=request.user, fields=fields, reason=reason, version=version
+        )
         return episode_response(request.user, episode.pk)
 
 
@@ -353,7 +362,7 @@ class AssessmentCreateApi(APIView):
     @extend_schema(
         parameters=[EPISODE_ID],
         request=AssessmentInputSerializer,
-        responses={201: AssessmentOutputSerializer, **errors(400)},
+        responses={201: AssessmentOutputSerializer, **errors(400, 409)},
     )
     def post(self, request: Request, episode_id: int) -> Response:
         episode = episode_get_for(request.user, episode_id)
@@ -371,7 +380,7 @@ class RedFlagRaiseApi(APIView):
     @extend_schema(
         parameters=[EPISODE_ID],
         request=RedFlagInputSerializer,
-        responses={201: RedFlagOutputSerializer, **errors(400)},
+        responses={201: RedFlagOutputSerializer, **errors(400, 409)},
     )
     def post(self, request: Request, episode_id: int) -> Response:
         episode = episode_get_for(request.user, episode_id)
@@ -387,7 +396,7 @@ class RedFlagRuleOutApi(APIView):
     @extend_schema(
         parameters=[EPISODE_ID, id_param("flag_id")],
         request=RedFlagUpdateInputSerializer,
-        responses={200: RedFlagOutputSerializer, **errors(400)},
+        responses={200: RedFlagOutputSerializer, **errors(400, 409)},
     )
     def patch(self, request: Request, episode_id: int, flag_id: int) -> Response:
         episode = episode_get_for(request.user, episode_id)
@@ -407,7 +416,7 @@ class ImagingRecordApi(APIView):
     @extend_schema(
         parameters=[EPISODE_ID],
         request=ImagingInputSerializer,
-        responses={201: ImagingOutputSerializer, **errors(400)},
+        responses={201: ImagingOutputSerializer, **errors(400, 409)},
     )
     def post(self, request: Request, episode_id: int) -> Response:
         episode = episode_get_for(request.user, episode_id)
@@ -436,7 +445,7 @@ class CarePlanItemAddApi(APIView):
     @extend_schema(
         parameters=[EPISODE_ID],
         request=CarePlanItemInputSerializer,
-        responses={201: CarePlanItemOutputSerializer, **errors(400)},
+        responses={201: CarePlanItemOutputSerializer, **errors(400, 409)},
     )
     def post(self, request: Request, episode_id: int) -> Response:
         episode = episode_get_for(request.user, episode_id)
@@ -456,7 +465,7 @@ class CarePlanItemUpdateApi(APIView):
     @extend_schema(
         parameters=[EPISODE_ID, id_param("item_id")],
         request=CarePlanItemUpdateInputSerializer,
-        responses={200: CarePlanItemOutputSerializer, **errors(400)},
+        responses={200: CarePlanItemOutputSerializer, **errors(400, 409)},
     )
     def patch(self, request: Request, episode_id: int, item_id: int) -> Response:
         episode = episode_get_for(request.user, episode_id)

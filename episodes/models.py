@@ -127,8 +127,8 @@ def _transition_guard(name: TransitionName) -> Any:  # noqa: ANN401 - django-fsm
     return condition
 
 
-def _clinician_permission(episode: Episode, user: Any) -> bool:  # noqa: ANN401 - auth user
-    """Clinician-only transitions (PATHWAY.md): a clinician of the episode's care team."""
+def is_team_clinician(episode: Episode, user: Any) -> bool:  # noqa: ANN401 - auth user
+    """Clinician-only decisions (PATHWAY.md): a clinician of the episode's care team."""
     if user is None:
         return False
     if user.is_superuser:
@@ -147,7 +147,14 @@ def _target(name: TransitionName) -> str:
 
 
 def _permission(name: TransitionName) -> Any:  # noqa: ANN401 - django-fsm permission
-    return _clinician_permission if TRANSITIONS[name].clinician_only else None
+    return is_team_clinician if TRANSITIONS[name].clinician_only else None
+
+
+def _when_set(column: str, name: str) -> models.Index:
+    """A partial index on a queue's column (and ``id``, for keyset pages) where it is set."""
+    return models.Index(
+        fields=[column, "id"], name=name, condition=models.Q(**{f"{column}__isnull": False})
+    )
 
 
 T = TransitionName
@@ -191,6 +198,13 @@ class Episode(ConcurrentTransitionMixin, models.Model):
     next_deadline = models.DateField(null=True, blank=True)
     next_deadline_rule = models.CharField(max_length=10, blank=True)
     reassessment_due_on = models.DateField(null=True, blank=True)
+    # The same dates as instants in the patient's zone (careflow.schedule.queue_moments):
+    # the queues compare them with now, so "today" is each patient's local date.
+    overdue_from = models.DateTimeField(null=True, blank=True)
+    due_soon_from = models.DateTimeField(null=True, blank=True)
+    reassessment_due_from = models.DateTimeField(null=True, blank=True)
+    # URG-1: the surgical review was opened while a red flag was active.
+    surgical_review_urgent = models.BooleanField(default=False)
     urgent_since = models.DateTimeField(
         null=True,
         blank=True,
@@ -203,21 +217,12 @@ class Episode(ConcurrentTransitionMixin, models.Model):
     class Meta:
         indexes: ClassVar = [
             models.Index(fields=["care_team", "state", "id"], name="episode_team_state"),
-            models.Index(
-                fields=["urgent_since", "id"],
-                name="episode_urgent",
-                condition=models.Q(urgent_since__isnull=False),
-            ),
-            models.Index(
-                fields=["next_deadline", "id"],
-                name="episode_deadline",
-                condition=models.Q(next_deadline__isnull=False),
-            ),
-            models.Index(
-                fields=["reassessment_due_on", "id"],
-                name="episode_reassessment",
-                condition=models.Q(reassessment_due_on__isnull=False),
-            ),
+            _when_set("urgent_since", "episode_urgent"),
+            _when_set("next_deadline", "episode_deadline"),
+            _when_set("reassessment_due_on", "episode_reassessment"),
+            _when_set("overdue_from", "episode_overdue_from"),
+            _when_set("due_soon_from", "episode_due_soon_from"),
+            _when_set("reassessment_due_from", "episode_reassessment_from"),
             models.Index(
                 fields=["care_team", "id"],
                 name="episode_unassigned",
@@ -448,7 +453,8 @@ class SurgeryPlan(models.Model):
     episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="surgery_plans")
     procedure = models.CharField(max_length=20)
     technique = models.CharField(max_length=20, blank=True)
-    fusion_indication = models.CharField(max_length=40, blank=True)
+    # One code, or several joined by commas (SX-5: a reoperation names its qualifier too).
+    fusion_indication = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -477,7 +483,21 @@ class AppendOnlyError(Exception):
     """An audit row was asked to change; they are written once."""
 
 
-class TransitionLog(models.Model):
+class AppendOnly:
+    """An audit row: written once, never changed or deleted (not even through the ORM)."""
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:  # type: ignore[attr-defined]
+            msg = f"{type(self).__name__} rows are append-only"
+            raise AppendOnlyError(msg)
+        super().save(*args, **kwargs)  # type: ignore[misc]
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401, ARG002 - Django's signature
+        msg = f"{type(self).__name__} rows are append-only"
+        raise AppendOnlyError(msg)
+
+
+class TransitionLog(AppendOnly, models.Model):
     """Append-only: who moved the episode, when, why, and on which facts."""
 
     episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="transitions")
@@ -500,15 +520,38 @@ class TransitionLog(models.Model):
     def __str__(self) -> str:
         return f"{self.transition}: {self.from_state} -> {self.to_state}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            msg = "transition log rows are append-only"
-            raise AppendOnlyError(msg)
-        super().save(*args, **kwargs)
 
-    def delete(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401, ARG002 - Django's signature
-        msg = "transition log rows are append-only"
-        raise AppendOnlyError(msg)
+class CorrectedField(models.TextChoices):
+    SYMPTOM_ONSET = "symptom_onset"
+    CONSERVATIVE_CARE_START = "conservative_care_start"
+    BIRTH_DATE = "birth_date"
+
+
+class Correction(AppendOnly, models.Model):
+    """A corrected date (PATHWAY.md "Facts change over time"): old and new, who and why.
+
+    A birth date belongs to the patient (``episode`` is null) and shows on the timeline of
+    each of the patient's episodes. Append-only, like the transition log.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="corrections")
+    episode = models.ForeignKey(
+        Episode, null=True, blank=True, on_delete=models.CASCADE, related_name="corrections"
+    )
+    field = models.CharField(max_length=30, choices=CorrectedField.choices)
+    old_value = models.DateField()
+    new_value = models.DateField()
+    reason = models.TextField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.field} corrected ({self.old_value} -> {self.new_value})"
 
 
 class CheckIn(models.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from episodes.models import (
     CareTeam,
     CareTeamMembership,
     CheckIn,
+    Correction,
     Episode,
     ImagingStudy,
     Patient,
@@ -71,6 +72,7 @@ def episode_facts(episode: Episode) -> Facts:
         last_assessment_on=episode.last_assessment_on,
         enrolled_on=episode.enrolled_on,
         resolution_reported_on=episode.resolution_reported_on,
+        surgical_review_urgent=episode.surgical_review_urgent,
     )
 
 
@@ -215,9 +217,9 @@ def episode_reminders(episode: Episode) -> QuerySet[Any]:
 
 # -- queues -----------------------------------------------------------------------------------
 
-DUE_SOON_DAYS: Final = 7
-
-QueueCondition = Callable[["User", date], Q]
+# A queue condition compares the episode's instants (careflow.schedule.queue_moments, in
+# the patient's zone) with now: "today" is each patient's local date (PATHWAY.md).
+QueueCondition = Callable[["User", datetime], Q]
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,33 +238,48 @@ class Queue:
 _OPEN = Q(state__in=[s.value for s in NON_TERMINAL_STATES])
 
 
-def _urgent(_user: User, _today: date) -> Q:
+def _urgent(_user: User, _now: datetime) -> Q:
     # PATHWAY.md: a raised red flag heads the queue until someone acts on it.
     return Q(urgent_since__isnull=False)
 
 
-def _overdue(_user: User, today: date) -> Q:
-    return Q(next_deadline__lt=today)
+# Every patient's local date is within a day of the UTC date. The exact test is on the
+# instants; the date bounds beside it change no answer and let the (date, id) index that
+# orders the queue be range-scanned instead of walked from its start.
+LOCAL_DATE_SPREAD = timedelta(days=1)
 
 
-def _due_soon(_user: User, today: date) -> Q:
-    return Q(next_deadline__gte=today, next_deadline__lte=today + timedelta(days=DUE_SOON_DAYS))
+def _overdue(_user: User, now: datetime) -> Q:
+    # The deadline's date has passed in the patient's zone.
+    latest = now.astimezone(UTC).date() + LOCAL_DATE_SPREAD
+    return Q(overdue_from__lte=now, next_deadline__lt=latest)
 
 
-def _reassessment_due(_user: User, today: date) -> Q:
+def _due_soon(_user: User, now: datetime) -> Q:
+    # Within DUE_SOON_DAYS of the deadline in the patient's zone, and not yet overdue.
+    earliest = now.astimezone(UTC).date() - LOCAL_DATE_SPREAD
+    return Q(due_soon_from__lte=now, overdue_from__gt=now, next_deadline__gte=earliest)
+
+
+def _reassessment_due(_user: User, now: datetime) -> Q:
     # CC-1: past day 42 of conservative care with no reassessment since (the column is
     # cleared once an assessment after day 42 is recorded or the state changes).
-    return Q(state=State.CONSERVATIVE_CARE, reassessment_due_on__lte=today)
+    latest = now.astimezone(UTC).date() + LOCAL_DATE_SPREAD
+    return Q(
+        state=State.CONSERVATIVE_CARE,
+        reassessment_due_from__lte=now,
+        reassessment_due_on__lte=latest,
+    )
 
 
 def _in_state(state: State) -> QueueCondition:
-    def condition(_user: User, _today: date) -> Q:
+    def condition(_user: User, _now: datetime) -> Q:
         return Q(state=state)
 
     return condition
 
 
-def _delivery_failures(_user: User, _today: date) -> Q:
+def _delivery_failures(_user: User, _now: datetime) -> Q:
     from notifications.models import Reminder, ReminderStatus  # noqa: PLC0415 - app layering
 
     failed = Reminder.objects.filter(
@@ -272,11 +289,11 @@ def _delivery_failures(_user: User, _today: date) -> Q:
     return Q(Exists(failed)) & _OPEN
 
 
-def _unassigned(_user: User, _today: date) -> Q:
+def _unassigned(_user: User, _now: datetime) -> Q:
     return Q(assigned_to__isnull=True) & _OPEN
 
 
-def _mine(user: User, _today: date) -> Q:
+def _mine(user: User, _now: datetime) -> Q:
     return Q(assigned_to_id=user.pk) & _OPEN
 
 
@@ -305,65 +322,65 @@ def queue_get(name: str) -> Queue:
         raise Http404 from exc
 
 
-def queue_episodes(name: str, *, user: User, today: date | None = None) -> QuerySet[Episode]:
+def queue_episodes(name: str, *, user: User, now: datetime | None = None) -> QuerySet[Episode]:
     """One queue's episodes for this user, most pressing first; 404 for an unknown name."""
     queue = queue_get(name)
-    today = today or timezone.localdate()
-    return episode_list_for(user).filter(queue.condition(user, today)).order_by(*queue.ordering)
+    now = now or timezone.now()
+    return episode_list_for(user).filter(queue.condition(user, now)).order_by(*queue.ordering)
 
 
-def queue_urgent(*, user: User, today: date | None = None) -> QuerySet[Episode]:
-    return queue_episodes("urgent", user=user, today=today)
+def queue_urgent(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
+    return queue_episodes("urgent", user=user, now=now)
 
 
-def queue_overdue(*, user: User, today: date | None = None) -> QuerySet[Episode]:
-    return queue_episodes("overdue", user=user, today=today)
+def queue_overdue(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
+    return queue_episodes("overdue", user=user, now=now)
 
 
-def queue_due_soon(*, user: User, today: date | None = None) -> QuerySet[Episode]:
-    return queue_episodes("due_soon", user=user, today=today)
+def queue_due_soon(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
+    return queue_episodes("due_soon", user=user, now=now)
 
 
-def queue_reassessment_due(*, user: User, today: date | None = None) -> QuerySet[Episode]:
-    return queue_episodes("reassessment_due", user=user, today=today)
+def queue_reassessment_due(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
+    return queue_episodes("reassessment_due", user=user, now=now)
 
 
-def queue_imaging_eligible(*, user: User, today: date | None = None) -> QuerySet[Episode]:
-    return queue_episodes("imaging_eligible", user=user, today=today)
+def queue_imaging_eligible(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
+    return queue_episodes("imaging_eligible", user=user, now=now)
 
 
-def queue_esi(*, user: User, today: date | None = None) -> QuerySet[Episode]:
-    return queue_episodes("esi", user=user, today=today)
+def queue_esi(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
+    return queue_episodes("esi", user=user, now=now)
 
 
-def queue_specialist_referral(*, user: User, today: date | None = None) -> QuerySet[Episode]:
-    return queue_episodes("specialist_referral", user=user, today=today)
+def queue_specialist_referral(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
+    return queue_episodes("specialist_referral", user=user, now=now)
 
 
-def queue_surgical_review(*, user: User, today: date | None = None) -> QuerySet[Episode]:
-    return queue_episodes("surgical_review", user=user, today=today)
+def queue_surgical_review(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
+    return queue_episodes("surgical_review", user=user, now=now)
 
 
-def queue_delivery_failures(*, user: User, today: date | None = None) -> QuerySet[Episode]:
-    return queue_episodes("delivery_failures", user=user, today=today)
+def queue_delivery_failures(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
+    return queue_episodes("delivery_failures", user=user, now=now)
 
 
-def queue_unassigned(*, user: User, today: date | None = None) -> QuerySet[Episode]:
-    return queue_episodes("unassigned", user=user, today=today)
+def queue_unassigned(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
+    return queue_episodes("unassigned", user=user, now=now)
 
 
-def queue_mine(*, user: User, today: date | None = None) -> QuerySet[Episode]:
-    return queue_episodes("mine", user=user, today=today)
+def queue_mine(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
+    return queue_episodes("mine", user=user, now=now)
 
 
-def queue_counts(*, user: User, today: date | None = None) -> list[dict[str, Any]]:
+def queue_counts(*, user: User, now: datetime | None = None) -> list[dict[str, Any]]:
     """Every queue's size for this user, in one aggregate query."""
-    today = today or timezone.localdate()
+    now = now or timezone.now()
     visible = Episode.objects.all()
     if not user.is_superuser:
         visible = visible.filter(care_team_id__in=team_ids_for(user))
     counts = visible.aggregate(
-        **{name: Count("pk", filter=queue.condition(user, today)) for name, queue in QUEUES.items()}
+        **{name: Count("pk", filter=queue.condition(user, now)) for name, queue in QUEUES.items()}
     )
     return [{"name": name, "count": counts[name]} for name in QUEUES]
 
@@ -547,6 +564,27 @@ def _patient_message_events(episode: Episode) -> Iterable[TimelineEvent]:
         )
 
 
+def _correction_events(episode: Episode) -> Iterable[TimelineEvent]:
+    # A birth date is the patient's: its correction shows on each of the patient's episodes.
+    corrections = Correction.objects.filter(
+        Q(episode_id=episode.pk) | Q(patient_id=episode.patient_id, episode__isnull=True)
+    )
+    for row in corrections.select_related("by").order_by("at", "id"):
+        yield TimelineEvent(
+            row.at,
+            "correction",
+            row.pk,
+            _username(row.by),
+            "user",
+            {
+                "field": row.field,
+                "old": row.old_value.isoformat(),
+                "new": row.new_value.isoformat(),
+                "reason": row.reason,
+            },
+        )
+
+
 def _checkin_events(episode: Episode) -> Iterable[TimelineEvent]:
     for checkin in CheckIn.objects.filter(episode_id=episode.pk).order_by("submitted_at", "id"):
         yield TimelineEvent(
@@ -577,6 +615,7 @@ TIMELINE_SOURCES: list[TimelineSource] = [
     _reminder_events,
     _patient_message_events,
     _checkin_events,
+    _correction_events,
 ]
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,9 +21,10 @@ from careflow import rules
 from careflow.careplan import CATALOGUE, plan_item_flags
 from careflow.checkin import Overall, Symptom, signs_for
 from careflow.deadlines import REASSESSMENT, deadlines, referral_deadline
-from careflow.facts import BOOLEAN_FACTS
-from careflow.guards import Reason, evaluate
+from careflow.facts import BOOLEAN_FACTS, Facts
+from careflow.guards import Reason, evaluate, fusion_indications_of, required_referral_urgency
 from careflow.redflags import DERIVED_SIGNS, Sign, derived_signs
+from careflow.schedule import queue_moments
 from careflow.states import (
     ESCALATING_STATES,
     TERMINAL_STATES,
@@ -38,6 +40,8 @@ from episodes.models import (
     CheckIn,
     Closure,
     ClosureReason,
+    CorrectedField,
+    Correction,
     Episode,
     EsiPlan,
     ImagingStudy,
@@ -49,6 +53,7 @@ from episodes.models import (
     SurgeryPlan,
     TransitionLog,
     Urgency,
+    is_team_clinician,
 )
 from episodes.selectors import episode_facts, patient_today
 
@@ -89,6 +94,12 @@ class NotPermittedError(TransitionError):
     """A clinician-only transition asked for by someone else (403)."""
 
     code = "permission_denied"
+
+
+class EpisodeClosedError(TransitionError):
+    """A write to a resolved or closed episode (409 episode_closed): it takes no changes."""
+
+    code = "episode_closed"
 
 
 class GuardFailedError(TransitionError):
@@ -139,16 +150,44 @@ def patient_create(*, care_team: CareTeam, **fields: Any) -> Patient:
 
 
 @transaction.atomic
-def patient_update(*, patient_id: int, **fields: Any) -> Patient:
+def patient_update(
+    *, patient_id: int, by: User | None = None, reason: str = "", **fields: Any
+) -> Patient:
+    """Correct a patient's details; a birth-date correction names a reason (PATHWAY.md).
+
+    A corrected birth date or time zone changes what the pathway derives (RF-3's age, the
+    patient's local dates): every open episode recomputes its derived flags, deadlines and
+    reminders in the same transaction.
+    """
     patient = Patient.objects.select_for_update().get(pk=patient_id)
     unknown = set(fields) - set(PATIENT_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
+    old_birth_date = patient.birth_date
+    birth_date_changes = "birth_date" in fields and fields["birth_date"] != old_birth_date
+    if birth_date_changes and not reason.strip():
+        raise ValidationError({"reason": ["A birth-date correction needs a reason."]})
     for name, value in fields.items():
         setattr(patient, name, value)
     _validate_patient(patient)
     patient.save()
-    transaction.on_commit(lambda: _reminders_sync_for_patient(patient.pk))
+    if birth_date_changes:
+        Correction.objects.create(
+            patient=patient,
+            field=CorrectedField.BIRTH_DATE,
+            old_value=old_birth_date,
+            new_value=patient.birth_date,
+            reason=reason.strip(),
+            by=by,
+        )
+        logger.info("patient birth date corrected id=%s", patient.pk)
+    open_states = [s.value for s in State if s not in TERMINAL_STATES]
+    for episode_id in patient.episodes.filter(state__in=open_states).values_list("pk", flat=True):
+        episode = _lock(episode_id)
+        if birth_date_changes:
+            episode.version += 1  # its facts changed: a client holding the old version is stale
+        _derive_red_flags(episode, today=patient_today(episode.patient))
+        _after_write(episode)
     return patient
 
 
@@ -215,27 +254,53 @@ def episode_create(
     return episode
 
 
+DATE_FIELDS = (CorrectedField.SYMPTOM_ONSET, CorrectedField.CONSERVATIVE_CARE_START)
+
+
 @transaction.atomic
 def episode_update(
     *,
     episode_id: int,
     by: User | None,
     fields: Mapping[str, Any],
+    reason: str = "",
+    version: int | None = None,
 ) -> Episode:
-    """Correct onset / care start (reschedules unsent reminders) or set the assignee."""
+    """Correct onset / care start, or set the assignee.
+
+    A date correction names a ``reason`` and leaves a ``Correction`` row (old and new value,
+    who, why) on the timeline; derived flags (RF-3), deadlines and unsent reminders are
+    recomputed from it (PATHWAY.md "Facts change over time"). ``version``, when given, must
+    be the episode's current one (409 conflict otherwise).
+    """
     episode = _lock(episode_id)
+    _check_version(episode, version)
+    _refuse_terminal(episode)
     today = patient_today(episode.patient)
     allowed = {"symptom_onset", "conservative_care_start", "assigned_to"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
-    if State(episode.state) in TERMINAL_STATES and set(fields) - {"assigned_to"}:
-        raise ValidationError({"state": ["A resolved or closed episode's dates are final."]})
+    changed = [f for f in DATE_FIELDS if f in fields and fields[f] != getattr(episode, f)]
+    if changed and not reason.strip():
+        raise ValidationError({"reason": ["A date correction needs a reason."]})
     onset = fields.get("symptom_onset", episode.symptom_onset)
     start = fields.get("conservative_care_start", episode.conservative_care_start)
     _validate_dates(symptom_onset=onset, conservative_care_start=start, today=today)
     if "assigned_to" in fields:
         _check_assignee(episode.care_team_id, fields["assigned_to"])
+    Correction.objects.bulk_create(
+        Correction(
+            patient_id=episode.patient_id,
+            episode=episode,
+            field=name,
+            old_value=getattr(episode, name),
+            new_value=fields[name],
+            reason=reason.strip(),
+            by=by,
+        )
+        for name in changed
+    )
     for name, value in fields.items():
         setattr(episode, name, value)
     episode.version += 1
@@ -244,6 +309,15 @@ def episode_update(
     _after_write(episode)
     logger.info("episode updated id=%s by=%s", episode.pk, getattr(by, "pk", None))
     return episode
+
+
+def _check_version(episode: Episode, version: int | None) -> None:
+    if version is not None and version != episode.version:
+        msg = (
+            f"The episode changed since version {version}; it is now version {episode.version}."
+            " Reload it and try again."
+        )
+        raise StaleVersionError(msg)
 
 
 def _check_assignee(team_id: int, user: User | None) -> None:
@@ -261,6 +335,13 @@ def _lock(episode_id: int) -> Episode:
 # -- facts ----------------------------------------------------------------------------------
 
 
+# The facts whose first recording in a run starts a referral deadline, and their date column.
+RUN_DATED_FACTS = {
+    "disabling_pain": "disabling_pain_recorded_on",  # REF-2
+    "neurological_deficit": "neurological_deficit_recorded_on",  # REF-3
+}
+
+
 def _record_assessment(
     episode: Episode,
     *,
@@ -275,10 +356,15 @@ def _record_assessment(
     )
     current = dict(episode.facts or {})
     for name, value in values.items():
-        if value and name == "disabling_pain":
-            episode.disabling_pain_recorded_on = today
-        if value and name == "neurological_deficit":
-            episode.neurological_deficit_recorded_on = today
+        if name in RUN_DATED_FACTS:
+            # REF-2 / REF-3 run from the first recording of the current run of the finding:
+            # recording it again while present keeps the date (the deadline never slides
+            # later); recording it absent ends the run.
+            column = RUN_DATED_FACTS[name]
+            if not value:
+                setattr(episode, column, None)
+            elif not current.get(name) or getattr(episode, column) is None:
+                setattr(episode, column, today)
         current[name] = value
     episode.facts = current
     episode.last_assessment_on = today
@@ -312,7 +398,8 @@ def assessment_record(
 
 def _refuse_terminal(episode: Episode) -> None:
     if State(episode.state) in TERMINAL_STATES:
-        raise ValidationError({"state": [f"The episode is {episode.state}: it takes no changes."]})
+        msg = f"The episode is {episode.state}: it takes no changes."
+        raise EpisodeClosedError(msg)
 
 
 # -- red flags ------------------------------------------------------------------------------
@@ -388,14 +475,25 @@ def _derive_red_flags(episode: Episode, *, today: date) -> None:
 
 @transaction.atomic
 def red_flag_rule_out(*, flag_id: int, episode_id: int, by: User | None, note: str = "") -> RedFlag:
+    """Rule a red flag out: a clinical judgement, so a clinician of the team, with a note.
+
+    Urgency is never lowered silently (PATHWAY.md): a coordinator (or the system) is
+    refused (403), and a ruling-out without a note is invalid (400).
+    """
     episode = _lock(episode_id)
+    _refuse_terminal(episode)
+    if by is None or not is_team_clinician(episode, by):
+        msg = "Ruling a red flag out is a clinical judgement: only a clinician of the care team."
+        raise NotPermittedError(msg)
+    if not note.strip():
+        raise ValidationError({"note": ["Ruling a red flag out needs a note."]})
     flag = RedFlag.objects.select_for_update().get(pk=flag_id, episode_id=episode.pk)
     if flag.status == RedFlagStatus.RULED_OUT:
         raise ValidationError({"status": ["This red flag is already ruled out."]})
     flag.status = RedFlagStatus.RULED_OUT
     flag.ruled_out_by = by
     flag.ruled_out_at = timezone.now()
-    flag.ruled_out_note = note
+    flag.ruled_out_note = note.strip()
     flag.save()
     episode.version += 1
     episode.save()
@@ -493,6 +591,7 @@ def care_plan_item_update(
     if unknown:
         raise ValidationError({name: ["This field cannot be changed."] for name in unknown})
     episode = _lock(episode_id)
+    _refuse_terminal(episode)
     plan_item = CarePlanItem.objects.select_for_update().get(pk=item_id, episode_id=episode.pk)
     for name, value in fields.items():
         setattr(plan_item, name, value)
@@ -517,10 +616,14 @@ def _check_body(name: TransitionName, data: Mapping[str, Any]) -> dict[str, Any]
         errors["reason"] = [f"A closure reason is required: one of {ClosureReason.values}."]
     if name == TransitionName.DECLINE_SURGERY and not str(body.get("reason", "")).strip():
         errors["reason"] = ["Declining surgery needs a reason."]
-    if name == TransitionName.REFER_TO_SPECIALIST:
-        body.setdefault("urgency", Urgency.ROUTINE)
-        if body["urgency"] not in Urgency.values:
-            errors["urgency"] = [f"One of {Urgency.values}."]
+    if name == TransitionName.REFER_TO_SPECIALIST and body.get("urgency", Urgency.ROUTINE) not in (
+        Urgency.values
+    ):
+        errors["urgency"] = [f"One of {Urgency.values}."]
+    if name == TransitionName.PLAN_SURGERY and "fusion_indication" in body:
+        indications = fusion_indications_of(body["fusion_indication"])
+        if not indications or not isinstance(body["fusion_indication"], str | list):
+            errors["fusion_indication"] = ["One code or a list of codes."]
     if errors:
         raise ValidationError(errors)
     return body
@@ -542,12 +645,7 @@ def episode_transition(
         msg = f"No transition named {name!r}."
         raise UnknownTransitionError(msg) from exc
     episode = _lock(episode_id)
-    if version is not None and version != episode.version:
-        msg = (
-            f"The episode changed since version {version}; it is now version {episode.version}."
-            " Reload it and try again."
-        )
-        raise StaleVersionError(msg)
+    _check_version(episode, version)
     spec = TRANSITIONS[transition_name]
     if State(episode.state) not in spec.sources:
         msg = f"{transition_name} is not allowed from {episode.state}."
@@ -560,6 +658,20 @@ def episode_transition(
         raise NotPermittedError(msg)
     body = _check_body(transition_name, data or {})
     today = patient_today(episode.patient)
+    facts = episode_facts(episode)
+    if (
+        transition_name == TransitionName.CLOSE
+        and facts.has_active_red_flag
+        and by is not None
+        and not is_team_clinician(episode, by)
+    ):
+        msg = "An episode with an active red flag is closed only by a clinician of the care team."
+        raise NotPermittedError(msg)
+    if transition_name == TransitionName.REFER_TO_SPECIALIST and "urgency" not in body:
+        # No urgency sent: the least the rules ask for (an urgency that was sent is never
+        # changed: a lower one is refused by the guard, citing its rule).
+        required = required_referral_urgency(facts)
+        body["urgency"] = required[0] if required else Urgency.ROUTINE
     _apply(episode, name=transition_name, by=by, data=body, source=Source.USER, today=today)
     return episode
 
@@ -590,11 +702,10 @@ def _apply(
     finally:
         del episode._guard_context  # noqa: SLF001
     _record_transition_effects(episode, name=name, data=data, today=today)
+    if name == TransitionName.BEGIN_SURGICAL_REVIEW:
+        episode.surgical_review_urgent = facts.has_active_red_flag
     now = timezone.now()
-    # A red flag is "acted on" when the episode leaves urgent escalation, or, for a flag
-    # raised in a later state, at the next transition; escalating keeps it in the queue.
-    if name != TransitionName.ESCALATE:
-        episode.urgent_since = None
+    episode.urgent_since = _urgent_after(episode, name, facts)
     episode.state_changed_at = now
     episode.version += 1
     episode.save()
@@ -615,6 +726,22 @@ def _apply(
     logger.info(
         "episode transition id=%s %s: %s -> %s", episode.pk, name, from_state, episode.state
     )
+
+
+def _urgent_after(episode: Episode, name: TransitionName, facts: Facts) -> datetime | None:
+    """Whether the episode heads the urgent queue after a transition (PATHWAY.md "Red flags").
+
+    A red flag is "acted on" when the episode leaves urgent escalation, or, for a flag
+    raised in a later state, at the next transition. Escalating puts it (or keeps it) in
+    the queue; declining surgery with a flag still active hands the patient back to the
+    referral stage, where a flag escalates, so it stays there too: urgency is never lowered
+    without a clinician deciding.
+    """
+    if name == TransitionName.ESCALATE or (
+        name == TransitionName.DECLINE_SURGERY and facts.has_active_red_flag
+    ):
+        return episode.urgent_since or timezone.now()
+    return None
 
 
 def _json_body(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -648,7 +775,7 @@ def _record_transition_effects(
             episode=episode,
             procedure=data["procedure"],
             technique=data.get("technique") or "",
-            fusion_indication=data.get("fusion_indication") or "",
+            fusion_indication=",".join(fusion_indications_of(data.get("fusion_indication"))),
         )
     elif name == TransitionName.CLOSE:
         Closure.objects.create(
@@ -669,6 +796,14 @@ def _after_write(episode: Episode) -> None:
     episode.next_deadline = first.due if first else None
     episode.next_deadline_rule = first.rule if first else ""
     episode.reassessment_due_on = reassessment.due if reassessment else None
+    moments = queue_moments(
+        next_deadline=episode.next_deadline,
+        reassessment_due_on=episode.reassessment_due_on,
+        zone=ZoneInfo(episode.patient.timezone),
+    )
+    episode.overdue_from = moments.overdue_from
+    episode.due_soon_from = moments.due_soon_from
+    episode.reassessment_due_from = moments.reassessment_due_from
     if state in TERMINAL_STATES:
         episode.urgent_since = None
     episode.save()
@@ -681,15 +816,6 @@ def _reminders_sync(episode: Episode) -> None:
     reminders_sync(episode=episode)
 
 
-def _reminders_sync_for_patient(patient_id: int) -> None:
-    from notifications.services import reminders_sync  # noqa: PLC0415 - app layering
-
-    for episode in Episode.objects.filter(patient_id=patient_id).select_related("patient"):
-        if State(episode.state) not in TERMINAL_STATES:
-            with transaction.atomic():
-                reminders_sync(episode=episode)
-
-
 def _red_flag_alert(flag: RedFlag) -> None:
     from notifications.services import red_flag_alert_schedule  # noqa: PLC0415 - app layering
 
@@ -697,6 +823,55 @@ def _red_flag_alert(flag: RedFlag) -> None:
 
 
 # -- patient check-ins ----------------------------------------------------------------------
+
+
+def _raise_reported_flags(episode: Episode, symptoms: list[str], *, note: str) -> list[RedFlag]:
+    """Raise each red flag a patient reports that is not already active (PATHWAY.md)."""
+    today = patient_today(episode.patient)
+    active = set(
+        episode.red_flags.filter(status=RedFlagStatus.ACTIVE).values_list("sign", flat=True)
+    )
+    return [
+        _raise_flag(episode, sign=sign, by=None, note=note, source=Source.PATIENT, today=today)
+        for sign in signs_for(symptoms)
+        if sign not in active
+    ]
+
+
+def _unknown_symptoms(symptoms: list[str]) -> dict[str, list[str]]:
+    unknown = [s for s in symptoms if s not in Symptom.__members__.values()]
+    return {"symptoms": [f"Unknown symptoms: {unknown}."]} if unknown else {}
+
+
+@transaction.atomic
+def checkin_red_flags_report(*, reminder_id: int, symptoms: list[str]) -> list[RedFlag]:
+    """Record the red-flag symptoms of a check-in the patient has not finished.
+
+    A reported red-flag symptom is never dropped (PATHWAY.md "Patient check-in answers"):
+    whatever else the form lacks, the flag is raised with the patient as its source, the
+    episode escalates and the care team is alerted; the page then asks for the rest.
+    Returns the flags raised (none when each was already active).
+    """
+    from notifications.models import Reminder  # noqa: PLC0415 - app layering
+
+    errors = _unknown_symptoms(symptoms)
+    if errors:
+        raise ValidationError(errors)
+    reminder = Reminder.objects.get(pk=reminder_id)
+    episode = _lock(reminder.episode_id)
+    _refuse_terminal(episode)
+    raised = _raise_reported_flags(
+        episode,
+        symptoms,
+        note=f"reported by the patient on the check-in page of reminder #{reminder.pk} "
+        "(form not finished)",
+    )
+    if raised:
+        episode.version += 1
+        episode.save()
+        _after_write(episode)
+    logger.info("check-in red flags reported episode=%s raised=%s", episode.pk, len(raised))
+    return raised
 
 
 @transaction.atomic
@@ -716,12 +891,9 @@ def checkin_submit(
     """
     from notifications.models import Reminder  # noqa: PLC0415 - app layering
 
-    errors: dict[str, list[str]] = {}
+    errors = _unknown_symptoms(symptoms)
     if overall not in Overall.__members__.values():
         errors["overall"] = [f"One of {[o.value for o in Overall]}."]
-    unknown = [s for s in symptoms if s not in Symptom.__members__.values()]
-    if unknown:
-        errors["symptoms"] = [f"Unknown symptoms: {unknown}."]
     if errors:
         raise ValidationError(errors)
     reminder = Reminder.objects.get(pk=reminder_id)
@@ -744,19 +916,9 @@ def checkin_submit(
         checkin.corrected_at = timezone.now()
         checkin.corrections += 1
         checkin.save()
-    active = set(
-        episode.red_flags.filter(status=RedFlagStatus.ACTIVE).values_list("sign", flat=True)
+    _raise_reported_flags(
+        episode, checkin.symptoms, note=f"reported by the patient in check-in #{checkin.pk}"
     )
-    for sign in signs_for(checkin.symptoms):
-        if sign not in active:
-            _raise_flag(
-                episode,
-                sign=sign,
-                by=None,
-                note=f"reported by the patient in check-in #{checkin.pk}",
-                source=Source.PATIENT,
-                today=today,
-            )
     if disabling_pain and not (episode.facts or {}).get("disabling_pain"):
         _record_assessment(
             episode,

@@ -18,8 +18,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
-from careflow.checkin import Overall, Symptom
-from careflow.client import ratelimit_ip_key
+from careflow.checkin import Overall, Symptom, signs_for
+from careflow.client import client_ip
 from careflow.states import TERMINAL_STATES, State
 from episodes import services
 from notifications.checkin_text import text_for
@@ -101,41 +101,56 @@ def checkin_page(request: HttpRequest, token: str) -> HttpResponse:
     return _submit(request, token, reminder, context)
 
 
-def _rate_limited(request: HttpRequest, token: str) -> bool:
-    by_ip = is_ratelimited(
+def _rate_limited(request: HttpRequest, reminder: Reminder) -> bool:
+    """Per link, and per client address for one patient's links: never across patients.
+
+    Patients behind one proxy (or one clinic's Wi-Fi) share an address; a limit keyed on
+    the address alone would let one patient's submissions refuse another's. The address is
+    the real client's, read behind trusted proxies (``careflow.client.client_ip``).
+    """
+    by_link = is_ratelimited(
         request,
-        group="checkin",
-        key=ratelimit_ip_key,
+        group="checkin-link",
+        key=lambda _group, _request: str(reminder.pk),
         rate=RATE,
         method="POST",
         increment=True,
     )
-    by_token = is_ratelimited(
+    by_address = is_ratelimited(
         request,
-        group="checkin-token",
-        key=lambda _group, _request: token,
+        group="checkin-address",
+        key=lambda _group, req: f"{client_ip(req)}|{reminder.episode.patient_id}",
         rate=RATE,
         method="POST",
         increment=True,
     )
-    return by_ip or by_token
+    return by_link or by_address
 
 
 def _submit(
     request: HttpRequest, token: str, reminder: Reminder, context: dict[str, Any]
 ) -> HttpResponse:
     text = context["text"]
-    if _rate_limited(request, token):
+    symptoms = [s for s in request.POST.getlist("symptoms") if s in Symptom.__members__.values()]
+    # A reported red-flag symptom is always taken: no limit refuses it (PATHWAY.md).
+    if _rate_limited(request, reminder) and not signs_for(symptoms):
         return _invalid(request, why="slow_down", status=429, reminder=reminder)
     overall = request.POST.get("overall", "")
     disabling = request.POST.get("disabling", "")
-    symptoms = [s for s in request.POST.getlist("symptoms") if s in Symptom.__members__.values()]
     context["chosen"] = {"overall": overall, "disabling": disabling, "symptoms": symptoms}
     if overall not in Overall.__members__.values():
         context["errors"].append(text["choose_overall"])
     if disabling not in ("yes", "no"):
         context["errors"].append(text["choose_disabling"])
     if context["errors"]:
+        # The rest of the form is missing, but a red-flag symptom is recorded now (the flag
+        # raised, the episode escalated, the care team alerted); the page asks for the rest.
+        if signs_for(symptoms):
+            try:
+                services.checkin_red_flags_report(reminder_id=reminder.pk, symptoms=symptoms)
+            except services.EpisodeClosedError:
+                return _invalid(request, why="closed", status=410, reminder=reminder)
+            context["urgent"] = True
         return render(request, "checkin/form.html", context, status=400)
     try:
         checkin = services.checkin_submit(
@@ -144,7 +159,7 @@ def _submit(
             disabling_pain=disabling == "yes",
             symptoms=symptoms,
         )
-    except ValidationError:
+    except (ValidationError, services.EpisodeClosedError):
         # The episode ended between the page load and the submit.
         return _invalid(request, why="closed", status=410, reminder=reminder)
     logger.info("check-in page submitted checkin=%s", checkin.pk)

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from careflow.deadlines import Milestone, milestones
-from careflow.schedule import local_due_at, out_of_quiet_hours
+from careflow.schedule import is_stale, local_due_at, out_of_quiet_hours
 from careflow.states import TERMINAL_STATES, State
 from episodes.selectors import episode_facts
 from notifications.models import (
@@ -69,7 +69,9 @@ def _still_serves(episode: Episode, milestone: Milestone, audience: str) -> str:
         and audience == Audience.CARE_TEAM
         and state != State.CONSERVATIVE_CARE
     ):
-        return f"reassessment done: episode is {state}"
+        # Not "reassessment done": the episode left conservative care (an escalation, say)
+        # and the reminder comes back if it returns there (clear_escalation).
+        return f"no 6-week reassessment while the episode is {state}"
     return ""
 
 
@@ -128,19 +130,43 @@ def reminders_sync(*, episode: Episode) -> list[Reminder]:
                     next_attempt_at=due_at,
                 )
                 touched.append(row)
-            elif row.status == ReminderStatus.SCHEDULED:
-                if why_not:
-                    row.status = ReminderStatus.CANCELLED
-                    row.status_reason = why_not
-                elif (row.milestone_date, row.due_at, row.channel) != (mark.on, due_at, channel):
-                    if row.due_at != due_at:
-                        row.next_attempt_at = due_at
-                    row.milestone_date, row.due_at, row.channel = mark.on, due_at, channel
-                else:
-                    continue
+            elif _resync_row(row, why_not=why_not, on=mark.on, due_at=due_at, channel=channel):
                 row.save()
                 touched.append(row)
     return touched
+
+
+def _resync_row(row: Reminder, *, why_not: str, on: date, due_at: datetime, channel: str) -> bool:
+    """Bring an existing row in line with the episode; True when it changed (unsaved)."""
+    if row.status == ReminderStatus.CANCELLED and not why_not:
+        if not _revivable(row, due_at):
+            return False
+        # It serves again (PATHWAY.md "Facts change over time"): a cancelled row was never
+        # sent, so scheduling it again cannot send it twice.
+        row.status, row.status_reason = ReminderStatus.SCHEDULED, ""
+        row.milestone_date, row.due_at, row.channel = on, due_at, channel
+        row.next_attempt_at = due_at
+        return True
+    if row.status != ReminderStatus.SCHEDULED:
+        return False
+    if why_not:
+        row.status, row.status_reason = ReminderStatus.CANCELLED, why_not
+        return True
+    if (row.milestone_date, row.due_at, row.channel) == (on, due_at, channel):
+        return False
+    if row.due_at != due_at:
+        row.next_attempt_at = due_at
+    row.milestone_date, row.due_at, row.channel = on, due_at, channel
+    return True
+
+
+def _revivable(row: Reminder, due_at: datetime) -> bool:
+    """A cancelled reminder is scheduled again only while it would not be stale.
+
+    Cancelled by the worker at send time (consent withdrawn, say) it has attempts behind
+    it and stays cancelled; one more than the staleness limit late would only be skipped.
+    """
+    return row.attempts == 0 and not is_stale(due_at, timezone.now())
 
 
 @transaction.atomic

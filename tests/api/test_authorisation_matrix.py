@@ -47,7 +47,12 @@ WRITES = (
     ("post", "episodes/{episode}/red-flags/", {"sign": "fever"}, 201),
     ("post", "episodes/{episode}/imaging/", {"performed_on": "2026-10-01"}, 201),
     ("post", "episodes/{episode}/care-plan/", {"item": "nsaid"}, 201),
-    ("patch", "episodes/{episode}/", {"conservative_care_start": "2026-10-02"}, 200),
+    (
+        "patch",
+        "episodes/{episode}/",
+        {"conservative_care_start": "2026-10-02", "reason": "first visit"},
+        200,
+    ),
     ("patch", "patients/{patient}/", {"language": "es"}, 200),
     ("post", "episodes/{episode}/transitions/resolve/", {}, 200),
 )

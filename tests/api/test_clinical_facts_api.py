@@ -116,5 +116,5 @@ def test_terminal_episode_takes_no_new_facts(as_user, coordinator, episode):
     response = client.post(
         url(f"episodes/{episode.pk}/assessments/"), {"radicular_pain": False}, format="json"
     )
-    assert response.status_code == 400
-    assert "state" in response.json()
+    assert response.status_code == 409
+    assert response.json()["error"] == "episode_closed"

@@ -105,7 +105,11 @@ def test_patch_dates_and_assignee(as_user, coordinator, clinician, episode):
     with at_day(5):
         response = client.patch(
             url(f"episodes/{episode.pk}/"),
-            {"conservative_care_start": "2026-10-04", "assigned_to": clinician.pk},
+            {
+                "conservative_care_start": "2026-10-04",
+                "assigned_to": clinician.pk,
+                "reason": "therapy began at the first visit",
+            },
             format="json",
         )
     assert response.status_code == 200, response.content

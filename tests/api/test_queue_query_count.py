@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
+from careflow.schedule import queue_moments
 from episodes.models import Episode, ImagingStudy, Patient, RedFlag
 from notifications.models import Reminder
 from tests.api.conftest import url
@@ -34,6 +36,19 @@ def build(team, assignee, n: int) -> None:
         for i in range(n)
     )
     now = timezone.now()
+
+    def moments(i: int) -> dict:
+        found = queue_moments(
+            next_deadline=today + timedelta(days=(i % 20) - 10),
+            reassessment_due_on=today - timedelta(days=i % 5),
+            zone=ZoneInfo("America/New_York"),
+        )
+        return {
+            "overdue_from": found.overdue_from,
+            "due_soon_from": found.due_soon_from,
+            "reassessment_due_from": found.reassessment_due_from,
+        }
+
     episodes = Episode.objects.bulk_create(
         Episode(
             patient=patient,
@@ -48,6 +63,7 @@ def build(team, assignee, n: int) -> None:
             next_deadline_rule="REF-1",
             reassessment_due_on=today - timedelta(days=i % 5),
             urgent_since=now - timedelta(minutes=i) if i % 3 == 0 else None,
+            **moments(i),
         )
         for i, patient in enumerate(patients)
     )
@@ -91,6 +107,7 @@ def test_every_queue_page_has_a_fixed_query_count(
     assert sizes["urgent"] > 0
     assert sizes["delivery_failures"] > 0
     assert sizes["mine"] > 0
+    assert sizes["overdue"] > 0
 
 
 @pytest.mark.parametrize("n", [10, 200])

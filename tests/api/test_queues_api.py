@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -11,7 +11,7 @@ from django.utils import timezone
 from episodes import services
 from episodes.models import Episode
 from notifications.models import Reminder
-from tests.api.conftest import at_day, new_episode, url
+from tests.api.conftest import NY, at_day, new_episode, url
 from tests.factories import PatientFactory
 
 QUEUE_NAMES = [
@@ -69,6 +69,11 @@ def test_urgent_oldest_first_until_acted_on(as_user, coordinator, team):
     assert (summary["next_deadline"], summary["next_deadline_rule"]) == ("2026-10-05", "RF-5")
 
 
+def at_noon(day: date):
+    """Noon on the patient's (New York) calendar date: queues use each patient's date."""
+    return time_machine.travel(datetime.combine(day, time(12), tzinfo=NY), tick=False)
+
+
 def test_deadline_queues(as_user, coordinator, team):
     patient = PatientFactory(care_team=team)
     late = new_episode(patient, coordinator)  # reassessment due 2026-11-12 (CC-1)
@@ -80,11 +85,11 @@ def test_deadline_queues(as_user, coordinator, team):
             conservative_care_start=date(2026, 10, 31),
         )
     client = as_user(coordinator)
-    with time_machine.travel(date(2026, 11, 8), tick=False):
+    with at_noon(date(2026, 11, 8)):
         assert queue(client, "due_soon") == [late.pk]
         assert queue(client, "overdue") == []
         assert queue(client, "reassessment_due") == []
-    with time_machine.travel(date(2026, 11, 13), tick=False):
+    with at_noon(date(2026, 11, 13)):
         assert queue(client, "overdue") == [late.pk]
         assert queue(client, "reassessment_due") == [late.pk]
         assert queue(client, "due_soon") == []
@@ -160,7 +165,7 @@ def test_queue_pages_follow_the_order_across_equal_dates(as_user, coordinator, t
     made = [new_episode(PatientFactory(care_team=team), coordinator).pk for _ in range(5)]
     client = as_user(coordinator)
     seen = []
-    with time_machine.travel(date(2026, 11, 8), tick=False):
+    with at_noon(date(2026, 11, 8)):
         link = url("queues/due_soon/?page_size=2")
         while link:
             body = client.get(link).json()
@@ -179,7 +184,7 @@ def test_unknown_queue_is_404(as_user, coordinator):
 def test_due_soon_window_is_seven_days(as_user, coordinator, episode):
     due = Episode.objects.get(pk=episode.pk).next_deadline
     client = as_user(coordinator)
-    with time_machine.travel(due - timedelta(days=8), tick=False):
+    with at_noon(due - timedelta(days=8)):
         assert queue(client, "due_soon") == []
-    with time_machine.travel(due - timedelta(days=7), tick=False):
+    with at_noon(due - timedelta(days=7)):
         assert queue(client, "due_soon") == [episode.pk]

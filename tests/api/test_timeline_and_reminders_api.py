@@ -13,7 +13,9 @@ def test_timeline_has_every_event_in_order(as_user, coordinator, clinician, epis
     with at_day(3):
         flag = services.red_flag_raise(episode_id=episode.pk, sign="fever", by=coordinator)
     with at_day(4):
-        services.red_flag_rule_out(flag_id=flag.pk, episode_id=episode.pk, by=clinician)
+        services.red_flag_rule_out(
+            flag_id=flag.pk, episode_id=episode.pk, by=clinician, note="examined"
+        )
     with at_day(5):
         services.care_plan_item_add(episode_id=episode.pk, by=clinician, item="nsaid")
         services.imaging_record(episode_id=episode.pk, by=clinician, performed_on=date(2026, 10, 5))

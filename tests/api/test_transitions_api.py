@@ -80,7 +80,9 @@ def test_clinician_only_transition_by_a_coordinator_is_403(
 ):
     with at_day(3):
         flag = services.red_flag_raise(episode_id=episode.pk, sign="fever", by=coordinator)
-        services.red_flag_rule_out(flag_id=flag.pk, episode_id=episode.pk, by=clinician)
+        services.red_flag_rule_out(
+            flag_id=flag.pk, episode_id=episode.pk, by=clinician, note="examined"
+        )
         refused = post(as_user(coordinator), episode, "clear_escalation", {"note": "afebrile"})
         allowed = post(as_user(clinician), episode, "clear_escalation", {"note": "afebrile"})
     assert refused.status_code == 403

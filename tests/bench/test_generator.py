@@ -14,7 +14,8 @@ from episodes import services
 from episodes.models import Episode
 from notifications.models import Reminder
 
-DERIVED = ("next_deadline", "next_deadline_rule", "reassessment_due_on", "urgent_since")
+DERIVED = ("next_deadline", "next_deadline_rule", "reassessment_due_on", "urgent_since",
+           "overdue_from", "due_soon_from", "reassessment_due_from")  # fmt: skip
 REMINDER_FIELDS = ("milestone", "audience", "channel", "milestone_date", "due_at",
                    "next_attempt_at", "status", "status_reason")  # fmt: skip
 

@@ -1,47 +1,114 @@
-"""Property-based tests: random sequences of facts, red flags and transitions.
+"""Property-based tests: random sequences over simulated weeks, invariants after every step.
 
-Whatever the sequence, the pathway's invariants hold: no imaging or ESI before day 42
-unless a red flag was active (ESI never), terminal states have no way out, every state
-change has exactly one log row, and a refused transition changes nothing at all.
+Facts recorded and re-recorded, red flags raised and ruled out (by clinicians and, refused,
+by coordinators), date and birth-date corrections, patient check-ins (finished or not) and
+transitions by either actor. Whatever the sequence:
+
+- no imaging or ESI before day 42 unless a red flag was active (ESI never), terminal states
+  have no way out, every state change has exactly one log row, a refused transition or
+  write changes nothing at all;
+- an active red flag means the episode is in the ``urgent`` queue, or has an immediate
+  referral deadline (or an immediate referral made since the flag), or is under specialist
+  care (``surgical_review``, ``surgery``, ``refractory``); a resolved episode has no active
+  flag, and one closed with an active flag was closed by a clinician;
+- a REF-2 / REF-3 deadline never moves later while its finding stays present;
+- every state reached satisfied its guard on the facts of that moment (re-evaluated from the
+  log's snapshot), and a referral made with an active flag recorded a deadline;
+- every correction and ruling-out is on the timeline with who and why (a clinician, a note).
 """
 
 from __future__ import annotations
 
-import contextlib
+import os
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import time_machine
 from django.core import serializers
 from django.core.exceptions import ValidationError
-from hypothesis import HealthCheck, given, settings
+from django.db import transaction
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from careflow.facts import BOOLEAN_FACTS
-from careflow.guards import DISCECTOMY_TECHNIQUES, FUSION_INDICATIONS
+from careflow.checkin import Symptom
+from careflow.facts import BOOLEAN_FACTS, Facts
+from careflow.guards import DISCECTOMY_TECHNIQUES, FUSION_INDICATIONS, evaluate
 from careflow.redflags import DERIVED_SIGNS, Sign
 from careflow.states import TERMINAL_STATES, State, TransitionName
 from episodes import services
 from episodes.models import Episode, TransitionLog
+from episodes.selectors import episode_timeline
+from notifications.models import Reminder
+from tests.factories import PatientFactory
 
 NY = ZoneInfo("America/New_York")
 ONSET = date(2026, 9, 1)
 USER_SIGNS = [s.value for s in Sign if s not in DERIVED_SIGNS]
+# Examples per run: enough to find, from scratch, a sliding REF-3 deadline and a routine
+# referral of a flagged episode (issue 11, items 3 and 4). CAREFLOW_PROPERTY_EXAMPLES
+# raises it for a longer hunt.
+PROPERTY_EXAMPLES = int(os.environ.get("CAREFLOW_PROPERTY_EXAMPLES", "200"))
+
+SYMPTOMS = [s.value for s in Symptom]
+SPECIALIST_CARE = {State.SURGICAL_REVIEW, State.SURGERY, State.REFRACTORY}
+RUN_DATED = {"disabling_pain": "disabling_pain_recorded_on",
+             "neurological_deficit": "neurological_deficit_recorded_on"}  # fmt: skip
 
 advance = st.tuples(st.just("advance"), st.integers(min_value=1, max_value=20))
 assess = st.tuples(
     st.just("assess"),
     st.dictionaries(st.sampled_from(BOOLEAN_FACTS), st.booleans(), min_size=1, max_size=4),
 )
+# The REF-2 / REF-3 findings recorded (again, or absent): their deadlines must not slide.
+finding = st.tuples(
+    st.just("assess"),
+    st.dictionaries(
+        st.sampled_from(["disabling_pain", "neurological_deficit"]),
+        st.booleans(),
+        min_size=1,
+    ),
+)
 raise_flag = st.tuples(st.just("raise_flag"), st.sampled_from(USER_SIGNS))
-correct_start = st.tuples(st.just("correct_start"), st.integers(min_value=0, max_value=60))
-rule_out = st.tuples(st.just("rule_out"), st.integers(min_value=0, max_value=3))
+correct = st.tuples(
+    st.just("correct"),
+    st.tuples(
+        st.sampled_from(["conservative_care_start", "symptom_onset"]),
+        st.integers(min_value=-30, max_value=60),
+        st.sampled_from(["", "therapy began earlier, per the GP letter"]),
+    ),
+)
+correct_birth = st.tuples(
+    st.just("correct_birth"),
+    st.tuples(
+        st.sampled_from([date(1950, 5, 1), date(1985, 5, 1)]),
+        st.sampled_from(["", "typo at registration"]),
+    ),
+)
+rule_out = st.tuples(
+    st.just("rule_out"),
+    st.tuples(
+        st.integers(min_value=0, max_value=3),
+        st.sampled_from(["clinician", "coordinator"]),
+        st.sampled_from(["", "examined: no deficit"]),
+    ),
+)
 # Facts that open the elective gates, so sequences often reach imaging, ESI and surgery.
 ready = st.tuples(
     st.just("assess"),
     st.just({name: True for name in BOOLEAN_FACTS if name != "new_onset_pain"}),
 )
-imaging = st.tuples(st.just("imaging"), st.tuples(st.booleans(), st.booleans()))
+imaging = st.tuples(
+    st.just("imaging"),
+    st.tuples(st.booleans(), st.booleans(), st.integers(min_value=-40, max_value=0)),
+)
+checkin = st.tuples(
+    st.just("checkin"),
+    st.tuples(
+        st.sampled_from(["better", "same", "worse", "resolved", ""]),
+        st.booleans(),
+        st.lists(st.sampled_from(SYMPTOMS), max_size=2, unique=True),
+    ),
+)
 transition_body = st.fixed_dictionaries(
     {},
     optional={
@@ -52,12 +119,30 @@ transition_body = st.fixed_dictionaries(
         "reason": st.sampled_from(["withdrawn", "other", "patient choice"]),
         "procedure": st.sampled_from(["discectomy", "fusion"]),
         "technique": st.sampled_from(DISCECTOMY_TECHNIQUES),
-        "fusion_indication": st.sampled_from(FUSION_INDICATIONS),
+        "fusion_indication": st.one_of(
+            st.sampled_from(FUSION_INDICATIONS),
+            st.lists(st.sampled_from(FUSION_INDICATIONS), min_size=1, max_size=2, unique=True),
+        ),
+        "note": st.just("decided with the patient"),
     },
 )
 move = st.tuples(
     st.just("transition"),
-    st.tuples(st.sampled_from([t.value for t in TransitionName]), transition_body),
+    st.tuples(
+        st.sampled_from([t.value for t in TransitionName]),
+        transition_body,
+        st.sampled_from(["clinician", "coordinator"]),
+    ),
+)
+refer = st.tuples(
+    st.just("transition"),
+    st.tuples(
+        st.just("refer_to_specialist"),
+        st.fixed_dictionaries(
+            {"urgency": st.sampled_from(["immediate", "within_2_weeks", "routine"])}
+        ),
+        st.sampled_from(["clinician", "coordinator"]),
+    ),
 )
 forward = st.tuples(
     st.just("transition"),
@@ -66,21 +151,34 @@ forward = st.tuples(
         st.just(
             {"guidance": "fluoroscopic", "approach": "interlaminar", "patient_consented": True}
         ),
+        st.just("clinician"),
     ),
 )
 steps = st.lists(
     st.one_of(
-        advance, assess, ready, raise_flag, rule_out, imaging, correct_start, move, forward, forward
+        advance,
+        assess,
+        finding,
+        ready,
+        raise_flag,
+        rule_out,
+        imaging,
+        correct,
+        correct_birth,
+        checkin,
+        move,
+        refer,
+        forward,
     ),
     min_size=1,
-    max_size=25,
+    max_size=30,
 )
 
 
 def snapshot(episode_id: int) -> str:
     """Every row of the episode and its history, serialised: byte-for-byte comparable."""
-    episode = Episode.objects.get(pk=episode_id)
-    rows = [episode]
+    episode = Episode.objects.select_related("patient").get(pk=episode_id)
+    rows = [episode, episode.patient]
     for related in (
         "assessments",
         "red_flags",
@@ -91,6 +189,8 @@ def snapshot(episode_id: int) -> str:
         "referrals",
         "surgery_plans",
         "reminders",
+        "checkins",
+        "corrections",
     ):
         rows.extend(getattr(episode, related).order_by("pk"))
     if hasattr(episode, "closure"):
@@ -102,8 +202,23 @@ def moment(day: int) -> datetime:
     return datetime.combine(ONSET + timedelta(days=day), time(10), tzinfo=NY)
 
 
-def run_step(step, episode_id: int, day: int, users) -> bool:
-    """Apply one step; returns True when it was a refused transition."""
+REFUSED = (services.TransitionError, ValidationError)
+
+
+def _checkin(episode_id: int, arg) -> None:
+    overall, disabling, symptoms = arg
+    reminder = Reminder.objects.filter(episode_id=episode_id, audience="patient").first()
+    if reminder is None:
+        return
+    if overall:
+        services.checkin_submit(
+            reminder_id=reminder.pk, overall=overall, disabling_pain=disabling, symptoms=symptoms
+        )
+    else:  # the form was not finished: its red-flag symptoms are still taken
+        services.checkin_red_flags_report(reminder_id=reminder.pk, symptoms=symptoms)
+
+
+def _write(step, episode_id: int, day: int, users) -> None:
     kind, arg = step
     coordinator, clinician = users
     if kind == "assess":
@@ -111,59 +226,175 @@ def run_step(step, episode_id: int, day: int, users) -> bool:
     elif kind == "raise_flag":
         services.red_flag_raise(episode_id=episode_id, sign=arg, by=coordinator)
     elif kind == "rule_out":
+        index, who, note = arg
         flags = list(Episode.objects.get(pk=episode_id).red_flags.filter(status="active"))
         if flags:
-            flag = flags[arg % len(flags)]
-            services.red_flag_rule_out(flag_id=flag.pk, episode_id=episode_id, by=clinician)
-    elif kind == "correct_start":
-        # A corrected conservative-care start (never after today) moves the day count.
+            services.red_flag_rule_out(
+                flag_id=flags[index % len(flags)].pk,
+                episode_id=episode_id,
+                by=clinician if who == "clinician" else coordinator,
+                note=note,
+            )
+    elif kind == "correct":
+        name, offset, reason = arg
         services.episode_update(
             episode_id=episode_id,
             by=coordinator,
-            fields={"conservative_care_start": ONSET + timedelta(days=min(arg, day))},
+            fields={name: ONSET + timedelta(days=min(offset, day))},
+            reason=reason,
+        )
+    elif kind == "correct_birth":
+        birth_date, reason = arg
+        patient_id = Episode.objects.get(pk=episode_id).patient_id
+        services.patient_update(
+            patient_id=patient_id, by=coordinator, reason=reason, birth_date=birth_date
         )
     elif kind == "imaging":
-        compression, correlated = arg
+        compression, correlated, offset = arg
         services.imaging_record(
             episode_id=episode_id,
             by=clinician,
-            performed_on=ONSET + timedelta(days=day),
+            performed_on=ONSET + timedelta(days=day + offset),
             nerve_root_compression=compression,
             clinically_correlated=correlated,
         )
+    elif kind == "checkin":
+        _checkin(episode_id, arg)
     elif kind == "transition":
-        name, body = arg
-        before = snapshot(episode_id)
-        try:
-            services.episode_transition(episode_id=episode_id, name=name, by=clinician, data=body)
-        except (services.TransitionError, ValidationError):
-            assert snapshot(episode_id) == before, f"refused {name} changed the episode"
-            return True
+        name, body, who = arg
+        services.episode_transition(
+            episode_id=episode_id,
+            name=name,
+            by=clinician if who == "clinician" else coordinator,
+            data=body,
+        )
+
+
+def run_step(step, episode_id: int, day: int, users) -> bool:
+    """Apply one step; a refused one must change nothing. True when it was refused."""
+    before = snapshot(episode_id)
+    try:
+        with transaction.atomic():
+            _write(step, episode_id, day, users)
+    except REFUSED:
+        assert snapshot(episode_id) == before, f"refused {step} changed the episode"
+        return True
     return False
 
 
+# -- invariants -------------------------------------------------------------------------------
+
+
+def check_urgency(episode: Episode) -> None:
+    """An active red flag: urgent queue, immediate deadline or referral, or specialist care."""
+    state = State(episode.state)
+    active = list(episode.red_flags.filter(status="active"))
+    if state == State.RESOLVED:
+        assert not active, "resolved with an active red flag"
+    if not active or state in TERMINAL_STATES:
+        return
+    raised_first = min(f.raised_on for f in active)
+    raised_last = max(f.raised_on for f in active)
+    latest = episode.referrals.order_by("-pk").first()
+    immediate_deadline = episode.next_deadline is not None and episode.next_deadline <= (
+        raised_first
+    )
+    referred_at_once = (
+        state == State.SPECIALIST_REFERRAL
+        and latest is not None
+        and latest.urgency == "immediate"
+        and latest.made_on >= raised_last
+    )
+    assert (
+        episode.urgent_since is not None
+        or state in SPECIALIST_CARE
+        or immediate_deadline
+        or referred_at_once
+    ), f"active red flag with no urgency in {state}"
+
+
+def check_deadlines_do_not_slide(before: dict, episode: Episode) -> None:
+    """REF-2 / REF-3 run from the first recording of the current run of the finding."""
+    for fact, column in RUN_DATED.items():
+        if before["facts"].get(fact) and (episode.facts or {}).get(fact):
+            assert getattr(episode, column) == before[column], f"{fact} deadline moved"
+
+
+def check_log(episode: Episode, clinician) -> None:
+    """Every state reached satisfied its guard on the facts of that moment."""
+    for log in episode.transitions.order_by("at", "pk"):
+        facts = Facts.from_snapshot(log.facts_snapshot)
+        assert evaluate(log.transition, facts, log.evaluated_on, log.body) == [], log.transition
+        if log.transition == TransitionName.CLOSE and facts.has_active_red_flag:
+            assert log.by == clinician, "closed with an active red flag by a non-clinician"
+        if log.transition == TransitionName.REFER_TO_SPECIALIST and facts.has_active_red_flag:
+            referral = episode.referrals.filter(made_on=log.evaluated_on).latest("pk")
+            assert referral.due_on is not None, "a referral with an active flag had no deadline"
+            assert referral.urgency == "immediate"
+
+
+def check_trail(episode: Episode, clinician, corrections: int) -> None:
+    """Every correction and ruling-out is on the timeline with who and why."""
+    events = episode_timeline(episode)
+    corrected = [e for e in events if e.kind == "correction"]
+    assert len(corrected) == corrections
+    assert all(e.by and e.data["reason"] for e in corrected)
+    ruled_out = [e for e in events if e.kind == "red_flag_ruled_out"]
+    assert len(ruled_out) == episode.red_flags.filter(status="ruled_out").count()
+    assert all(e.by == clinician.username and e.data["note"] for e in ruled_out)
+
+
+def _state_of(episode_id: int) -> dict:
+    episode = Episode.objects.get(pk=episode_id)
+    return {
+        "facts": dict(episode.facts or {}),
+        **{c: getattr(episode, c) for c in RUN_DATED.values()},
+    }
+
+
+def _corrections_made(step, *, refused: bool, before: Episode, after: Episode) -> int:
+    if refused or step[0] not in ("correct", "correct_birth"):
+        return 0
+    if step[0] == "correct_birth":
+        return int(before.patient.birth_date != after.patient.birth_date)
+    name = step[1][0]
+    return int(getattr(before, name) != getattr(after, name))
+
+
 @settings(
-    max_examples=60,
+    max_examples=PROPERTY_EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(sequence=steps)
-def test_random_sequences_keep_the_pathway_invariants(sequence, patient, coordinator, clinician):
+def test_random_sequences_keep_the_pathway_invariants(sequence, team, coordinator, clinician):
+    note(f"steps: {sequence!r}")  # the shrunk failing sequence, in the report
+    # A patient per example: hypothesis runs every example in one test's database, and a
+    # birth-date correction belongs to the patient.
+    patient = PatientFactory(care_team=team, birth_date=date(1985, 5, 1))
     with time_machine.travel(moment(0), tick=False):
         episode = services.episode_create(patient=patient, by=coordinator, symptom_onset=ONSET)
     day = 0
+    corrections = 0
     states_seen = [episode.state]
     for step in sequence:
         if step[0] == "advance":
             day += step[1]
             continue
-        # Input the pathway refuses (e.g. writing to a closed episode) changes nothing.
-        with time_machine.travel(moment(day), tick=False), contextlib.suppress(ValidationError):
-            run_step(step, episode.pk, day, (coordinator, clinician))
-        state = Episode.objects.get(pk=episode.pk).state
-        if state != states_seen[-1]:
-            states_seen.append(state)
+        before = _state_of(episode.pk)
+        row_before = Episode.objects.select_related("patient").get(pk=episode.pk)
+        with time_machine.travel(moment(day), tick=False):
+            refused = run_step(step, episode.pk, day, (coordinator, clinician))
+        after = Episode.objects.select_related("patient").get(pk=episode.pk)
+        corrections += _corrections_made(step, refused=refused, before=row_before, after=after)
+        check_urgency(after)
+        check_deadlines_do_not_slide(before, after)
+        if after.state != states_seen[-1]:
+            states_seen.append(after.state)
 
+    episode = Episode.objects.get(pk=episode.pk)
+    check_log(episode, clinician)
+    check_trail(episode, clinician, corrections)
     logs = list(TransitionLog.objects.filter(episode=episode).order_by("at", "pk"))
     # Every state change has exactly one log row, chained from one state to the next.
     # (A state can be left and re-entered, so compare the chain, not a set.)

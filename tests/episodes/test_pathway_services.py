@@ -274,7 +274,9 @@ def test_clear_escalation_needs_flags_ruled_out_and_a_clinician(patient, coordin
         with pytest.raises(services.GuardFailedError) as exc:
             transition(episode, "clear_escalation", clinician)
         assert exc.value.reasons[0].rule == rules.RF
-        services.red_flag_rule_out(flag_id=flag.pk, episode_id=episode.pk, by=clinician)
+        services.red_flag_rule_out(
+            flag_id=flag.pk, episode_id=episode.pk, by=clinician, note="examined"
+        )
         with pytest.raises(services.NotPermittedError):
             transition(episode, "clear_escalation", coordinator)
         episode = transition(episode, "clear_escalation", clinician, note="afebrile")
@@ -371,7 +373,10 @@ def test_correcting_onset_reschedules_unsent_reminders(ready, coordinator):
     two_weeks = Reminder.objects.get(episode=ready, milestone="2_weeks", audience="patient")
     with at_day(3):
         services.episode_update(
-            episode_id=ready.pk, by=coordinator, fields={"symptom_onset": ONSET - timedelta(days=3)}
+            episode_id=ready.pk,
+            by=coordinator,
+            fields={"symptom_onset": ONSET - timedelta(days=3)},
+            reason="the patient remembered an earlier start",
         )
     two_weeks.refresh_from_db()
     assert two_weeks.milestone_date == date(2026, 10, 12)
@@ -386,6 +391,7 @@ def test_esi1_counts_from_a_corrected_care_start(ready, coordinator):
             episode_id=ready.pk,
             by=coordinator,
             fields={"conservative_care_start": ONSET + timedelta(days=10)},
+            reason="therapy began at the second visit",
         )
         body = {"guidance": "fluoroscopic", "approach": "interlaminar", "patient_consented": True}
         with pytest.raises(services.GuardFailedError) as exc:

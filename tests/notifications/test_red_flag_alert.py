@@ -93,16 +93,20 @@ def test_a_system_derived_flag_alerts_too(team, coordinator):
 
 
 @pytest.mark.parametrize("name", ["resolve", "close"])
-def test_an_alert_for_a_closed_episode_is_cancelled(patient, coordinator, name):
+def test_an_alert_for_a_closed_episode_is_cancelled(patient, coordinator, clinician, name):
     from notifications.dispatch import deliver_batch  # noqa: PLC0415
     from tests.notifications.conftest import claim_only  # noqa: PLC0415
 
     episode = enroll(patient, coordinator, onset=ONSET, on=ONSET)
-    _raise(episode, coordinator)
+    flag = _raise(episode, coordinator)
     batches = claim_only(RAISED)
     with time_machine.travel(RAISED, tick=False):
+        if name == "resolve":  # an episode with an active red flag is not resolved
+            services.red_flag_rule_out(
+                flag_id=flag.pk, episode_id=episode.pk, by=clinician, note="examined"
+            )
         services.episode_transition(
-            episode_id=episode.pk, name=name, by=coordinator, data={"reason": "other", "note": ""}
+            episode_id=episode.pk, name=name, by=clinician, data={"reason": "other", "note": ""}
         )
         for ids, claim in batches:
             deliver_batch(reminder_ids=ids, claim=claim)

@@ -14,7 +14,9 @@ ONSET = date(2026, 3, 2)
 
 def _update(episode, by, on, **fields):
     with time_machine.travel(local(on, 11), tick=False):
-        return services.episode_update(episode_id=episode.pk, by=by, fields=fields)
+        return services.episode_update(
+            episode_id=episode.pk, by=by, fields=fields, reason="corrected from the referral letter"
+        )
 
 
 def test_correcting_onset_moves_due_and_next_attempt(patient, coordinator):

@@ -134,10 +134,6 @@ def test_coordinator_sees_cauda_equina_first_and_makes_the_immediate_referral(
     assert referral.urgency == "immediate"
 
 
-@pytest.mark.xfail(
-    reason="issue 11: a routine referral below what RF-1 requires is not refused yet",
-    strict=False,
-)
 @pytest.mark.django_db(transaction=True)
 def test_a_routine_referral_for_cauda_equina_is_refused_in_words(
     new_page, live_server, team, coordinator

@@ -126,7 +126,7 @@ DEMO_EPISODES = (
         date(1970, 6, 21),
         95,
         _READY,
-        steps=(("refer_to_specialist", {"urgency": "routine"}), ("begin_surgical_review", {})),
+        steps=(("refer_to_specialist", {}), ("begin_surgical_review", {})),
         imaging=True,
     ),
     DemoEpisode(
