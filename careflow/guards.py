@@ -14,8 +14,8 @@ from typing import Any, Final
 
 from careflow import rules
 from careflow.dates import SIX_WEEKS_DAYS
-from careflow.facts import Facts
-from careflow.redflags import CATEGORY_LABEL
+from careflow.facts import Facts, ImagingFinding
+from careflow.redflags import CATEGORY_LABEL, CATEGORY_OF_SIGN, RedFlag
 from careflow.states import TransitionName
 
 FLUOROSCOPIC: Final = "fluoroscopic"
@@ -402,3 +402,58 @@ def evaluate(
 ) -> list[Reason]:
     """Every failing reason of a transition's guard (empty when it may proceed)."""
     return GUARDS[TransitionName(name)](facts, today, data)
+
+
+# Facts on which every guard fails every rule it can cite: once with nothing recorded (the
+# elective gates), once with a red flag and uncorrelated compression (the escalation and
+# correlation rules), each with an empty body and with a fusion without an indication; then
+# one active flag of each category, a neurological deficit and disabling pain (the referral
+# urgency each asks for: RF-1..RF-5, REF-3, REF-2), and a surgical review opened under URG-1
+# whose flags were all ruled out (plan_surgery's lapsed waiver: CC-1, SX-1, SX-2).
+_PROBE_DAY: Final = date(2001, 1, 1)
+
+
+def _probe(**facts: Any) -> Facts:
+    return Facts(symptom_onset=_PROBE_DAY, conservative_care_start=_PROBE_DAY, **facts)
+
+
+def _probes() -> tuple[tuple[Facts, dict[str, Any]], ...]:
+    flag = RedFlag(sign="fever", raised_on=_PROBE_DAY)
+    uncorrelated = ImagingFinding(
+        "mri", _PROBE_DAY, nerve_root_compression=True, clinically_correlated=False
+    )
+    one_sign_per_category = {category: sign for sign, category in CATEGORY_OF_SIGN.items()}
+    return (
+        (_probe(), {}),
+        (_probe(active_red_flags=(flag,), imaging=(uncorrelated,)), {"procedure": FUSION}),
+        *(
+            (_probe(active_red_flags=(RedFlag(sign=sign, raised_on=_PROBE_DAY),)), {})
+            for sign in one_sign_per_category.values()
+        ),
+        (_probe(neurological_deficit=True), {}),
+        (_probe(disabling_pain=True), {}),
+        (_probe(surgical_review_urgent=True), {}),
+    )
+
+
+def citable_rules(name: TransitionName | str) -> tuple[str, ...]:
+    """The rule IDs a transition's guard can refuse it with, in the order it reports them.
+
+    Asked of the guard itself on facts that fail everything it checks, so a rule added to a
+    guard is found without a list kept by hand (the pathway picture, the FHIR PlanDefinition).
+    """
+    found: list[str] = []
+    for facts, data in _probes():
+        for reason in evaluate(name, facts, _PROBE_DAY, data):
+            if reason.rule not in found:
+                found.append(reason.rule)
+    return tuple(found)
+
+
+def waived_by_red_flag(name: TransitionName | str) -> bool:
+    """URG-1: an active red flag lifts some of what the guard asks without one."""
+    later = _PROBE_DAY + timedelta(days=1)
+    without = {r.rule for r in evaluate(name, _probe(), later, {})}
+    flag = RedFlag(sign="saddle_anesthesia", raised_on=_PROBE_DAY)
+    with_flag = {r.rule for r in evaluate(name, _probe(active_red_flags=(flag,)), later, {})}
+    return with_flag < without

@@ -19,9 +19,9 @@ from typing import Any, Final
 
 from careflow import rules
 from careflow.deadlines import milestones
-from careflow.facts import Facts, ImagingFinding
-from careflow.guards import FUSION, GUARDS
-from careflow.redflags import CATEGORY_LABEL, CATEGORY_OF_SIGN, RedFlag
+from careflow.facts import Facts
+from careflow.guards import GUARDS, citable_rules
+from careflow.redflags import CATEGORY_LABEL, CATEGORY_OF_SIGN
 from careflow.states import TRANSITIONS, State, TransitionName
 from interop import codes
 from interop.resources import Resource, coding, concept, fhir_id, questionnaire_id
@@ -52,34 +52,13 @@ def published() -> datetime:
     return datetime.combine(date.fromisoformat(rules.PATHWAY_VERSION), datetime.min.time(), UTC)
 
 
-# Facts on which every guard fails every rule it can cite: once with nothing recorded (the
-# elective gates), once with a red flag and uncorrelated compression (the escalation and
-# correlation rules), each with an empty body and with a fusion without an indication.
 _DAY: Final = date(2001, 1, 1)
-_PROBES: Final = (
-    (Facts(symptom_onset=_DAY, conservative_care_start=_DAY), {}),
-    (
-        Facts(
-            symptom_onset=_DAY,
-            conservative_care_start=_DAY,
-            active_red_flags=(RedFlag(sign="fever", raised_on=_DAY),),
-            imaging=(ImagingFinding("mri", _DAY, nerve_root_compression=True,
-                                    clinically_correlated=False),),
-        ),
-        {"procedure": FUSION},
-    ),
-)  # fmt: skip
 
 
 @cache
 def guard_rules(name: TransitionName) -> tuple[str, ...]:
-    """The rule IDs a transition's guard can refuse it with, in the order it reports them."""
-    found: list[str] = []
-    for facts, data in _PROBES:
-        for reason in GUARDS[name](facts, _DAY, data):
-            if reason.rule not in found:
-                found.append(reason.rule)
-    return tuple(found)
+    """The rule IDs a transition's guard can refuse it with (careflow asks the guard itself)."""
+    return citable_rules(name)
 
 
 def _doc(name: TransitionName) -> str:

@@ -12,14 +12,11 @@ Content-Security-Policy when it is inlined into a page.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
 from functools import cache
 from typing import Final
 from xml.sax.saxutils import escape
 
-from careflow.facts import Facts
-from careflow.guards import evaluate
-from careflow.redflags import RedFlag, Sign
+from careflow.guards import citable_rules, waived_by_red_flag
 from careflow.states import NON_TERMINAL_STATES, TRANSITIONS, State, TransitionName
 
 # -- layout -----------------------------------------------------------------------------------
@@ -74,29 +71,16 @@ def _boxes() -> dict[State, Box]:
 
 # -- which rules guard a transition ---------------------------------------------------------
 
-_DAY: Final = date(2026, 1, 1)
-
 
 @cache
 def guard_rules(name: TransitionName) -> tuple[str, ...]:
-    """The rule IDs a transition's guard can cite, asked of the guard itself.
+    """The rule IDs a transition's guard can cite, asked of the guard itself (careflow).
 
-    Evaluated on facts that satisfy nothing (day 0, no facts, no imaging, an empty body),
-    once without and once with an active red flag (the escalation gates need one or the
-    other); URG-1 is added where a red flag changes the answer (it waives elective gates).
+    The five red-flag categories read as one ``RF`` on an arrow; URG-1 is added where an
+    active red flag waives part of the guard.
     """
-    bare = Facts(symptom_onset=_DAY, conservative_care_start=_DAY, birth_date=_DAY)
-    flagged = Facts(
-        symptom_onset=_DAY,
-        conservative_care_start=_DAY,
-        birth_date=_DAY,
-        active_red_flags=(RedFlag(sign=Sign.SADDLE_ANESTHESIA, raised_on=_DAY),),
-    )
-    later = _DAY + timedelta(days=1)
-    without = {r.rule for r in evaluate(name, bare, later, {})}
-    with_flag = {r.rule for r in evaluate(name, flagged, later, {})}
-    found = without | with_flag
-    if without and with_flag and with_flag < without:
+    found = {"RF" if rule.startswith("RF-") else rule for rule in citable_rules(name)}
+    if waived_by_red_flag(name):
         found.add("URG-1")
     return tuple(sorted(found))
 

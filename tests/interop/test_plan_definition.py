@@ -31,12 +31,22 @@ EXPECTED_RULES = {
     TransitionName.CLEAR_ESCALATION: {rules.RF},
     TransitionName.CONFIRM_IMAGING_ELIGIBILITY: {rules.CC_1, rules.IM_1, rules.IM_2},
     TransitionName.SCHEDULE_ESI: {rules.ESI_1, rules.ESI_2, rules.ESI_3},
-    TransitionName.REFER_TO_SPECIALIST: set(),
+    # URG-1 / REF-2 / REF-3: never blocked, but never of lower urgency than the rules ask.
+    TransitionName.REFER_TO_SPECIALIST: {
+        rules.RF_1,
+        rules.RF_2,
+        rules.RF_3,
+        rules.RF_4,
+        rules.RF_5,
+        rules.REF_2,
+        rules.REF_3,
+    },
     TransitionName.BEGIN_SURGICAL_REVIEW: {rules.SX_1, rules.SX_2, rules.SX_3, rules.CC_1},
     TransitionName.DECLINE_SURGERY: set(),
-    TransitionName.PLAN_SURGERY: {rules.SX_4, rules.SX_5},
+    # URG-1 lapsed: the elective gates of begin_surgical_review are checked again.
+    TransitionName.PLAN_SURGERY: {rules.SX_4, rules.SX_5, rules.CC_1, rules.SX_1, rules.SX_2},
     TransitionName.DECLARE_REFRACTORY: {rules.RX_1},
-    TransitionName.RESOLVE: set(),
+    TransitionName.RESOLVE: {rules.RF},
     TransitionName.CLOSE: set(),
 }
 
@@ -104,7 +114,7 @@ def test_a_new_rule_in_a_guard_shows_up_without_touching_interop(monkeypatch):
             if a["id"] == "esi.resolve"
             for c in a["condition"]
         }
-        assert cited == {rules.REF_3}
+        assert cited == {rules.REF_3, rules.RF}
     finally:
         monkeypatch.undo()
         guard_rules.cache_clear()
