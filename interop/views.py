@@ -27,6 +27,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from careflow.deadlines import Milestone
 from episodes.api_parsers import SafeJSONParser
+from episodes.audit import record_shown
 from episodes.selectors import MAX_ID, episode_get_for, patient_today
 from interop import codes
 from interop import resources as fhir
@@ -304,7 +305,9 @@ class PatientSearchApi(FhirSearchApi):
             name=params.get("name"),
         )
         count = _count(params)
-        page = [fhir.patient_resource(p) for p in patients[:count]]
+        shown = list(patients[:count])
+        record_shown(request, (p.pk for p in shown))
+        page = [fhir.patient_resource(p) for p in shown]
         return Response(bundle(request, "searchset", page, patients.count()))
 
 
@@ -322,7 +325,9 @@ class EpisodeSearchApi(FhirSearchApi):
             request.user, patient_id=_patient_param(params.get("patient")), status=wanted
         )
         count = _count(params)
-        page = [fhir.episode_resource(e) for e in episodes[:count]]
+        shown = list(episodes[:count])
+        record_shown(request, (e.patient_id for e in shown))
+        page = [fhir.episode_resource(e) for e in shown]
         return Response(bundle(request, "searchset", page, episodes.count()))
 
 
@@ -331,7 +336,9 @@ class FlagSearchApi(FhirSearchApi):
         params = _params(request, search_names("Flag"))
         flags = flag_search(request.user, patient_id=_patient_param(params.get("patient")))
         count = _count(params)
-        page = [fhir.flag_resource(f, patient_id=f.episode.patient_id) for f in flags[:count]]
+        shown = list(flags[:count])
+        record_shown(request, (f.episode.patient_id for f in shown))
+        page = [fhir.flag_resource(f, patient_id=f.episode.patient_id) for f in shown]
         return Response(bundle(request, "searchset", page, flags.count()))
 
 
@@ -345,16 +352,20 @@ class TaskSearchApi(FhirSearchApi):
         if period is not None:
             _date_matches(date.min, period)  # a malformed period is a 400 even with no tasks
         matches: list[Resource] = []
+        patients: list[int] = []
         episodes = open_episodes_for(request.user, patient_id=_patient_param(params.get("patient")))
         if wanted in (None, "ready"):
             for episode in episodes:
                 today = patient_today(episode.patient)
-                matches.extend(
+                tasks = [
                     fhir.task_resource(episode, action, today)
                     for action in episode_tasks(episode, today)
                     if period is None or _date_matches(action.due, period)
-                )
+                ]
+                matches.extend(tasks)
+                patients.extend(episode.patient_id for _ in tasks)
         count = _count(params)
+        record_shown(request, set(patients[:count]))
         return Response(bundle(request, "searchset", matches[:count], len(matches)))
 
 

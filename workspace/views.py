@@ -47,6 +47,7 @@ from episodes.api_serializers import (
     RedFlagInputSerializer,
     RedFlagUpdateInputSerializer,
 )
+from episodes.audit import record_shown
 from episodes.models import CareTeamMembership, Episode
 from episodes.selectors import (
     MAX_ID,
@@ -97,10 +98,12 @@ def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 # -- the board ----------------------------------------------------------------------------------
 
 
-def _board_context(user: Any) -> dict[str, Any]:  # noqa: ANN401 - the auth user
+def _board_context(request: HttpRequest) -> dict[str, Any]:
+    user = request.user
     counts = {row["name"]: row["count"] for row in queue_counts(user=user)}
     order = [*BOARD_ORDER, *(name for name in QUEUES if name not in BOARD_ORDER)]
     urgent = list(queue_episodes("urgent", user=user)[:BOARD_PREVIEW])
+    record_shown(request, (e.patient_id for e in urgent))
     return {
         "queues": [
             {"name": name, "label": labels.queue(name), "count": counts[name]} for name in order
@@ -116,7 +119,7 @@ def _board_context(user: Any) -> dict[str, Any]:  # noqa: ANN401 - the auth user
 @signed_in
 def board(request: HttpRequest) -> HttpResponse:
     """The queue board; htmx re-asks for its body every 20 s, so new urgent work appears."""
-    context = _board_context(request.user)
+    context = _board_context(request)
     if request.htmx:
         return render(request, "workspace/partials/board_body.html", context)
     return render(request, "workspace/board.html", context)
@@ -220,6 +223,7 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
         pager = KeysetPagination()
         page = pager.paginate_queryset(episodes, Request(_without_cursor(request)))
     members = _members_by_team(request.user)
+    record_shown(request, (e.patient_id for e in page))
     context = {
         "queue_name": name,
         "queue_label": labels.queue(name),

@@ -103,3 +103,34 @@ def test_list_and_queue_pages_record_every_patient_they_show(coordinator, team, 
     assert not AccessRecord.objects.filter(patient_id=theirs.pk).exists()
     record = AccessRecord.objects.filter(path="/api/patients/?page_size=100").first()
     assert (record.action, record.username, record.status_code) == ("read", "coord-a", 200)
+
+
+def test_workspace_and_fhir_lists_record_every_patient_they_show(coordinator, team, other_team):
+    """Issue 12 item 5 on the pages added beside the API: the board, a queue, FHIR searches."""
+    from django.test import Client  # noqa: PLC0415
+
+    from tests.factories import PatientFactory  # noqa: PLC0415
+
+    mine = [PatientFactory(care_team=team) for _ in range(2)]
+    theirs = PatientFactory(care_team=other_team)
+    for patient in mine:
+        new_episode(patient, coordinator)
+    browser = Client()
+    browser.force_login(coordinator)
+    api = client_for(coordinator)
+    reads = (
+        (browser, "/queues/unassigned/"),
+        (api, "/fhir/Patient"),
+        (api, "/fhir/EpisodeOfCare"),
+    )
+    for client, path in reads:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "no-store" in response["Cache-Control"], path
+        shown = set(
+            AccessRecord.objects.filter(user=coordinator, path=path).values_list(
+                "patient_id", flat=True
+            )
+        )
+        assert shown == {p.pk for p in mine}, path
+    assert not AccessRecord.objects.filter(patient_id=theirs.pk).exists()
