@@ -22,6 +22,7 @@ BAR: Final = 22
 GAP: Final = 10
 LABEL_WIDTH: Final = 180
 TEXT: Final = "#212b32"
+LEGEND_COLUMNS: Final = 3  # room for "Epidural steroid injection" in each column
 
 
 def _svg(height: int, title: str, body: list[str]) -> SafeString:
@@ -68,13 +69,13 @@ class Stack:
 
 def stacked(title: str, series: Sequence[str], stacks: Sequence[Stack]) -> SafeString:
     """Horizontal stacked bars, each 100% wide (shares of the stack's total), with a legend."""
-    legend_rows = (len(series) + 3) // 4
+    legend_rows = (len(series) + LEGEND_COLUMNS - 1) // LEGEND_COLUMNS
     top = 8 + legend_rows * 22
     span = WIDTH - LABEL_WIDTH - 20
     body: list[str] = []
     for index, name in enumerate(series):
-        x = 8 + (index % 4) * 156
-        y = 8 + (index // 4) * 22
+        x = 8 + (index % LEGEND_COLUMNS) * (WIDTH // LEGEND_COLUMNS)
+        y = 8 + (index // LEGEND_COLUMNS) * 22
         body.append(
             f'<rect x="{x}" y="{y}" width="14" height="14" fill="{PALETTE[index % 10]}"/>'
             f'<text x="{x + 20}" y="{y + 12}" fill="{TEXT}">{escape(name)}</text>'

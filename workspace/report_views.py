@@ -83,7 +83,7 @@ def _referral_section(report: ReportRequest, figures: dict[str, Any]) -> dict[st
 def _simple_sections(report: ReportRequest, f: dict[str, Any]) -> list[dict[str, Any]]:
     img, rf = f["low_value_imaging"], f["red_flag_to_referral"]
     cc, esi, sx = f["conservative_care"], f["esi"], f["surgery"]
-    ruled_out_by = ", ".join(f"{who}: {n}" for who, n in rf["ruled_out_by"].items()) or NO_DATA
+    ruled_out_by = ", ".join(f"{who}: {n}" for who, n in rf["ruled_out_by"].items())
     return [
         {
             "id": "imaging",
@@ -114,7 +114,7 @@ def _simple_sections(report: ReportRequest, f: dict[str, Any]) -> list[dict[str,
                 ),
                 _row(
                     _("Ruled out (by whom)"),
-                    f"{rf['ruled_out']} ({ruled_out_by})",
+                    f"{rf['ruled_out']} ({ruled_out_by})" if ruled_out_by else "0",
                     _link(report, "red_flag_ruled_out"),
                 ),
             ],
@@ -207,21 +207,20 @@ def _reached(report: ReportRequest, f: dict[str, Any]) -> dict[str, Any]:
 
 def _flow(report: ReportRequest, f: dict[str, Any]) -> dict[str, Any]:
     flow = f["flow"]
-    states = sorted({s for point in flow["states_over_time"] for s in point["states"]})
+    points = list(flow["states_over_time"])
+    while points and not points[0]["states"]:
+        points.pop(0)  # months before the first enrolment: nothing to draw
+    states = sorted({s for point in points for s in point["states"]})
     return {
         **flow,
         "states": [(s, labels.state(s)) for s in states],
         "points": [
-            {"on": p["on"], "counts": [p["states"].get(s, 0) for s in states]}
-            for p in flow["states_over_time"]
+            {"on": p["on"], "counts": [p["states"].get(s, 0) for s in states]} for p in points
         ],
         "chart": stacked(
             _("Episodes in each state at each month's end (table below)"),
             [labels.state(s) for s in states],
-            [
-                Stack(p["on"], [p["states"].get(s, 0) for s in states])
-                for p in flow["states_over_time"]
-            ],
+            [Stack(p["on"], [p["states"].get(s, 0) for s in states]) for p in points],
         ),
         "stays": [
             {
