@@ -76,7 +76,7 @@ def parse_request(user: Any, params: Mapping[str, str]) -> ReportRequest:  # noq
     text = (params.get("care_team") or "").strip()
     team_id: int | None = None
     if text:
-        if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
             msg = "care_team must be a care team's id"
             raise ReportRequestError(msg, field="care_team")
         team_id = int(text)

@@ -416,6 +416,7 @@ def test_all_my_teams_when_no_team_is_named(team, data, coordinator):
         ({"to": "2026-13-01"}, "to"),
         ({"care_team": "abc"}, "care_team"),
         ({"care_team": "0"}, "care_team"),
+        ({"care_team": "²"}, "care_team"),
         ({"care_team": "99999999999999999999"}, "care_team"),
         ({"from": "2020-01-01", "to": "2026-01-01"}, "to"),
     ],
