@@ -131,11 +131,13 @@ def _referrals(scope: Scope, today: date, out: Figures) -> list[tuple[int, Any]]
     days: dict[str, list[int]] = defaultdict(list)
     met: Counter[str] = Counter()
     late_ids: dict[str, set[int]] = defaultdict(set)
+    months: dict[str, list[bool]] = defaultdict(list)
     for episode_id, made_on, due_on, due_rule, _at, onset in rows:
         if due_on is None or not due_rule:
             continue  # a second referral with no deadline open: nothing to be timely against
         group = referral_rule_group(due_rule)
         days[group].append((made_on - finding_date(due_rule, due_on, onset)).days)
+        months[made_on.strftime("%Y-%m")].append(on_time(made_on, due_on))
         if on_time(made_on, due_on):
             met[group] += 1
         else:
@@ -162,7 +164,20 @@ def _referrals(scope: Scope, today: date, out: Figures) -> list[tuple[int, Any]]
         }
         out.drill[f"referral_late:{group}"] = late_ids[group]
         out.drill[f"referral_overdue:{group}"] = open_overdue[group]
-    out.data["referral_timeliness"] = {"rules": list(REFERRAL_RULES), "by_rule": section}
+    out.data["referral_timeliness"] = {
+        "rules": list(REFERRAL_RULES),
+        "by_rule": section,
+        # Every rule together, by the month the referral was made: the trend.
+        "by_month": [
+            {
+                "month": month,
+                "referrals": len(results),
+                "on_time": sum(results),
+                "share_on_time": rate(sum(results), len(results)),
+            }
+            for month, results in sorted(months.items())
+        ],
+    }
     return [(episode_id, at) for episode_id, _m, _d, _r, at, _o in rows]
 
 

@@ -77,7 +77,13 @@ def _referral_section(report: ReportRequest, figures: dict[str, Any]) -> dict[st
         _("Share of referrals made on time, by rule (table below)"),
         [(RULE_LABELS[r], f["share_on_time"]) for r, f in by_rule.items()],
     )
-    return {"rows": rows, "chart": chart}
+    by_month = figures["referral_timeliness"]["by_month"]
+    trend = bars(
+        _("Share of referrals made on time, by month made (table below)"),
+        [(m["month"], m["share_on_time"]) for m in by_month],
+    )
+    months = [{**m, "share": _fmt(m["share_on_time"], "%")} for m in by_month]
+    return {"rows": rows, "chart": chart, "trend": trend, "months": months}
 
 
 def _simple_sections(report: ReportRequest, f: dict[str, Any]) -> list[dict[str, Any]]:

@@ -256,6 +256,11 @@ def test_referral_timeliness_per_rule(team, data):
         "referrals": 1, "on_time": 1, "share_on_time": 1.0, "median_days": 0,
         "p90_days": 0, "open_overdue": 0,
     }  # fmt: skip
+    # The trend: E1 and E2 in January, on time; E3 (on time) and E4 (late) in February.
+    assert _figures(team)["referral_timeliness"]["by_month"] == [
+        {"month": "2026-01", "referrals": 2, "on_time": 2, "share_on_time": 1.0},
+        {"month": "2026-02", "referrals": 2, "on_time": 1, "share_on_time": 0.5},
+    ]
     with time_machine.travel(TODAY, tick=False):
         assert figure_episode_ids(_request(team), "referral_late:REF-1") == {data["e4"].pk}
         assert figure_episode_ids(_request(team), "referral_overdue:REF-2") == {data["e5"].pk}
@@ -451,7 +456,7 @@ def test_the_report_page_draws_charts_with_tables_and_links_to_the_episodes(
         page = client.get("/reports/adherence/", query)
         assert page.status_code == 200
         html = page.content.decode()
-        assert html.count("<svg") == 3
+        assert html.count("<svg") == 4
         assert "<script" not in html.split("</header>")[-1]
         assert 'style="' not in html
         for rule in ("IM-2, CC-1", "REF-1", "CC-2, CC-3, CC-4, RFA-1", "SX-4, SX-5"):

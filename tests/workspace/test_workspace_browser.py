@@ -310,7 +310,7 @@ def test_the_adherence_report_reads_and_links_to_its_episodes(
     page.get_by_role("link", name="Adherence report").click()
     page.wait_for_url(re.compile(r"/reports/adherence/"))
     expect(page.get_by_role("heading", name="Referral timeliness")).to_be_visible()
-    assert page.locator("svg.cf-chart").count() == 3
+    assert page.locator("svg.cf-chart").count() == 4  # on time by rule and by month, answers, flow
     check_accessibility(page, "report")
 
     page.get_by_role("link", name="2 episodes").click()
