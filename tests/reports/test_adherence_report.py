@@ -308,6 +308,9 @@ def test_injections_and_surgery(team, data):
         "fusion_share": 0.5,
         "fusion_indications": {"instability": 1},
     }
+    with time_machine.travel(TODAY, tick=False):
+        assert figure_episode_ids(_request(team), "esi") == {data["e3"].pk, data["e4"].pk}
+        assert figure_episode_ids(_request(team), "fusion") == {data["e2"].pk}
 
 
 def test_patients_reached(team, data):
@@ -330,6 +333,9 @@ def test_patients_reached(team, data):
     assert checkins["3_months"]["response_rate"] == 1.0
     assert checkins["3_months"]["better_or_resolved_share"] == 1.0
     assert "8 weeks" in reached["natural_history"]
+    with time_machine.travel(TODAY, tick=False):
+        problems = figure_episode_ids(_request(team), "reminder_problems")
+    assert problems == {data["e1"].pk, data["e3"].pk}  # E1's failed, E3's skipped as stale
 
 
 def test_flow(team, data):
