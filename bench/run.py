@@ -41,6 +41,7 @@ BENCH_QUEUE = "bench-reminders"
 NOOP_QUEUE = "bench-noop"
 SMALL_EPISODES = 10_000
 REPEATS = 30
+REPORT_REPEATS = 10
 WORKER_PROCESSES = 2
 START_TIMEOUT_S = 60
 DRAIN_TIMEOUT_S = 900
@@ -435,6 +436,43 @@ def bench_workspace(port: int, token: str, queue_result: dict[str, Any] | None) 
     }
 
 
+def bench_report(port: int, token: str, team_id: int) -> dict[str, Any]:
+    """The adherence report for one team over a year and over its last quarter (API, JSON).
+
+    The quarter beside the year shows whether the cost follows the team's episodes in range.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from episodes.models import Episode
+
+    api = Http(port, token)
+    today = timezone.localdate()
+    out: dict[str, Any] = {"repeats": REPORT_REPEATS}
+    try:
+        for label, days in (("year", 365), ("quarter", 91)):
+            start = today - timedelta(days=days - 1)
+            path = f"/api/reports/adherence/?care_team={team_id}&from={start}&to={today}"
+            status, _ = api.request("GET", path)
+            if status != 200:
+                msg = f"{path}: {status}"
+                raise RuntimeError(msg)
+            episodes = Episode.objects.filter(
+                care_team_id=team_id, enrolled_on__gte=start, enrolled_on__lte=today
+            ).count()
+            page = stats_ms(timed(lambda p=path: api.request("GET", p), REPORT_REPEATS))
+            out[label] = {
+                **page,
+                "episodes": episodes,
+                "ms_per_1k": page["p95_ms"] / episodes * 1000,
+            }
+            say(f"adherence report, {label}: {episodes:,} episodes, p95 {page['p95_ms']:.0f} ms")
+    finally:
+        api.close()
+    return out
+
+
 # -- 2. dispatch ----------------------------------------------------------------------------
 
 
@@ -684,6 +722,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the generated databases")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="only the adherence report (bench/results/report.json)",
+    )
+    parser.add_argument(
         "--workspace-only",
         action="store_true",
         help="only the workspace pages beside the API's (bench/results/workspace.json)",
@@ -695,7 +738,8 @@ def main(argv: list[str] | None = None) -> None:
 
     if not args.reuse:
         sizes = [(BIG_DB, args.episodes), (SMALL_DB, SMALL_EPISODES)]
-        for name, count in sizes[:1] if args.workspace_only else sizes:
+        only_big = args.workspace_only or args.report_only
+        for name, count in sizes[:1] if only_big else sizes:
             say(f"creating {name} with {count:,} episodes")
             recreate_database(name)
             manage(name, "migrate", "--noinput", "-v0")
@@ -728,6 +772,16 @@ def main(argv: list[str] | None = None) -> None:
         "machine": machine(),
     }
     say(f"{result['episodes']:,} episodes, {result['reminders']:,} reminders")
+
+    if args.report_only:
+        with gunicorn(BIG_DB) as port:
+            say("6. the adherence report for one team")
+            result["report"] = bench_report(port, token, team.pk)
+        out = RESULTS / "report.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
+        say(f"wrote {out} in {time.monotonic() - started:.0f} s")
+        return
 
     if args.workspace_only:
         with gunicorn(BIG_DB) as port:
@@ -775,6 +829,9 @@ def main(argv: list[str] | None = None) -> None:
             "raw_sql_claims_per_s_batch_1000": sql_1000,
             "workers": WORKER_PROCESSES,
         }
+
+        say("6. the adherence report for one team")
+        result["report"] = bench_report(port, token, team.pk)
 
         say("5. concurrent transitions")
         result["transitions"] = bench_transitions(

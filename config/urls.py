@@ -10,6 +10,7 @@ from config.health import healthz
 from episodes.api_auth import TokenObtainApi
 from notifications.checkin_views import checkin_page
 from notifications.webhooks import postmark_tracking, twilio_inbound, twilio_status
+from reports.apis import AdherenceReportApi
 
 # Bodies Django refuses before any view (too large) are JSON under /api/.
 handler400 = "episodes.api_errors.bad_request"
@@ -30,6 +31,7 @@ urlpatterns = [
     # DRF's token view, rate-limited per address; failures count towards an axes lockout.
     path("api/auth/token/", TokenObtainApi.as_view(), name="api-token"),
     # App APIs are included below this line.
+    path("api/reports/adherence/", AdherenceReportApi.as_view(), name="report-adherence"),
     path("api/", include("episodes.urls")),
     # The HL7 FHIR R4B facade over the same selectors and services (interop/).
     path("fhir/", include("interop.urls")),

@@ -229,6 +229,8 @@ class Episode(ConcurrentTransitionMixin, models.Model):
                 condition=models.Q(assigned_to__isnull=True),
             ),
             models.Index(fields=["assigned_to", "id"], name="episode_assignee"),
+            # The adherence report's cohort: a team's episodes enrolled within a date range.
+            models.Index(fields=["care_team", "enrolled_on"], name="episode_team_enrolled"),
         ]
 
     def __str__(self) -> str:

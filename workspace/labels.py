@@ -179,3 +179,24 @@ def event(e: Any) -> str:  # noqa: ANN401, PLR0911 - a TimelineEvent; one senten
             "symptoms": symptoms,
         }
     return e.kind.replace("_", " ")
+
+
+MILESTONES = {
+    "2_weeks": gettext_lazy("2 weeks"),
+    "6_weeks": gettext_lazy("6 weeks"),
+    "3_months": gettext_lazy("3 months"),
+}
+OVERALL = {
+    "better": gettext_lazy("Better"),
+    "same": gettext_lazy("The same"),
+    "worse": gettext_lazy("Worse"),
+    "resolved": gettext_lazy("Resolved"),
+}
+
+
+def milestone(code: str) -> str:
+    return _word(MILESTONES, code)
+
+
+def overall(code: str) -> str:
+    return _word(OVERALL, code)

@@ -1,4 +1,4 @@
-"""`make screenshots`: the board, a queue and an episode as PNGs in docs/, from the demo data.
+"""`make screenshots`: the board, a queue, the report and an episode as PNGs in docs/.
 
 Builds a throw-away SQLite database (var/screenshots.sqlite3) with `migrate` and
 `seed_demo`, starts `runserver` on a free local port, signs in as the demo coordinator in
@@ -75,6 +75,7 @@ def _shoot(base: str) -> list[Path]:
         for name, url in (
             ("board", f"{base}/"),
             ("queue", f"{base}/queues/unassigned/"),
+            ("report", f"{base}/reports/adherence/"),
         ):
             page.goto(url)
             path = DOCS / f"workspace-{name}.png"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from workspace import views
+from workspace import report_views, views
 
 app_name = "workspace"
 
@@ -20,6 +20,8 @@ urlpatterns = [
     path("pathway.svg", views.pathway_picture, name="pathway"),
     path("queues/<str:name>/", views.queue, name="queue"),
     path("enrol/", views.enrol, name="enrol"),
+    path("reports/adherence/", report_views.report, name="report"),
+    path("reports/adherence/episodes/", report_views.report_episodes, name="report-episodes"),
     path("episodes/<int:episode_id>/", views.episode, name="episode"),
     path("episodes/<int:episode_id>/assign/", views.episode_assign, name="assign"),
     path(

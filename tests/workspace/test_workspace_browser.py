@@ -286,3 +286,30 @@ def test_another_teams_coordinator_gets_a_404(
     response = page.goto(f"{live_server.url}/episodes/{episode.pk}/")
     assert response.status == 404
     assert episode.patient.family_name not in page.content()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_adherence_report_reads_and_links_to_its_episodes(
+    new_page, live_server, team, coordinator, clinician
+):
+    urgent = episode_for(team, coordinator, days=4, given_name="Femi")
+    services.red_flag_raise(episode_id=urgent.pk, sign="saddle_anesthesia", by=coordinator)
+    services.episode_transition(
+        episode_id=urgent.pk,
+        name="refer_to_specialist",
+        by=clinician,
+        data={"urgency": "immediate"},
+    )
+    episode_for(team, coordinator, days=50, given_name="Ben", radicular_pain=True)
+    page = new_page()
+    sign_in(page, live_server, coordinator)
+    page.get_by_role("link", name="Adherence report").click()
+    page.wait_for_url(re.compile(r"/reports/adherence/"))
+    expect(page.get_by_role("heading", name="Referral timeliness")).to_be_visible()
+    assert page.locator("svg.cf-chart").count() == 4  # on time by rule and by month, answers, flow
+    check_accessibility(page, "report")
+
+    page.get_by_role("link", name="2 episodes").click()
+    page.wait_for_url(re.compile(r"/reports/adherence/episodes/"))
+    assert urgent.patient.display_name in page.locator("tbody").inner_text()
+    check_accessibility(page)

@@ -1,0 +1,1 @@
+"""The adherence report (issue 17): episodes' and notifications' figures, one report."""
