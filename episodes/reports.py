@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -122,7 +122,7 @@ def _imaging(scope: Scope, flags: dict[int, list[Interval]], out: Figures) -> No
     out.drill["low_value_imaging"] = behind
 
 
-def _referrals(scope: Scope, today: date, out: Figures) -> list[tuple[int, Any]]:
+def _referrals(scope: Scope, now: datetime, out: Figures) -> list[tuple[int, Any]]:
     rows = list(
         Referral.objects.filter(episode__in=scope.cohort()).values_list(
             "episode_id", "made_on", "due_on", "due_rule", "created_at", "episode__symptom_onset"
@@ -142,9 +142,11 @@ def _referrals(scope: Scope, today: date, out: Figures) -> list[tuple[int, Any]]
             met[group] += 1
         else:
             late_ids[group].add(episode_id)
+    # Overdue as the overdue queue has it: the deadline's date has passed in the patient's
+    # time zone (``overdue_from`` is that local midnight, kept by the services).
     overdue = (
         scope.cohort()
-        .filter(state__in=[str(s) for s in PRE_REFERRAL_STATES], next_deadline__lt=today)
+        .filter(state__in=[str(s) for s in PRE_REFERRAL_STATES], overdue_from__lte=now)
         .exclude(next_deadline_rule=rules.CC_1)
         .values_list("id", "next_deadline_rule")
     )
@@ -329,8 +331,11 @@ def _flow(scope: Scope, episodes: dict[int, dict[str, Any]], today: date, out: F
     out.drill["cohort"] = set(episodes)
 
 
-def episode_figures(scope: Scope, today: date | None = None) -> Figures:
+def episode_figures(
+    scope: Scope, today: date | None = None, now: datetime | None = None
+) -> Figures:
     """Every figure read from episodes: eight queries whatever the cohort's size."""
+    now = now or timezone.now()
     today = today or timezone.localdate()
     out = Figures()
     episodes = {
@@ -341,7 +346,7 @@ def episode_figures(scope: Scope, today: date | None = None) -> Figures:
     }
     intervals, flag_rows = _flag_intervals(scope)
     _imaging(scope, intervals, out)
-    referrals = _referrals(scope, today, out)
+    referrals = _referrals(scope, now, out)
     _red_flag_to_referral(flag_rows, referrals, out)
     _care_plan(scope, episodes, out)
     _procedures(scope, len(episodes), out)

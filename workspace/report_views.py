@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from episodes.audit import record_shown
 from episodes.models import Episode
 from episodes.selectors import care_teams_for
 from reports.figures import (
@@ -290,6 +291,7 @@ def report_episodes(request: HttpRequest) -> HttpResponse:
     episodes = (
         Episode.objects.filter(pk__in=ids[:DRILL_LIMIT]).select_related("patient").order_by("pk")
     )
+    record_shown(request, (e.patient_id for e in episodes))
     context = {
         "figure": figure,
         "count": len(ids),

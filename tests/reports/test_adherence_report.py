@@ -35,13 +35,16 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from careflow.schedule import local_day_start
 from episodes.models import (
+    AccessRecord,
     CarePlanItem,
     CheckIn,
     Episode,
@@ -68,6 +71,11 @@ def _at(day: date, hour: int = 12) -> datetime:
 
 def _episode(team, *, onset, start, zone="America/New_York", state="conservative_care", **kw):
     patient = PatientFactory(care_team=team, timezone=zone)
+    if kw.get("next_deadline") is not None:
+        # What the services keep beside the deadline: the local midnight it turns overdue.
+        kw["overdue_from"] = local_day_start(
+            kw["next_deadline"] + timedelta(days=1), ZoneInfo(zone)
+        )
     return Episode.objects.create(
         patient=patient,
         care_team=team,
@@ -475,6 +483,11 @@ def test_the_report_page_draws_charts_with_tables_and_links_to_the_episodes(
     assert listing.status_code == 200
     assert f"/episodes/{data['e4'].pk}/" in listing.content.decode()
     assert f"/episodes/{data['e3'].pk}/" not in listing.content.decode()
+    # The list shows patients' names: one access record per patient shown (issue 12 item 5).
+    shown = AccessRecord.objects.filter(
+        user=coordinator, path__startswith="/reports/adherence/episodes/"
+    ).values_list("patient_id", flat=True)
+    assert set(shown) == {data["e4"].patient_id}
 
 
 def test_the_page_says_what_is_wrong_and_hides_other_teams(client, other_team, coordinator):

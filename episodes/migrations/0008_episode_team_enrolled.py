@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('episodes', '0003_access_record'),
+        ('episodes', '0007_default_care_team'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
