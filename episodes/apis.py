@@ -72,7 +72,6 @@ from episodes.selectors import (
     episode_get_for,
     episode_list_for,
     episode_pathway_view,
-    episode_reminders,
     episode_timeline,
     patient_get_for,
     patient_list_for,
@@ -80,6 +79,7 @@ from episodes.selectors import (
     queue_episodes,
     red_flag_get_for,
 )
+from notifications.selectors import episode_reminders
 
 # -- OpenAPI helpers ------------------------------------------------------------------------------
 

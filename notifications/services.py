@@ -12,8 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from careflow.deadlines import Milestone, milestones
+from careflow.reminders import milestone_why_not
 from careflow.schedule import is_stale, local_due_at, out_of_quiet_hours
 from careflow.states import TERMINAL_STATES, State
+from episodes import services as episodes_services
 from episodes.selectors import episode_facts
 from notifications.models import (
     RED_FLAG_MILESTONE_PREFIX,
@@ -24,7 +26,7 @@ from notifications.models import (
 )
 
 if TYPE_CHECKING:
-    from episodes.models import Episode, Patient, RedFlag
+    from episodes.models import CheckIn, Episode, Patient, RedFlag
 
 logger = logging.getLogger(__name__)
 
@@ -52,27 +54,19 @@ def patient_channel(patient: Patient) -> str:
 
 
 def _still_serves(episode: Episode, milestone: Milestone, audience: str) -> str:
-    """Why a reminder no longer serves (empty when it still does)."""
+    """Why a reminder no longer serves (empty when it still does): careflow's rule."""
     state = State(episode.state)
-    if state in TERMINAL_STATES:
-        return f"episode {state}"
-    if audience == Audience.PATIENT and episode.patient.opted_out:
-        return "patient opted out of reminders"
-    if (
-        milestone == Milestone.THREE_MONTHS
-        and audience == Audience.CARE_TEAM
-        and episode.referral_made_on is not None
-    ):
-        return "referral made (REF-1 met)"
-    if (
-        milestone == Milestone.SIX_WEEKS
-        and audience == Audience.CARE_TEAM
-        and state != State.CONSERVATIVE_CARE
-    ):
-        # Not "reassessment done": the episode left conservative care (an escalation, say)
-        # and the reminder comes back if it returns there (clear_escalation).
-        return f"no 6-week reassessment while the episode is {state}"
-    return ""
+    # The patient row is read only when the rule needs it (as before it was careflow's).
+    opted_out = (
+        audience == Audience.PATIENT and state not in TERMINAL_STATES and episode.patient.opted_out
+    )
+    return milestone_why_not(
+        state=state,
+        milestone=milestone,
+        audience=audience,
+        opted_out=opted_out,
+        referral_made=episode.referral_made_on is not None,
+    )
 
 
 def reminder_why_not(reminder: Reminder) -> str:
@@ -199,3 +193,34 @@ def _dispatch_now() -> None:
     from notifications.tasks import enqueue_dispatch  # noqa: PLC0415 - tasks import services
 
     enqueue_dispatch()
+
+
+# -- patient check-ins ------------------------------------------------------------------------
+# The check-in page answers a reminder; the clinical record takes the answers from here
+# (episodes never looks a reminder up: it sits below notifications).
+
+
+def checkin_red_flags_report(*, reminder_id: int, symptoms: list[str]) -> list[RedFlag]:
+    """The red-flag symptoms of an unfinished check-in (``episode_checkin_red_flags_report``)."""
+    episodes_services.checkin_answers_validate(symptoms=symptoms)
+    with transaction.atomic():
+        reminder = Reminder.objects.get(pk=reminder_id)
+        return episodes_services.episode_checkin_red_flags_report(
+            episode_id=reminder.episode_id, reminder_id=reminder.pk, symptoms=symptoms
+        )
+
+
+def checkin_submit(
+    *, reminder_id: int, overall: str, disabling_pain: bool, symptoms: list[str]
+) -> CheckIn:
+    """Record (or correct) a patient's check-in (``episode_checkin_submit``)."""
+    episodes_services.checkin_answers_validate(symptoms=symptoms, overall=overall)
+    with transaction.atomic():
+        reminder = Reminder.objects.get(pk=reminder_id)
+        return episodes_services.episode_checkin_submit(
+            episode_id=reminder.episode_id,
+            reminder_id=reminder.pk,
+            overall=overall,
+            disabling_pain=disabling_pain,
+            symptoms=symptoms,
+        )

@@ -58,13 +58,13 @@ from episodes.selectors import (
     episode_get_for,
     episode_next_action,
     episode_pathway_view,
-    episode_reminders,
     episode_timeline,
     patient_today,
     queue_counts,
     queue_episodes,
     red_flag_get_for,
 )
+from notifications.selectors import episode_reminders
 from workspace import labels
 from workspace.forms import build_fields, submitted, validate
 from workspace.models import OutreachNote

@@ -13,6 +13,7 @@ from careflow import rules
 from episodes import services
 from episodes.models import Assessment, CheckIn, Episode, RedFlag
 from episodes.selectors import episode_pathway_view
+from notifications import services as notifications_services
 from notifications.checkin_tokens import checkin_token_for
 from notifications.models import Reminder
 from tests.episodes.test_pathway_services import ONSET, at_day, new_episode
@@ -30,7 +31,7 @@ def reminder(episode):
 
 
 def submit(reminder, overall="same", *, disabling=False, symptoms=()):
-    return services.checkin_submit(
+    return notifications_services.checkin_submit(
         reminder_id=reminder.pk, overall=overall, disabling_pain=disabling, symptoms=list(symptoms)
     )
 
