@@ -36,8 +36,8 @@ from careflow.careplan import CATALOGUE
 from careflow.redflags import CATEGORY_LABEL, CATEGORY_OF_SIGN, DERIVED_SIGNS, Sign
 from careflow.states import State, TransitionName
 from episodes import services
-from episodes.api_pagination import KeysetPagination
-from episodes.api_serializers import (
+from episodes.api.pagination import KeysetPagination
+from episodes.api.serializers import (
     TRANSITION_INPUT,
     AssessmentInputSerializer,
     CarePlanItemInputSerializer,

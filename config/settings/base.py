@@ -369,14 +369,14 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         # JSON only (API.md): the schema then offers one body type per operation.
-        "episodes.api_parsers.SafeJSONParser",
+        "episodes.api.parsers.SafeJSONParser",
     ],
     # Every error in API.md's shape ({"error", "detail", ...}) with its status code.
-    "EXCEPTION_HANDLER": "episodes.api_errors.exception_handler",
-    # Rates come from CAREFLOW_API_RATES at request time (episodes/api_throttles.py).
+    "EXCEPTION_HANDLER": "episodes.api.errors.exception_handler",
+    # Rates come from CAREFLOW_API_RATES at request time (episodes/api/throttles.py).
     "DEFAULT_THROTTLE_CLASSES": [
-        "episodes.api_throttles.UserThrottle",
-        "episodes.api_throttles.AnonThrottle",
+        "episodes.api.throttles.UserThrottle",
+        "episodes.api.throttles.AnonThrottle",
     ],
 }
 # Requests per user / per address for the API, and token requests per address.
