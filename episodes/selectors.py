@@ -21,7 +21,6 @@ from episodes.models import (
     CarePlanItem,
     CareTeam,
     CareTeamMembership,
-    CheckIn,
     Correction,
     Episode,
     ImagingStudy,
@@ -461,25 +460,6 @@ def _correction_events(episode: Episode) -> Iterable[TimelineEvent]:
         )
 
 
-def _checkin_events(episode: Episode) -> Iterable[TimelineEvent]:
-    for checkin in CheckIn.objects.filter(episode_id=episode.pk).order_by("submitted_at", "id"):
-        yield TimelineEvent(
-            checkin.submitted_at,
-            "checkin",
-            checkin.pk,
-            None,
-            "patient",
-            {
-                "reminder": checkin.reminder_id,
-                "overall": checkin.overall,
-                "disabling_pain": checkin.disabling_pain,
-                "symptoms": checkin.symptoms,
-                "corrections": checkin.corrections,
-                "corrected_at": checkin.corrected_at.isoformat() if checkin.corrected_at else None,
-            },
-        )
-
-
 # A new kind of event is one more function here (or, for a higher app's rows, one
 # timeline_source_register call in its AppConfig.ready): each source costs a fixed number
 # of queries, whatever the number of rows.
@@ -489,7 +469,6 @@ TIMELINE_SOURCES: list[TimelineSource] = [
     _red_flag_events,
     _imaging_events,
     _care_plan_events,
-    _checkin_events,
     _correction_events,
 ]
 

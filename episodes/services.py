@@ -37,7 +37,6 @@ from episodes.models import (
     CarePlanItem,
     CareTeam,
     CareTeamMembership,
-    CheckIn,
     Closure,
     ClosureReason,
     CorrectedField,
@@ -809,8 +808,9 @@ def _after_write(episode: Episode) -> None:
     if state in TERMINAL_STATES:
         episode.urgent_since = None
     episode.save()
-    # notifications resyncs the episode's reminders (a receiver, in this transaction).
-    episode_changed.send(sender=Episode, episode=episode)
+    # notifications resyncs the episode's reminders (a receiver, in this transaction),
+    # from the facts read here: the write reads them once for the columns and the reminders.
+    episode_changed.send(sender=Episode, episode=episode, facts=facts)
 
 
 # -- patient check-ins ----------------------------------------------------------------------
@@ -872,52 +872,39 @@ def episode_checkin_red_flags_report(
     return raised
 
 
-@transaction.atomic
-def episode_checkin_submit(
+def episode_lock_open(episode_id: int) -> Episode:
+    """Lock the episode for a write; a closed one is refused (``EpisodeClosedError``)."""
+    episode = _lock(episode_id)
+    _refuse_terminal(episode)
+    return episode
+
+
+def episode_checkin_apply(
     *,
-    episode_id: int,
-    reminder_id: int,
+    episode: Episode,
+    checkin_id: int,
     overall: str,
     disabling_pain: bool,
     symptoms: list[str],
-) -> CheckIn:
-    """Record (or correct) a patient's check-in and let its answers drive the episode.
+) -> None:
+    """Let a recorded (or corrected) check-in's answers drive the episode, locked by the caller.
 
     A red-flag symptom raises the flag with the patient as its source (escalating per
     PATHWAY.md and alerting the care team); disabling pain is recorded as an assessment
     (REF-2); "resolved" asks the care team to confirm. A correction never lowers a flag
-    already raised: only a clinician rules a red flag out. notifications' ``checkin_submit``
-    finds the episode from the reminder and calls this.
+    already raised: only a clinician rules a red flag out. notifications'
+    ``checkin_submit`` records the check-in row (its model) and calls this.
     """
-    checkin_answers_validate(symptoms=symptoms, overall=overall)
-    episode = _lock(episode_id)
-    _refuse_terminal(episode)
     today = patient_today(episode.patient)
-    checkin, created = CheckIn.objects.select_for_update().get_or_create(
-        reminder_id=reminder_id,
-        defaults={
-            "episode": episode,
-            "overall": overall,
-            "disabling_pain": disabling_pain,
-            "symptoms": sorted(set(symptoms)),
-        },
-    )
-    if not created:
-        checkin.overall = overall
-        checkin.disabling_pain = disabling_pain
-        checkin.symptoms = sorted(set(symptoms))
-        checkin.corrected_at = timezone.now()
-        checkin.corrections += 1
-        checkin.save()
     _raise_reported_flags(
-        episode, checkin.symptoms, note=f"reported by the patient in check-in #{checkin.pk}"
+        episode, symptoms, note=f"reported by the patient in check-in #{checkin_id}"
     )
     if disabling_pain and not (episode.facts or {}).get("disabling_pain"):
         _record_assessment(
             episode,
             values={"disabling_pain": True},
             by=None,
-            note=f"reported by the patient in check-in #{checkin.pk}",
+            note=f"reported by the patient in check-in #{checkin_id}",
             source=Source.PATIENT,
             today=today,
         )
@@ -926,5 +913,3 @@ def episode_checkin_submit(
     episode.version += 1
     episode.save()
     _after_write(episode)
-    logger.info("check-in recorded id=%s episode=%s", checkin.pk, episode.pk)
-    return checkin

@@ -8,8 +8,10 @@ the schedule of record, so a receiver that fails rolls the write back with it. N
 sent "on commit" here; a receiver that talks to the outside world defers that itself
 (``transaction.on_commit``), as notifications does for its dispatch.
 
-- ``episode_changed(episode=...)``: the episode's state, facts or derived columns were
-  written (every service ends with it once its columns are saved).
+- ``episode_changed(episode=..., facts=...)``: the episode's state, facts or derived
+  columns were written (every service ends with it once its columns are saved); ``facts``
+  are careflow's ``Facts`` the write just read, handed along so no receiver reads them
+  again.
 - ``red_flag_raised(red_flag=...)``: a red flag was raised, by anyone (a clinician, the
   patient's check-in, a derived sign).
 """

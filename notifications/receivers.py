@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 from notifications.services import red_flag_alert_schedule, reminders_sync
 
 if TYPE_CHECKING:
+    from careflow.facts import Facts
     from episodes.models import Episode, RedFlag
 
 
-def on_episode_changed(sender: Any, *, episode: Episode, **_: Any) -> None:  # noqa: ANN401, ARG001
-    reminders_sync(episode=episode)
+def on_episode_changed(sender: Any, *, episode: Episode, facts: Facts, **_: Any) -> None:  # noqa: ANN401, ARG001
+    reminders_sync(episode=episode, facts=facts)
 
 
 def on_red_flag_raised(sender: Any, *, red_flag: RedFlag, **_: Any) -> None:  # noqa: ANN401, ARG001

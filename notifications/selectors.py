@@ -1,8 +1,8 @@
 """What notifications shows: reminders with the provider's word, and what it adds to episodes.
 
 The clinical record sits below notifications and never imports it; what of ours it shows
-(the ``delivery_failures`` queue, reminder, delivery-attempt and patient-message entries
-on the timeline) is registered into its registries by ``register`` at startup
+(the ``delivery_failures`` queue, reminder, delivery-attempt, patient-message and
+check-in entries on the timeline) is registered into its registries by ``register`` at startup
 (``NotificationsConfig.ready``).
 """
 
@@ -22,7 +22,13 @@ from episodes.selectors import (
     queue_register,
     timeline_source_register,
 )
-from notifications.models import DeliveryAttempt, PatientMessage, Reminder, ReminderStatus
+from notifications.models import (
+    CheckIn,
+    DeliveryAttempt,
+    PatientMessage,
+    Reminder,
+    ReminderStatus,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -124,8 +130,28 @@ def _patient_message_events(episode: Episode) -> Iterable[TimelineEvent]:
         )
 
 
+def _checkin_events(episode: Episode) -> Iterable[TimelineEvent]:
+    for checkin in CheckIn.objects.filter(episode_id=episode.pk).order_by("submitted_at", "id"):
+        yield TimelineEvent(
+            checkin.submitted_at,
+            "checkin",
+            checkin.pk,
+            None,
+            "patient",
+            {
+                "reminder": checkin.reminder_id,
+                "overall": checkin.overall,
+                "disabling_pain": checkin.disabling_pain,
+                "symptoms": checkin.symptoms,
+                "corrections": checkin.corrections,
+                "corrected_at": checkin.corrected_at.isoformat() if checkin.corrected_at else None,
+            },
+        )
+
+
 def register() -> None:
     """Put notifications' queue and timeline entries into the clinical record's registries."""
     queue_register(Queue("delivery_failures", _delivery_failures, ("id",)), after="surgical_review")
     timeline_source_register(_reminder_events)
     timeline_source_register(_patient_message_events)
+    timeline_source_register(_checkin_events)

@@ -20,13 +20,15 @@ from episodes.selectors import episode_facts
 from notifications.models import (
     RED_FLAG_MILESTONE_PREFIX,
     Audience,
+    CheckIn,
     Reminder,
     ReminderChannel,
     ReminderStatus,
 )
 
 if TYPE_CHECKING:
-    from episodes.models import CheckIn, Episode, Patient, RedFlag
+    from careflow.facts import Facts
+    from episodes.models import Episode, Patient, RedFlag
 
 logger = logging.getLogger(__name__)
 
@@ -89,8 +91,11 @@ def reminder_why_not(reminder: Reminder) -> str:
 
 
 @transaction.atomic
-def reminders_sync(*, episode: Episode) -> list[Reminder]:
+def reminders_sync(*, episode: Episode, facts: Facts | None = None) -> list[Reminder]:
     """Create, reschedule or cancel the episode's milestone reminders; idempotent.
+
+    ``facts``: the episode's facts when the caller has just read them (the
+    ``episode_changed`` event hands them along); read here otherwise.
 
     Only rows still ``scheduled`` move: a reminder being sent, sent, failed or skipped is
     history and stays as it is. A row whose due moment does not change keeps its
@@ -103,7 +108,7 @@ def reminders_sync(*, episode: Episode) -> list[Reminder]:
     }
     patient = episode.patient
     touched: list[Reminder] = []
-    for mark in milestones(episode_facts(episode)):
+    for mark in milestones(facts if facts is not None else episode_facts(episode)):
         for audience in (Audience.PATIENT, Audience.CARE_TEAM):
             why_not = _still_serves(episode, mark.milestone, audience)
             if audience == Audience.PATIENT:
@@ -213,14 +218,37 @@ def checkin_red_flags_report(*, reminder_id: int, symptoms: list[str]) -> list[R
 def checkin_submit(
     *, reminder_id: int, overall: str, disabling_pain: bool, symptoms: list[str]
 ) -> CheckIn:
-    """Record (or correct) a patient's check-in (``episode_checkin_submit``)."""
+    """Record (or correct) a patient's check-in and let its answers drive the episode.
+
+    The row is ours (one per reminder); what the answers mean for the episode is
+    ``episodes.services.episode_checkin_apply``'s, in the same transaction.
+    """
     episodes_services.checkin_answers_validate(symptoms=symptoms, overall=overall)
     with transaction.atomic():
         reminder = Reminder.objects.get(pk=reminder_id)
-        return episodes_services.episode_checkin_submit(
-            episode_id=reminder.episode_id,
-            reminder_id=reminder.pk,
+        episode = episodes_services.episode_lock_open(reminder.episode_id)
+        checkin, created = CheckIn.objects.select_for_update().get_or_create(
+            reminder=reminder,
+            defaults={
+                "episode": episode,
+                "overall": overall,
+                "disabling_pain": disabling_pain,
+                "symptoms": sorted(set(symptoms)),
+            },
+        )
+        if not created:
+            checkin.overall = overall
+            checkin.disabling_pain = disabling_pain
+            checkin.symptoms = sorted(set(symptoms))
+            checkin.corrected_at = timezone.now()
+            checkin.corrections += 1
+            checkin.save()
+        episodes_services.episode_checkin_apply(
+            episode=episode,
+            checkin_id=checkin.pk,
             overall=overall,
             disabling_pain=disabling_pain,
-            symptoms=symptoms,
+            symptoms=checkin.symptoms,
         )
+        logger.info("check-in recorded id=%s episode=%s", checkin.pk, episode.pk)
+    return checkin
