@@ -135,7 +135,8 @@ def svg(counted: Counter[tuple[str, str]]) -> str:
     """Components in rows by layer (lowest at the bottom), an arrow per importing edge."""
     box_w, box_h, gap_x, gap_y, margin = 150, 36, 40, 70, 30
     rows = [packages for _, packages in reversed(LAYERS)]
-    width = margin * 2 + 140 + max(len(r) for r in rows) * (box_w + gap_x)
+    left = margin + 140 + box_w  # room for the edges that bow out to the left
+    width = left + margin + max(len(r) for r in rows) * (box_w + gap_x)
     height = margin * 2 + len(rows) * (box_h + gap_y)
     centre: dict[str, tuple[float, float]] = {}
     out = [
@@ -155,7 +156,7 @@ def svg(counted: Counter[tuple[str, str]]) -> str:
         name = LAYERS[len(LAYERS) - 1 - row_index][0]
         out.append(f'<text x="{margin}" y="{y + box_h / 2 + 4}" fill="#777">{name}</text>')
         for column, package in enumerate(packages):
-            x = margin + 140 + column * (box_w + gap_x)
+            x = left + column * (box_w + gap_x)
             centre[package] = (x + box_w / 2, y + box_h / 2)
             out.append(
                 f'<rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" rx="6" '
@@ -167,14 +168,24 @@ def svg(counted: Counter[tuple[str, str]]) -> str:
         if source not in centre or target not in centre:
             continue
         (x1, y1), (x2, y2) = centre[source], centre[target]
-        # From the importer's edge to the imported's edge (rows differ, or a sibling).
-        dy = box_h / 2 if y2 > y1 else -box_h / 2 if y2 < y1 else 0
-        dx = 0 if dy else (box_w / 2 if x2 > x1 else -box_w / 2)
         colour = "#b00" if layer_index(target) > layer_index(source) else "#555"
+        title = f"<title>{source} imports {target} ({count} imports)</title>"
+        if y1 == y2:  # a sibling in the same row: straight, edge to edge
+            dx = box_w / 2 if x2 > x1 else -box_w / 2
+            out.append(
+                f'<line x1="{x1 + dx}" y1="{y1}" x2="{x2 - dx}" y2="{y2}" stroke="{colour}" '
+                f'marker-end="url(#a)">{title}</line>'
+            )
+            continue
+        # Down from the importer's bottom to the imported's top; an edge that skips rows
+        # bows out to the left so it does not run through the boxes between.
+        start, end = (x1, y1 + box_h / 2), (x2, y2 - box_h / 2)
+        rows_skipped = round(abs(y2 - y1) / (box_h + gap_y)) - 1
+        bow = 2 * (box_w / 2 + 25) * rows_skipped / max(rows_skipped, 1)
+        control = (min(x1, x2) - bow, (start[1] + end[1]) / 2)
         out.append(
-            f'<line x1="{x1 + dx}" y1="{y1 + dy}" x2="{x2 - dx}" y2="{y2 - dy}" '
-            f'stroke="{colour}" marker-end="url(#a)"><title>{source} imports {target} '
-            f"({count} imports)</title></line>"
+            f'<path d="M{start[0]},{start[1]} Q{control[0]},{control[1]} {end[0]},{end[1]}" '
+            f'fill="none" stroke="{colour}" marker-end="url(#a)">{title}</path>'
         )
     out.append("</svg>")
     return "\n".join(out) + "\n"
