@@ -82,8 +82,13 @@ def recreate_database(name: str) -> None:
 
 
 def manage(database: str, *args: str) -> None:
+    python_module(database, "manage", *args)
+
+
+def python_module(database: str, module: str, *args: str) -> None:
+    """``python -m <module> <args>`` against one bench database (manage, bench.generate)."""
     subprocess.run(  # noqa: S603 - fixed argument list
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=bench_env(database), check=True
+        [sys.executable, "-m", module, *args], cwd=ROOT, env=bench_env(database), check=True
     )
 
 
@@ -744,7 +749,7 @@ def main(argv: list[str] | None = None) -> None:
             recreate_database(name)
             manage(name, "migrate", "--noinput", "-v0")
             t0 = time.monotonic()
-            manage(name, "generate_episodes", "--count", str(count))
+            python_module(name, "bench.generate", "--count", str(count))
             if name == BIG_DB:
                 generated_s = time.monotonic() - t0
     else:

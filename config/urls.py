@@ -7,13 +7,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.health import healthz
-from episodes.api_auth import TokenObtainApi
+from episodes.api.auth import TokenObtainApi
 from notifications.checkin_views import checkin_page
 from notifications.webhooks import postmark_tracking, twilio_inbound, twilio_status
 from reports.apis import AdherenceReportApi
 
 # Bodies Django refuses before any view (too large) are JSON under /api/.
-handler400 = "episodes.api_errors.bad_request"
+handler400 = "episodes.api.errors.bad_request"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -32,7 +32,7 @@ urlpatterns = [
     path("api/auth/token/", TokenObtainApi.as_view(), name="api-token"),
     # App APIs are included below this line.
     path("api/reports/adherence/", AdherenceReportApi.as_view(), name="report-adherence"),
-    path("api/", include("episodes.urls")),
+    path("api/", include("episodes.api.urls")),
     # The HL7 FHIR R4B facade over the same selectors and services (interop/).
     path("fhir/", include("interop.urls")),
     # The patient check-in page: a signed link in each reminder, no login.

@@ -11,7 +11,7 @@ class EpisodesConfig(AppConfig):
     verbose_name = "Episodes"
 
     def ready(self) -> None:
-        from episodes.api_auth import revoke_tokens_on_user_change  # noqa: PLC0415 - apps ready
+        from episodes.tokens import revoke_tokens_on_user_change  # noqa: PLC0415 - apps ready
 
         pre_save.connect(
             revoke_tokens_on_user_change,

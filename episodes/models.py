@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from careflow.checkin import Overall
 from careflow.facts import BOOLEAN_FACTS
 from careflow.guards import evaluate
 from careflow.redflags import CATEGORY_OF_SIGN, Sign
@@ -554,27 +553,6 @@ class Correction(AppendOnly, models.Model):
 
     def __str__(self) -> str:
         return f"{self.field} corrected ({self.old_value} -> {self.new_value})"
-
-
-class CheckIn(models.Model):
-    """A patient's answers to one reminder's check-in; correctable until the link expires."""
-
-    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="checkins")
-    reminder = models.OneToOneField(
-        "notifications.Reminder", on_delete=models.CASCADE, related_name="checkin"
-    )
-    overall = models.CharField(max_length=10, choices=[(o.value, o.value) for o in Overall])
-    disabling_pain = models.BooleanField()
-    symptoms = models.JSONField(default=list, blank=True)
-    submitted_at = models.DateTimeField(auto_now_add=True)
-    corrected_at = models.DateTimeField(null=True, blank=True)
-    corrections = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering: ClassVar = ["submitted_at", "id"]
-
-    def __str__(self) -> str:
-        return f"Check-in #{self.pk} of episode #{self.episode_id}: {self.overall}"
 
 
 class AccessRecord(models.Model):

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -21,7 +21,6 @@ from episodes.models import (
     CarePlanItem,
     CareTeam,
     CareTeamMembership,
-    CheckIn,
     Correction,
     Episode,
     ImagingStudy,
@@ -198,23 +197,6 @@ def episode_next_action(episode: Episode, today: date | None = None) -> dict[str
     return actions[0].as_dict() if actions else None
 
 
-def episode_reminders(episode: Episode) -> QuerySet[Any]:
-    """The episode's reminders, by when they are due, with the provider's latest word.
-
-    ``delivery_status``: what the provider last reported for the latest attempt (Twilio's
-    status callbacks, the ESP's tracking events): ``delivered``, ``undelivered``,
-    ``bounced``…; empty until it says anything.
-    """
-    from notifications.models import DeliveryAttempt, Reminder  # noqa: PLC0415 - app layering
-
-    latest = DeliveryAttempt.objects.filter(reminder_id=OuterRef("pk")).order_by("-attempt")
-    return (
-        Reminder.objects.filter(episode_id=episode.pk)
-        .annotate(delivery_status=Subquery(latest.values("provider_status")[:1]))
-        .order_by("due_at", "id")
-    )
-
-
 # -- queues -----------------------------------------------------------------------------------
 
 # A queue condition compares the episode's instants (careflow.schedule.queue_moments, in
@@ -235,7 +217,7 @@ class Queue:
     ordering: tuple[str, ...]
 
 
-_OPEN = Q(state__in=[s.value for s in NON_TERMINAL_STATES])
+OPEN_EPISODES = Q(state__in=[s.value for s in NON_TERMINAL_STATES])
 
 
 def _urgent(_user: User, _now: datetime) -> Q:
@@ -279,22 +261,12 @@ def _in_state(state: State) -> QueueCondition:
     return condition
 
 
-def _delivery_failures(_user: User, _now: datetime) -> Q:
-    from notifications.models import Reminder, ReminderStatus  # noqa: PLC0415 - app layering
-
-    failed = Reminder.objects.filter(
-        episode_id=OuterRef("pk"), status__in=[ReminderStatus.FAILED, ReminderStatus.SKIPPED]
-    )
-    # A reminder that could not go out matters while the episode is still being cared for.
-    return Q(Exists(failed)) & _OPEN
-
-
 def _unassigned(_user: User, _now: datetime) -> Q:
-    return Q(assigned_to__isnull=True) & _OPEN
+    return Q(assigned_to__isnull=True) & OPEN_EPISODES
 
 
 def _mine(user: User, _now: datetime) -> Q:
-    return Q(assigned_to_id=user.pk) & _OPEN
+    return Q(assigned_to_id=user.pk) & OPEN_EPISODES
 
 
 QUEUES: Final[dict[str, Queue]] = {
@@ -308,11 +280,23 @@ QUEUES: Final[dict[str, Queue]] = {
         Queue("esi", _in_state(State.ESI), ("id",)),
         Queue("specialist_referral", _in_state(State.SPECIALIST_REFERRAL), ("id",)),
         Queue("surgical_review", _in_state(State.SURGICAL_REVIEW), ("id",)),
-        Queue("delivery_failures", _delivery_failures, ("id",)),
         Queue("unassigned", _unassigned, ("id",)),
         Queue("mine", _mine, ("id",)),
     )
 }
+
+
+def queue_register(queue: Queue, *, after: str) -> None:
+    """Add a queue a higher app owns (notifications' ``delivery_failures``) after ``after``.
+
+    Called from that app's ``AppConfig.ready``, before any request: the queues' order is
+    the API's and the workspace's, so a registered queue takes its place in it.
+    """
+    names = list(QUEUES)
+    queues = [QUEUES[name] for name in names]
+    queues.insert(names.index(after) + 1, queue)
+    QUEUES.clear()
+    QUEUES.update((q.name, q) for q in queues)
 
 
 def queue_get(name: str) -> Queue:
@@ -327,50 +311,6 @@ def queue_episodes(name: str, *, user: User, now: datetime | None = None) -> Que
     queue = queue_get(name)
     now = now or timezone.now()
     return episode_list_for(user).filter(queue.condition(user, now)).order_by(*queue.ordering)
-
-
-def queue_urgent(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
-    return queue_episodes("urgent", user=user, now=now)
-
-
-def queue_overdue(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
-    return queue_episodes("overdue", user=user, now=now)
-
-
-def queue_due_soon(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
-    return queue_episodes("due_soon", user=user, now=now)
-
-
-def queue_reassessment_due(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
-    return queue_episodes("reassessment_due", user=user, now=now)
-
-
-def queue_imaging_eligible(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
-    return queue_episodes("imaging_eligible", user=user, now=now)
-
-
-def queue_esi(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
-    return queue_episodes("esi", user=user, now=now)
-
-
-def queue_specialist_referral(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
-    return queue_episodes("specialist_referral", user=user, now=now)
-
-
-def queue_surgical_review(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
-    return queue_episodes("surgical_review", user=user, now=now)
-
-
-def queue_delivery_failures(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
-    return queue_episodes("delivery_failures", user=user, now=now)
-
-
-def queue_unassigned(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
-    return queue_episodes("unassigned", user=user, now=now)
-
-
-def queue_mine(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
-    return queue_episodes("mine", user=user, now=now)
 
 
 def queue_counts(*, user: User, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -499,71 +439,6 @@ def _care_plan_events(episode: Episode) -> Iterable[TimelineEvent]:
         )
 
 
-def _reminder_events(episode: Episode) -> Iterable[TimelineEvent]:
-    from notifications.models import Reminder  # noqa: PLC0415 - app layering
-
-    reminders = Reminder.objects.filter(episode_id=episode.pk).prefetch_related("deliveries")
-    for reminder in reminders.order_by("created_at", "id"):
-        about = {
-            "reminder": reminder.pk,
-            "milestone": reminder.milestone,
-            "audience": reminder.audience,
-            "channel": reminder.channel,
-        }
-        yield TimelineEvent(
-            reminder.created_at,
-            "reminder",
-            reminder.pk,
-            None,
-            "system",
-            {
-                **about,
-                "due_at": reminder.due_at.isoformat(),
-                "status": reminder.status,
-                "status_reason": reminder.status_reason,
-            },
-        )
-        for attempt in reminder.deliveries.all():
-            yield TimelineEvent(
-                attempt.at,
-                "delivery_attempt",
-                attempt.pk,
-                None,
-                "system",
-                {
-                    **about,
-                    "attempt": attempt.attempt,
-                    "outcome": attempt.outcome,
-                    "error": attempt.error,
-                    # What the provider reported afterwards: delivered, undelivered, bounced…
-                    "provider_status": attempt.provider_status,
-                    "provider_error_code": attempt.provider_error_code,
-                    "provider_status_at": (
-                        attempt.provider_status_at.isoformat()
-                        if attempt.provider_status_at
-                        else None
-                    ),
-                },
-            )
-
-
-def _patient_message_events(episode: Episode) -> Iterable[TimelineEvent]:
-    """SMS the patient sent: STOP / START (consent changed at once) and replies to read."""
-    from notifications.models import PatientMessage  # noqa: PLC0415 - app layering
-
-    for message in PatientMessage.objects.filter(episode_id=episode.pk).order_by(
-        "received_at", "id"
-    ):
-        yield TimelineEvent(
-            message.received_at,
-            "patient_message",
-            message.pk,
-            None,
-            "patient",
-            {"kind": message.kind, "body": message.body},
-        )
-
-
 def _correction_events(episode: Episode) -> Iterable[TimelineEvent]:
     # A birth date is the patient's: its correction shows on each of the patient's episodes.
     corrections = Correction.objects.filter(
@@ -585,38 +460,26 @@ def _correction_events(episode: Episode) -> Iterable[TimelineEvent]:
         )
 
 
-def _checkin_events(episode: Episode) -> Iterable[TimelineEvent]:
-    for checkin in CheckIn.objects.filter(episode_id=episode.pk).order_by("submitted_at", "id"):
-        yield TimelineEvent(
-            checkin.submitted_at,
-            "checkin",
-            checkin.pk,
-            None,
-            "patient",
-            {
-                "reminder": checkin.reminder_id,
-                "overall": checkin.overall,
-                "disabling_pain": checkin.disabling_pain,
-                "symptoms": checkin.symptoms,
-                "corrections": checkin.corrections,
-                "corrected_at": checkin.corrected_at.isoformat() if checkin.corrected_at else None,
-            },
-        )
-
-
-# A new kind of event is one more function here: each source costs a
-# fixed number of queries, whatever the number of rows.
+# A new kind of event is one more function here (or, for a higher app's rows, one
+# timeline_source_register call in its AppConfig.ready): each source costs a fixed number
+# of queries, whatever the number of rows.
 TIMELINE_SOURCES: list[TimelineSource] = [
     _transition_events,
     _assessment_events,
     _red_flag_events,
     _imaging_events,
     _care_plan_events,
-    _reminder_events,
-    _patient_message_events,
-    _checkin_events,
     _correction_events,
 ]
+
+
+def timeline_source_register(source: TimelineSource) -> None:
+    """Add a source a higher app owns (notifications' reminders and messages) at startup.
+
+    The timeline is sorted by (at, kind, ref), so the order of the sources changes nothing.
+    """
+    if source not in TIMELINE_SOURCES:
+        TIMELINE_SOURCES.append(source)
 
 
 def episode_timeline(episode: Episode) -> list[TimelineEvent]:

@@ -37,7 +37,6 @@ from episodes.models import (
     CarePlanItem,
     CareTeam,
     CareTeamMembership,
-    CheckIn,
     Closure,
     ClosureReason,
     CorrectedField,
@@ -56,6 +55,7 @@ from episodes.models import (
     is_team_clinician,
 )
 from episodes.selectors import episode_facts, patient_today
+from episodes.signals import episode_changed, red_flag_raised
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -448,7 +448,8 @@ def _raise_flag(
             # Every caller of _raise_flag recomputes the derived columns once it is done.
             after_write=False,
         )
-    _red_flag_alert(flag)
+    # notifications schedules the care team's alert (a receiver, in this transaction).
+    red_flag_raised.send(sender=RedFlag, red_flag=flag)
     logger.info("red flag raised episode=%s category=%s", episode.pk, flag.category)
     return flag
 
@@ -807,19 +808,9 @@ def _after_write(episode: Episode) -> None:
     if state in TERMINAL_STATES:
         episode.urgent_since = None
     episode.save()
-    _reminders_sync(episode)
-
-
-def _reminders_sync(episode: Episode) -> None:
-    from notifications.services import reminders_sync  # noqa: PLC0415 - app layering
-
-    reminders_sync(episode=episode)
-
-
-def _red_flag_alert(flag: RedFlag) -> None:
-    from notifications.services import red_flag_alert_schedule  # noqa: PLC0415 - app layering
-
-    red_flag_alert_schedule(red_flag=flag)
+    # notifications resyncs the episode's reminders (a receiver, in this transaction),
+    # from the facts read here: the write reads them once for the columns and the reminders.
+    episode_changed.send(sender=Episode, episode=episode, facts=facts)
 
 
 # -- patient check-ins ----------------------------------------------------------------------
@@ -843,27 +834,34 @@ def _unknown_symptoms(symptoms: list[str]) -> dict[str, list[str]]:
     return {"symptoms": [f"Unknown symptoms: {unknown}."]} if unknown else {}
 
 
+def checkin_answers_validate(*, symptoms: list[str], overall: str | None = None) -> None:
+    """Refuse unknown symptoms (and, when given, an unknown overall answer) of a check-in."""
+    errors = _unknown_symptoms(symptoms)
+    if overall is not None and overall not in Overall.__members__.values():
+        errors["overall"] = [f"One of {[o.value for o in Overall]}."]
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
-def checkin_red_flags_report(*, reminder_id: int, symptoms: list[str]) -> list[RedFlag]:
+def episode_checkin_red_flags_report(
+    *, episode_id: int, reminder_id: int, symptoms: list[str]
+) -> list[RedFlag]:
     """Record the red-flag symptoms of a check-in the patient has not finished.
 
     A reported red-flag symptom is never dropped (PATHWAY.md "Patient check-in answers"):
     whatever else the form lacks, the flag is raised with the patient as its source, the
     episode escalates and the care team is alerted; the page then asks for the rest.
-    Returns the flags raised (none when each was already active).
+    Returns the flags raised (none when each was already active). notifications'
+    ``checkin_red_flags_report`` finds the episode from the reminder and calls this.
     """
-    from notifications.models import Reminder  # noqa: PLC0415 - app layering
-
-    errors = _unknown_symptoms(symptoms)
-    if errors:
-        raise ValidationError(errors)
-    reminder = Reminder.objects.get(pk=reminder_id)
-    episode = _lock(reminder.episode_id)
+    checkin_answers_validate(symptoms=symptoms)
+    episode = _lock(episode_id)
     _refuse_terminal(episode)
     raised = _raise_reported_flags(
         episode,
         symptoms,
-        note=f"reported by the patient on the check-in page of reminder #{reminder.pk} "
+        note=f"reported by the patient on the check-in page of reminder #{reminder_id} "
         "(form not finished)",
     )
     if raised:
@@ -874,57 +872,39 @@ def checkin_red_flags_report(*, reminder_id: int, symptoms: list[str]) -> list[R
     return raised
 
 
-@transaction.atomic
-def checkin_submit(
+def episode_lock_open(episode_id: int) -> Episode:
+    """Lock the episode for a write; a closed one is refused (``EpisodeClosedError``)."""
+    episode = _lock(episode_id)
+    _refuse_terminal(episode)
+    return episode
+
+
+def episode_checkin_apply(
     *,
-    reminder_id: int,
+    episode: Episode,
+    checkin_id: int,
     overall: str,
     disabling_pain: bool,
     symptoms: list[str],
-) -> CheckIn:
-    """Record (or correct) a patient's check-in and let its answers drive the episode.
+) -> None:
+    """Let a recorded (or corrected) check-in's answers drive the episode, locked by the caller.
 
     A red-flag symptom raises the flag with the patient as its source (escalating per
     PATHWAY.md and alerting the care team); disabling pain is recorded as an assessment
     (REF-2); "resolved" asks the care team to confirm. A correction never lowers a flag
-    already raised: only a clinician rules a red flag out.
+    already raised: only a clinician rules a red flag out. notifications'
+    ``checkin_submit`` records the check-in row (its model) and calls this.
     """
-    from notifications.models import Reminder  # noqa: PLC0415 - app layering
-
-    errors = _unknown_symptoms(symptoms)
-    if overall not in Overall.__members__.values():
-        errors["overall"] = [f"One of {[o.value for o in Overall]}."]
-    if errors:
-        raise ValidationError(errors)
-    reminder = Reminder.objects.get(pk=reminder_id)
-    episode = _lock(reminder.episode_id)
-    _refuse_terminal(episode)
     today = patient_today(episode.patient)
-    checkin, created = CheckIn.objects.select_for_update().get_or_create(
-        reminder=reminder,
-        defaults={
-            "episode": episode,
-            "overall": overall,
-            "disabling_pain": disabling_pain,
-            "symptoms": sorted(set(symptoms)),
-        },
-    )
-    if not created:
-        checkin.overall = overall
-        checkin.disabling_pain = disabling_pain
-        checkin.symptoms = sorted(set(symptoms))
-        checkin.corrected_at = timezone.now()
-        checkin.corrections += 1
-        checkin.save()
     _raise_reported_flags(
-        episode, checkin.symptoms, note=f"reported by the patient in check-in #{checkin.pk}"
+        episode, symptoms, note=f"reported by the patient in check-in #{checkin_id}"
     )
     if disabling_pain and not (episode.facts or {}).get("disabling_pain"):
         _record_assessment(
             episode,
             values={"disabling_pain": True},
             by=None,
-            note=f"reported by the patient in check-in #{checkin.pk}",
+            note=f"reported by the patient in check-in #{checkin_id}",
             source=Source.PATIENT,
             today=today,
         )
@@ -933,5 +913,3 @@ def checkin_submit(
     episode.version += 1
     episode.save()
     _after_write(episode)
-    logger.info("check-in recorded id=%s episode=%s", checkin.pk, episode.pk)
-    return checkin

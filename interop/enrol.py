@@ -22,8 +22,8 @@ from rest_framework import serializers
 
 from careflow.facts import BOOLEAN_FACTS
 from episodes import services
-from episodes.api_serializers import EpisodeCreateInputSerializer, PatientCreateInputSerializer
-from episodes.apis import _care_team_for_new_patient
+from episodes.api.serializers import EpisodeCreateInputSerializer, PatientCreateInputSerializer
+from episodes.api.views import _care_team_for_new_patient
 from episodes.models import Episode, Patient
 from interop import codes
 

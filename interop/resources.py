@@ -22,7 +22,6 @@ from careflow.states import TERMINAL_STATES, State
 from episodes.models import (
     Assessment,
     CarePlanItem,
-    CheckIn,
     Episode,
     ImagingStudy,
     Patient,
@@ -31,7 +30,13 @@ from episodes.models import (
     TransitionLog,
 )
 from interop import codes
-from notifications.models import AttemptOutcome, DeliveryAttempt, Reminder, ReminderStatus
+from notifications.models import (
+    AttemptOutcome,
+    CheckIn,
+    DeliveryAttempt,
+    Reminder,
+    ReminderStatus,
+)
 
 Resource = dict[str, Any]
 

@@ -20,7 +20,6 @@ from careflow.deadlines import Milestone, next_actions
 from careflow.states import NON_TERMINAL_STATES, TERMINAL_STATES, State
 from episodes.models import (
     Assessment,
-    CheckIn,
     Episode,
     ImagingStudy,
     Patient,
@@ -38,7 +37,7 @@ from episodes.selectors import (
     team_ids_for,
 )
 from interop import resources as fhir
-from notifications.models import DeliveryAttempt, Reminder
+from notifications.models import CheckIn, DeliveryAttempt, Reminder
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser

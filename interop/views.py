@@ -26,7 +26,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from careflow.deadlines import Milestone
-from episodes.api_parsers import SafeJSONParser
+from episodes.api.parsers import SafeJSONParser
 from episodes.audit import record_shown
 from episodes.selectors import MAX_ID, episode_get_for, patient_today
 from interop import codes

@@ -9,5 +9,20 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        # Connects the ESP tracking-event receiver (Anymail's signal).
-        from notifications import webhooks  # noqa: F401, PLC0415
+        # Imported once the app registry is ready (they import models).
+        from episodes.signals import episode_changed, red_flag_raised  # noqa: PLC0415
+        from notifications import (  # noqa: PLC0415
+            receivers,
+            selectors,
+            webhooks,  # noqa: F401 - connects the ESP tracking-event receiver (Anymail's signal)
+        )
+
+        # The clinical record's events: reminders follow the episode in its transaction.
+        episode_changed.connect(
+            receivers.on_episode_changed, dispatch_uid="notifications.on_episode_changed"
+        )
+        red_flag_raised.connect(
+            receivers.on_red_flag_raised, dispatch_uid="notifications.on_red_flag_raised"
+        )
+        # What the clinical record shows of ours: the delivery_failures queue, the timeline.
+        selectors.register()

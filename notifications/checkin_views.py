@@ -19,9 +19,10 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from careflow.checkin import Overall, Symptom, signs_for
-from careflow.client import client_ip
 from careflow.states import TERMINAL_STATES, State
 from episodes import services
+from infra.client import client_ip
+from notifications import services as notifications_services
 from notifications.checkin_text import text_for
 from notifications.checkin_tokens import default_max_age, reminder_id_from_token
 from notifications.models import Audience, Reminder
@@ -106,7 +107,7 @@ def _rate_limited(request: HttpRequest, reminder: Reminder) -> bool:
 
     Patients behind one proxy (or one clinic's Wi-Fi) share an address; a limit keyed on
     the address alone would let one patient's submissions refuse another's. The address is
-    the real client's, read behind trusted proxies (``careflow.client.client_ip``).
+    the real client's, read behind trusted proxies (``infra.client.client_ip``).
     """
     by_link = is_ratelimited(
         request,
@@ -147,13 +148,15 @@ def _submit(
         # raised, the episode escalated, the care team alerted); the page asks for the rest.
         if signs_for(symptoms):
             try:
-                services.checkin_red_flags_report(reminder_id=reminder.pk, symptoms=symptoms)
+                notifications_services.checkin_red_flags_report(
+                    reminder_id=reminder.pk, symptoms=symptoms
+                )
             except services.EpisodeClosedError:
                 return _invalid(request, why="closed", status=410, reminder=reminder)
             context["urgent"] = True
         return render(request, "checkin/form.html", context, status=400)
     try:
-        checkin = services.checkin_submit(
+        checkin = notifications_services.checkin_submit(
             reminder_id=reminder.pk,
             overall=overall,
             disabling_pain=disabling == "yes",

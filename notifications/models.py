@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from django.db import models
 
+from careflow.checkin import Overall
 from episodes.models import Episode
 
 
@@ -190,3 +191,27 @@ class UnusableEmail(models.Model):
 
     def __str__(self) -> str:
         return f"Unusable email #{self.pk}"
+
+
+class CheckIn(models.Model):
+    """A patient's answers to one reminder's check-in; correctable until the link expires.
+
+    notifications owns it (the check-in page answers a reminder); its table keeps the name
+    it had in episodes (``episodes_checkin``): issue 13 moved the model, not the rows.
+    """
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="checkins")
+    reminder = models.OneToOneField(Reminder, on_delete=models.CASCADE, related_name="checkin")
+    overall = models.CharField(max_length=10, choices=[(o.value, o.value) for o in Overall])
+    disabling_pain = models.BooleanField()
+    symptoms = models.JSONField(default=list, blank=True)
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    corrected_at = models.DateTimeField(null=True, blank=True)
+    corrections = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        db_table = "episodes_checkin"
+        ordering: ClassVar = ["submitted_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Check-in #{self.pk} of episode #{self.episode_id}: {self.overall}"

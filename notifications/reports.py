@@ -9,9 +9,8 @@ from django.db.models import Count
 from careflow.adherence import rate
 from careflow.checkin import Overall
 from careflow.deadlines import Milestone
-from episodes.models import CheckIn
 from episodes.reports import Figures, Scope
-from notifications.models import Audience, Reminder, ReminderChannel, ReminderStatus
+from notifications.models import Audience, CheckIn, Reminder, ReminderChannel, ReminderStatus
 
 MILESTONES = tuple(str(m) for m in Milestone)
 OUTCOMES = (ReminderStatus.SENT, ReminderStatus.FAILED, ReminderStatus.SKIPPED)

@@ -12,18 +12,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from careflow.deadlines import Milestone, milestones
+from careflow.reminders import milestone_why_not
 from careflow.schedule import is_stale, local_due_at, out_of_quiet_hours
 from careflow.states import TERMINAL_STATES, State
+from episodes import services as episodes_services
 from episodes.selectors import episode_facts
 from notifications.models import (
     RED_FLAG_MILESTONE_PREFIX,
     Audience,
+    CheckIn,
     Reminder,
     ReminderChannel,
     ReminderStatus,
 )
 
 if TYPE_CHECKING:
+    from careflow.facts import Facts
     from episodes.models import Episode, Patient, RedFlag
 
 logger = logging.getLogger(__name__)
@@ -52,27 +56,19 @@ def patient_channel(patient: Patient) -> str:
 
 
 def _still_serves(episode: Episode, milestone: Milestone, audience: str) -> str:
-    """Why a reminder no longer serves (empty when it still does)."""
+    """Why a reminder no longer serves (empty when it still does): careflow's rule."""
     state = State(episode.state)
-    if state in TERMINAL_STATES:
-        return f"episode {state}"
-    if audience == Audience.PATIENT and episode.patient.opted_out:
-        return "patient opted out of reminders"
-    if (
-        milestone == Milestone.THREE_MONTHS
-        and audience == Audience.CARE_TEAM
-        and episode.referral_made_on is not None
-    ):
-        return "referral made (REF-1 met)"
-    if (
-        milestone == Milestone.SIX_WEEKS
-        and audience == Audience.CARE_TEAM
-        and state != State.CONSERVATIVE_CARE
-    ):
-        # Not "reassessment done": the episode left conservative care (an escalation, say)
-        # and the reminder comes back if it returns there (clear_escalation).
-        return f"no 6-week reassessment while the episode is {state}"
-    return ""
+    # The patient row is read only when the rule needs it (as before it was careflow's).
+    opted_out = (
+        audience == Audience.PATIENT and state not in TERMINAL_STATES and episode.patient.opted_out
+    )
+    return milestone_why_not(
+        state=state,
+        milestone=milestone,
+        audience=audience,
+        opted_out=opted_out,
+        referral_made=episode.referral_made_on is not None,
+    )
 
 
 def reminder_why_not(reminder: Reminder) -> str:
@@ -95,8 +91,11 @@ def reminder_why_not(reminder: Reminder) -> str:
 
 
 @transaction.atomic
-def reminders_sync(*, episode: Episode) -> list[Reminder]:
+def reminders_sync(*, episode: Episode, facts: Facts | None = None) -> list[Reminder]:
     """Create, reschedule or cancel the episode's milestone reminders; idempotent.
+
+    ``facts``: the episode's facts when the caller has just read them (the
+    ``episode_changed`` event hands them along); read here otherwise.
 
     Only rows still ``scheduled`` move: a reminder being sent, sent, failed or skipped is
     history and stays as it is. A row whose due moment does not change keeps its
@@ -109,7 +108,7 @@ def reminders_sync(*, episode: Episode) -> list[Reminder]:
     }
     patient = episode.patient
     touched: list[Reminder] = []
-    for mark in milestones(episode_facts(episode)):
+    for mark in milestones(facts if facts is not None else episode_facts(episode)):
         for audience in (Audience.PATIENT, Audience.CARE_TEAM):
             why_not = _still_serves(episode, mark.milestone, audience)
             if audience == Audience.PATIENT:
@@ -199,3 +198,57 @@ def _dispatch_now() -> None:
     from notifications.tasks import enqueue_dispatch  # noqa: PLC0415 - tasks import services
 
     enqueue_dispatch()
+
+
+# -- patient check-ins ------------------------------------------------------------------------
+# The check-in page answers a reminder; the clinical record takes the answers from here
+# (episodes never looks a reminder up: it sits below notifications).
+
+
+def checkin_red_flags_report(*, reminder_id: int, symptoms: list[str]) -> list[RedFlag]:
+    """The red-flag symptoms of an unfinished check-in (``episode_checkin_red_flags_report``)."""
+    episodes_services.checkin_answers_validate(symptoms=symptoms)
+    with transaction.atomic():
+        reminder = Reminder.objects.get(pk=reminder_id)
+        return episodes_services.episode_checkin_red_flags_report(
+            episode_id=reminder.episode_id, reminder_id=reminder.pk, symptoms=symptoms
+        )
+
+
+def checkin_submit(
+    *, reminder_id: int, overall: str, disabling_pain: bool, symptoms: list[str]
+) -> CheckIn:
+    """Record (or correct) a patient's check-in and let its answers drive the episode.
+
+    The row is ours (one per reminder); what the answers mean for the episode is
+    ``episodes.services.episode_checkin_apply``'s, in the same transaction.
+    """
+    episodes_services.checkin_answers_validate(symptoms=symptoms, overall=overall)
+    with transaction.atomic():
+        reminder = Reminder.objects.get(pk=reminder_id)
+        episode = episodes_services.episode_lock_open(reminder.episode_id)
+        checkin, created = CheckIn.objects.select_for_update().get_or_create(
+            reminder=reminder,
+            defaults={
+                "episode": episode,
+                "overall": overall,
+                "disabling_pain": disabling_pain,
+                "symptoms": sorted(set(symptoms)),
+            },
+        )
+        if not created:
+            checkin.overall = overall
+            checkin.disabling_pain = disabling_pain
+            checkin.symptoms = sorted(set(symptoms))
+            checkin.corrected_at = timezone.now()
+            checkin.corrections += 1
+            checkin.save()
+        episodes_services.episode_checkin_apply(
+            episode=episode,
+            checkin_id=checkin.pk,
+            overall=overall,
+            disabling_pain=disabling_pain,
+            symptoms=checkin.symptoms,
+        )
+        logger.info("check-in recorded id=%s episode=%s", checkin.pk, episode.pk)
+    return checkin

@@ -36,8 +36,8 @@ from careflow.careplan import CATALOGUE
 from careflow.redflags import CATEGORY_LABEL, CATEGORY_OF_SIGN, DERIVED_SIGNS, Sign
 from careflow.states import State, TransitionName
 from episodes import services
-from episodes.api_pagination import KeysetPagination
-from episodes.api_serializers import (
+from episodes.api.pagination import KeysetPagination
+from episodes.api.serializers import (
     TRANSITION_INPUT,
     AssessmentInputSerializer,
     CarePlanItemInputSerializer,
@@ -58,13 +58,13 @@ from episodes.selectors import (
     episode_get_for,
     episode_next_action,
     episode_pathway_view,
-    episode_reminders,
     episode_timeline,
     patient_today,
     queue_counts,
     queue_episodes,
     red_flag_get_for,
 )
+from notifications.selectors import episode_reminders
 from workspace import labels
 from workspace.forms import build_fields, submitted, validate
 from workspace.models import OutreachNote

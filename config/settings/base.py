@@ -69,8 +69,8 @@ WSGI_APPLICATION = "config.wsgi.application"
 # APPS
 # ------------------------------------------------------------------------------
 INSTALLED_APPS = [
-    # django.contrib.admin with a superuser-only site (careflow/admin_site.py).
-    "careflow.admin_apps.CareflowAdminConfig",
+    # django.contrib.admin with a superuser-only site (infra/admin_site.py).
+    "infra.admin_apps.CareflowAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -104,13 +104,13 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 # The client's address behind a reverse proxy: X-Forwarded-For is believed only from these
-# addresses or networks (careflow/client.py). Empty: the connection's address is the client.
+# addresses or networks (infra/client.py). Empty: the connection's address is the client.
 CAREFLOW_TRUSTED_PROXIES = env.list("CAREFLOW_TRUSTED_PROXIES", default=[])
-AXES_CLIENT_IP_CALLABLE = "careflow.client.axes_client_ip"
+AXES_CLIENT_IP_CALLABLE = "infra.client.axes_client_ip"
 AXES_FAILURE_LIMIT = env.int("CAREFLOW_LOGIN_FAILURE_LIMIT", default=5)
 CAREFLOW_LOGIN_COOLOFF = timedelta(minutes=env.int("CAREFLOW_LOGIN_COOLOFF_MINUTES", default=15))
 # Each further lockout of the same (username, address) within a day doubles the wait.
-AXES_COOLOFF_TIME = "careflow.login.cooloff"
+AXES_COOLOFF_TIME = "infra.login.cooloff"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # Lock the pair, so one attacker cannot lock a colleague out from elsewhere.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -277,11 +277,11 @@ REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 
 # Shared cache (rate limits of check-ins and logins must hold across web processes).
 # https://docs.djangoproject.com/en/5.2/topics/cache/#redis
-# Fails open (careflow/cache.py): with Redis down the limits let requests through and log
+# Fails open (infra/cache.py): with Redis down the limits let requests through and log
 # it; nothing but counters lives here, so nothing is lost.
 CACHES = {
     "default": {
-        "BACKEND": "careflow.cache.FailOpenRedisCache",
+        "BACKEND": "infra.cache.FailOpenRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "careflow",
         "TIMEOUT": 300,
@@ -369,14 +369,14 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         # JSON only (API.md): the schema then offers one body type per operation.
-        "episodes.api_parsers.SafeJSONParser",
+        "episodes.api.parsers.SafeJSONParser",
     ],
     # Every error in API.md's shape ({"error", "detail", ...}) with its status code.
-    "EXCEPTION_HANDLER": "episodes.api_errors.exception_handler",
-    # Rates come from CAREFLOW_API_RATES at request time (episodes/api_throttles.py).
+    "EXCEPTION_HANDLER": "episodes.api.errors.exception_handler",
+    # Rates come from CAREFLOW_API_RATES at request time (episodes/api/throttles.py).
     "DEFAULT_THROTTLE_CLASSES": [
-        "episodes.api_throttles.UserThrottle",
-        "episodes.api_throttles.AnonThrottle",
+        "episodes.api.throttles.UserThrottle",
+        "episodes.api.throttles.AnonThrottle",
     ],
 }
 # Requests per user / per address for the API, and token requests per address.

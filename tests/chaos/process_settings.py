@@ -30,7 +30,7 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = env.int("CAREFLOW_CHAOS_BROKER_MAX_RETRIE
 DATABASES["default"]["CONN_MAX_AGE"] = 60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
-# The web process of the Redis-down fault uses production's cache (careflow/cache.py, on
+# The web process of the Redis-down fault uses production's cache (infra/cache.py, on
 # this Redis), so its limits meet the outage the way production's do.
 if env.bool("CAREFLOW_CHAOS_REDIS_CACHE", default=False):
     from config.settings.base import CACHES as _PRODUCTION_CACHES

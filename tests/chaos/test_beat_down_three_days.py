@@ -17,8 +17,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from episodes.selectors import queue_delivery_failures
 from notifications.models import Reminder
+from notifications.selectors import queue_delivery_failures
 from tests.chaos.harness import (
     check_and_record,
     due_rows,

@@ -20,9 +20,9 @@ import pytest
 from django.utils import timezone
 
 from episodes import services
-from episodes.models import CheckIn, RedFlag
+from episodes.models import RedFlag
 from notifications.checkin_tokens import checkin_token_for
-from notifications.models import RED_FLAG_MILESTONE_PREFIX, Reminder
+from notifications.models import RED_FLAG_MILESTONE_PREFIX, CheckIn, Reminder
 from tests.chaos.harness import check_and_record, free_port, wait_for, wait_until_done
 from tests.factories import PatientFactory
 from tests.notifications.e2e import email_messages

@@ -11,10 +11,11 @@ from django.test import Client
 
 from careflow import rules
 from episodes import services
-from episodes.models import Assessment, CheckIn, Episode, RedFlag
+from episodes.models import Assessment, Episode, RedFlag
 from episodes.selectors import episode_pathway_view
+from notifications import services as notifications_services
 from notifications.checkin_tokens import checkin_token_for
-from notifications.models import Reminder
+from notifications.models import CheckIn, Reminder
 from tests.episodes.test_pathway_services import ONSET, at_day, new_episode
 from tests.factories import PatientFactory
 
@@ -30,7 +31,7 @@ def reminder(episode):
 
 
 def submit(reminder, overall="same", *, disabling=False, symptoms=()):
-    return services.checkin_submit(
+    return notifications_services.checkin_submit(
         reminder_id=reminder.pk, overall=overall, disabling_pain=disabling, symptoms=list(symptoms)
     )
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from careflow import rules
-from episodes.models import CheckIn, Episode, RedFlag
+from episodes.models import Episode, RedFlag
 from notifications.checkin_tokens import checkin_token_for
-from notifications.models import Reminder
+from notifications.models import CheckIn, Reminder
 from tests.episodes.test_pathway_services import at_day, new_episode
 from tests.factories import PatientFactory
 

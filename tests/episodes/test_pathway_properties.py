@@ -38,6 +38,7 @@ from careflow.states import TERMINAL_STATES, State, TransitionName
 from episodes import services
 from episodes.models import Episode, TransitionLog
 from episodes.selectors import episode_timeline
+from notifications import services as notifications_services
 from notifications.models import Reminder
 from tests.factories import PatientFactory
 
@@ -211,11 +212,11 @@ def _checkin(episode_id: int, arg) -> None:
     if reminder is None:
         return
     if overall:
-        services.checkin_submit(
+        notifications_services.checkin_submit(
             reminder_id=reminder.pk, overall=overall, disabling_pain=disabling, symptoms=symptoms
         )
     else:  # the form was not finished: its red-flag symptoms are still taken
-        services.checkin_red_flags_report(reminder_id=reminder.pk, symptoms=symptoms)
+        notifications_services.checkin_red_flags_report(reminder_id=reminder.pk, symptoms=symptoms)
 
 
 def _write(step, episode_id: int, day: int, users) -> None:

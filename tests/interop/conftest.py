@@ -13,6 +13,7 @@ from episodes import services
 from episodes.management.commands import seed_demo
 from episodes.management.commands.seed_demo import _READY, DEMO_EPISODES, DemoEpisode
 from episodes.models import Episode
+from notifications import services as notifications_services
 from notifications.dispatch import deliver_batch, dispatch_cycle
 from notifications.models import Reminder, ReminderStatus
 from tests.api.conftest import client_for, episode, other_episode  # noqa: F401 - fixtures shared with the API tests
@@ -84,7 +85,7 @@ def demo(team, coordinator, clinician, monkeypatch):
     ).first()
     assert sent is not None, "the dispatch cycle should have sent Ana's 2-week reminder"
     for overall in ("worse", "same"):
-        services.checkin_submit(
+        notifications_services.checkin_submit(
             reminder_id=sent.pk, overall=overall, disabling_pain=True, symptoms=["fever"]
         )
     return {name: Episode.objects.get(pk=e.pk) for name, e in episodes.items()}

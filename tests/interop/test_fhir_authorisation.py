@@ -11,6 +11,7 @@ import pytest
 
 from episodes import services
 from episodes.models import AccessRecord
+from notifications import services as notifications_services
 from notifications.models import DeliveryAttempt, Reminder
 from tests.api.conftest import at_day, client_for
 from tests.api.test_authorisation_matrix import ACTORS, EXPECTED, actor
@@ -38,7 +39,7 @@ def full_episode(episode, coordinator, clinician):
     run_cycle(local(episode.symptom_onset.replace(day=15), 10))
     attempt = DeliveryAttempt.objects.get(reminder=reminder)
     with at_day(15):
-        checkin = services.checkin_submit(
+        checkin = notifications_services.checkin_submit(
             reminder_id=reminder.pk, overall="same", disabling_pain=False, symptoms=[]
         )
     assessment = episode.assessments.first()

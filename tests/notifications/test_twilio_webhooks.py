@@ -12,8 +12,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from episodes.selectors import episode_reminders, episode_timeline, queue_episodes
+from episodes.selectors import episode_timeline, queue_episodes
 from notifications.models import DeliveryAttempt, Reminder, WebhookReceipt
+from notifications.selectors import episode_reminders
 from tests.notifications.conftest import PUBLIC_BASE_URL, enroll, local, reminder, run_cycle
 from tests.notifications.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, sign
 

@@ -46,7 +46,6 @@ from careflow.schedule import local_day_start
 from episodes.models import (
     AccessRecord,
     CarePlanItem,
-    CheckIn,
     Episode,
     EsiPlan,
     ImagingStudy,
@@ -56,7 +55,7 @@ from episodes.models import (
     SurgeryPlan,
     TransitionLog,
 )
-from notifications.models import Reminder
+from notifications.models import CheckIn, Reminder
 from reports.figures import ReportRequest, adherence_report, collect, figure_episode_ids
 from tests.api.conftest import client_for
 from tests.factories import PatientFactory, UserFactory

@@ -18,8 +18,8 @@ from axes.models import AccessFailureLog
 from django.test import RequestFactory
 from django.utils import timezone
 
-from careflow.client import client_ip
-from careflow.login import cooloff
+from infra.client import client_ip
+from infra.login import cooloff
 from tests.proxy import ReverseProxy, request
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -15,9 +15,9 @@ from urllib.parse import urlencode
 import pytest
 
 from config.settings import base
-from episodes.models import CheckIn, RedFlag
+from episodes.models import RedFlag
 from notifications.checkin_tokens import checkin_token_for
-from notifications.models import Reminder
+from notifications.models import CheckIn, Reminder
 from tests.episodes.test_pathway_services import new_episode
 from tests.proxy import request
 

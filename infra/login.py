@@ -20,7 +20,7 @@ from axes.models import AccessFailureLog
 from django.conf import settings
 from django.utils import timezone
 
-from careflow.client import client_ip
+from infra.client import client_ip
 
 if TYPE_CHECKING:
     from django.http import HttpRequest

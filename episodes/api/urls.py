@@ -4,60 +4,60 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from episodes import apis
+from episodes.api import views
 
 urlpatterns = [
-    path("patients/", apis.PatientsApi.as_view(), name="patients"),
-    path("patients/<int:patient_id>/", apis.PatientDetailApi.as_view(), name="patient"),
-    path("episodes/", apis.EpisodesApi.as_view(), name="episodes"),
-    path("episodes/<int:episode_id>/", apis.EpisodeDetailApi.as_view(), name="episode"),
+    path("patients/", views.PatientsApi.as_view(), name="patients"),
+    path("patients/<int:patient_id>/", views.PatientDetailApi.as_view(), name="patient"),
+    path("episodes/", views.EpisodesApi.as_view(), name="episodes"),
+    path("episodes/<int:episode_id>/", views.EpisodeDetailApi.as_view(), name="episode"),
     path(
         "episodes/<int:episode_id>/assessments/",
-        apis.AssessmentCreateApi.as_view(),
+        views.AssessmentCreateApi.as_view(),
         name="episode-assessments",
     ),
     path(
         "episodes/<int:episode_id>/red-flags/",
-        apis.RedFlagRaiseApi.as_view(),
+        views.RedFlagRaiseApi.as_view(),
         name="episode-red-flags",
     ),
     path(
         "episodes/<int:episode_id>/red-flags/<int:flag_id>/",
-        apis.RedFlagRuleOutApi.as_view(),
+        views.RedFlagRuleOutApi.as_view(),
         name="episode-red-flag",
     ),
     path(
         "episodes/<int:episode_id>/imaging/",
-        apis.ImagingRecordApi.as_view(),
+        views.ImagingRecordApi.as_view(),
         name="episode-imaging",
     ),
     path(
         "episodes/<int:episode_id>/care-plan/",
-        apis.CarePlanApi.as_view(),
+        views.CarePlanApi.as_view(),
         name="episode-care-plan",
     ),
     path(
         "episodes/<int:episode_id>/care-plan/<int:item_id>/",
-        apis.CarePlanItemUpdateApi.as_view(),
+        views.CarePlanItemUpdateApi.as_view(),
         name="episode-care-plan-item",
     ),
     path(
         "episodes/<int:episode_id>/transitions/<str:name>/",
-        apis.EpisodeTransitionApi.as_view(),
+        views.EpisodeTransitionApi.as_view(),
         name="episode-transition",
     ),
     path(
         "episodes/<int:episode_id>/timeline/",
-        apis.EpisodeTimelineApi.as_view(),
+        views.EpisodeTimelineApi.as_view(),
         name="episode-timeline",
     ),
     path(
         "episodes/<int:episode_id>/reminders/",
-        apis.EpisodeReminderListApi.as_view(),
+        views.EpisodeReminderListApi.as_view(),
         name="episode-reminders",
     ),
-    path("queues/", apis.QueueListApi.as_view(), name="queues"),
-    path("queues/<str:name>/", apis.QueueEpisodeListApi.as_view(), name="queue"),
+    path("queues/", views.QueueListApi.as_view(), name="queues"),
+    path("queues/<str:name>/", views.QueueEpisodeListApi.as_view(), name="queue"),
     # Last: any other URL under /api/ is a JSON 404 in the API's error shape.
-    re_path(r"^.*$", apis.ApiNotFoundApi.as_view(), name="api-not-found"),
+    re_path(r"^.*$", views.ApiNotFoundApi.as_view(), name="api-not-found"),
 ]

@@ -16,7 +16,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django_ratelimit.core import is_ratelimited
 
-from careflow.client import ratelimit_ip_key
+from infra.client import ratelimit_ip_key
 
 
 class CareflowAdminSite(admin.AdminSite):

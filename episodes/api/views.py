@@ -3,7 +3,7 @@
 Each view validates its input, calls a service (writes) or a selector (reads) and
 serialises the result. One class per operation, named ``<Entity><Verb>Api``; where two
 operations share a URL (``GET`` and ``POST /api/episodes/``), the URL's class only
-combines the two operation classes. Errors are shaped by ``episodes.api_errors``; access
+combines the two operation classes. Errors are shaped by ``episodes.api.errors``; access
 is checked by the selectors (``*_get_for(user, id)`` answer 404 for what the user may not
 see).
 """
@@ -32,9 +32,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from careflow.states import State, TransitionName
-from episodes import api_schema, services  # noqa: F401 - api_schema registers an extension
-from episodes.api_pagination import KeysetPagination
-from episodes.api_serializers import (
+from episodes import services
+from episodes.api import schema  # noqa: F401 - registers an extension
+from episodes.api.pagination import KeysetPagination
+from episodes.api.serializers import (
     TRANSITION_INPUT,
     AnyTransitionInputSerializer,
     AssessmentInputSerializer,
@@ -72,7 +73,6 @@ from episodes.selectors import (
     episode_get_for,
     episode_list_for,
     episode_pathway_view,
-    episode_reminders,
     episode_timeline,
     patient_get_for,
     patient_list_for,
@@ -80,6 +80,7 @@ from episodes.selectors import (
     queue_episodes,
     red_flag_get_for,
 )
+from notifications.selectors import episode_reminders
 
 # -- OpenAPI helpers ------------------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 Tokens are django-rest-knox's: stored as a hash, expiring after ``REST_KNOX["TOKEN_TTL"]``,
 deleted on logout, on a password change and on deactivation (
-``revoke_tokens_on_user_change`` below is connected in ``episodes.apps``). The answer keeps
+``episodes.tokens.revoke_tokens_on_user_change``, connected in ``episodes.apps``). The answer keeps
 API.md's ``{"token"}`` and adds ``expiry``.
 
 Its own module: the throttles are loaded by DRF's settings, which this view's import of
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from knox.auth import TokenAuthentication
 from knox.models import AuthToken
 from rest_framework import exceptions, status
@@ -24,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from episodes.api_throttles import LoginThrottle
+from episodes.api.throttles import LoginThrottle
 
 
 class LockedOutError(exceptions.APIException):
@@ -71,17 +70,3 @@ class TokenObtainApi(APIView):
     def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # noqa: ARG002
         request.auth.delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-def revoke_tokens_on_user_change(sender: Any, instance: Any, **kwargs: Any) -> None:  # noqa: ANN401, ARG001
-    """pre_save of the user model: a new password or deactivation ends every token."""
-    if instance.pk is None:
-        return
-    before = (
-        get_user_model().objects.filter(pk=instance.pk).values_list("password", "is_active").first()
-    )
-    if before is None:
-        return
-    password, is_active = before
-    if password != instance.password or (is_active and not instance.is_active):
-        AuthToken.objects.filter(user_id=instance.pk).delete()

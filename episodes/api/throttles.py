@@ -12,11 +12,11 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
-from careflow.client import client_ip
+from infra.client import client_ip
 
 
 class SettingsRateThrottle(SimpleRateThrottle):
-    """Counters live in the cache, which fails open (careflow/cache.py) when Redis is down."""
+    """Counters live in the cache, which fails open (infra/cache.py) when Redis is down."""
 
     scope = ""
 

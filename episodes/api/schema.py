@@ -1,8 +1,8 @@
-"""OpenAPI for ``/api/auth/token/`` (``episodes.api_auth``): POST logs in, DELETE out.
+"""OpenAPI for ``/api/auth/token/`` (``episodes.api.auth``): POST logs in, DELETE out.
 
 drf-spectacular's own extension documents only its 200 (and with the request serializer as
 the response); clients also get a 400 in the API's error shape for wrong credentials.
-Imported by ``episodes.apis`` so it is registered before the schema is generated.
+Imported by ``episodes.api.views`` so it is registered before the schema is generated.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
 
-from episodes.api_serializers import ErrorSerializer, ValidationErrorSerializer
+from episodes.api.serializers import ErrorSerializer, ValidationErrorSerializer
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -30,7 +30,7 @@ class TokenSerializer(serializers.Serializer):
 
 
 class ObtainAuthTokenSchema(OpenApiViewExtension):
-    target_class = "episodes.api_auth.TokenObtainApi"
+    target_class = "episodes.api.auth.TokenObtainApi"
     match_subclasses = True
     priority = 1  # above drf-spectacular's contrib extension for the same view
 

@@ -1,9 +1,0 @@
-"""Django's admin app with Careflow's site (careflow/admin_site.py) as ``admin.site``."""
-
-from __future__ import annotations
-
-from django.contrib.admin.apps import AdminConfig
-
-
-class CareflowAdminConfig(AdminConfig):
-    default_site = "careflow.admin_site.CareflowAdminSite"

@@ -1,0 +1,157 @@
+"""What notifications shows: reminders with the provider's word, and what it adds to episodes.
+
+The clinical record sits below notifications and never imports it; what of ours it shows
+(the ``delivery_failures`` queue, reminder, delivery-attempt, patient-message and
+check-in entries on the timeline) is registered into its registries by ``register`` at startup
+(``NotificationsConfig.ready``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+
+from episodes.selectors import (
+    OPEN_EPISODES,
+    Queue,
+    TimelineEvent,
+    queue_episodes,
+    queue_register,
+    timeline_source_register,
+)
+from notifications.models import (
+    CheckIn,
+    DeliveryAttempt,
+    PatientMessage,
+    Reminder,
+    ReminderStatus,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from episodes.models import Episode
+
+
+def episode_reminders(episode: Episode) -> QuerySet[Any]:
+    """The episode's reminders, by when they are due, with the provider's latest word.
+
+    ``delivery_status``: what the provider last reported for the latest attempt (Twilio's
+    status callbacks, the ESP's tracking events): ``delivered``, ``undelivered``,
+    ``bounced``…; empty until it says anything.
+    """
+    latest = DeliveryAttempt.objects.filter(reminder_id=OuterRef("pk")).order_by("-attempt")
+    return (
+        Reminder.objects.filter(episode_id=episode.pk)
+        .annotate(delivery_status=Subquery(latest.values("provider_status")[:1]))
+        .order_by("due_at", "id")
+    )
+
+
+# -- the delivery_failures queue --------------------------------------------------------------
+
+
+def _delivery_failures(_user: User, _now: datetime) -> Q:
+    failed = Reminder.objects.filter(
+        episode_id=OuterRef("pk"), status__in=[ReminderStatus.FAILED, ReminderStatus.SKIPPED]
+    )
+    # A reminder that could not go out matters while the episode is still being cared for.
+    return Q(Exists(failed)) & OPEN_EPISODES
+
+
+def queue_delivery_failures(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
+    return queue_episodes("delivery_failures", user=user, now=now)
+
+
+# -- timeline entries ---------------------------------------------------------------------------
+
+
+def _reminder_events(episode: Episode) -> Iterable[TimelineEvent]:
+    reminders = Reminder.objects.filter(episode_id=episode.pk).prefetch_related("deliveries")
+    for reminder in reminders.order_by("created_at", "id"):
+        about = {
+            "reminder": reminder.pk,
+            "milestone": reminder.milestone,
+            "audience": reminder.audience,
+            "channel": reminder.channel,
+        }
+        yield TimelineEvent(
+            reminder.created_at,
+            "reminder",
+            reminder.pk,
+            None,
+            "system",
+            {
+                **about,
+                "due_at": reminder.due_at.isoformat(),
+                "status": reminder.status,
+                "status_reason": reminder.status_reason,
+            },
+        )
+        for attempt in reminder.deliveries.all():
+            yield TimelineEvent(
+                attempt.at,
+                "delivery_attempt",
+                attempt.pk,
+                None,
+                "system",
+                {
+                    **about,
+                    "attempt": attempt.attempt,
+                    "outcome": attempt.outcome,
+                    "error": attempt.error,
+                    # What the provider reported afterwards: delivered, undelivered, bounced…
+                    "provider_status": attempt.provider_status,
+                    "provider_error_code": attempt.provider_error_code,
+                    "provider_status_at": (
+                        attempt.provider_status_at.isoformat()
+                        if attempt.provider_status_at
+                        else None
+                    ),
+                },
+            )
+
+
+def _patient_message_events(episode: Episode) -> Iterable[TimelineEvent]:
+    """SMS the patient sent: STOP / START (consent changed at once) and replies to read."""
+    for message in PatientMessage.objects.filter(episode_id=episode.pk).order_by(
+        "received_at", "id"
+    ):
+        yield TimelineEvent(
+            message.received_at,
+            "patient_message",
+            message.pk,
+            None,
+            "patient",
+            {"kind": message.kind, "body": message.body},
+        )
+
+
+def _checkin_events(episode: Episode) -> Iterable[TimelineEvent]:
+    for checkin in CheckIn.objects.filter(episode_id=episode.pk).order_by("submitted_at", "id"):
+        yield TimelineEvent(
+            checkin.submitted_at,
+            "checkin",
+            checkin.pk,
+            None,
+            "patient",
+            {
+                "reminder": checkin.reminder_id,
+                "overall": checkin.overall,
+                "disabling_pain": checkin.disabling_pain,
+                "symptoms": checkin.symptoms,
+                "corrections": checkin.corrections,
+                "corrected_at": checkin.corrected_at.isoformat() if checkin.corrected_at else None,
+            },
+        )
+
+
+def register() -> None:
+    """Put notifications' queue and timeline entries into the clinical record's registries."""
+    queue_register(Queue("delivery_failures", _delivery_failures, ("id",)), after="surgical_review")
+    timeline_source_register(_reminder_events)
+    timeline_source_register(_patient_message_events)
+    timeline_source_register(_checkin_events)
