@@ -27,8 +27,9 @@ claims batches until nothing is due or ``CAREFLOW_DISPATCH_MAX_IN_FLIGHT`` rows 
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -37,6 +38,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from notifications.channels.base import PermanentSendError, TransientSendError
+from notifications.channels.email import POSTMARK_BACKEND
 from notifications.dispatch import (
     DeliveryCounts,
     DispatchCounts,
@@ -57,7 +59,9 @@ from notifications.models import (
     Reminder,
     ReminderChannel,
     ReminderStatus,
+    UnusableEmail,
 )
+from notifications.provider_events import email_unusable
 
 logger = logging.getLogger(__name__)
 
@@ -120,9 +124,16 @@ class _Begun:
 
 
 def chunk_size(channel: str) -> int:
+    """Rows begun together: what a crash can leave in doubt (docs/REMINDERS.md).
+
+    SMS and email through Postmark are reconciled with the provider before a re-send;
+    over SMTP nobody can be asked, so a crash may re-send the whole chunk: kept smaller.
+    """
     if channel == ReminderChannel.SMS:
         return settings.CAREFLOW_REMINDER_CHUNK_SMS
-    return settings.CAREFLOW_REMINDER_CHUNK_EMAIL
+    if settings.EMAIL_BACKEND == POSTMARK_BACKEND:
+        return settings.CAREFLOW_REMINDER_CHUNK_EMAIL
+    return settings.CAREFLOW_REMINDER_CHUNK_SMTP
 
 
 def deliver_claimed(*, reminder_ids: Iterable[int], claim: str) -> DeliveryCounts:
@@ -144,9 +155,10 @@ def deliver_claimed(*, reminder_ids: Iterable[int], claim: str) -> DeliveryCount
 
 def _deliver_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) -> None:
     begun = _begin_chunk(rows, claim=claim, counts=counts)
+    unusable = _unusable_lookup([item.row for item in begun])
     for item in begun:
         try:
-            item.provider_id, item.reconciled = _reconcile_or_send(item.row)
+            item.provider_id, item.reconciled = _reconcile_or_send(item.row, unusable=unusable)
         except (TransientSendError, PermanentSendError) as exc:
             item.error = exc
         except Exception as exc:  # noqa: BLE001 - recorded on the row, not lost
@@ -159,6 +171,27 @@ def _deliver_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) 
             )
     if begun:
         _finish_chunk(begun, claim=claim, counts=counts)
+
+
+def _unusable_lookup(rows: list[Reminder]) -> Callable[[str], bool]:
+    """``email_unusable`` for a chunk: its patients' addresses in one query, others cached."""
+    patients = {
+        row.episode.patient.email.lower()
+        for row in rows
+        if row.channel == ReminderChannel.EMAIL and row.episode.patient.email
+    }
+    if not patients:
+        return functools.cache(email_unusable)
+    known = set(
+        UnusableEmail.objects.filter(address__in=patients).values_list("address", flat=True)
+    )
+    others = functools.cache(email_unusable)
+
+    def unusable(address: str) -> bool:
+        lowered = address.lower()
+        return lowered in known if lowered in patients else others(address)
+
+    return unusable
 
 
 @transaction.atomic
@@ -234,42 +267,11 @@ def _finish_chunk(begun: list[_Begun], *, claim: str, counts: DeliveryCounts) ->
             )
     if not accepted:
         return
-    attempts = []
-    for item in accepted:
-        item.attempt.finished_at = now
-        item.attempt.outcome = AttemptOutcome.RECONCILED if item.reconciled else AttemptOutcome.SENT
-        item.attempt.provider_message_id = item.provider_id
-        attempts.append(item.attempt)
-    DeliveryAttempt.objects.bulk_update(attempts, ["finished_at", "outcome", "provider_message_id"])
-    reminders = []
-    for item in accepted:
-        row = item.row
-        row.status, row.sent_at, row.provider_message_id = (
-            ReminderStatus.SENT,
-            now,
-            item.provider_id,
-        )
-        row.last_error = row.status_reason = row.claim_token = ""
-        row.lease_expires_at, row.updated_at = None, now
-        reminders.append(row)
-    # The provider accepted them: the rows say so even if the claim was lost meanwhile
-    # (another worker reconciles before any re-send).
-    Reminder.objects.exclude(status=ReminderStatus.SENT).bulk_update(
-        reminders,
-        [
-            "status",
-            "sent_at",
-            "provider_message_id",
-            "last_error",
-            "status_reason",
-            "claim_token",
-            "lease_expires_at",
-            "updated_at",
-        ],
-    )
+    _record_accepted(accepted, now=now)
     # A status callback may have said "undelivered" before this write: it stands.
     for reminder_id, status, code in DeliveryAttempt.objects.filter(
-        pk__in=[a.pk for a in attempts], provider_status__in=["undelivered", "failed"]
+        pk__in=[item.attempt.pk for item in accepted],
+        provider_status__in=["undelivered", "failed"],
     ).values_list("reminder_id", "provider_status", "provider_error_code"):
         reason = f"{status} (Twilio error {code or '-'})"
         Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENT).update(
@@ -277,3 +279,37 @@ def _finish_chunk(begun: list[_Begun], *, claim: str, counts: DeliveryCounts) ->
         )
     counts.sent += len(accepted)
     logger.info("reminders sent count=%s", len(accepted))
+
+
+def _record_accepted(accepted: list[_Begun], *, now: datetime) -> None:
+    """Two statements for the whole chunk: the attempts, then the reminders, as sent.
+
+    ``WITH v(...) AS (VALUES ...) UPDATE ... FROM v`` reads the same on PostgreSQL and
+    SQLite (3.33+). The reminders are written even if the claim was lost meanwhile: the
+    provider accepted them (another worker reconciles before any re-send).
+    """
+    attempts = DeliveryAttempt._meta.db_table  # noqa: SLF001
+    reminders = Reminder._meta.db_table  # noqa: SLF001
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(accepted))
+    values: list[object] = []
+    for item in accepted:
+        outcome = AttemptOutcome.RECONCILED if item.reconciled else AttemptOutcome.SENT
+        values += [item.attempt.pk, item.row.pk, outcome, item.provider_id]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH v(attempt_id, reminder_id, outcome, pid) AS (VALUES {rows})"  # noqa: S608
+            f" UPDATE {attempts} SET finished_at = %s, outcome = v.outcome,"
+            f" provider_message_id = v.pid FROM v WHERE {attempts}.id = v.attempt_id",
+            [*values, now],
+        )
+        cursor.execute(
+            f"WITH v(attempt_id, reminder_id, outcome, pid) AS (VALUES {rows})"  # noqa: S608
+            f" UPDATE {reminders} SET status = %s, sent_at = %s, provider_message_id = v.pid,"
+            " last_error = '', status_reason = '', claim_token = '', lease_expires_at = NULL,"
+            f" updated_at = %s FROM v WHERE {reminders}.id = v.reminder_id"
+            f" AND {reminders}.status <> %s",
+            [*values, ReminderStatus.SENT, now, now, ReminderStatus.SENT],
+        )
+    for item in accepted:
+        item.attempt.finished_at = now
+        item.attempt.provider_message_id = item.provider_id

@@ -439,7 +439,9 @@ def reconcile(reminder: Reminder, *, to: str, since: datetime, known: str = "") 
     )
 
 
-def _reconcile_or_send(reminder: Reminder) -> tuple[str, bool]:
+def _reconcile_or_send(
+    reminder: Reminder, *, unusable: Callable[[str], bool] = email_unusable
+) -> tuple[str, bool]:
     """(provider id, found at the provider rather than sent now)."""
     message = render_message(reminder)
     key = idempotency_key_for(reminder)
@@ -454,7 +456,7 @@ def _reconcile_or_send(reminder: Reminder) -> tuple[str, bool]:
             return found, True
     if reminder.channel == ReminderChannel.SMS:
         return get_sms_backend().send(to=message.to, body=message.body, idempotency_key=key), False
-    if email_unusable(message.to):
+    if unusable(message.to):
         msg = "the address hard-bounced or complained earlier: not written to again"
         raise PermanentSendError(msg)
     return send_email(

@@ -47,6 +47,7 @@ def test_beat_claims_up_to_the_in_flight_ceiling_and_each_finished_batch_claims_
 def test_a_chunk_is_begun_and_finished_in_a_fixed_number_of_statements(settings, team, coordinator):
     settings.CAREFLOW_REMINDER_BATCH_SIZE = 50
     settings.CAREFLOW_REMINDER_CHUNK_EMAIL = 50
+    settings.CAREFLOW_REMINDER_CHUNK_SMTP = 50
 
     def statements(episodes: int) -> int:
         _episodes(team, coordinator, episodes)
