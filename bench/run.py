@@ -560,12 +560,7 @@ def dispatch_end_to_end(ids: list[int]) -> dict[str, Any]:
     dispatched = time.perf_counter() - started
     wait_drained(BENCH_QUEUE)
     elapsed = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT status, count(*) FROM notifications_reminder WHERE id = ANY(%s) GROUP BY 1",
-            [ids],
-        )
-        by_status = dict(cursor.fetchall())
+    by_status = statuses_of(ids)
     return {
         "due": len(ids),
         "claimed": claimed,
@@ -575,6 +570,17 @@ def dispatch_end_to_end(ids: list[int]) -> dict[str, Any]:
         "by_status": by_status,
         "reminders_per_s": by_status.get("sent", 0) / elapsed,
     }
+
+
+def statuses_of(ids: list[int]) -> dict[str, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT status, count(*) FROM notifications_reminder WHERE id = ANY(%s) GROUP BY 1",
+            [ids],
+        )
+        return dict(cursor.fetchall())
 
 
 def wait_all_sent(ids: list[int], timeout_s: float = DRAIN_TIMEOUT_S) -> None:
@@ -612,12 +618,7 @@ def burst_through_beat(ids: list[int]) -> dict[str, Any]:
     enqueue_dispatch()  # what beat publishes every minute
     wait_all_sent(ids)
     elapsed = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT status, count(*) FROM notifications_reminder WHERE id = ANY(%s) GROUP BY 1",
-            [ids],
-        )
-        by_status = dict(cursor.fetchall())
+    by_status = statuses_of(ids)
     return {"burst_due": len(ids), "burst_drain_s": elapsed, "burst_by_status": by_status}
 
 
