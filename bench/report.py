@@ -9,6 +9,8 @@ REQUIRED_KEYS = (
     "dispatch.reminders_per_s",
     "dispatch.raw_celery_per_s",
     "dispatch.raw_sql_claims_per_s",
+    "dispatch.burst_drain_s",
+    "dispatch.burst_due",
     "queue.api_p95_ms",
     "queue.raw_sql_p95_ms",
     "queue.deep_page_p95_ms",

@@ -285,7 +285,9 @@ def raw_times(conn: psycopg.Connection, statements: list[str], repeats: int) -> 
         with conn.cursor() as cursor:
             for sql in statements:
                 cursor.execute(sql)
-                cursor.fetchall()
+                # The audit of reads (issue 12) writes in a transaction: BEGIN, INSERT, COMMIT.
+                if cursor.description is not None:
+                    cursor.fetchall()
 
     run()  # warm: the same cache state the API's repeats see
     return timed(run, repeats)
@@ -563,12 +565,7 @@ def dispatch_end_to_end(ids: list[int]) -> dict[str, Any]:
     dispatched = time.perf_counter() - started
     wait_drained(BENCH_QUEUE)
     elapsed = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT status, count(*) FROM notifications_reminder WHERE id = ANY(%s) GROUP BY 1",
-            [ids],
-        )
-        by_status = dict(cursor.fetchall())
+    by_status = statuses_of(ids)
     return {
         "due": len(ids),
         "claimed": claimed,
@@ -577,6 +574,95 @@ def dispatch_end_to_end(ids: list[int]) -> dict[str, Any]:
         "elapsed_s": elapsed,
         "by_status": by_status,
         "reminders_per_s": by_status.get("sent", 0) / elapsed,
+    }
+
+
+def statuses_of(ids: list[int]) -> dict[str, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT status, count(*) FROM notifications_reminder WHERE id = ANY(%s) GROUP BY 1",
+            [ids],
+        )
+        return dict(cursor.fetchall())
+
+
+def wait_all_sent(ids: list[int], timeout_s: float = DRAIN_TIMEOUT_S) -> None:
+    """Until no row of ``ids`` is scheduled or sending (polled, 20 ms apart)."""
+    with psycopg.connect(f"{PG_BASE}/{BIG_DB}", autocommit=True) as conn:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            row = conn.execute(
+                "SELECT count(*) FROM notifications_reminder WHERE id = ANY(%s)"
+                " AND status IN ('scheduled', 'sending')",
+                [ids],
+            ).fetchone()
+            if not row[0]:
+                return
+            if time.monotonic() > deadline:
+                msg = "the burst did not drain"
+                raise RuntimeError(msg)
+            time.sleep(0.02)
+
+
+def burst_through_beat(ids: list[int]) -> dict[str, Any]:
+    """``ids`` due at once; one beat tick (the task beat sends) and nothing else.
+
+    The cycle runs in a worker, claims up to the in-flight ceiling, and every finished
+    batch claims the next: the time until the last row is ``sent`` is the burst's drain.
+    """
+    from django.db import connection
+
+    from bench.probe import reset_due
+    from notifications.tasks import enqueue_dispatch
+
+    with connection.cursor() as cursor:
+        reset_due(cursor, ids)
+    started = time.perf_counter()
+    enqueue_dispatch()  # what beat publishes every minute
+    wait_all_sent(ids)
+    elapsed = time.perf_counter() - started
+    by_status = statuses_of(ids)
+    return {"burst_due": len(ids), "burst_drain_s": elapsed, "burst_by_status": by_status}
+
+
+def bench_dispatch(app: Any, due: int) -> dict[str, Any]:
+    """2.: raw SQL claims, raw Celery, end to end, and a burst through beat's path."""
+    from django.db import connection
+
+    from bench.probe import make_due, park_due
+
+    with connection.cursor() as cursor:
+        ids = make_due(cursor, due)
+    batch = 20
+    sql_20 = raw_sql_claims(ids, batch)
+    sql_1000 = raw_sql_claims(ids, 1000)
+    say(f"raw SQL claims: {sql_20:.0f}/s (batch {batch}), {sql_1000:.0f}/s (batch 1000)")
+    with workers(
+        BIG_DB,
+        app,
+        pool="prefork",
+        concurrency=WORKER_PROCESSES,
+        queues=f"{BENCH_QUEUE},{NOOP_QUEUE}",
+    ):
+        celery_per_s = raw_celery(len(ids))
+        say(f"raw Celery: {celery_per_s:.0f} no-op tasks/s")
+        e2e = dispatch_end_to_end(ids)
+        say(f"dispatch: {e2e['reminders_per_s']:.0f} reminders/s {e2e['by_status']}")
+        burst = burst_through_beat(ids)
+        say(f"burst of {len(ids)} through beat: {burst['burst_drain_s']:.1f} s")
+    with connection.cursor() as cursor:
+        park_due(cursor)
+    return {
+        **e2e,
+        **burst,
+        "raw_celery_per_s": celery_per_s,
+        "raw_sql_claims_per_s": sql_20,
+        "raw_sql_batch": batch,
+        "raw_sql_claims_per_s_batch_1000": sql_1000,
+        "workers": WORKER_PROCESSES,
+        "load_average": os.getloadavg(),
     }
 
 
@@ -736,6 +822,12 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="only the workspace pages beside the API's (bench/results/workspace.json)",
     )
+    parser.add_argument(
+        "--dispatch-only",
+        action="store_true",
+        help="only dispatch and a burst through beat, then transitions unless"
+        " --transitions 0 (bench/results/dispatch.json)",
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     os.environ.update(bench_env(BIG_DB))
@@ -743,7 +835,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if not args.reuse:
         sizes = [(BIG_DB, args.episodes), (SMALL_DB, SMALL_EPISODES)]
-        only_big = args.workspace_only or args.report_only
+        only_big = args.workspace_only or args.report_only or args.dispatch_only
         for name, count in sizes[:1] if only_big else sizes:
             say(f"creating {name} with {count:,} episodes")
             recreate_database(name)
@@ -759,9 +851,10 @@ def main(argv: list[str] | None = None) -> None:
 
     django.setup()
     from django.contrib.auth import get_user_model
+    from django.db import connection
     from knox.models import AuthToken
 
-    from bench.probe import make_due, park_due
+    from bench.probe import park_due
     from config.celery_app import app
     from episodes.models import CareTeam, Episode
     from notifications.models import Reminder
@@ -788,6 +881,20 @@ def main(argv: list[str] | None = None) -> None:
         say(f"wrote {out} in {time.monotonic() - started:.0f} s")
         return
 
+    if args.dispatch_only:
+        say("2. dispatch: raw SQL claims, raw Celery, end to end, a burst through beat")
+        result["dispatch"] = bench_dispatch(app, args.due)
+        if args.transitions:
+            with gunicorn(BIG_DB) as port:
+                say("5. concurrent transitions")
+                result["transitions"] = bench_transitions(
+                    port, token, team.pk, args.transitions, args.clients
+                )
+        out = RESULTS / "dispatch.json"
+        out.write_text(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
+        say(f"wrote {out} in {time.monotonic() - started:.0f} s")
+        return
+
     if args.workspace_only:
         with gunicorn(BIG_DB) as port:
             say("1b. workspace pages (HTML) beside the API's")
@@ -804,36 +911,8 @@ def main(argv: list[str] | None = None) -> None:
         say("1b. workspace pages (HTML) beside the API's")
         result["workspace"] = bench_workspace(port, token, result["queue"])
 
-        say("2. dispatch: raw SQL claims, raw Celery, end to end")
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            ids = make_due(cursor, args.due)
-        batch = 20
-        sql_20 = raw_sql_claims(ids, batch)
-        sql_1000 = raw_sql_claims(ids, 1000)
-        say(f"raw SQL claims: {sql_20:.0f}/s (batch {batch}), {sql_1000:.0f}/s (batch 1000)")
-        with workers(
-            BIG_DB,
-            app,
-            pool="prefork",
-            concurrency=WORKER_PROCESSES,
-            queues=f"{BENCH_QUEUE},{NOOP_QUEUE}",
-        ):
-            celery_per_s = raw_celery(len(ids))
-            say(f"raw Celery: {celery_per_s:.0f} no-op tasks/s")
-            e2e = dispatch_end_to_end(ids)
-            say(f"dispatch: {e2e['reminders_per_s']:.0f} reminders/s {e2e['by_status']}")
-        with connection.cursor() as cursor:
-            park_due(cursor)
-        result["dispatch"] = {
-            **e2e,
-            "raw_celery_per_s": celery_per_s,
-            "raw_sql_claims_per_s": sql_20,
-            "raw_sql_batch": batch,
-            "raw_sql_claims_per_s_batch_1000": sql_1000,
-            "workers": WORKER_PROCESSES,
-        }
+        say("2. dispatch: raw SQL claims, raw Celery, end to end, a burst through beat")
+        result["dispatch"] = bench_dispatch(app, args.due)
 
         say("6. the adherence report for one team")
         result["report"] = bench_report(port, token, team.pk)

@@ -156,6 +156,15 @@ def _when_set(column: str, name: str) -> models.Index:
     )
 
 
+def _team_when_set(column: str, name: str) -> models.Index:
+    """The same, per care team first: a team's queue page is one ordered index range."""
+    return models.Index(
+        fields=["care_team", column, "id"],
+        name=name,
+        condition=models.Q(**{f"{column}__isnull": False}),
+    )
+
+
 T = TransitionName
 
 
@@ -228,6 +237,11 @@ class Episode(ConcurrentTransitionMixin, models.Model):
                 condition=models.Q(assigned_to__isnull=True),
             ),
             models.Index(fields=["assigned_to", "id"], name="episode_assignee"),
+            # A coordinator's queues in their order (issue 16): with the team's id as a value,
+            # PostgreSQL reads the team's part of the index in order and stops at the page.
+            _team_when_set("urgent_since", "episode_team_urgent"),
+            _team_when_set("next_deadline", "episode_team_deadline"),
+            _team_when_set("reassessment_due_on", "episode_team_reassessment"),
             # The adherence report's cohort: a team's episodes enrolled within a date range.
             models.Index(fields=["care_team", "enrolled_on"], name="episode_team_enrolled"),
         ]

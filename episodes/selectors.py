@@ -152,7 +152,10 @@ def episode_list_for(user: User) -> QuerySet[Episode]:
     """
     episodes = Episode.objects.select_related("patient").prefetch_related("red_flags", "imaging")
     if not user.is_superuser:
-        episodes = episodes.filter(care_team_id__in=team_ids_for(user))
+        # The team ids as values, not a subquery (issue 16): PostgreSQL then reads a team's
+        # ordered index (episode_team_*) range instead of filtering the whole queue.
+        team_ids = list(team_ids_for(user).values_list("team_id", flat=True))
+        episodes = episodes.filter(care_team_id__in=team_ids)
     return episodes
 
 

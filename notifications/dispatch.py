@@ -149,22 +149,36 @@ def dispatch_cycle(*, enqueue: Enqueue, now: datetime | None = None) -> Dispatch
     counts = DispatchCounts()
     reclaim_expired(now=now or timezone.now(), counts=counts)
     for _ in range(MAX_BATCHES_PER_CYCLE):
-        batch = _claim_batch(now=now or timezone.now(), counts=counts)
-        if batch is None:
+        if claim_and_enqueue(enqueue=enqueue, now=now, counts=counts) is None:
             break
-        ids, claim = batch
-        if ids:
-            counts.batches.append((ids, claim))
-            enqueue(ids, claim)
+    log_cycle("dispatch cycle", counts)
+    return counts
+
+
+def claim_and_enqueue(
+    *, enqueue: Enqueue, now: datetime | None, counts: DispatchCounts
+) -> list[int] | None:
+    """Claim one batch and hand it on; the IDs claimed, or None when nothing is due."""
+    batch = _claim_batch(now=now or timezone.now(), counts=counts)
+    if batch is None:
+        return None
+    ids, claim = batch
+    if ids:
+        counts.batches.append((ids, claim))
+        enqueue(ids, claim)
+    return ids
+
+
+def log_cycle(what: str, counts: DispatchCounts) -> None:
     logger.info(
-        "dispatch cycle reclaimed=%s skipped=%s deferred=%s claimed=%s batches=%s",
+        "%s reclaimed=%s skipped=%s deferred=%s claimed=%s batches=%s",
+        what,
         counts.reclaimed,
         counts.skipped,
         counts.deferred,
         counts.claimed,
         len(counts.batches),
     )
-    return counts
 
 
 @transaction.atomic
@@ -268,18 +282,15 @@ def _claim_batch(*, now: datetime, counts: DispatchCounts) -> tuple[list[int], s
 
 
 def deliver_batch(*, reminder_ids: Iterable[int], claim: str) -> DeliveryCounts:
-    """Deliver each claimed row of one batch (the worker task's body).
+    """Deliver the claimed rows of one batch (``notifications/batch_delivery.py``).
 
-    The rows, their episodes, patients and care teams are read once for the batch; each
-    row is then begun, sent and finished on its own (its own two short transactions), so a
-    crash can only leave the row being sent at that moment in doubt.
+    ``deliver_one`` is the per-row path (two short transactions a row); a batch now goes
+    in chunks, so a crash leaves the chunk being sent in doubt (docs/REMINDERS.md).
     """
-    ids = list(reminder_ids)
-    rows = Reminder.objects.select_related("episode__patient", "episode__care_team").in_bulk(ids)
-    counts = DeliveryCounts()
-    for reminder_id in ids:
-        counts.add(deliver_one(reminder_id=reminder_id, claim=claim, row=rows.get(reminder_id)))
-    return counts
+    # Set-based since issue 16: chunks of one channel begun, sent and finished together.
+    from notifications.batch_delivery import deliver_claimed  # noqa: PLC0415 - it imports us
+
+    return deliver_claimed(reminder_ids=reminder_ids, claim=claim)
 
 
 def deliver_one(*, reminder_id: int, claim: str, row: Reminder | None = None) -> DeliveryCounts:
@@ -428,7 +439,9 @@ def reconcile(reminder: Reminder, *, to: str, since: datetime, known: str = "") 
     )
 
 
-def _reconcile_or_send(reminder: Reminder) -> tuple[str, bool]:
+def _reconcile_or_send(
+    reminder: Reminder, *, unusable: Callable[[str], bool] = email_unusable
+) -> tuple[str, bool]:
     """(provider id, found at the provider rather than sent now)."""
     message = render_message(reminder)
     key = idempotency_key_for(reminder)
@@ -443,7 +456,7 @@ def _reconcile_or_send(reminder: Reminder) -> tuple[str, bool]:
             return found, True
     if reminder.channel == ReminderChannel.SMS:
         return get_sms_backend().send(to=message.to, body=message.body, idempotency_key=key), False
-    if email_unusable(message.to):
+    if unusable(message.to):
         msg = "the address hard-bounced or complained earlier: not written to again"
         raise PermanentSendError(msg)
     return send_email(

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 
-from notifications.dispatch import deliver_batch, dispatch_cycle
+from notifications.batch_delivery import deliver_claimed, drain_due, top_up
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +41,11 @@ def _enqueue_delivery(reminder_ids: list[int], claim: str) -> None:
 
 @shared_task(name="notifications.tasks.dispatch_due_reminders", ignore_result=True)
 def dispatch_due_reminders() -> None:
-    dispatch_cycle(enqueue=_enqueue_delivery)
+    drain_due(enqueue=_enqueue_delivery)
 
 
 @shared_task(name="notifications.tasks.deliver_reminders", ignore_result=True)
 def deliver_reminders(reminder_ids: list[int], claim: str) -> None:
-    deliver_batch(reminder_ids=reminder_ids, claim=claim)
+    deliver_claimed(reminder_ids=reminder_ids, claim=claim)
+    # The room this batch leaves is claimed at once: a burst is not left for the next tick.
+    top_up(enqueue=_enqueue_delivery)

@@ -426,12 +426,23 @@ CAREFLOW_SMS_TIMEOUT_SECONDS = env.int("CAREFLOW_SMS_TIMEOUT_SECONDS", default=1
 # `sending` under a lease; a row still `sending` after its lease (worker killed, Redis
 # restarted) is reclaimed; the provider is asked whether it took it before any re-send
 # (reconciliation: the lease is also how long Twilio's list has had to show it). The
-# worker renews the lease before each send, so the lease must exceed one send (EMAIL_TIMEOUT and
-# CAREFLOW_SMS_TIMEOUT_SECONDS), not a whole batch.
+# worker renews the lease once per chunk (issue 16), so the lease must exceed a chunk's sends
+# (20 x EMAIL_TIMEOUT or CAREFLOW_SMS_TIMEOUT_SECONDS = 200 s).
 CAREFLOW_REMINDER_LEASE_SECONDS = env.int("CAREFLOW_REMINDER_LEASE_SECONDS", default=300)
 # Rows per claim and per worker task: a batch at the SMS/email timeouts must end well
 # inside CELERY_TASK_SOFT_TIME_LIMIT (20 x 10 s < 240 s).
 CAREFLOW_REMINDER_BATCH_SIZE = env.int("CAREFLOW_REMINDER_BATCH_SIZE", default=20)
+# Set-based delivery (notifications/batch_delivery.py): a worker begins, sends and finishes
+# a batch in chunks of one channel; a crash leaves the chunk being sent in doubt (each row
+# reconciled with the provider before any re-send). SMS: Twilio's list is asked per row, so
+# a chunk costs nothing at the phone but list calls. Email over SMTP cannot be asked: a
+# crash may re-send the whole chunk, so it is kept small (docs/REMINDERS.md).
+CAREFLOW_REMINDER_CHUNK_SMS = env.int("CAREFLOW_REMINDER_CHUNK_SMS", default=20)
+CAREFLOW_REMINDER_CHUNK_EMAIL = env.int("CAREFLOW_REMINDER_CHUNK_EMAIL", default=20)  # Postmark
+CAREFLOW_REMINDER_CHUNK_SMTP = env.int("CAREFLOW_REMINDER_CHUNK_SMTP", default=5)
+# Back-pressure instead of a cap per cycle: claim while fewer rows than this are claimed and
+# unfinished; each finished batch claims the next, so a burst drains at the workers' speed.
+CAREFLOW_DISPATCH_MAX_IN_FLIGHT = env.int("CAREFLOW_DISPATCH_MAX_IN_FLIGHT", default=200)
 # Transient errors retry by rescheduling the row: base x 2^(n-1), capped, with jitter.
 CAREFLOW_REMINDER_MAX_ATTEMPTS = env.int("CAREFLOW_REMINDER_MAX_ATTEMPTS", default=5)
 CAREFLOW_REMINDER_RETRY_BASE_SECONDS = env.int("CAREFLOW_REMINDER_RETRY_BASE_SECONDS", default=60)

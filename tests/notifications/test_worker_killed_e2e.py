@@ -1,12 +1,15 @@
 """A worker killed with SIGKILL in the middle of a batch: every reminder still goes once.
 
 The fake Twilio in this process behaves as Twilio documents (no dedupe of a repeated create)
-and keeps every message it accepted. The third SMS call of the batch is accepted by the
-provider but its answer never comes back: the worker is killed while waiting for it. That
-reminder's row still says `sending`, with an `in_flight` attempt; the rows after it in the
-batch were claimed and never tried. Once the lease runs out a dispatch cycle reclaims them
-all; the new worker first asks Twilio (the list call) about the interrupted one, finds it,
-records it as sent, and sends the rest: every phone gets its reminder once.
+and keeps every message it accepted. Delivery is set-based (issue 16): the batch's SMS
+chunk begins together (every row an `in_flight` attempt before any send), is sent, and
+finished together. The third SMS call is accepted by the provider but its answer never
+comes back: the worker is killed while waiting for it. Every SMS row of the chunk still
+says `sending` with an `in_flight` attempt: the two sent before it, the hung one, and the
+ones never tried. Once the lease runs out a dispatch cycle reclaims them all (each attempt
+`interrupted`); the new worker asks Twilio (the list call) about each, finds the three it
+took, records them as sent (`reconciled`), and sends the rest: every phone gets its
+reminder once.
 """
 
 from __future__ import annotations
@@ -78,12 +81,14 @@ def test_after_a_sigkill_mid_batch_every_reminder_is_delivered_once(  # noqa: PL
     assert fake_twilio.hanging.wait(timeout=30), "the worker never reached the third SMS"
     first.kill()
 
-    # Mid-batch: some sent, one in flight, the rest claimed but not tried.
+    # Mid-chunk: the whole SMS chunk in flight (begun together), nothing of it finished.
+    statuses = Counter(rows.filter(audience="patient").values_list("status", flat=True))
+    assert statuses == {"sending": PATIENTS}
+    in_flight = list(DeliveryAttempt.objects.filter(reminder_id__in=sms_ids, outcome="in_flight"))
+    assert len(in_flight) == PATIENTS
+    taken_before_kill = set(fake_twilio.delivered)
+    assert len(taken_before_kill) == fake_twilio.hang_on_call
     statuses = Counter(rows.values_list("status", flat=True))
-    assert statuses["sending"] >= 1
-    assert statuses["sent"] >= 2
-    in_flight = DeliveryAttempt.objects.get(reminder_id__in=sms_ids, outcome="in_flight")
-    assert Reminder.objects.get(pk=in_flight.reminder_id).status == "sending"
 
     second = celery_worker_factory(queue=queue, extra_env=env)
     # Before the lease runs out a cycle takes nothing: the rows may still be in a worker.
@@ -105,12 +110,18 @@ def test_after_a_sigkill_mid_batch_every_reminder_is_delivered_once(  # noqa: PL
     # call (its check-in link names it) and recorded as sent, not created a second time.
     assert fake_twilio.received() == {f"reminder-{pk}": 1 for pk in sms_ids}
     raw = Counter(fake_twilio.raw_tokens())
-    interrupted = f"reminder-{in_flight.reminder_id}"
     assert raw == {f"reminder-{pk}": 1 for pk in sms_ids}
-    resent = Reminder.objects.get(pk=in_flight.reminder_id)
-    outcomes = list(resent.deliveries.values_list("outcome", flat=True))
-    assert outcomes == ["interrupted", "reconciled"]
-    assert resent.provider_message_id == fake_twilio.delivered[interrupted]
-    # Every other reminder has exactly one attempt, and it was sent.
-    others = DeliveryAttempt.objects.filter(reminder__in=rows).exclude(reminder=resent)
-    assert Counter(others.values_list("outcome", flat=True)) == {"sent": 2 * PATIENTS - 1}
+    # Each SMS of the chunk was interrupted; those Twilio had taken were reconciled, the
+    # others sent on the next attempt.
+    for pk in sms_ids:
+        resent = Reminder.objects.get(pk=pk)
+        outcomes = list(resent.deliveries.values_list("outcome", flat=True))
+        token = f"reminder-{pk}"
+        if token in taken_before_kill:
+            assert outcomes == ["interrupted", "reconciled"], token
+            assert resent.provider_message_id == fake_twilio.delivered[token]
+        else:
+            assert outcomes == ["interrupted", "sent"], token
+    # Every email has exactly one attempt, and it was sent.
+    emails = DeliveryAttempt.objects.filter(reminder_id__in=email_ids)
+    assert Counter(emails.values_list("outcome", flat=True)) == {"sent": PATIENTS}

@@ -1,0 +1,315 @@
+"""Set-based delivery (issue 16): begin a chunk's attempts together, send, finish together.
+
+``notifications/dispatch.py`` delivers one row at a time: two short transactions and about
+eight statements per reminder. Here a claimed batch is cut into chunks of one channel
+(``CAREFLOW_REMINDER_CHUNK_SMS``, ``CAREFLOW_REMINDER_CHUNK_EMAIL``); per chunk:
+
+1. **begin**, one transaction: rows that no longer serve (cancelled, stale, quiet hours)
+   are settled one by one as before (rare); the rest are counted and their lease renewed
+   with one conditional ``UPDATE … RETURNING`` (only rows still ``sending`` under this
+   batch's claim and an unexpired lease come back), and one multi-row insert writes their
+   ``in_flight`` attempts. Commit: every attempt row exists before its send.
+2. **send** each row; a row whose earlier attempt is in doubt is first reconciled with the
+   provider (``dispatch._reconcile_or_send``, per row, unchanged).
+3. **finish**, one transaction: the accepted rows' attempts and reminders in two bulk
+   updates; errors row by row (``dispatch._finish_attempt``, rare).
+
+What a crash costs now: every row of the chunk being sent is left with an ``in_flight``
+attempt (a row, before), so the reclaim marks the whole chunk ``interrupted`` and each of
+its rows is reconciled with the provider before any re-send (docs/REMINDERS.md).
+
+The dispatcher side, no fixed cap per cycle: beat's cycle (``drain_due``) reclaims, then
+claims batches until nothing is due or ``CAREFLOW_DISPATCH_MAX_IN_FLIGHT`` rows are
+``sending`` (claimed, not finished: counted on the partial index
+``reminder_sending_lease``); each worker that finishes a batch claims the next
+(``top_up``). A burst drains at the workers' speed, and nobody sleeps in a worker slot.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from notifications.channels.base import PermanentSendError, TransientSendError
+from notifications.channels.email import POSTMARK_BACKEND
+from notifications.dispatch import (
+    DeliveryCounts,
+    DispatchCounts,
+    Enqueue,
+    _begin_attempt,
+    _finish_attempt,
+    _lease,
+    _not_now,
+    _reconcile_or_send,
+    _take_write_lock_on_sqlite,
+    claim_and_enqueue,
+    log_cycle,
+    reclaim_expired,
+)
+from notifications.models import (
+    AttemptOutcome,
+    DeliveryAttempt,
+    Reminder,
+    ReminderChannel,
+    ReminderStatus,
+    UnusableEmail,
+)
+from notifications.provider_events import email_unusable
+
+logger = logging.getLogger(__name__)
+
+# -- the dispatcher: claim while the workers keep up ----------------------------------------
+
+
+def in_flight_rows() -> int:
+    """Rows claimed and not finished: what the workers still hold (partial index)."""
+    return Reminder.objects.filter(status=ReminderStatus.SENDING).count()
+
+
+def claim_while_room(
+    *, enqueue: Enqueue, counts: DispatchCounts, now: datetime | None = None
+) -> DispatchCounts:
+    """Claim batch after batch until nothing is due or the workers hold enough.
+
+    Back-pressure on unfinished work: while ``CAREFLOW_DISPATCH_MAX_IN_FLIGHT`` rows or
+    more are ``sending`` (claimed, not finished), nothing more is claimed; the worker that
+    finishes a batch calls this again (``top_up``), so claims follow the workers' speed.
+    """
+    ceiling = settings.CAREFLOW_DISPATCH_MAX_IN_FLIGHT
+    room = ceiling - in_flight_rows()
+    while room > 0:
+        ids = claim_and_enqueue(enqueue=enqueue, now=now, counts=counts)
+        if ids is None:
+            break
+        room -= max(len(ids), 1)
+    return counts
+
+
+def drain_due(*, enqueue: Enqueue, now: datetime | None = None) -> DispatchCounts:
+    """Beat's cycle: reclaim, then claim up to the in-flight ceiling; no fixed cap.
+
+    A burst larger than the ceiling is not left to the next tick: each worker that
+    finishes a batch claims the next (``top_up``), so the burst drains at the workers'
+    speed. If that chain breaks (a worker killed, Redis lost), the next tick restarts it.
+    """
+    counts = DispatchCounts()
+    reclaim_expired(now=now or timezone.now(), counts=counts)
+    claim_while_room(enqueue=enqueue, counts=counts, now=now)
+    log_cycle("dispatch drain", counts)
+    return counts
+
+
+def top_up(*, enqueue: Enqueue) -> DispatchCounts:
+    """After a worker finished a batch: claim what the room allows (usually one batch)."""
+    return claim_while_room(enqueue=enqueue, counts=DispatchCounts())
+
+
+# -- the worker: a batch in chunks of one channel -------------------------------------------
+
+
+@dataclass
+class _Begun:
+    row: Reminder
+    attempt: DeliveryAttempt
+    provider_id: str = ""
+    reconciled: bool = False
+    error: TransientSendError | PermanentSendError | None = None
+
+
+def chunk_size(channel: str) -> int:
+    """Rows begun together: what a crash can leave in doubt (docs/REMINDERS.md).
+
+    SMS and email through Postmark are reconciled with the provider before a re-send;
+    over SMTP nobody can be asked, so a crash may re-send the whole chunk: kept smaller.
+    """
+    if channel == ReminderChannel.SMS:
+        return settings.CAREFLOW_REMINDER_CHUNK_SMS
+    if settings.EMAIL_BACKEND == POSTMARK_BACKEND:
+        return settings.CAREFLOW_REMINDER_CHUNK_EMAIL
+    return settings.CAREFLOW_REMINDER_CHUNK_SMTP
+
+
+def deliver_claimed(*, reminder_ids: Iterable[int], claim: str) -> DeliveryCounts:
+    """The worker task's body: the batch's rows read once, then chunk by chunk."""
+    ids = list(reminder_ids)
+    rows = Reminder.objects.select_related("episode__patient", "episode__care_team").in_bulk(ids)
+    counts = DeliveryCounts()
+    counts.lost += sum(1 for pk in ids if pk not in rows)
+    by_channel: dict[str, list[Reminder]] = {}
+    for pk in ids:
+        if pk in rows:
+            by_channel.setdefault(rows[pk].channel, []).append(rows[pk])
+    for channel, members in by_channel.items():
+        size = max(chunk_size(channel), 1)
+        for start in range(0, len(members), size):
+            _deliver_chunk(members[start : start + size], claim=claim, counts=counts)
+    return counts
+
+
+def _deliver_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) -> None:
+    begun = _begin_chunk(rows, claim=claim, counts=counts)
+    unusable = _unusable_lookup([item.row for item in begun])
+    for item in begun:
+        try:
+            item.provider_id, item.reconciled = _reconcile_or_send(item.row, unusable=unusable)
+        except (TransientSendError, PermanentSendError) as exc:
+            item.error = exc
+        except Exception as exc:  # noqa: BLE001 - recorded on the row, not lost
+            # Only the type: an unexpected exception's text might quote the message.
+            item.error = TransientSendError(f"unexpected {type(exc).__name__}")
+            logger.error(  # noqa: TRY400 - no traceback: it could carry patient details
+                "reminder send raised unexpectedly reminder=%s error=%s",
+                item.row.pk,
+                type(exc).__name__,
+            )
+    if begun:
+        _finish_chunk(begun, claim=claim, counts=counts)
+
+
+def _unusable_lookup(rows: list[Reminder]) -> Callable[[str], bool]:
+    """``email_unusable`` for a chunk: its patients' addresses in one query, others cached."""
+    patients = {
+        row.episode.patient.email.lower()
+        for row in rows
+        if row.channel == ReminderChannel.EMAIL and row.episode.patient.email
+    }
+    if not patients:
+        return functools.cache(email_unusable)
+    known = set(
+        UnusableEmail.objects.filter(address__in=patients).values_list("address", flat=True)
+    )
+    others = functools.cache(email_unusable)
+
+    def unusable(address: str) -> bool:
+        lowered = address.lower()
+        return lowered in known if lowered in patients else others(address)
+
+    return unusable
+
+
+@transaction.atomic
+def _begin_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) -> list[_Begun]:
+    """One transaction: settle rows that must not go now, begin the rest together."""
+    _take_write_lock_on_sqlite()
+    now = timezone.now()
+    sendable: list[Reminder] = []
+    for row in rows:
+        if _not_now(row, now) is None:
+            sendable.append(row)
+        else:
+            # The per-row path settles it (conditional on the claim) and counts it.
+            _begin_attempt(row=row, claim=claim, counts=counts)
+    if not sendable:
+        return []
+    table = Reminder._meta.db_table  # noqa: SLF001
+    placeholders = ", ".join(["%s"] * len(sendable))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET attempts = attempts + 1, lease_expires_at = %s,"  # noqa: S608
+            f" updated_at = %s WHERE id IN ({placeholders}) AND status = %s"
+            " AND claim_token = %s AND lease_expires_at > %s RETURNING id, attempts",
+            [
+                now + _lease(),
+                now,
+                *[row.pk for row in sendable],
+                ReminderStatus.SENDING,
+                claim,
+                now,
+            ],
+        )
+        held = dict(cursor.fetchall())
+    counts.lost += len(sendable) - len(held)
+    begun = []
+    for row in sendable:
+        if row.pk in held:
+            row.attempts = held[row.pk]
+            attempt = DeliveryAttempt(
+                reminder=row,
+                attempt=row.attempts,
+                channel=row.channel,
+                outcome=AttemptOutcome.IN_FLIGHT,
+            )
+            begun.append(_Begun(row=row, attempt=attempt))
+    DeliveryAttempt.objects.bulk_create([item.attempt for item in begun])
+    if any(item.attempt.pk is None for item in begun):  # a database that returns no ids
+        ids = dict(
+            DeliveryAttempt.objects.filter(
+                reminder_id__in=[item.row.pk for item in begun], outcome=AttemptOutcome.IN_FLIGHT
+            ).values_list("reminder_id", "pk")
+        )
+        for item in begun:
+            item.attempt.pk = ids[item.row.pk]
+    return begun
+
+
+@transaction.atomic
+def _finish_chunk(begun: list[_Begun], *, claim: str, counts: DeliveryCounts) -> None:
+    """One transaction: accepted rows in two bulk updates, errors row by row."""
+    _take_write_lock_on_sqlite()
+    now = timezone.now()
+    accepted = [item for item in begun if item.error is None]
+    for item in begun:
+        if item.error is not None:
+            _finish_attempt(
+                reminder_id=item.row.pk,
+                claim=claim,
+                attempt=item.attempt,
+                provider_id="",
+                error=item.error,
+                counts=counts,
+            )
+    if not accepted:
+        return
+    _record_accepted(accepted, now=now)
+    # A status callback may have said "undelivered" before this write: it stands.
+    for reminder_id, status, code in DeliveryAttempt.objects.filter(
+        pk__in=[item.attempt.pk for item in accepted],
+        provider_status__in=["undelivered", "failed"],
+    ).values_list("reminder_id", "provider_status", "provider_error_code"):
+        reason = f"{status} (Twilio error {code or '-'})"
+        Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENT).update(
+            status=ReminderStatus.FAILED, status_reason=reason, last_error=reason
+        )
+    counts.sent += len(accepted)
+    logger.info("reminders sent count=%s", len(accepted))
+
+
+def _record_accepted(accepted: list[_Begun], *, now: datetime) -> None:
+    """Two statements for the whole chunk: the attempts, then the reminders, as sent.
+
+    ``WITH v(...) AS (VALUES ...) UPDATE ... FROM v`` reads the same on PostgreSQL and
+    SQLite (3.33+). The reminders are written even if the claim was lost meanwhile: the
+    provider accepted them (another worker reconciles before any re-send).
+    """
+    attempts = DeliveryAttempt._meta.db_table  # noqa: SLF001
+    reminders = Reminder._meta.db_table  # noqa: SLF001
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(accepted))
+    values: list[object] = []
+    for item in accepted:
+        outcome = AttemptOutcome.RECONCILED if item.reconciled else AttemptOutcome.SENT
+        values += [item.attempt.pk, item.row.pk, outcome, item.provider_id]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH v(attempt_id, reminder_id, outcome, pid) AS (VALUES {rows})"  # noqa: S608
+            f" UPDATE {attempts} SET finished_at = %s, outcome = v.outcome,"
+            f" provider_message_id = v.pid FROM v WHERE {attempts}.id = v.attempt_id",
+            [*values, now],
+        )
+        cursor.execute(
+            f"WITH v(attempt_id, reminder_id, outcome, pid) AS (VALUES {rows})"  # noqa: S608
+            f" UPDATE {reminders} SET status = %s, sent_at = %s, provider_message_id = v.pid,"
+            " last_error = '', status_reason = '', claim_token = '', lease_expires_at = NULL,"
+            f" updated_at = %s FROM v WHERE {reminders}.id = v.reminder_id"
+            f" AND {reminders}.status <> %s",
+            [*values, ReminderStatus.SENT, now, now, ReminderStatus.SENT],
+        )
+    for item in accepted:
+        item.attempt.finished_at = now
+        item.attempt.provider_message_id = item.provider_id
