@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('episodes', '0008_episode_team_enrolled'),
+        ('episodes', '0009_checkin_moves_to_notifications'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
