@@ -23,6 +23,7 @@ from knox.models import AuthToken
 
 from episodes import services
 from episodes.models import Episode, TransitionLog
+from episodes.selectors import patient_today
 from tests.factories import MembershipFactory, UserFactory
 
 CLIENTS = 20
@@ -53,7 +54,7 @@ def test_twenty_conflicting_transitions_exactly_one_succeeds(live_server, team, 
         MembershipFactory(team=team, user=user, role="coordinator")
         tokens.append(AuthToken.objects.create(user=user)[1])
     episode = services.episode_create(
-        patient=patient, by=None, symptom_onset=patient.created_at.date()
+        patient=patient, by=None, symptom_onset=patient_today(patient)
     )
     version = episode.version
     bodies = [

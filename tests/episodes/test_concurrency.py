@@ -10,6 +10,7 @@ from django.db import connection, connections
 
 from episodes import services
 from episodes.models import Episode, TransitionLog
+from episodes.selectors import patient_today
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks are what is tested: PostgreSQL only"
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_transitions_exactly_one_wins(patient, coordinator):
     episode = services.episode_create(
-        patient=patient, by=coordinator, symptom_onset=patient.created_at.date()
+        patient=patient, by=coordinator, symptom_onset=patient_today(patient)
     )
     version = episode.version
     start = threading.Barrier(2)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from episodes import services
+from episodes.selectors import patient_today
 
 
 def test_reminders_are_listed_and_read_only(client, superuser, patient, coordinator):
     episode = services.episode_create(
-        patient=patient, by=coordinator, symptom_onset=patient.created_at.date()
+        patient=patient, by=coordinator, symptom_onset=patient_today(patient)
     )
     reminder = episode.reminders.first()
     client.force_login(superuser)
