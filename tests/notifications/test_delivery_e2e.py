@@ -122,7 +122,12 @@ def test_two_dispatchers_at_once_still_send_each_reminder_once(
     wait_until_done(ids)
     drain(worker, queue)
 
-    assert sorted(claimed[0] + claimed[1]) == sorted(ids)  # every row claimed exactly once
+    # A worker that finishes a batch claims the next one itself (issue 16), so the two
+    # dispatchers need not claim every row: no row is claimed twice, and each is sent once.
+    dispatched = claimed[0] + claimed[1]
+    assert dispatched
+    assert len(dispatched) == len(set(dispatched))
+    assert set(dispatched) <= set(ids)
     assert set(claimed[0]).isdisjoint(claimed[1])
     sms = sms_files(sms_dir)
     mails = email_messages(mail_dir)
