@@ -17,10 +17,10 @@ import time
 from urllib.parse import urlencode
 
 import pytest
-from django.utils import timezone
 
 from episodes import services
 from episodes.models import RedFlag
+from episodes.selectors import patient_today
 from notifications.checkin_tokens import checkin_token_for
 from notifications.models import RED_FLAG_MILESTONE_PREFIX, CheckIn, Reminder
 from tests.chaos.harness import check_and_record, free_port, wait_for, wait_until_done
@@ -52,13 +52,11 @@ def _report_saddle_numbness(url: str, reminder: Reminder) -> int:
 
 
 def test_redis_down_while_patients_report_red_flags(rig, team, coordinator):
+    patients = [PatientFactory(care_team=team) for _ in range(PATIENTS)]
     episodes = [
-        services.episode_create(
-            patient=PatientFactory(care_team=team),
-            by=coordinator,
-            symptom_onset=timezone.localdate(),
-        )
-        for _ in range(PATIENTS)
+        # The patient's local today: near midnight UTC the server's date is their tomorrow.
+        services.episode_create(patient=p, by=coordinator, symptom_onset=patient_today(p))
+        for p in patients
     ]
     reminders = [
         Reminder.objects.get(episode=e, milestone="2_weeks", audience="patient") for e in episodes
