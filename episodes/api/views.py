@@ -198,7 +198,7 @@ class PatientUpdateApi(APIView):
             patient_id=patient.pk,
             by=request.user,
             reason=fields.pop("reason", ""),
-            **fields,
+            fields=fields,
         )
         return Response(PatientOutputSerializer(patient).data)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -67,9 +68,16 @@ def patient_create(*, care_team: CareTeam, **fields: Any) -> Patient:
 
 @transaction.atomic
 def patient_update(
-    *, patient_id: int, by: User | None = None, reason: str = "", **fields: Any
+    *,
+    patient_id: int,
+    by: User | None = None,
+    fields: Mapping[str, Any],
+    reason: str = "",
 ) -> Patient:
     """Correct a patient's details; a birth-date correction names a reason (PATHWAY.md).
+
+    ``fields`` maps the changed ``PATIENT_FIELDS`` to their new values, as in every
+    ``*_update`` service: the data apart from who asks and why (``by``, ``reason``).
 
     A corrected birth date or time zone changes what the pathway derives (RF-3's age, the
     patient's local dates): every open episode recomputes its derived flags, deadlines and
