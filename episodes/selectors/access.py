@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
@@ -48,6 +49,27 @@ def care_teams_for(user: User) -> QuerySet[CareTeam]:
 
 def care_team_has_member(*, team_id: int, user_id: int) -> bool:
     return CareTeamMembership.objects.filter(team_id=team_id, user_id=user_id).exists()
+
+
+def care_team_for_new_patient(user: User, team_id: int | None) -> CareTeam:
+    """The team a new patient joins: the one named (one of the user's), else the only one.
+
+    A user with exactly one choice of team (their only team; a superuser on a single-team
+    install, as a fresh install is) is never asked for it (API.md "Patients"). Refused with
+    a ``ValidationError`` on ``care_team`` otherwise; the API and the FHIR enrolment both
+    ask here.
+    """
+    teams = care_teams_for(user)
+    if team_id is not None:
+        team = teams.filter(pk=team_id).first()
+        if team is None:
+            raise ValidationError({"care_team": ["Not one of your care teams."]})
+        return team
+    mine = list(teams[:2])
+    if len(mine) != 1:
+        msg = "There are several care teams: name one." if mine else "You belong to no care team."
+        raise ValidationError({"care_team": [msg]})
+    return mine[0]
 
 
 def patient_list_for(user: User) -> QuerySet[Patient]:
