@@ -62,7 +62,7 @@ from episodes.api.serializers import (
     TimelineEventSerializer,
     ValidationErrorSerializer,
 )
-from episodes.audit import record_shown
+from episodes.audit import record_patient, record_shown
 from episodes.models import Episode, Patient
 from episodes.selectors import (
     MAX_ID,
@@ -71,6 +71,7 @@ from episodes.selectors import (
     care_plan_item_get_for,
     care_team_for_new_patient,
     episode_get_for,
+    episode_id_for,
     episode_list_for,
     episode_pathway_view,
     episode_timeline,
@@ -485,7 +486,7 @@ class EpisodeTransitionApi(APIView):
         description="Each transition reads its own fields (API.md); a failed one changes nothing.",
     )
     def post(self, request: Request, episode_id: int, name: str) -> Response:
-        episode = episode_get_for(request.user, episode_id)
+        episode_id = episode_id_for(request.user, episode_id)
         try:
             transition = TransitionName(name)
         except ValueError as exc:
@@ -495,10 +496,14 @@ class EpisodeTransitionApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         version = data.pop("version", None)
-        services.episode_transition(
-            episode_id=episode.pk, name=transition, by=request.user, version=version, data=data
+        episode = services.episode_transition(
+            episode_id=episode_id, name=transition, by=request.user, version=version, data=data
         )
-        return episode_response(request.user, episode.pk)
+        record_patient(request, episode.patient_id)
+        # The episode as this write left it (committed): its columns, and the rows of its
+        # facts read under the lock; a transition adds no red flag or study, so nothing is
+        # read again but the care plan.
+        return Response(EpisodeOutputSerializer(episode_body(episode)).data)
 
 
 # -- timeline and reminders -----------------------------------------------------------------------

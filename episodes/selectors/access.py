@@ -103,6 +103,21 @@ def episode_list_for(user: User) -> QuerySet[Episode]:
     return episodes
 
 
+def episode_id_for(user: User, episode_id: int) -> int:
+    """The id of an episode of one of the user's teams; 404 otherwise (as ``episode_get_for``).
+
+    One query and nothing prefetched: for a write, whose service locks and reads the
+    episode itself.
+    """
+    _check_id(episode_id)
+    episodes = Episode.objects.filter(pk=episode_id)
+    if not user.is_superuser:
+        episodes = episodes.filter(care_team_id__in=team_ids_for(user))
+    if not episodes.exists():
+        raise Http404
+    return episode_id
+
+
 def episode_get_for(user: User, episode_id: int) -> Episode:
     """An episode of one of the user's teams; 404 otherwise (never leak existence)."""
     _check_id(episode_id)

@@ -68,7 +68,6 @@ def care_plan_item_add(
     if CATALOGUE[item].rule == rules.CC_2:
         episode.education_recorded = True
     episode.version += 1
-    episode.save()
     after_write(episode)
     return plan_item
 

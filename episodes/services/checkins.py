@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from careflow.checkin import Overall, Symptom, signs_for
+from careflow.facts import Facts
 from episodes.models import (
     Episode,
     RedFlag,
@@ -23,17 +24,28 @@ from episodes.services.red_flags import raise_flag
 logger = logging.getLogger(__name__)
 
 
-def _raise_reported_flags(episode: Episode, symptoms: list[str], *, note: str) -> list[RedFlag]:
-    """Raise each red flag a patient reports that is not already active (PATHWAY.md)."""
+def _raise_reported_flags(
+    episode: Episode, symptoms: list[str], *, note: str
+) -> tuple[list[RedFlag], Facts | None]:
+    """Raise each red flag a patient reports that is not already active (PATHWAY.md).
+
+    Returns the flags raised and the write's facts (None when no flag was raised: then
+    nothing read them).
+    """
     today = patient_today(episode.patient)
     active = set(
         episode.red_flags.filter(status=RedFlagStatus.ACTIVE).values_list("sign", flat=True)
     )
-    return [
-        raise_flag(episode, sign=sign, by=None, note=note, source=Source.PATIENT, today=today)
-        for sign in signs_for(symptoms)
-        if sign not in active
-    ]
+    raised: list[RedFlag] = []
+    facts: Facts | None = None
+    for sign in signs_for(symptoms):
+        if sign in active:
+            continue
+        flag, facts = raise_flag(
+            episode, sign=sign, by=None, note=note, source=Source.PATIENT, today=today, facts=facts
+        )
+        raised.append(flag)
+    return raised, facts
 
 
 def _unknown_symptoms(symptoms: list[str]) -> dict[str, list[str]]:
@@ -65,7 +77,7 @@ def episode_checkin_red_flags_report(
     checkin_answers_validate(symptoms=symptoms)
     episode = lock(episode_id)
     refuse_terminal(episode)
-    raised = _raise_reported_flags(
+    raised, facts = _raise_reported_flags(
         episode,
         symptoms,
         note=f"reported by the patient on the check-in page of reminder #{reminder_id} "
@@ -73,8 +85,7 @@ def episode_checkin_red_flags_report(
     )
     if raised:
         episode.version += 1
-        episode.save()
-        after_write(episode)
+        after_write(episode, facts)
     logger.info("check-in red flags reported episode=%s raised=%s", episode.pk, len(raised))
     return raised
 
@@ -96,7 +107,7 @@ def episode_checkin_apply(
     ``checkin_submit`` records the check-in row (its model) and calls this.
     """
     today = patient_today(episode.patient)
-    _raise_reported_flags(
+    _, facts = _raise_reported_flags(
         episode, symptoms, note=f"reported by the patient in check-in #{checkin_id}"
     )
     if disabling_pain and not (episode.facts or {}).get("disabling_pain"):
@@ -111,5 +122,4 @@ def episode_checkin_apply(
     if overall == Overall.RESOLVED:
         episode.resolution_reported_on = episode.resolution_reported_on or today
     episode.version += 1
-    episode.save()
-    after_write(episode)
+    after_write(episode, facts)

@@ -67,8 +67,8 @@ def episode_create(
     )
     if values:
         record_assessment(episode, values=values, by=by, note="", source=Source.USER, today=today)
-    derive_red_flags(episode, today=today)
-    after_write(episode)
+    facts = derive_red_flags(episode, today=today, facts=None)
+    after_write(episode, facts)
     logger.info("episode created id=%s state=%s", episode.pk, episode.state)
     return episode
 
@@ -123,9 +123,8 @@ def episode_update(
     for name, value in fields.items():
         setattr(episode, name, value)
     episode.version += 1
-    episode.save()
-    derive_red_flags(episode, today=today)
-    after_write(episode)
+    facts = derive_red_flags(episode, today=today, facts=None)
+    after_write(episode, facts)
     logger.info("episode updated id=%s by=%s", episode.pk, getattr(by, "pk", None))
     return episode
 

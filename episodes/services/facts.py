@@ -40,6 +40,10 @@ def record_assessment(
     source: str,
     today: date,
 ) -> Assessment:
+    """Record the assessment and its values as the episode's facts, in memory.
+
+    The caller ends its write with ``after_write``, which saves the episode.
+    """
     assessment = Assessment.objects.create(
         episode=episode, values=values, note=note, source=source, recorded_by=by
     )
@@ -57,7 +61,6 @@ def record_assessment(
         current[name] = value
     episode.facts = current
     episode.last_assessment_on = today
-    episode.save()
     return assessment
 
 
@@ -79,7 +82,6 @@ def assessment_record(
         episode, values=checked, by=by, note=note, source=source, today=today
     )
     episode.version += 1
-    episode.save()
-    derive_red_flags(episode, today=today)
-    after_write(episode)
+    facts = derive_red_flags(episode, today=today, facts=None)
+    after_write(episode, facts)
     return assessment

@@ -47,6 +47,5 @@ def imaging_record(
         recorded_by=by,
     )
     episode.version += 1
-    episode.save()
     after_write(episode)
     return study

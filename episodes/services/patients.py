@@ -110,6 +110,6 @@ def patient_update(
         episode = lock(episode_id)
         if birth_date_changes:
             episode.version += 1  # its facts changed: a client holding the old version is stale
-        derive_red_flags(episode, today=patient_today(episode.patient))
-        after_write(episode)
+        facts = derive_red_flags(episode, today=patient_today(episode.patient), facts=None)
+        after_write(episode, facts)
     return patient

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from careflow import rules
+from careflow.facts import Facts
 from careflow.redflags import DERIVED_SIGNS, Sign, derived_signs
 from careflow.states import (
     ESCALATING_STATES,
@@ -24,7 +25,7 @@ from episodes.models import (
     Source,
     is_team_clinician,
 )
-from episodes.selectors import patient_today
+from episodes.selectors import episode_facts, facts_with_flag, patient_today
 from episodes.services.checks import lock, refuse_terminal
 from episodes.services.derived import after_write
 from episodes.services.errors import NotPermittedError
@@ -56,56 +57,79 @@ def red_flag_raise(
     episode = lock(episode_id)
     refuse_terminal(episode)
     today = patient_today(episode.patient)
-    flag = raise_flag(episode, sign=sign, by=by, note=note, source=source, today=today)
+    flag, facts = raise_flag(
+        episode, sign=sign, by=by, note=note, source=source, today=today, facts=None
+    )
     episode.version += 1
-    episode.save()
-    after_write(episode)
+    after_write(episode, facts)
     return flag
 
 
 def raise_flag(
-    episode: Episode, *, sign: str, by: User | None, note: str, source: str, today: date
-) -> RedFlag:
+    episode: Episode,
+    *,
+    sign: str,
+    by: User | None,
+    note: str,
+    source: str,
+    today: date,
+    facts: Facts | None,
+) -> tuple[RedFlag, Facts]:
+    """Raise a flag on the locked episode, escalating it where the state escalates.
+
+    ``facts``: the write's facts so far, or None when it has not read them yet (they are
+    read here, before the flag is added). Returned with the flag in them, for the next
+    step of the write. The episode is changed in memory only: every caller ends its write
+    with ``after_write``, whose save is the write's one UPDATE of the episode.
+    """
+    if facts is None:
+        facts = episode_facts(episode)
     flag = RedFlag.objects.create(
         episode=episode, sign=sign, note=note, source=source, raised_by=by, raised_on=today
     )
+    facts = facts_with_flag(facts, flag)
     episode.urgent_since = episode.urgent_since or timezone.now()
-    episode.save()
     if State(episode.state) in ESCALATING_STATES:
-        transition_apply(
+        facts = transition_apply(
             episode,
             name=TransitionName.ESCALATE,
             by=None,
             data={"red_flag": flag.pk, "sign": sign},
             source=Source.SYSTEM,
             today=today,
-            # Every caller of raise_flag recomputes the derived columns once it is done.
-            after_write=False,
+            facts=facts,
         )
     # notifications schedules the care team's alert (a receiver, in this transaction).
     red_flag_raised.send(sender=RedFlag, red_flag=flag)
     logger.info("red flag raised episode=%s category=%s", episode.pk, flag.category)
-    return flag
+    return flag, facts
 
 
-def derive_red_flags(episode: Episode, *, today: date) -> None:
-    """RF-3 ``age_over_50_new_onset``: raised by the system, once per episode."""
-    facts = episode.facts or {}
+def derive_red_flags(episode: Episode, *, today: date, facts: Facts | None) -> Facts | None:
+    """RF-3 ``age_over_50_new_onset``: raised by the system, once per episode.
+
+    ``facts`` as ``raise_flag`` takes them; returned with any flag raised here.
+    """
+    values = episode.facts or {}
     wanted = derived_signs(
         birth_date=episode.patient.birth_date,
         symptom_onset=episode.symptom_onset,
-        new_onset_pain=bool(facts.get("new_onset_pain")),
+        new_onset_pain=bool(values.get("new_onset_pain")),
     )
+    if not wanted:  # the usual case: no need to look at the flags raised before
+        return facts
     existing = set(episode.red_flags.values_list("sign", flat=True))
     for sign in sorted(wanted - existing):
-        raise_flag(
+        _, facts = raise_flag(
             episode,
             sign=sign,
             by=None,
             note=f"derived ({rules.RF_3}): over 50 at onset with new-onset pain",
             source=Source.SYSTEM,
             today=today,
+            facts=facts,
         )
+    return facts
 
 
 @transaction.atomic
@@ -131,6 +155,5 @@ def red_flag_rule_out(*, flag_id: int, episode_id: int, by: User | None, note: s
     flag.ruled_out_note = note.strip()
     flag.save()
     episode.version += 1
-    episode.save()
     after_write(episode)
     return flag

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
@@ -33,7 +34,7 @@ from episodes.models import (
     Urgency,
     is_team_clinician,
 )
-from episodes.selectors import episode_facts, patient_today
+from episodes.selectors import episode_facts, facts_refresh, patient_today
 from episodes.services import derived
 from episodes.services.checks import check_version, lock
 from episodes.services.errors import (
@@ -101,6 +102,9 @@ def episode_transition(
         raise NotPermittedError(msg)
     body = _check_body(transition_name, data or {})
     today = patient_today(episode.patient)
+    # The write's one read of the facts. Its rows stay on the episode (prefetched): nothing
+    # a transition does adds a red flag or a study, so the API's answer reads them there.
+    prefetch_related_objects([episode], "red_flags", "imaging")
     facts = episode_facts(episode)
     if (
         transition_name == TransitionName.CLOSE
@@ -115,9 +119,16 @@ def episode_transition(
         # changed: a lower one is refused by the guard, citing its rule).
         required = required_referral_urgency(facts)
         body["urgency"] = required[0] if required else Urgency.ROUTINE
-    transition_apply(
-        episode, name=transition_name, by=by, data=body, source=Source.USER, today=today
+    facts = transition_apply(
+        episode,
+        name=transition_name,
+        by=by,
+        data=body,
+        source=Source.USER,
+        today=today,
+        facts=facts,
     )
+    derived.after_write(episode, facts)
     return episode
 
 
@@ -129,9 +140,14 @@ def transition_apply(
     data: dict[str, Any],
     source: str,
     today: date,
-    after_write: bool = True,
-) -> None:
-    facts = episode_facts(episode)
+    facts: Facts,
+) -> Facts:
+    """Guard, state change, effects and log of one transition, on the locked episode.
+
+    ``facts`` are the write's (read once, after the lock); returned as the transition left
+    them. The episode is changed in memory only: the caller ends the write with
+    ``after_write``, whose save is the write's one UPDATE of the episode.
+    """
     reasons = evaluate(name, facts, today, data)
     if reasons:
         msg = f"{name} is blocked by the pathway: " + "; ".join(
@@ -146,14 +162,13 @@ def transition_apply(
         raise InvalidTransitionError(str(exc)) from exc
     finally:
         del episode._guard_context  # noqa: SLF001
-    _record_transition_effects(episode, name=name, data=data, today=today)
+    _record_transition_effects(episode, name=name, data=data, today=today, facts=facts)
     if name == TransitionName.BEGIN_SURGICAL_REVIEW:
         episode.surgical_review_urgent = facts.has_active_red_flag
     now = timezone.now()
     episode.urgent_since = _urgent_after(episode, name, facts)
     episode.state_changed_at = now
     episode.version += 1
-    episode.save()
     TransitionLog.objects.create(
         episode=episode,
         transition=name.value,
@@ -166,11 +181,11 @@ def transition_apply(
         evaluated_on=today,
         pathway_version=rules.PATHWAY_VERSION,
     )
-    if after_write:
-        derived.after_write(episode)
     logger.info(
         "episode transition id=%s %s: %s -> %s", episode.pk, name, from_state, episode.state
     )
+    # The effects changed columns only (a referral's date, surgical urgency): in memory.
+    return facts_refresh(facts, episode)
 
 
 def _urgent_after(episode: Episode, name: TransitionName, facts: Facts) -> datetime | None:
@@ -194,7 +209,7 @@ def _json_body(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _record_transition_effects(
-    episode: Episode, *, name: TransitionName, data: dict[str, Any], today: date
+    episode: Episode, *, name: TransitionName, data: dict[str, Any], today: date, facts: Facts
 ) -> None:
     if name == TransitionName.SCHEDULE_ESI:
         EsiPlan.objects.create(
@@ -204,7 +219,7 @@ def _record_transition_effects(
             patient_consented=data["patient_consented"],
         )
     elif name == TransitionName.REFER_TO_SPECIALIST:
-        due = referral_deadline(episode_facts(episode))
+        due = referral_deadline(facts)
         Referral.objects.create(
             episode=episode,
             urgency=data["urgency"],
