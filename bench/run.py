@@ -54,7 +54,10 @@ def bench_env(database: str) -> dict[str, str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "DJANGO_DEBUG": "False",
-        "DATABASE_URL": f"{PG_BASE}/{database}",
+        # Persistent connections, as production runs (CONN_MAX_AGE=60 in
+        # config/settings/production.py): a request does not pay for a new PostgreSQL
+        # backend. https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
+        "DATABASE_URL": f"{PG_BASE}/{database}?conn_max_age=60",
         "REDIS_URL": REDIS_URL,
         # The no-I/O channels: Django's dummy email backend and the null SMS backend.
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
@@ -802,6 +805,12 @@ def machine() -> dict[str, Any]:
     }
 
 
+def write_part(out: Path, result: dict[str, Any], started: float) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
+    say(f"wrote {out} in {time.monotonic() - started:.0f} s")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--episodes", type=int, default=100_000)
@@ -828,6 +837,11 @@ def main(argv: list[str] | None = None) -> None:
         help="only dispatch and a burst through beat, then transitions unless"
         " --transitions 0 (bench/results/dispatch.json)",
     )
+    parser.add_argument(
+        "--transitions-only",
+        action="store_true",
+        help="only the concurrent transitions (bench/results/transitions.json)",
+    )
     args = parser.parse_args(argv)
     started = time.monotonic()
     os.environ.update(bench_env(BIG_DB))
@@ -835,7 +849,9 @@ def main(argv: list[str] | None = None) -> None:
 
     if not args.reuse:
         sizes = [(BIG_DB, args.episodes), (SMALL_DB, SMALL_EPISODES)]
-        only_big = args.workspace_only or args.report_only or args.dispatch_only
+        only_big = (
+            args.workspace_only or args.report_only or args.dispatch_only or args.transitions_only
+        )
         for name, count in sizes[:1] if only_big else sizes:
             say(f"creating {name} with {count:,} episodes")
             recreate_database(name)
@@ -879,6 +895,15 @@ def main(argv: list[str] | None = None) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
         say(f"wrote {out} in {time.monotonic() - started:.0f} s")
+        return
+
+    if args.transitions_only:
+        with gunicorn(BIG_DB) as port:
+            say("5. concurrent transitions")
+            result["transitions"] = bench_transitions(
+                port, token, team.pk, args.transitions, args.clients
+            )
+        write_part(RESULTS / "transitions.json", result, started)
         return
 
     if args.dispatch_only:

@@ -90,7 +90,9 @@ def reminder_why_not(reminder: Reminder) -> str:
     return ""
 
 
-@transaction.atomic
+# No savepoint of its own: it runs inside the episode's write (the ``episode_changed``
+# receiver), which rolls back with it; alone, it is its own transaction.
+@transaction.atomic(savepoint=False)
 def reminders_sync(*, episode: Episode, facts: Facts | None = None) -> list[Reminder]:
     """Create, reschedule or cancel the episode's milestone reminders; idempotent.
 
@@ -100,7 +102,8 @@ def reminders_sync(*, episode: Episode, facts: Facts | None = None) -> list[Remi
     Only rows still ``scheduled`` move: a reminder being sent, sent, failed or skipped is
     history and stays as it is. A row whose due moment does not change keeps its
     ``next_attempt_at`` (a retry backoff or quiet-hours deferral is not undone by an
-    unrelated write to the episode).
+    unrelated write to the episode). A row is written only when it changes, and the changed
+    rows in one statement.
     """
     existing = {
         (r.milestone, r.audience): r
@@ -108,6 +111,7 @@ def reminders_sync(*, episode: Episode, facts: Facts | None = None) -> list[Remi
     }
     patient = episode.patient
     touched: list[Reminder] = []
+    changed: list[Reminder] = []
     for mark in milestones(facts if facts is not None else episode_facts(episode)):
         for audience in (Audience.PATIENT, Audience.CARE_TEAM):
             why_not = _still_serves(episode, mark.milestone, audience)
@@ -130,9 +134,26 @@ def reminders_sync(*, episode: Episode, facts: Facts | None = None) -> list[Remi
                 )
                 touched.append(row)
             elif _resync_row(row, why_not=why_not, on=mark.on, due_at=due_at, channel=channel):
-                row.save()
+                changed.append(row)
                 touched.append(row)
+    if changed:
+        now = timezone.now()
+        for row in changed:
+            row.updated_at = now  # auto_now, which bulk_update does not set
+        Reminder.objects.bulk_update(changed, RESYNCED_FIELDS)
     return touched
+
+
+# What _resync_row may change on a row (and updated_at).
+RESYNCED_FIELDS = (
+    "status",
+    "status_reason",
+    "milestone_date",
+    "due_at",
+    "channel",
+    "next_attempt_at",
+    "updated_at",
+)
 
 
 def _resync_row(row: Reminder, *, why_not: str, on: date, due_at: datetime, channel: str) -> bool:

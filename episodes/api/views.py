@@ -62,15 +62,16 @@ from episodes.api.serializers import (
     TimelineEventSerializer,
     ValidationErrorSerializer,
 )
-from episodes.audit import record_shown
-from episodes.models import CareTeam, Episode, Patient
+from episodes.audit import record_patient, record_shown
+from episodes.models import Episode, Patient
 from episodes.selectors import (
     MAX_ID,
     QUEUES,
     care_plan_for,
     care_plan_item_get_for,
-    care_teams_for,
+    care_team_for_new_patient,
     episode_get_for,
+    episode_id_for,
     episode_list_for,
     episode_pathway_view,
     episode_timeline,
@@ -149,27 +150,10 @@ class PatientCreateApi(APIView):
         serializer = PatientCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
-        care_team = _care_team_for_new_patient(request.user, fields.pop("care_team", None))
+        care_team = care_team_for_new_patient(request.user, fields.pop("care_team", None))
         fields.setdefault("timezone", settings.TIME_ZONE)
         patient = services.patient_create(care_team=care_team, **fields)
         return Response(PatientOutputSerializer(patient).data, status=status.HTTP_201_CREATED)
-
-
-def _care_team_for_new_patient(user: Any, team_id: int | None) -> CareTeam:  # noqa: ANN401
-    """The team named in the body (one of the user's), else the user's only team."""
-    teams = care_teams_for(user)
-    if team_id is not None:
-        team = teams.filter(pk=team_id).first()
-        if team is None:
-            raise serializers.ValidationError({"care_team": ["Not one of your care teams."]})
-        return team
-    # A user with exactly one choice of team (their only team; a superuser on a single-team
-    # install, as a fresh install is) is never asked for it (API.md "Patients").
-    mine = list(teams[:2])
-    if len(mine) != 1:
-        msg = "There are several care teams: name one." if mine else "You belong to no care team."
-        raise serializers.ValidationError({"care_team": [msg]})
-    return mine[0]
 
 
 class PatientsApi(PatientListApi, PatientCreateApi):
@@ -198,7 +182,7 @@ class PatientUpdateApi(APIView):
             patient_id=patient.pk,
             by=request.user,
             reason=fields.pop("reason", ""),
-            **fields,
+            fields=fields,
         )
         return Response(PatientOutputSerializer(patient).data)
 
@@ -502,7 +486,7 @@ class EpisodeTransitionApi(APIView):
         description="Each transition reads its own fields (API.md); a failed one changes nothing.",
     )
     def post(self, request: Request, episode_id: int, name: str) -> Response:
-        episode = episode_get_for(request.user, episode_id)
+        episode_id = episode_id_for(request.user, episode_id)
         try:
             transition = TransitionName(name)
         except ValueError as exc:
@@ -512,10 +496,14 @@ class EpisodeTransitionApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         version = data.pop("version", None)
-        services.episode_transition(
-            episode_id=episode.pk, name=transition, by=request.user, version=version, data=data
+        episode = services.episode_transition(
+            episode_id=episode_id, name=transition, by=request.user, version=version, data=data
         )
-        return episode_response(request.user, episode.pk)
+        record_patient(request, episode.patient_id)
+        # The episode as this write left it (committed): its columns, and the rows of its
+        # facts read under the lock; a transition adds no red flag or study, so nothing is
+        # read again but the care plan.
+        return Response(EpisodeOutputSerializer(episode_body(episode)).data)
 
 
 # -- timeline and reminders -----------------------------------------------------------------------

@@ -1,0 +1,86 @@
+"""A write reads its facts once and writes the episode once (issue 16: transitions/s).
+
+Budgets as measured when the write path was reworked (issue 13/16): a transition through
+the API ran 36 statements and read the episode three times and its facts four; raising a
+red flag ran 23 and read the facts twice. Counts include the savepoints the test's own
+transaction turns each ``atomic`` into. Lower a budget when you cut a query, never raise it.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from episodes import services
+from tests.api.conftest import at_day, new_episode, url
+
+TRANSITION_API_BUDGET = 15  # was 36
+TRANSITION_SERVICE_BUDGET = 10  # was 20
+RED_FLAG_SERVICE_BUDGET = 16  # was 23
+
+
+def reads_of(ctx: CaptureQueriesContext, table: str) -> int:
+    return sum(1 for q in ctx.captured_queries if q["sql"].startswith(f'SELECT "{table}"'))
+
+
+def updates_of(ctx: CaptureQueriesContext, table: str) -> int:
+    return sum(1 for q in ctx.captured_queries if q["sql"].startswith(f'UPDATE "{table}"'))
+
+
+def test_a_transition_through_the_api(as_user, coordinator, patient, django_assert_max_num_queries):
+    episode = new_episode(patient, coordinator, radicular_pain=True, disabling_pain=True)
+    client = as_user(coordinator)
+    with (
+        at_day(20),
+        django_assert_max_num_queries(TRANSITION_API_BUDGET),
+        CaptureQueriesContext(connection) as ctx,
+    ):
+        response = client.post(
+            url(f"episodes/{episode.pk}/transitions/refer_to_specialist/"),
+            {"version": episode.version},
+            format="json",
+        )
+    assert response.status_code == 200, response.content
+    assert response.json()["state"] == "specialist_referral"
+    assert reads_of(ctx, "episodes_episode") == 1  # the lock; the access check selects 1
+    assert reads_of(ctx, "episodes_redflag") == 1
+    assert reads_of(ctx, "episodes_imagingstudy") == 1
+    assert updates_of(ctx, "episodes_episode") == 1
+    assert updates_of(ctx, "notifications_reminder") <= 1  # the changed rows, in one statement
+
+
+def test_a_transition_reads_its_facts_once(coordinator, patient, django_assert_max_num_queries):
+    episode = new_episode(patient, coordinator, radicular_pain=True)
+    with (
+        at_day(20),
+        django_assert_max_num_queries(TRANSITION_SERVICE_BUDGET),
+        CaptureQueriesContext(connection) as ctx,
+    ):
+        services.episode_transition(
+            episode_id=episode.pk,
+            name="refer_to_specialist",
+            by=coordinator,
+            version=episode.version,
+            data={},
+        )
+    assert reads_of(ctx, "episodes_episode") == 1
+    assert reads_of(ctx, "episodes_redflag") == 1
+    assert reads_of(ctx, "episodes_imagingstudy") == 1
+    assert updates_of(ctx, "episodes_episode") == 1
+
+
+def test_raising_a_red_flag_reads_its_facts_once(
+    coordinator, patient, django_assert_max_num_queries
+):
+    episode = new_episode(patient, coordinator, radicular_pain=True)
+    with (
+        at_day(20),
+        django_assert_max_num_queries(RED_FLAG_SERVICE_BUDGET),
+        CaptureQueriesContext(connection) as ctx,
+    ):
+        services.red_flag_raise(episode_id=episode.pk, sign="urinary_retention", by=coordinator)
+    episode.refresh_from_db()
+    assert episode.state == "urgent_escalation"
+    assert reads_of(ctx, "episodes_redflag") == 1
+    assert reads_of(ctx, "episodes_imagingstudy") == 1
+    assert updates_of(ctx, "episodes_episode") == 1
