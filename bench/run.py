@@ -823,6 +823,11 @@ def main(argv: list[str] | None = None) -> None:
         help="only the workspace pages beside the API's (bench/results/workspace.json)",
     )
     parser.add_argument(
+        "--queues-only",
+        action="store_true",
+        help="only the API's queue pages beside their raw SQL (bench/results/queues.json)",
+    )
+    parser.add_argument(
         "--dispatch-only",
         action="store_true",
         help="only dispatch and a burst through beat, then transitions unless"
@@ -835,7 +840,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if not args.reuse:
         sizes = [(BIG_DB, args.episodes), (SMALL_DB, SMALL_EPISODES)]
-        only_big = args.workspace_only or args.report_only or args.dispatch_only
+        only_big = args.workspace_only or args.report_only or args.dispatch_only or args.queues_only
         for name, count in sizes[:1] if only_big else sizes:
             say(f"creating {name} with {count:,} episodes")
             recreate_database(name)
@@ -891,6 +896,16 @@ def main(argv: list[str] | None = None) -> None:
                     port, token, team.pk, args.transitions, args.clients
                 )
         out = RESULTS / "dispatch.json"
+        out.write_text(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
+        say(f"wrote {out} in {time.monotonic() - started:.0f} s")
+        return
+
+    if args.queues_only:
+        with gunicorn(BIG_DB) as port:
+            say("1. queue pages through the API and the same SQL raw")
+            result["queue"] = bench_queues(port, token, args.deep_rows)
+        out = args.out if args.out != RESULTS / "latest.json" else RESULTS / "queues.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
         say(f"wrote {out} in {time.monotonic() - started:.0f} s")
         return

@@ -24,7 +24,7 @@ from careflow.deadlines import next_actions
 from careflow.facts import BOOLEAN_FACTS, Facts, ImagingFinding
 from careflow.redflags import RedFlag as RedFlagFact
 from careflow.states import State
-from episodes.models import ImagingStudy, RedFlag, RedFlagStatus
+from episodes.models import Episode, ImagingStudy, RedFlag, RedFlagStatus
 from episodes.selectors import queue_episodes
 
 if TYPE_CHECKING:
@@ -82,38 +82,49 @@ ROW_COLUMNS = (
 )
 
 
-def queue_rows(name: str, *, user: User, now: datetime | None = None) -> QuerySet[Any]:
-    """One queue's episodes as dicts, most pressing first; 404 for an unknown name.
+def episode_rows(episodes: QuerySet[Episode]) -> QuerySet[Any]:
+    """``episodes`` (filtered and ordered as given) as dicts, one query for any page size.
 
-    The queryset of ``queue_episodes`` (same team filter, condition and order) without its
-    prefetches: each row carries ``flags`` (active red flags) and ``studies`` (imaging) as
-    JSON arrays, so a page of any size is one query.
+    Without its prefetches: each row carries ``flags`` (active red flags) and ``studies``
+    (imaging) as JSON arrays, and the patient's name, birth date and zone.
     """
-    episodes = queue_episodes(name, user=user, now=now).select_related(None)
-    return episodes.prefetch_related(None).values(
-        *ROW_COLUMNS,
-        given_name=F("patient__given_name"),
-        family_name=F("patient__family_name"),
-        birth_date=F("patient__birth_date"),
-        zone=F("patient__timezone"),
-        flags=_json_rows(
-            RedFlag.objects.filter(status=RedFlagStatus.ACTIVE),
-            id="id",
-            sign="sign",
-            category="category",
-            raised_on="raised_on",
-            raised_at="raised_at",
-        ),
-        studies=_json_rows(
-            ImagingStudy.objects.all(),
-            id="id",
-            modality="modality",
-            performed_on="performed_on",
-            nerve_root_compression="nerve_root_compression",
-            clinically_correlated="clinically_correlated",
-            level="level",
-        ),
+    return (
+        episodes.select_related(None)
+        .prefetch_related(None)
+        .values(
+            *ROW_COLUMNS,
+            given_name=F("patient__given_name"),
+            family_name=F("patient__family_name"),
+            birth_date=F("patient__birth_date"),
+            zone=F("patient__timezone"),
+            flags=_json_rows(
+                RedFlag.objects.filter(status=RedFlagStatus.ACTIVE),
+                id="id",
+                sign="sign",
+                category="category",
+                raised_on="raised_on",
+                raised_at="raised_at",
+            ),
+            studies=_json_rows(
+                ImagingStudy.objects.all(),
+                id="id",
+                modality="modality",
+                performed_on="performed_on",
+                nerve_root_compression="nerve_root_compression",
+                clinically_correlated="clinically_correlated",
+                level="level",
+            ),
+        )
     )
+
+
+def queue_rows(name: str, *, user: User, now: datetime | None = None) -> QuerySet[Any]:
+    """One queue's episodes as rows, most pressing first; 404 for an unknown name.
+
+    The queryset of ``queue_episodes`` (the same team filter, condition and order, so the
+    same authorisation and keyset pagination) read by ``episode_rows``.
+    """
+    return episode_rows(queue_episodes(name, user=user, now=now))
 
 
 def _day(value: Any) -> date:  # noqa: ANN401 - a date, or its ISO text from JSON
