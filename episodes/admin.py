@@ -63,7 +63,7 @@ class PatientAdmin(admin.ModelAdmin):
         fields = {name: form.cleaned_data[name] for name in services.PATIENT_FIELDS}
         try:
             if change:
-                saved = services.patient_update(patient_id=obj.pk, **fields)
+                saved = services.patient_update(patient_id=obj.pk, fields=fields)
             else:
                 saved = services.patient_create(care_team=form.cleaned_data["care_team"], **fields)
         except ValidationError as exc:

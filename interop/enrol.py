@@ -18,13 +18,12 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError as PydanticValidationError
-from rest_framework import serializers
 
 from careflow.facts import BOOLEAN_FACTS
 from episodes import services
 from episodes.api.serializers import EpisodeCreateInputSerializer, PatientCreateInputSerializer
-from episodes.api.views import _care_team_for_new_patient
 from episodes.models import Episode, Patient
+from episodes.selectors import care_team_for_new_patient
 from interop import codes
 
 Issue = tuple[str, str]  # (FHIRPath expression, message)
@@ -234,18 +233,19 @@ def enrol(*, body: Any, user: Any) -> Enrolled:  # noqa: ANN401 - JSON, the auth
     )
     if not episode_input.is_valid():
         raise EnrolmentError(_messages(episode_input.errors, CONDITION_PATHS, "Condition"))
+    fields = dict(patient_input.validated_data)
+    try:
+        care_team = care_team_for_new_patient(user, fields.pop("care_team", None))
+    except DjangoValidationError as exc:  # about the team: the Patient's, as in the API
+        raise EnrolmentError(_messages(exc.message_dict, PATIENT_PATHS, "Patient")) from exc
     try:
         with transaction.atomic():
-            fields = dict(patient_input.validated_data)
-            care_team = _care_team_for_new_patient(user, fields.pop("care_team", None))
             fields.setdefault("timezone", settings.TIME_ZONE)
             patient = services.patient_create(care_team=care_team, **fields)
             episode_fields = dict(episode_input.validated_data)
             episode_fields.pop("patient")
             episode_fields.pop("assigned_to", None)
             episode = services.episode_create(patient=patient, by=user, **episode_fields)
-    except serializers.ValidationError as exc:
-        raise EnrolmentError(_messages(exc.detail, PATIENT_PATHS, "Patient")) from exc
     except DjangoValidationError as exc:
         # The services' checks (dates against the patient's own calendar, SMS consent).
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}

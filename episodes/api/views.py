@@ -65,14 +65,14 @@ from episodes.api.serializers import (
     episode_summaries,
 )
 from episodes.audit import record_shown
-from episodes.models import CareTeam, Episode, Patient
+from episodes.models import Episode, Patient
 from episodes.queue_rows import queue_rows
 from episodes.selectors import (
     MAX_ID,
     QUEUES,
     care_plan_for,
     care_plan_item_get_for,
-    care_teams_for,
+    care_team_for_new_patient,
     episode_get_for,
     episode_list_for,
     episode_pathway_view,
@@ -152,27 +152,10 @@ class PatientCreateApi(APIView):
         serializer = PatientCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
-        care_team = _care_team_for_new_patient(request.user, fields.pop("care_team", None))
+        care_team = care_team_for_new_patient(request.user, fields.pop("care_team", None))
         fields.setdefault("timezone", settings.TIME_ZONE)
         patient = services.patient_create(care_team=care_team, **fields)
         return Response(PatientOutputSerializer(patient).data, status=status.HTTP_201_CREATED)
-
-
-def _care_team_for_new_patient(user: Any, team_id: int | None) -> CareTeam:  # noqa: ANN401
-    """The team named in the body (one of the user's), else the user's only team."""
-    teams = care_teams_for(user)
-    if team_id is not None:
-        team = teams.filter(pk=team_id).first()
-        if team is None:
-            raise serializers.ValidationError({"care_team": ["Not one of your care teams."]})
-        return team
-    # A user with exactly one choice of team (their only team; a superuser on a single-team
-    # install, as a fresh install is) is never asked for it (API.md "Patients").
-    mine = list(teams[:2])
-    if len(mine) != 1:
-        msg = "There are several care teams: name one." if mine else "You belong to no care team."
-        raise serializers.ValidationError({"care_team": [msg]})
-    return mine[0]
 
 
 class PatientsApi(PatientListApi, PatientCreateApi):
@@ -201,7 +184,7 @@ class PatientUpdateApi(APIView):
             patient_id=patient.pk,
             by=request.user,
             reason=fields.pop("reason", ""),
-            **fields,
+            fields=fields,
         )
         return Response(PatientOutputSerializer(patient).data)
 

@@ -248,7 +248,7 @@ def _write(step, episode_id: int, day: int, users) -> None:
         birth_date, reason = arg
         patient_id = Episode.objects.get(pk=episode_id).patient_id
         services.patient_update(
-            patient_id=patient_id, by=coordinator, reason=reason, birth_date=birth_date
+            patient_id=patient_id, by=coordinator, reason=reason, fields={"birth_date": birth_date}
         )
     elif kind == "imaging":
         compression, correlated, offset = arg

@@ -320,14 +320,16 @@ def test_a_birth_date_correction_derives_rf3_and_is_on_the_timeline(team, coordi
     episode = new_episode(patient, coordinator, new_onset_pain=True)
     assert not RedFlag.objects.filter(episode=episode).exists()
     with at_day(4), pytest.raises(ValidationError) as exc:
-        services.patient_update(patient_id=patient.pk, by=coordinator, birth_date=date(1960, 1, 1))
+        services.patient_update(
+            patient_id=patient.pk, by=coordinator, fields={"birth_date": date(1960, 1, 1)}
+        )
     assert "reason" in exc.value.message_dict
     with at_day(4):
         services.patient_update(
             patient_id=patient.pk,
             by=coordinator,
             reason="typo at registration",
-            birth_date=date(1960, 1, 1),
+            fields={"birth_date": date(1960, 1, 1)},
         )
     flag = RedFlag.objects.get(episode=episode)
     assert (flag.sign, flag.category, flag.source) == (

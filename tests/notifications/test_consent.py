@@ -46,7 +46,7 @@ def test_consent_withdrawn_reschedules_by_email(
         django_capture_on_commit_callbacks(execute=True),
     ):
         services.patient_update(
-            patient_id=sms_patient.pk, sms_consent=False, preferred_channel="email"
+            patient_id=sms_patient.pk, fields={"sms_consent": False, "preferred_channel": "email"}
         )
 
     assert reminder(episode).channel == "email"
@@ -76,7 +76,7 @@ def test_an_opted_out_patient_gets_nothing_and_the_care_team_still_does(
         time_machine.travel(local(date(2026, 3, 10), 12), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        services.patient_update(patient_id=patient.pk, opted_out=True)
+        services.patient_update(patient_id=patient.pk, fields={"opted_out": True})
 
     run_cycle(DUE)
 

@@ -1,0 +1,86 @@
+"""Every read of episodes: facts for the guards, access-checked fetches, queues, timeline.
+
+One module per concern; this package re-exports the public API, so
+``from episodes.selectors import X`` reads as before:
+
+    pathway   the patient's today, the episode's facts, next actions, the pathway view
+    access    what a user may see: teams, patients, episodes (404 for the rest)
+    queues    the Queue registry, a queue's episodes, every queue's count
+    timeline  the timeline and its registered sources
+"""
+
+from __future__ import annotations
+
+from episodes.selectors.access import (
+    MAX_ID,
+    active_red_flags,
+    care_plan_for,
+    care_plan_item_get_for,
+    care_team_for_new_patient,
+    care_team_has_member,
+    care_teams_for,
+    episode_get_for,
+    episode_list_for,
+    patient_get_for,
+    patient_list_for,
+    red_flag_get_for,
+    team_ids_for,
+)
+from episodes.selectors.pathway import (
+    episode_facts,
+    episode_next_action,
+    episode_pathway_view,
+    patient_today,
+)
+from episodes.selectors.queues import (
+    LOCAL_DATE_SPREAD,
+    OPEN_EPISODES,
+    QUEUES,
+    Queue,
+    QueueCondition,
+    queue_counts,
+    queue_episodes,
+    queue_get,
+    queue_register,
+)
+from episodes.selectors.timeline import (
+    TIMELINE_SOURCES,
+    TimelineEvent,
+    TimelineSource,
+    episode_timeline,
+    timeline_source_register,
+)
+
+__all__ = [
+    "LOCAL_DATE_SPREAD",
+    "MAX_ID",
+    "OPEN_EPISODES",
+    "QUEUES",
+    "TIMELINE_SOURCES",
+    "Queue",
+    "QueueCondition",
+    "TimelineEvent",
+    "TimelineSource",
+    "active_red_flags",
+    "care_plan_for",
+    "care_plan_item_get_for",
+    "care_team_for_new_patient",
+    "care_team_has_member",
+    "care_teams_for",
+    "episode_facts",
+    "episode_get_for",
+    "episode_list_for",
+    "episode_next_action",
+    "episode_pathway_view",
+    "episode_timeline",
+    "patient_get_for",
+    "patient_list_for",
+    "patient_today",
+    "queue_counts",
+    "queue_episodes",
+    "queue_get",
+    "queue_register",
+    "red_flag_get_for",
+    "team_ids_for",
+    "timeline_source_register",
+]

@@ -1,0 +1,137 @@
+"""Access: what a user may see (teams, patients, episodes), 404 for the rest."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404
+
+from episodes.models import (
+    CarePlanItem,
+    CareTeam,
+    CareTeamMembership,
+    Episode,
+    Patient,
+    RedFlag,
+    RedFlagStatus,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    User = AbstractBaseUser
+
+
+# The largest primary key a row can have (a signed 64-bit integer). A larger id in a URL
+# names nothing; it is answered with 404 before it reaches the database driver, which
+# would refuse to bind it.
+MAX_ID: Final = 2**63 - 1
+
+
+def _check_id(value: int) -> None:
+    if not 0 < value <= MAX_ID:
+        raise Http404
+
+
+def team_ids_for(user: User) -> QuerySet[CareTeamMembership]:
+    """The ids of the user's care teams, as a subquery."""
+    return CareTeamMembership.objects.filter(user_id=user.pk).values("team_id")
+
+
+def care_teams_for(user: User) -> QuerySet[CareTeam]:
+    """The teams whose patients and episodes the user may see (superusers: every team)."""
+    if user.is_superuser:
+        return CareTeam.objects.order_by("id")
+    return CareTeam.objects.filter(pk__in=team_ids_for(user)).order_by("id")
+
+
+def care_team_has_member(*, team_id: int, user_id: int) -> bool:
+    return CareTeamMembership.objects.filter(team_id=team_id, user_id=user_id).exists()
+
+
+def care_team_for_new_patient(user: User, team_id: int | None) -> CareTeam:
+    """The team a new patient joins: the one named (one of the user's), else the only one.
+
+    A user with exactly one choice of team (their only team; a superuser on a single-team
+    install, as a fresh install is) is never asked for it (API.md "Patients"). Refused with
+    a ``ValidationError`` on ``care_team`` otherwise; the API and the FHIR enrolment both
+    ask here.
+    """
+    teams = care_teams_for(user)
+    if team_id is not None:
+        team = teams.filter(pk=team_id).first()
+        if team is None:
+            raise ValidationError({"care_team": ["Not one of your care teams."]})
+        return team
+    mine = list(teams[:2])
+    if len(mine) != 1:
+        msg = "There are several care teams: name one." if mine else "You belong to no care team."
+        raise ValidationError({"care_team": [msg]})
+    return mine[0]
+
+
+def patient_list_for(user: User) -> QuerySet[Patient]:
+    patients = Patient.objects.all()
+    if not user.is_superuser:
+        patients = patients.filter(care_team_id__in=team_ids_for(user))
+    return patients
+
+
+def patient_get_for(user: User, patient_id: int) -> Patient:
+    """A patient of one of the user's teams; 404 otherwise, whether or not it exists."""
+    _check_id(patient_id)
+    try:
+        return patient_list_for(user).get(pk=patient_id)
+    except Patient.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def episode_list_for(user: User) -> QuerySet[Episode]:
+    """Episodes of the user's teams, with what a summary or the guards read, prefetched.
+
+    Whatever the page size, a page costs one query for the episodes (patients joined) and
+    one each for their red flags and imaging.
+    """
+    episodes = Episode.objects.select_related("patient").prefetch_related("red_flags", "imaging")
+    if not user.is_superuser:
+        # The team ids as values, not a subquery (issue 16): PostgreSQL then reads a team's
+        # ordered index (episode_team_*) range instead of filtering the whole queue.
+        team_ids = list(team_ids_for(user).values_list("team_id", flat=True))
+        episodes = episodes.filter(care_team_id__in=team_ids)
+    return episodes
+
+
+def episode_get_for(user: User, episode_id: int) -> Episode:
+    """An episode of one of the user's teams; 404 otherwise (never leak existence)."""
+    _check_id(episode_id)
+    try:
+        return episode_list_for(user).prefetch_related("care_plan").get(pk=episode_id)
+    except Episode.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def red_flag_get_for(episode: Episode, flag_id: int) -> RedFlag:
+    _check_id(flag_id)
+    try:
+        return RedFlag.objects.get(pk=flag_id, episode_id=episode.pk)
+    except RedFlag.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def care_plan_item_get_for(episode: Episode, item_id: int) -> CarePlanItem:
+    _check_id(item_id)
+    try:
+        return CarePlanItem.objects.get(pk=item_id, episode_id=episode.pk)
+    except CarePlanItem.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def care_plan_for(episode: Episode) -> list[CarePlanItem]:
+    """The plan items in the order they were recorded (prefetched on a detail fetch)."""
+    return sorted(episode.care_plan.all(), key=lambda item: (item.recorded_at, item.pk))
+
+
+def active_red_flags(episode: Episode) -> list[RedFlag]:
+    return [f for f in episode.red_flags.all() if f.status == RedFlagStatus.ACTIVE]

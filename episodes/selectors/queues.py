@@ -1,0 +1,149 @@
+"""The work queues: a registry of conditions on indexed columns, and their pages and counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Final
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from careflow.states import NON_TERMINAL_STATES, State
+from episodes.models import (
+    Episode,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    User = AbstractBaseUser
+
+from episodes.selectors.access import episode_list_for, team_ids_for
+
+# A queue condition compares the episode's instants (careflow.schedule.queue_moments, in
+# the patient's zone) with now: "today" is each patient's local date (PATHWAY.md).
+QueueCondition = Callable[["User", datetime], Q]
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """A work queue: which of the user's episodes, in which order (most pressing first).
+
+    Every condition reads indexed columns of Episode (or the partial index of failed
+    reminders), and the order ends with ``id`` so keyset pagination is exact.
+    """
+
+    name: str
+    condition: QueueCondition
+    ordering: tuple[str, ...]
+
+
+OPEN_EPISODES = Q(state__in=[s.value for s in NON_TERMINAL_STATES])
+
+
+def _urgent(_user: User, _now: datetime) -> Q:
+    # PATHWAY.md: a raised red flag heads the queue until someone acts on it.
+    return Q(urgent_since__isnull=False)
+
+
+# Every patient's local date is within a day of the UTC date. The exact test is on the
+# instants; the date bounds beside it change no answer and let the (date, id) index that
+# orders the queue be range-scanned instead of walked from its start.
+LOCAL_DATE_SPREAD = timedelta(days=1)
+
+
+def _overdue(_user: User, now: datetime) -> Q:
+    # The deadline's date has passed in the patient's zone.
+    latest = now.astimezone(UTC).date() + LOCAL_DATE_SPREAD
+    return Q(overdue_from__lte=now, next_deadline__lt=latest)
+
+
+def _due_soon(_user: User, now: datetime) -> Q:
+    # Within DUE_SOON_DAYS of the deadline in the patient's zone, and not yet overdue.
+    earliest = now.astimezone(UTC).date() - LOCAL_DATE_SPREAD
+    return Q(due_soon_from__lte=now, overdue_from__gt=now, next_deadline__gte=earliest)
+
+
+def _reassessment_due(_user: User, now: datetime) -> Q:
+    # CC-1: past day 42 of conservative care with no reassessment since (the column is
+    # cleared once an assessment after day 42 is recorded or the state changes).
+    latest = now.astimezone(UTC).date() + LOCAL_DATE_SPREAD
+    return Q(
+        state=State.CONSERVATIVE_CARE,
+        reassessment_due_from__lte=now,
+        reassessment_due_on__lte=latest,
+    )
+
+
+def _in_state(state: State) -> QueueCondition:
+    def condition(_user: User, _now: datetime) -> Q:
+        return Q(state=state)
+
+    return condition
+
+
+def _unassigned(_user: User, _now: datetime) -> Q:
+    return Q(assigned_to__isnull=True) & OPEN_EPISODES
+
+
+def _mine(user: User, _now: datetime) -> Q:
+    return Q(assigned_to_id=user.pk) & OPEN_EPISODES
+
+
+QUEUES: Final[dict[str, Queue]] = {
+    queue.name: queue
+    for queue in (
+        Queue("urgent", _urgent, ("urgent_since", "id")),
+        Queue("overdue", _overdue, ("next_deadline", "id")),
+        Queue("due_soon", _due_soon, ("next_deadline", "id")),
+        Queue("reassessment_due", _reassessment_due, ("reassessment_due_on", "id")),
+        Queue("imaging_eligible", _in_state(State.IMAGING_ELIGIBLE), ("id",)),
+        Queue("esi", _in_state(State.ESI), ("id",)),
+        Queue("specialist_referral", _in_state(State.SPECIALIST_REFERRAL), ("id",)),
+        Queue("surgical_review", _in_state(State.SURGICAL_REVIEW), ("id",)),
+        Queue("unassigned", _unassigned, ("id",)),
+        Queue("mine", _mine, ("id",)),
+    )
+}
+
+
+def queue_register(queue: Queue, *, after: str) -> None:
+    """Add a queue a higher app owns (notifications' ``delivery_failures``) after ``after``.
+
+    Called from that app's ``AppConfig.ready``, before any request: the queues' order is
+    the API's and the workspace's, so a registered queue takes its place in it.
+    """
+    names = list(QUEUES)
+    queues = [QUEUES[name] for name in names]
+    queues.insert(names.index(after) + 1, queue)
+    QUEUES.clear()
+    QUEUES.update((q.name, q) for q in queues)
+
+
+def queue_get(name: str) -> Queue:
+    try:
+        return QUEUES[name]
+    except KeyError as exc:
+        raise Http404 from exc
+
+
+def queue_episodes(name: str, *, user: User, now: datetime | None = None) -> QuerySet[Episode]:
+    """One queue's episodes for this user, most pressing first; 404 for an unknown name."""
+    queue = queue_get(name)
+    now = now or timezone.now()
+    return episode_list_for(user).filter(queue.condition(user, now)).order_by(*queue.ordering)
+
+
+def queue_counts(*, user: User, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Every queue's size for this user, in one aggregate query."""
+    now = now or timezone.now()
+    visible = Episode.objects.all()
+    if not user.is_superuser:
+        visible = visible.filter(care_team_id__in=team_ids_for(user))
+    counts = visible.aggregate(
+        **{name: Count("pk", filter=queue.condition(user, now)) for name, queue in QUEUES.items()}
+    )
+    return [{"name": name, "count": counts[name]} for name in QUEUES]

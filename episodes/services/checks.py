@@ -1,0 +1,78 @@
+"""The checks and the lock every write of an episode starts with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+
+from careflow.facts import BOOLEAN_FACTS
+from careflow.states import (
+    TERMINAL_STATES,
+    State,
+)
+from episodes.models import (
+    CareTeamMembership,
+    Episode,
+)
+from episodes.services.errors import EpisodeClosedError, StaleVersionError
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    User = AbstractBaseUser
+
+
+def validate_dates(*, symptom_onset: date, conservative_care_start: date, today: date) -> None:
+    errors: dict[str, list[str]] = {}
+    if symptom_onset > today:
+        errors["symptom_onset"] = ["Symptom onset cannot be in the future."]
+    if conservative_care_start > today:
+        errors["conservative_care_start"] = ["Conservative care cannot start in the future."]
+    elif conservative_care_start < symptom_onset:
+        errors["conservative_care_start"] = ["Conservative care cannot start before symptom onset."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def validate_fact_values(values: Mapping[str, Any]) -> dict[str, bool]:
+    errors = {name: ["Unknown fact."] for name in values if name not in BOOLEAN_FACTS}
+    errors.update(
+        {
+            name: ["Must be true or false."]
+            for name, value in values.items()
+            if name in BOOLEAN_FACTS and not isinstance(value, bool)
+        }
+    )
+    if errors:
+        raise ValidationError(errors)
+    return dict(values)
+
+
+def check_version(episode: Episode, version: int | None) -> None:
+    if version is not None and version != episode.version:
+        msg = (
+            f"The episode changed since version {version}; it is now version {episode.version}."
+            " Reload it and try again."
+        )
+        raise StaleVersionError(msg)
+
+
+def check_assignee(team_id: int, user: User | None) -> None:
+    """An episode is assigned to a member of its own care team (or to nobody)."""
+    if user is None:
+        return
+    if not CareTeamMembership.objects.filter(team_id=team_id, user_id=user.pk).exists():
+        raise ValidationError({"assigned_to": ["Not a member of the episode's care team."]})
+
+
+def lock(episode_id: int) -> Episode:
+    return Episode.objects.select_for_update().select_related("patient").get(pk=episode_id)
+
+
+def refuse_terminal(episode: Episode) -> None:
+    if State(episode.state) in TERMINAL_STATES:
+        msg = f"The episode is {episode.state}: it takes no changes."
+        raise EpisodeClosedError(msg)
