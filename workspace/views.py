@@ -50,14 +50,6 @@ from episodes.api.serializers import (
 )
 from episodes.audit import record_shown
 from episodes.models import CareTeamMembership, Episode
-from episodes.queue_rows import (
-    episode_rows,
-    queue_rows,
-    row_facts,
-    row_flags,
-    row_next_action,
-    row_today,
-)
 from episodes.selectors import (
     MAX_ID,
     QUEUES,
@@ -66,11 +58,17 @@ from episodes.selectors import (
     episode_get_for,
     episode_list_for,
     episode_pathway_view,
+    episode_rows,
     episode_timeline,
     patient_today,
     queue_counts,
     queue_episodes,
+    queue_rows,
     red_flag_get_for,
+    row_facts,
+    row_flags,
+    row_next_action,
+    row_today,
 )
 from notifications.selectors import episode_reminders
 from workspace import labels
@@ -161,7 +159,7 @@ def _search(episodes: QuerySet[Episode], text: str) -> QuerySet[Episode]:
 def _row(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     """What a queue row shows; every figure comes from careflow, as on the API's pages.
 
-    From a row of ``episodes.queue_rows`` (a page is one query, the API's page query).
+    From a row of ``episodes.selectors.queue_rows`` (a page is one query, the API's page query).
     """
     today = row_today(row, now)
     flags = row_flags(row)

@@ -34,8 +34,15 @@ from episodes.models import (
     Urgency,
     validate_timezone,
 )
-from episodes.queue_rows import row_facts, row_flags, row_next_action, row_today
-from episodes.selectors import MAX_ID, active_red_flags, episode_next_action
+from episodes.selectors import (
+    MAX_ID,
+    active_red_flags,
+    episode_next_action,
+    row_facts,
+    row_flags,
+    row_next_action,
+    row_today,
+)
 
 # Dates before this are typing mistakes, and would push reminder times out of range.
 EARLIEST_DATE: Final = date(1900, 1, 1)
@@ -358,7 +365,7 @@ def _iso_date(value: date | None) -> str | None:
 
 
 def episode_summaries(rows: Iterable[Mapping[str, Any]], now: datetime) -> list[dict[str, Any]]:
-    """``EpisodeSummarySerializer``'s output for queue rows (``episodes.queue_rows``), in one pass.
+    """``EpisodeSummarySerializer``'s output for queue rows (``queue_rows``), in one pass.
 
     The same keys, values and formats (the OpenAPI schema still names the serializer); a
     test compares the two on every queue.

@@ -66,7 +66,6 @@ from episodes.api.serializers import (
 )
 from episodes.audit import record_shown
 from episodes.models import Episode, Patient
-from episodes.queue_rows import queue_rows
 from episodes.selectors import (
     MAX_ID,
     QUEUES,
@@ -81,6 +80,7 @@ from episodes.selectors import (
     patient_list_for,
     queue_counts,
     queue_episodes,
+    queue_rows,
     red_flag_get_for,
 )
 from notifications.selectors import episode_reminders

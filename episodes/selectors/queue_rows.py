@@ -25,7 +25,7 @@ from careflow.facts import BOOLEAN_FACTS, Facts, ImagingFinding
 from careflow.redflags import RedFlag as RedFlagFact
 from careflow.states import State
 from episodes.models import Episode, ImagingStudy, RedFlag, RedFlagStatus
-from episodes.selectors import queue_episodes
+from episodes.selectors.queues import queue_episodes
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
