@@ -130,7 +130,13 @@ def gunicorn(database: str, *, workers: int = 2, threads: int = 4) -> Any:
             "--keep-alive=30",
         ],
         cwd=ROOT,
-        env=bench_env(database),
+        env={
+            **bench_env(database),
+            # Production's connections (config/settings/production.py: CONN_MAX_AGE 60,
+            # health checks), not local settings' one connection per request: a new
+            # PostgreSQL backend per request was ~10 % of a queue page's time (issue 16).
+            "DATABASE_URL": f"{PG_BASE}/{database}?conn_max_age=60&conn_health_checks=true",
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
     )
