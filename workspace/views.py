@@ -56,13 +56,11 @@ from episodes.selectors import (
     care_plan_for,
     care_teams_for,
     episode_get_for,
-    episode_list_for,
     episode_pathway_view,
-    episode_rows,
+    episode_rows_for,
     episode_timeline,
     patient_today,
     queue_counts,
-    queue_episodes,
     queue_rows,
     red_flag_get_for,
     row_facts,
@@ -144,7 +142,7 @@ def _parse_date(text: str) -> date | None:
     return None
 
 
-def _search(episodes: QuerySet[Episode], text: str) -> QuerySet[Episode]:
+def _search(episodes: QuerySet[Any], text: str) -> QuerySet[Any]:
     """By date of birth (2026-01-31 or 31/01/2026) or by every word of the name."""
     born = _parse_date(text)
     if born is not None:
@@ -215,22 +213,22 @@ def _members_by_team(user: Any) -> dict[int, list[Any]]:  # noqa: ANN401 - the a
 @signed_in
 def queue(request: HttpRequest, name: str) -> HttpResponse:
     now = timezone.now()
-    episodes = queue_episodes(name, user=request.user, now=now)  # 404 for an unknown queue
+    # The API's page query: one query a page (episodes.selectors.queue_rows).
+    rows = queue_rows(name, user=request.user, now=now)  # 404 for an unknown queue
     show = request.GET.get("show", "all")
     if show == "mine":
-        episodes = episodes.filter(assigned_to_id=request.user.pk)
+        rows = rows.filter(assigned_to_id=request.user.pk)
     elif show == "unassigned":
-        episodes = episodes.filter(assigned_to__isnull=True)
+        rows = rows.filter(assigned_to__isnull=True)
     state = request.GET.get("state", "")
     if state in State.__members__.values():
-        episodes = episodes.filter(state=state)
+        rows = rows.filter(state=state)
     text = request.GET.get("q", "").strip()[:100]
     if text:
-        episodes = _search(episodes, text)
+        rows = _search(rows, text)
     pager = KeysetPagination()
     pager.page_size = QUEUE_PAGE_SIZE
     error = ""
-    rows = episode_rows(episodes)  # the API's page query: one query for the page
     try:
         page = pager.paginate_queryset(rows, Request(request))
     except DrfValidationError:
@@ -286,7 +284,7 @@ def episode_assign(request: HttpRequest, episode_id: int) -> HttpResponse:
             error = " ".join(_messages(exc))
     if request.htmx:
         row = _queue_row(
-            episode_rows(episode_list_for(request.user).filter(pk=episode_id)).get(),
+            episode_rows_for(request.user).get(pk=episode_id),
             _members_by_team(request.user),
             timezone.now(),
         )

@@ -34,7 +34,7 @@ from episodes.selectors.pathway import (
     patient_today,
 )
 from episodes.selectors.queue_rows import (
-    episode_rows,
+    episode_rows_for,
     queue_rows,
     row_facts,
     row_flags,
@@ -81,7 +81,7 @@ __all__ = [
     "episode_list_for",
     "episode_next_action",
     "episode_pathway_view",
-    "episode_rows",
+    "episode_rows_for",
     "episode_timeline",
     "patient_get_for",
     "patient_list_for",

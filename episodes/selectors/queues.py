@@ -130,11 +130,21 @@ def queue_get(name: str) -> Queue:
         raise Http404 from exc
 
 
-def queue_episodes(name: str, *, user: User, now: datetime | None = None) -> QuerySet[Episode]:
-    """One queue's episodes for this user, most pressing first; 404 for an unknown name."""
+def queue_episodes(
+    name: str,
+    *,
+    user: User,
+    now: datetime | None = None,
+    episodes: QuerySet[Episode] | None = None,
+) -> QuerySet[Episode]:
+    """One queue's episodes for this user, most pressing first; 404 for an unknown name.
+
+    ``episodes``: what to read them as (``episode_list_for``'s default, or ``queue_rows``).
+    """
     queue = queue_get(name)
     now = now or timezone.now()
-    return episode_list_for(user).filter(queue.condition(user, now)).order_by(*queue.ordering)
+    visible = episode_list_for(user, episodes)
+    return visible.filter(queue.condition(user, now)).order_by(*queue.ordering)
 
 
 def queue_counts(*, user: User, now: datetime | None = None) -> list[dict[str, Any]]:
