@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from careflow.schedule import DUE_SOON_DAYS
 from careflow.states import NON_TERMINAL_STATES, State
 from episodes.models import (
     Episode,
@@ -62,9 +63,18 @@ def _overdue(_user: User, now: datetime) -> Q:
 
 
 def _due_soon(_user: User, now: datetime) -> Q:
-    # Within DUE_SOON_DAYS of the deadline in the patient's zone, and not yet overdue.
-    earliest = now.astimezone(UTC).date() - LOCAL_DATE_SPREAD
-    return Q(due_soon_from__lte=now, overdue_from__gt=now, next_deadline__gte=earliest)
+    # Within DUE_SOON_DAYS of the deadline in the patient's zone, and not yet overdue. Both
+    # date bounds are implied (issue 16): without the upper one, a page near the queue's end
+    # read every later deadline of the team before it could stop.
+    today = now.astimezone(UTC).date()
+    earliest = today - LOCAL_DATE_SPREAD
+    latest = today + LOCAL_DATE_SPREAD + timedelta(days=DUE_SOON_DAYS)
+    return Q(
+        due_soon_from__lte=now,
+        overdue_from__gt=now,
+        next_deadline__gte=earliest,
+        next_deadline__lte=latest,
+    )
 
 
 def _reassessment_due(_user: User, now: datetime) -> Q:
