@@ -283,11 +283,11 @@ def episode_assign(request: HttpRequest, episode_id: int) -> HttpResponse:
         except ValidationError as exc:
             error = " ".join(_messages(exc))
     if request.htmx:
-        row = _queue_row(
-            episode_rows_for(request.user).get(pk=episode_id),
-            _members_by_team(request.user),
-            timezone.now(),
-        )
+        # The row as the queue page shows it (one query); 404 as episode_get_for would.
+        fresh = episode_rows_for(request.user).filter(pk=episode.pk).first()
+        if fresh is None:
+            raise Http404
+        row = _queue_row(fresh, _members_by_team(request.user), timezone.now())
         return render(
             request,
             "workspace/partials/queue_row.html",
