@@ -10,9 +10,10 @@ status the API would answer (400, 403, 409, 422) and the refusal in sentences.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from functools import wraps
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -54,15 +55,18 @@ from episodes.selectors import (
     QUEUES,
     care_plan_for,
     care_teams_for,
-    episode_facts,
     episode_get_for,
-    episode_next_action,
     episode_pathway_view,
+    episode_rows_for,
     episode_timeline,
     patient_today,
     queue_counts,
-    queue_episodes,
+    queue_rows,
     red_flag_get_for,
+    row_facts,
+    row_flags,
+    row_next_action,
+    row_today,
 )
 from notifications.selectors import episode_reminders
 from workspace import labels
@@ -102,13 +106,14 @@ def _board_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     counts = {row["name"]: row["count"] for row in queue_counts(user=user)}
     order = [*BOARD_ORDER, *(name for name in QUEUES if name not in BOARD_ORDER)]
-    urgent = list(queue_episodes("urgent", user=user)[:BOARD_PREVIEW])
-    record_shown(request, (e.patient_id for e in urgent))
+    now = timezone.now()
+    urgent = list(queue_rows("urgent", user=user, now=now)[:BOARD_PREVIEW])
+    record_shown(request, (row["patient_id"] for row in urgent))
     return {
         "queues": [
             {"name": name, "label": labels.queue(name), "count": counts[name]} for name in order
         ],
-        "urgent_preview": [_row(e) for e in urgent],
+        "urgent_preview": [_row(row, now) for row in urgent],
         "urgent_count": counts["urgent"],
         "refreshed_at": timezone.now(),
         "poll_seconds": settings.WORKSPACE_BOARD_POLL_SECONDS,
@@ -137,7 +142,7 @@ def _parse_date(text: str) -> date | None:
     return None
 
 
-def _search(episodes: QuerySet[Episode], text: str) -> QuerySet[Episode]:
+def _search(episodes: QuerySet[Any], text: str) -> QuerySet[Any]:
     """By date of birth (2026-01-31 or 31/01/2026) or by every word of the name."""
     born = _parse_date(text)
     if born is not None:
@@ -149,37 +154,43 @@ def _search(episodes: QuerySet[Episode], text: str) -> QuerySet[Episode]:
     return episodes
 
 
-def _row(episode: Episode) -> dict[str, Any]:
-    """What a queue row shows; every figure comes from careflow through the selectors."""
-    today = patient_today(episode.patient)
-    facts = episode_facts(episode)
-    deadline = episode.next_deadline
+def _row(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """What a queue row shows; every figure comes from careflow, as on the API's pages.
+
+    From a row of ``episodes.selectors.queue_rows`` (a page is one query, the API's page query).
+    """
+    today = row_today(row, now)
+    flags = row_flags(row)
+    facts = row_facts(row, flags)
+    deadline = row["next_deadline"]
     return {
-        "episode": episode,
-        "patient": episode.patient,
-        "age": labels.age(episode.patient.birth_date, today),
-        "state": labels.state(episode.state),
+        "episode": SimpleNamespace(pk=row["id"], assigned_to_id=row["assigned_to_id"]),
+        "patient": SimpleNamespace(
+            display_name=f"{row['given_name']} {row['family_name']}", birth_date=row["birth_date"]
+        ),
+        "age": labels.age(row["birth_date"], today),
+        "state": labels.state(row["state"]),
         "days_since_onset": facts.days_since_onset(today),
         "days_of_care": facts.days_of_conservative_care(today),
         "deadline": deadline,
-        "deadline_rule": episode.next_deadline_rule,
+        "deadline_rule": row["next_deadline_rule"],
         "overdue": deadline is not None and deadline < today,
-        "next_action": labels.next_action(episode_next_action(episode, today)),
+        "next_action": labels.next_action(row_next_action(row["state"], facts, today)),
         "active_flags": [
-            {"sign": labels.sign(f.sign), "category": f.category}
-            for f in episode.red_flags.all()
-            if f.status == "active"
+            {"sign": labels.sign(f["sign"]), "category": f["category"]} for f in flags
         ],
     }
 
 
-def _queue_row(episode: Episode, members: dict[int, list[Any]]) -> dict[str, Any]:
+def _queue_row(
+    row: Mapping[str, Any], members: dict[int, list[Any]], now: datetime
+) -> dict[str, Any]:
     """A row with its team's members; the assignee's name comes from them (no query)."""
-    team = members.get(episode.care_team_id, [])
+    team = members.get(row["care_team_id"], [])
     names = {m.pk: m.get_username() for m in team}
-    assignee = episode.assigned_to_id
+    assignee = row["assigned_to_id"]
     return {
-        **_row(episode),
+        **_row(row, now),
         "members": team,
         "assignee": names.get(assignee, f"#{assignee}") if assignee else "",
     }
@@ -201,33 +212,35 @@ def _members_by_team(user: Any) -> dict[int, list[Any]]:  # noqa: ANN401 - the a
 @require_GET
 @signed_in
 def queue(request: HttpRequest, name: str) -> HttpResponse:
-    episodes = queue_episodes(name, user=request.user)  # 404 for an unknown queue
+    now = timezone.now()
+    # The API's page query: one query a page (episodes.selectors.queue_rows).
+    rows = queue_rows(name, user=request.user, now=now)  # 404 for an unknown queue
     show = request.GET.get("show", "all")
     if show == "mine":
-        episodes = episodes.filter(assigned_to_id=request.user.pk)
+        rows = rows.filter(assigned_to_id=request.user.pk)
     elif show == "unassigned":
-        episodes = episodes.filter(assigned_to__isnull=True)
+        rows = rows.filter(assigned_to__isnull=True)
     state = request.GET.get("state", "")
     if state in State.__members__.values():
-        episodes = episodes.filter(state=state)
+        rows = rows.filter(state=state)
     text = request.GET.get("q", "").strip()[:100]
     if text:
-        episodes = _search(episodes, text)
+        rows = _search(rows, text)
     pager = KeysetPagination()
     pager.page_size = QUEUE_PAGE_SIZE
     error = ""
     try:
-        page = pager.paginate_queryset(episodes, Request(request))
+        page = pager.paginate_queryset(rows, Request(request))
     except DrfValidationError:
         error = _("That page link is no longer valid; showing the first page.")
         pager = KeysetPagination()
-        page = pager.paginate_queryset(episodes, Request(_without_cursor(request)))
+        page = pager.paginate_queryset(rows, Request(_without_cursor(request)))
     members = _members_by_team(request.user)
-    record_shown(request, (e.patient_id for e in page))
+    record_shown(request, (row["patient_id"] for row in page))
     context = {
         "queue_name": name,
         "queue_label": labels.queue(name),
-        "rows": [_queue_row(e, members) for e in page],
+        "rows": [_queue_row(row, members, now) for row in page],
         "next_link": pager.get_paginated_response([]).data["next"],
         "previous_link": pager.get_paginated_response([]).data["previous"],
         "show": show,
@@ -270,8 +283,11 @@ def episode_assign(request: HttpRequest, episode_id: int) -> HttpResponse:
         except ValidationError as exc:
             error = " ".join(_messages(exc))
     if request.htmx:
-        episode = episode_get_for(request.user, episode_id)
-        row = _queue_row(episode, _members_by_team(request.user))
+        # The row as the queue page shows it (one query); 404 as episode_get_for would.
+        fresh = episode_rows_for(request.user).filter(pk=episode.pk).first()
+        if fresh is None:
+            raise Http404
+        row = _queue_row(fresh, _members_by_team(request.user), timezone.now())
         return render(
             request,
             "workspace/partials/queue_row.html",

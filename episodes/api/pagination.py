@@ -11,6 +11,7 @@ from __future__ import annotations
 import binascii
 import json
 from base64 import urlsafe_b64decode, urlsafe_b64encode
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
@@ -85,7 +86,12 @@ class KeysetPagination(BasePagination):
             )
         return int(raw)
 
-    def _position_of(self, row: Model) -> list[str]:
+    def _position_of(self, row: Model | dict[str, Any]) -> list[str]:
+        if isinstance(row, dict):
+            # A values() page (the queue pages, issue 16): the ordering columns by name.
+            row = SimpleNamespace(
+                **{self._field(name).attname: row[name] for name in self.ordering}
+            )
         return [self._field(name).value_to_string(row) for name in self.ordering]
 
     def _field(self, name: str) -> Any:  # noqa: ANN401 - a Django model field

@@ -7,8 +7,8 @@ Input serializers check shape and types (400); the services check the pathway's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from typing import Any, ClassVar, Final
 
 from django.utils import timezone
@@ -30,10 +30,19 @@ from episodes.models import (
     Language,
     Patient,
     RedFlag,
+    RedFlagStatus,
     Urgency,
     validate_timezone,
 )
-from episodes.selectors import MAX_ID, active_red_flags, episode_next_action
+from episodes.selectors import (
+    MAX_ID,
+    active_red_flags,
+    episode_next_action,
+    row_facts,
+    row_flags,
+    row_next_action,
+    row_today,
+)
 
 # Dates before this are typing mistakes, and would push reminder times out of range.
 EARLIEST_DATE: Final = date(1900, 1, 1)
@@ -346,6 +355,53 @@ class EpisodeSummarySerializer(serializers.ModelSerializer):
     @extend_schema_field(NextActionSerializer(allow_null=True))
     def get_next_action(self, obj: Episode) -> dict[str, str] | None:
         return episode_next_action(obj)
+
+
+_DATETIME: Final = serializers.DateTimeField()
+
+
+def _iso_date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def episode_summaries(rows: Iterable[Mapping[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """``EpisodeSummarySerializer``'s output for queue rows (``queue_rows``), in one pass.
+
+    The same keys, values and formats (the OpenAPI schema still names the serializer); a
+    test compares the two on every queue.
+    """
+    out = []
+    for row in rows:
+        flags = row_flags(row)
+        next_action = row_next_action(row["state"], row_facts(row, flags), row_today(row, now))
+        urgent_since = row["urgent_since"]
+        out.append(
+            {
+                "id": row["id"],
+                "patient": row["patient_id"],
+                "patient_name": f"{row['given_name']} {row['family_name']}",
+                "care_team": row["care_team_id"],
+                "state": row["state"],
+                "version": row["version"],
+                "red_flags": [
+                    {
+                        "id": f["id"],
+                        "sign": f["sign"],
+                        "category": f["category"],
+                        "status": RedFlagStatus.ACTIVE.value,
+                    }
+                    for f in flags
+                ],
+                "next_deadline": _iso_date(row["next_deadline"]),
+                "next_deadline_rule": row["next_deadline_rule"],
+                "next_action": next_action,
+                "assigned_to": row["assigned_to_id"],
+                "urgent_since": (
+                    None if urgent_since is None else _DATETIME.to_representation(urgent_since)
+                ),
+            }
+        )
+    return out
 
 
 # -- clinical facts ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -61,6 +62,7 @@ from episodes.api.serializers import (
     ReminderOutputSerializer,
     TimelineEventSerializer,
     ValidationErrorSerializer,
+    episode_summaries,
 )
 from episodes.audit import record_patient, record_shown
 from episodes.models import Episode, Patient
@@ -79,6 +81,7 @@ from episodes.selectors import (
     patient_list_for,
     queue_counts,
     queue_episodes,
+    queue_rows,
     red_flag_get_for,
 )
 from notifications.selectors import episode_reminders
@@ -551,12 +554,13 @@ class QueueEpisodeListApi(GenericAPIView):
         parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, enum=list(QUEUES))],
         responses={200: EpisodeSummarySerializer(many=True), **errors(400)},
     )
-    def get(self, request: Request, name: str) -> Response:  # noqa: ARG002 - from the URL
-        page = self.paginate_queryset(self.get_queryset())
-        record_shown(request, (episode.patient_id for episode in page))
-        return self.get_paginated_response(
-            EpisodeSummarySerializer(page, many=True, context={"request": request}).data
-        )
+    def get(self, request: Request, name: str) -> Response:
+        # One query for the page and one pass over its rows (issue 16): plain dicts with the
+        # summary serializer's output, which the schema above still describes.
+        now = timezone.now()
+        page = self.paginate_queryset(queue_rows(name, user=request.user, now=now))
+        record_shown(request, (row["patient_id"] for row in page))
+        return self.get_paginated_response(episode_summaries(page, now))
 
 
 # -- anything else under /api/ ----------------------------------------------------------------

@@ -6,6 +6,7 @@ One module per concern; this package re-exports the public API, so
     pathway   the patient's today, the episode's facts, next actions, the pathway view
     access    what a user may see: teams, patients, episodes (404 for the rest)
     queues    the Queue registry, a queue's episodes, every queue's count
+    queue_rows  a queue page as plain rows: one query, flags and imaging in it (issue 16)
     timeline  the timeline and its registered sources
 """
 
@@ -34,6 +35,14 @@ from episodes.selectors.pathway import (
     facts_refresh,
     facts_with_flag,
     patient_today,
+)
+from episodes.selectors.queue_rows import (
+    episode_rows_for,
+    queue_rows,
+    row_facts,
+    row_flags,
+    row_next_action,
+    row_today,
 )
 from episodes.selectors.queues import (
     LOCAL_DATE_SPREAD,
@@ -76,6 +85,7 @@ __all__ = [
     "episode_list_for",
     "episode_next_action",
     "episode_pathway_view",
+    "episode_rows_for",
     "episode_timeline",
     "facts_refresh",
     "facts_with_flag",
@@ -86,7 +96,12 @@ __all__ = [
     "queue_episodes",
     "queue_get",
     "queue_register",
+    "queue_rows",
     "red_flag_get_for",
+    "row_facts",
+    "row_flags",
+    "row_next_action",
+    "row_today",
     "team_ids_for",
     "timeline_source_register",
 ]

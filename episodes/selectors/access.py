@@ -88,13 +88,17 @@ def patient_get_for(user: User, patient_id: int) -> Patient:
         raise Http404 from exc
 
 
-def episode_list_for(user: User) -> QuerySet[Episode]:
+def episode_list_for(user: User, episodes: QuerySet[Episode] | None = None) -> QuerySet[Episode]:
     """Episodes of the user's teams, with what a summary or the guards read, prefetched.
 
     Whatever the page size, a page costs one query for the episodes (patients joined) and
-    one each for their red flags and imaging.
+    one each for their red flags and imaging. ``episodes``: another queryset of episodes
+    to filter the same way (the queue pages' rows, ``queue_rows``).
     """
-    episodes = Episode.objects.select_related("patient").prefetch_related("red_flags", "imaging")
+    if episodes is None:
+        episodes = Episode.objects.select_related("patient").prefetch_related(
+            "red_flags", "imaging"
+        )
     if not user.is_superuser:
         # The team ids as values, not a subquery (issue 16): PostgreSQL then reads a team's
         # ordered index (episode_team_*) range instead of filtering the whole queue.

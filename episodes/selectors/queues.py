@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from careflow.schedule import DUE_SOON_DAYS
 from careflow.states import NON_TERMINAL_STATES, State
 from episodes.models import (
     Episode,
@@ -62,9 +63,18 @@ def _overdue(_user: User, now: datetime) -> Q:
 
 
 def _due_soon(_user: User, now: datetime) -> Q:
-    # Within DUE_SOON_DAYS of the deadline in the patient's zone, and not yet overdue.
-    earliest = now.astimezone(UTC).date() - LOCAL_DATE_SPREAD
-    return Q(due_soon_from__lte=now, overdue_from__gt=now, next_deadline__gte=earliest)
+    # Within DUE_SOON_DAYS of the deadline in the patient's zone, and not yet overdue. Both
+    # date bounds are implied (issue 16): without the upper one, a page near the queue's end
+    # read every later deadline of the team before it could stop.
+    today = now.astimezone(UTC).date()
+    earliest = today - LOCAL_DATE_SPREAD
+    latest = today + LOCAL_DATE_SPREAD + timedelta(days=DUE_SOON_DAYS)
+    return Q(
+        due_soon_from__lte=now,
+        overdue_from__gt=now,
+        next_deadline__gte=earliest,
+        next_deadline__lte=latest,
+    )
 
 
 def _reassessment_due(_user: User, now: datetime) -> Q:
@@ -130,11 +140,21 @@ def queue_get(name: str) -> Queue:
         raise Http404 from exc
 
 
-def queue_episodes(name: str, *, user: User, now: datetime | None = None) -> QuerySet[Episode]:
-    """One queue's episodes for this user, most pressing first; 404 for an unknown name."""
+def queue_episodes(
+    name: str,
+    *,
+    user: User,
+    now: datetime | None = None,
+    episodes: QuerySet[Episode] | None = None,
+) -> QuerySet[Episode]:
+    """One queue's episodes for this user, most pressing first; 404 for an unknown name.
+
+    ``episodes``: what to read them as (``episode_list_for``'s default, or ``queue_rows``).
+    """
     queue = queue_get(name)
     now = now or timezone.now()
-    return episode_list_for(user).filter(queue.condition(user, now)).order_by(*queue.ordering)
+    visible = episode_list_for(user, episodes)
+    return visible.filter(queue.condition(user, now)).order_by(*queue.ordering)
 
 
 def queue_counts(*, user: User, now: datetime | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,188 @@
+"""A queue page as plain rows: one query, red flags and imaging aggregated in SQL (issue 16).
+
+The queue pages are the hottest reads. Through model instances a page cost three queries
+(the page, then red flags and imaging prefetched) and most of its time in Python: building
+a related manager and queryset per episode for the prefetch, then a serializer per row.
+Here the page is one ``values()`` query on the same queue queryset (the same team filter,
+condition and order, so the same authorisation and the same keyset pagination), with each
+episode's active red flags and imaging studies as a JSON array beside its columns; the
+facts careflow reads are built from the row, and the next action is careflow's, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from functools import cache
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from django.db.models import Aggregate, F, JSONField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import JSONObject
+from django.utils import timezone
+
+from careflow.deadlines import next_actions
+from careflow.facts import BOOLEAN_FACTS, Facts, ImagingFinding
+from careflow.redflags import RedFlag as RedFlagFact
+from careflow.states import State
+from episodes.models import Episode, ImagingStudy, RedFlag, RedFlagStatus
+from episodes.selectors.access import episode_list_for
+from episodes.selectors.queues import queue_episodes
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    User = AbstractBaseUser
+
+
+class JsonArrayAgg(Aggregate):
+    """The rows' JSON objects as one array: ``JSONB_AGG`` here, ``JSON_GROUP_ARRAY`` on SQLite."""
+
+    function = "JSONB_AGG"
+    output_field = JSONField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:  # noqa: ANN401 - Django's signature
+        return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra)
+
+
+def _json_rows(queryset: QuerySet[Any], **fields: Any) -> Subquery:
+    """One episode's rows of ``queryset`` as a JSON array (NULL when it has none)."""
+    rows = (
+        queryset.filter(episode_id=OuterRef("pk"))
+        .order_by()
+        .values("episode_id")
+        .annotate(rows=JsonArrayAgg(JSONObject(**fields)))
+        .values("rows")
+    )
+    return Subquery(rows, output_field=JSONField())
+
+
+# What a queue row reads: the summary's columns, what careflow's facts need, the patient's
+# name and zone, and every queue's ordering columns (the keyset cursor is built from them).
+ROW_COLUMNS = (
+    "id",
+    "patient_id",
+    "care_team_id",
+    "assigned_to_id",
+    "state",
+    "version",
+    "facts",
+    "symptom_onset",
+    "conservative_care_start",
+    "enrolled_on",
+    "disabling_pain_recorded_on",
+    "neurological_deficit_recorded_on",
+    "last_assessment_on",
+    "education_recorded",
+    "referral_made_on",
+    "resolution_reported_on",
+    "surgical_review_urgent",
+    "next_deadline",
+    "next_deadline_rule",
+    "reassessment_due_on",
+    "urgent_since",
+)
+
+
+@cache
+def _rows() -> QuerySet[Any]:
+    """Every episode as a queue row; built once, so a page only adds its filters and order.
+
+    Resolving the two JSON subqueries and the values() list was most of the time Django
+    spent building a page's query (py-spy, issue 16); a clone of this shares them.
+    """
+    return Episode.objects.values(
+        *ROW_COLUMNS,
+        given_name=F("patient__given_name"),
+        family_name=F("patient__family_name"),
+        birth_date=F("patient__birth_date"),
+        zone=F("patient__timezone"),
+        flags=_json_rows(
+            RedFlag.objects.filter(status=RedFlagStatus.ACTIVE),
+            id="id",
+            sign="sign",
+            category="category",
+            raised_on="raised_on",
+            raised_at="raised_at",
+        ),
+        studies=_json_rows(
+            ImagingStudy.objects.all(),
+            id="id",
+            modality="modality",
+            performed_on="performed_on",
+            nerve_root_compression="nerve_root_compression",
+            clinically_correlated="clinically_correlated",
+            level="level",
+        ),
+    )
+
+
+def episode_rows_for(user: User) -> QuerySet[Any]:
+    """The user's episodes as rows (``episode_list_for``'s team filter): one query a page.
+
+    Each row carries its columns, the patient's name, birth date and zone, and ``flags``
+    (active red flags) and ``studies`` (imaging) as JSON arrays.
+    """
+    return episode_list_for(user, _rows())
+
+
+def queue_rows(name: str, *, user: User, now: datetime | None = None) -> QuerySet[Any]:
+    """One queue's episodes as rows, most pressing first; 404 for an unknown name.
+
+    ``queue_episodes`` (the same team filter, condition and order, so the same
+    authorisation and keyset pagination) read as ``episode_rows_for``'s rows.
+    """
+    return queue_episodes(name, user=user, now=now, episodes=_rows())
+
+
+def _day(value: Any) -> date:  # noqa: ANN401 - a date, or its ISO text from JSON
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def row_flags(row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The row's active red flags in the model's order (raised_at, id)."""
+    return sorted(row["flags"] or (), key=lambda f: (str(f["raised_at"]), f["id"]))
+
+
+def row_facts(row: Mapping[str, Any], flags: Iterable[Mapping[str, Any]]) -> Facts:
+    """The facts the guards evaluate, from a queue row (as ``episode_facts`` from a model)."""
+    current = row["facts"] or {}
+    studies = sorted(row["studies"] or (), key=lambda s: (str(s["performed_on"]), s["id"]))
+    return Facts(
+        symptom_onset=row["symptom_onset"],
+        conservative_care_start=row["conservative_care_start"],
+        birth_date=row["birth_date"],
+        **{name: bool(current.get(name, False)) for name in BOOLEAN_FACTS},
+        disabling_pain_recorded_on=row["disabling_pain_recorded_on"],
+        neurological_deficit_recorded_on=row["neurological_deficit_recorded_on"],
+        active_red_flags=tuple(
+            RedFlagFact(sign=f["sign"], raised_on=_day(f["raised_on"])) for f in flags
+        ),
+        imaging=tuple(
+            ImagingFinding(
+                modality=s["modality"],
+                performed_on=_day(s["performed_on"]),
+                nerve_root_compression=bool(s["nerve_root_compression"]),
+                clinically_correlated=bool(s["clinically_correlated"]),
+                level=s["level"],
+            )
+            for s in studies
+        ),
+        referral_made_on=row["referral_made_on"],
+        education_recorded=row["education_recorded"],
+        last_assessment_on=row["last_assessment_on"],
+        enrolled_on=row["enrolled_on"],
+        resolution_reported_on=row["resolution_reported_on"],
+        surgical_review_urgent=row["surgical_review_urgent"],
+    )
+
+
+def row_today(row: Mapping[str, Any], now: datetime | None = None) -> date:
+    """The patient's local date (PATHWAY.md "Day arithmetic"), as ``patient_today``."""
+    return (now or timezone.now()).astimezone(ZoneInfo(row["zone"])).date()
+
+
+def row_next_action(state: str, facts: Facts, today: date) -> dict[str, str] | None:
+    """The most pressing next action (careflow's order), as ``episode_next_action``."""
+    actions = next_actions(State(state), facts, today)
+    return actions[0].as_dict() if actions else None

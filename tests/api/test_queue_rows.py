@@ -1,0 +1,47 @@
+"""A queue page through its one query (issue 16) answers what the summary serializer did."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from rest_framework.renderers import JSONRenderer
+
+from episodes.api.serializers import EpisodeSummarySerializer
+from episodes.models import Episode, ImagingStudy, RedFlag
+from episodes.selectors import queue_episodes
+from tests.api.conftest import url
+from tests.api.test_queue_query_count import build
+from tests.api.test_queues_api import QUEUE_NAMES
+
+
+@pytest.mark.parametrize("name", QUEUE_NAMES)
+def test_a_queue_page_is_the_summary_serializers_output(as_user, clinician, team, name):
+    build(team, clinician, 60)
+    # Some flags ruled out, some episodes with two flags and two studies (order matters).
+    RedFlag.objects.filter(episode__in=Episode.objects.all()[::5]).update(status="ruled_out")
+    for episode in Episode.objects.all()[::3]:
+        RedFlag.objects.create(
+            episode=episode, sign="saddle_anesthesia", raised_on=episode.enrolled_on
+        )
+        ImagingStudy.objects.create(
+            episode=episode, performed_on=episode.enrolled_on, level="L5-S1", modality="ct"
+        )
+    client = as_user(clinician)
+    pages, path = [], url(f"queues/{name}/?page_size=7")
+    while path:
+        body = client.get(path).json()
+        pages.extend(body["results"])
+        path = body["next"]
+    expected = EpisodeSummarySerializer(queue_episodes(name, user=clinician), many=True).data
+    assert pages == json.loads(JSONRenderer().render(expected))
+    assert len(pages) > 0
+
+
+def test_a_queue_page_walks_back_as_it_walked_forward(as_user, clinician, team):
+    build(team, clinician, 60)
+    client = as_user(clinician)
+    first = client.get(url("queues/overdue/?page_size=5")).json()
+    second = client.get(first["next"]).json()
+    back = client.get(second["previous"]).json()
+    assert back["results"] == first["results"]
