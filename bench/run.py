@@ -54,10 +54,11 @@ def bench_env(database: str) -> dict[str, str]:
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "DJANGO_DEBUG": "False",
-        # Persistent connections, as production runs (CONN_MAX_AGE=60 in
-        # config/settings/production.py): a request does not pay for a new PostgreSQL
-        # backend. https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
-        "DATABASE_URL": f"{PG_BASE}/{database}?conn_max_age=60",
+        # Production's connections (config/settings/production.py: CONN_MAX_AGE 60, health
+        # checks), not local settings' one connection per request: a new PostgreSQL backend
+        # per request was ~10 % of a queue page's time (issue 16).
+        # https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
+        "DATABASE_URL": f"{PG_BASE}/{database}?conn_max_age=60&conn_health_checks=true",
         "REDIS_URL": REDIS_URL,
         # The no-I/O channels: Django's dummy email backend and the null SMS backend.
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
@@ -133,13 +134,7 @@ def gunicorn(database: str, *, workers: int = 2, threads: int = 4) -> Any:
             "--keep-alive=30",
         ],
         cwd=ROOT,
-        env={
-            **bench_env(database),
-            # Production's connections (config/settings/production.py: CONN_MAX_AGE 60,
-            # health checks), not local settings' one connection per request: a new
-            # PostgreSQL backend per request was ~10 % of a queue page's time (issue 16).
-            "DATABASE_URL": f"{PG_BASE}/{database}?conn_max_age=60&conn_health_checks=true",
-        },
+        env=bench_env(database),
         stdout=log,
         stderr=subprocess.STDOUT,
     )
