@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('episodes', '0010_episode_team_queue_order'),
+        ('episodes', '0011_forget_moved_checkin_contenttype'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
