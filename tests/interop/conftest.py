@@ -9,6 +9,7 @@ import time_machine
 from django.utils import timezone
 from fhir.resources.R4B import get_fhir_model_class
 
+from careflow.deadlines import Milestone
 from episodes import services
 from episodes.management.commands import seed_demo
 from episodes.management.commands.seed_demo import _READY, DEMO_EPISODES, DemoEpisode
@@ -76,7 +77,15 @@ def demo(team, coordinator, clinician, monkeypatch):
     services.assessment_record(
         episode_id=ana.pk, by=clinician, values={"neurological_deficit": False}, note="checked"
     )
-    with time_machine.travel(timezone.now() + timedelta(days=6), tick=False):
+    # An hour after the 2-week reminder falls due (09:00 in Ana's zone), not "now + 6 days"
+    # at this run's time of day: run between 01:00 and 02:00 UTC, that was Ana's quiet hours
+    # and the dispatch cycle rightly deferred the reminder.
+    two_weeks = (
+        Reminder.objects.filter(episode=ana, audience="patient", milestone=Milestone.TWO_WEEKS)
+        .values_list("due_at", flat=True)
+        .get()
+    )
+    with time_machine.travel(two_weeks + timedelta(hours=1), tick=False):
         dispatch_cycle(
             enqueue=lambda ids, claim: deliver_batch(reminder_ids=ids, claim=claim),
         )
