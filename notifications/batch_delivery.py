@@ -37,8 +37,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from notifications.channels.base import PermanentSendError, TransientSendError
-from notifications.channels.email import POSTMARK_BACKEND
+from notifications.channels import channel_for, registered
+from notifications.channels.base import DeliveryChannel, PermanentSendError, TransientSendError
 from notifications.dispatch import (
     DeliveryCounts,
     DispatchCounts,
@@ -53,15 +53,7 @@ from notifications.dispatch import (
     log_cycle,
     reclaim_expired,
 )
-from notifications.models import (
-    AttemptOutcome,
-    DeliveryAttempt,
-    Reminder,
-    ReminderChannel,
-    ReminderStatus,
-    UnusableEmail,
-)
-from notifications.provider_events import email_unusable
+from notifications.models import AttemptOutcome, DeliveryAttempt, Reminder, ReminderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -126,18 +118,20 @@ class _Begun:
 def chunk_size(channel: str) -> int:
     """Rows begun together: what a crash can leave in doubt (docs/REMINDERS.md).
 
-    SMS and email through Postmark are reconciled with the provider before a re-send;
-    over SMTP nobody can be asked, so a crash may re-send the whole chunk: kept smaller.
+    The channel's own (``DeliveryChannel.chunk_size``): SMS and email through Postmark are
+    reconciled with the provider before a re-send; over SMTP nobody can be asked, so a
+    crash may re-send the whole chunk: kept smaller. An unconfigured channel: one row.
     """
-    if channel == ReminderChannel.SMS:
-        return settings.CAREFLOW_REMINDER_CHUNK_SMS
-    if settings.EMAIL_BACKEND == POSTMARK_BACKEND:
-        return settings.CAREFLOW_REMINDER_CHUNK_EMAIL
-    return settings.CAREFLOW_REMINDER_CHUNK_SMTP
+    known = registered().get(channel)
+    return known.chunk_size() if known is not None else 1
 
 
 def deliver_claimed(*, reminder_ids: Iterable[int], claim: str) -> DeliveryCounts:
-    """The worker task's body: the batch's rows read once, then chunk by chunk."""
+    """The worker task's body: the batch's rows read once, then chunk by chunk.
+
+    ``dispatch.deliver_one`` is the per-row path (two short transactions a row); a batch
+    goes in chunks, so a crash leaves the chunk being sent in doubt (docs/REMINDERS.md).
+    """
     ids = list(reminder_ids)
     rows = Reminder.objects.select_related("episode__patient", "episode__care_team").in_bulk(ids)
     counts = DeliveryCounts()
@@ -155,10 +149,10 @@ def deliver_claimed(*, reminder_ids: Iterable[int], claim: str) -> DeliveryCount
 
 def _deliver_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) -> None:
     begun = _begin_chunk(rows, claim=claim, counts=counts)
-    unusable = _unusable_lookup([item.row for item in begun])
+    refused = _refused_lookup([item.row for item in begun])
     for item in begun:
         try:
-            item.provider_id, item.reconciled = _reconcile_or_send(item.row, unusable=unusable)
+            item.provider_id, item.reconciled = _reconcile_or_send(item.row, refused=refused)
         except (TransientSendError, PermanentSendError) as exc:
             item.error = exc
         except Exception as exc:  # noqa: BLE001 - recorded on the row, not lost
@@ -173,25 +167,27 @@ def _deliver_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) 
         _finish_chunk(begun, claim=claim, counts=counts)
 
 
-def _unusable_lookup(rows: list[Reminder]) -> Callable[[str], bool]:
-    """``email_unusable`` for a chunk: its patients' addresses in one query, others cached."""
-    patients = {
-        row.episode.patient.email.lower()
-        for row in rows
-        if row.channel == ReminderChannel.EMAIL and row.episode.patient.email
-    }
-    if not patients:
-        return functools.cache(email_unusable)
-    known = set(
-        UnusableEmail.objects.filter(address__in=patients).values_list("address", flat=True)
-    )
-    others = functools.cache(email_unusable)
+def _refused_lookup(rows: list[Reminder]) -> Callable[[DeliveryChannel, str], str]:
+    """What each channel refuses of the chunk's patient addresses, asked once per channel.
 
-    def unusable(address: str) -> bool:
-        lowered = address.lower()
-        return lowered in known if lowered in patients else others(address)
+    Addresses outside the chunk's patients (the care team's) are asked one by one, cached.
+    """
+    asked: dict[str, set[str]] = {}
+    for row in rows:
+        channel = registered().get(row.channel)
+        if channel is not None:
+            address = channel.address(row.episode.patient)
+            if address:
+                asked.setdefault(channel.name, set()).add(address)
+    known = {name: channel_for(name).refused(addresses) for name, addresses in asked.items()}
 
-    return unusable
+    @functools.cache
+    def refused(channel: DeliveryChannel, address: str) -> str:
+        if address in asked.get(channel.name, ()):
+            return known[channel.name].get(address, "")
+        return channel.refused([address]).get(address, "")
+
+    return refused
 
 
 @transaction.atomic
@@ -313,3 +309,8 @@ def _record_accepted(accepted: list[_Begun], *, now: datetime) -> None:
     for item in accepted:
         item.attempt.finished_at = now
         item.attempt.provider_message_id = item.provider_id
+
+
+# What the command and the tests call a batch's delivery (it lived in dispatch.py, which
+# this module builds on: dispatch no longer imports it back).
+deliver_batch = deliver_claimed

@@ -7,24 +7,14 @@ messages name the episode by id, never the patient.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-from django.template.loader import render_to_string
-
 from careflow.redflags import CATEGORY_LABEL
 from episodes.models import Language, RedFlag
+from notifications.channels import channel_for
+from notifications.channels.base import Message
 from notifications.checkin_tokens import checkin_url_for, default_max_age
 from notifications.models import RED_FLAG_MILESTONE_PREFIX, Audience, Reminder, ReminderChannel
 
-_BLANK_LINES = re.compile(r"\n{3,}")
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    to: str
-    subject: str
-    body: str
+__all__ = ["Message", "idempotency_key_for", "render_message"]
 
 
 def idempotency_key_for(reminder: Reminder) -> str:
@@ -34,11 +24,6 @@ def idempotency_key_for(reminder: Reminder) -> str:
     status callback URL, the email's Message-ID and metadata, and the file backend's files.
     """
     return f"reminder-{reminder.pk}"
-
-
-def _render(name: str, context: dict[str, object]) -> str:
-    text = render_to_string(f"notifications/{name}", context).strip()
-    return _BLANK_LINES.sub("\n\n", text)
 
 
 def render_message(reminder: Reminder) -> Message:
@@ -53,13 +38,11 @@ def render_message(reminder: Reminder) -> Message:
         "checkin_url": checkin_url_for(reminder),
         "link_days": default_max_age().days,
     }
-    prefix = f"patient/{language}/{reminder.milestone}"
-    if reminder.channel == ReminderChannel.SMS:
-        return Message(to=patient.phone, subject="", body=_render(f"{prefix}_sms.txt", context))
-    return Message(
-        to=patient.email,
-        subject=_render(f"{prefix}_subject.txt", context),
-        body=_render(f"{prefix}_email.txt", context),
+    channel = channel_for(reminder.channel)
+    return channel.render(
+        to=channel.address(patient),
+        template=f"patient/{language}/{reminder.milestone}",
+        context=context,
     )
 
 
@@ -81,8 +64,7 @@ def _care_team_message(reminder: Reminder) -> Message:
             "source": flag.source,
         }
         name = "red_flag"
-    return Message(
-        to=episode.care_team.email,
-        subject=_render(f"care_team/{name}_subject.txt", context),
-        body=_render(f"care_team/{name}_email.txt", context),
+    # The care team is written to by email (its address is the team's email).
+    return channel_for(ReminderChannel.EMAIL).render(
+        to=episode.care_team.email, template=f"care_team/{name}", context=context
     )

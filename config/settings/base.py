@@ -415,6 +415,15 @@ SPECTACULAR_SETTINGS = {
 CAREFLOW_QUIET_HOURS_START = env.int("CAREFLOW_QUIET_HOURS_START", default=20)
 CAREFLOW_QUIET_HOURS_END = env.int("CAREFLOW_QUIET_HOURS_END", default=8)
 CAREFLOW_CHECKIN_TOKEN_MAX_AGE_DAYS = env.int("CAREFLOW_CHECKIN_TOKEN_MAX_AGE_DAYS", default=14)
+# The delivery channels (notifications/channels/), by dotted path; the first is the default
+# (the care team's, and a patient's whose preferred channel cannot reach them).
+CAREFLOW_CHANNELS = env.list(
+    "CAREFLOW_CHANNELS",
+    default=[
+        "notifications.channels.email.EmailChannel",
+        "notifications.channels.sms.SmsChannel",
+    ],
+)
 CAREFLOW_SMS_BACKEND = env(
     "CAREFLOW_SMS_BACKEND",
     default="notifications.channels.sms.FileSmsBackend",
