@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +41,7 @@ from django.utils import timezone
 from notifications.channels import channel_for, registered
 from notifications.channels.base import DeliveryChannel, PermanentSendError, TransientSendError
 from notifications.dispatch import (
+    DELIVERY_FIELDS,
     DeliveryCounts,
     DispatchCounts,
     Enqueue,
@@ -53,6 +55,7 @@ from notifications.dispatch import (
     log_cycle,
     reclaim_expired,
 )
+from notifications.messages import recipient_of, rendering_once
 from notifications.models import AttemptOutcome, DeliveryAttempt, Reminder, ReminderStatus
 
 logger = logging.getLogger(__name__)
@@ -131,25 +134,58 @@ def deliver_claimed(*, reminder_ids: Iterable[int], claim: str) -> DeliveryCount
 
     ``dispatch.deliver_one`` is the per-row path (two short transactions a row); a batch
     goes in chunks, so a crash leaves the chunk being sent in doubt (docs/REMINDERS.md).
+    One transaction between two chunks' sends: it finishes the chunk just sent and begins
+    the next (every attempt row still commits before its send). What the batch reads once:
+    its rows, the addresses each channel refuses, each template (``BatchRenderer``).
+    A batch past ``CAREFLOW_REMINDER_BATCH_SECONDS`` begins no further chunk: the rows it
+    has not begun go back to ``scheduled`` (no attempt was made: nothing is in doubt).
     """
     ids = list(reminder_ids)
-    rows = Reminder.objects.select_related("episode__patient", "episode__care_team").in_bulk(ids)
+    rows = (
+        Reminder.objects.select_related("episode__patient", "episode__care_team")
+        .only(*DELIVERY_FIELDS)
+        .in_bulk(ids)
+    )
     counts = DeliveryCounts()
     counts.lost += sum(1 for pk in ids if pk not in rows)
     by_channel: dict[str, list[Reminder]] = {}
     for pk in ids:
         if pk in rows:
             by_channel.setdefault(rows[pk].channel, []).append(rows[pk])
-    for channel, members in by_channel.items():
-        size = max(chunk_size(channel), 1)
-        for start in range(0, len(members), size):
-            _deliver_chunk(members[start : start + size], claim=claim, counts=counts)
+    chunks = [
+        members[start : start + size]
+        for channel, members in by_channel.items()
+        for size in [max(chunk_size(channel), 1)]
+        for start in range(0, len(members), size)
+    ]
+    if not chunks:
+        return counts
+    deadline = time.monotonic() + settings.CAREFLOW_REMINDER_BATCH_SECONDS
+    refused = _refused_lookup(list(rows.values()))
+    begun = _step(finish=[], begin=chunks[0], claim=claim, counts=counts)
+    with rendering_once():
+        for index in range(len(chunks)):
+            _send_chunk(begun, refused=refused)
+            later = chunks[index + 1 :]
+            if later and time.monotonic() > deadline:
+                _step(finish=begun, begin=[], claim=claim, counts=counts)
+                _release([row for chunk in later for row in chunk], claim=claim, counts=counts)
+                break
+            begun = _step(finish=begun, begin=later[0] if later else [], claim=claim, counts=counts)
     return counts
 
 
-def _deliver_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) -> None:
-    begun = _begin_chunk(rows, claim=claim, counts=counts)
-    refused = _refused_lookup([item.row for item in begun])
+@transaction.atomic
+def _step(
+    *, finish: list[_Begun], begin: list[Reminder], claim: str, counts: DeliveryCounts
+) -> list[_Begun]:
+    """One transaction: record the chunk just sent, begin the next one."""
+    if finish:
+        _finish_chunk(finish, claim=claim, counts=counts)
+    return _begin_chunk(begin, claim=claim, counts=counts) if begin else []
+
+
+def _send_chunk(begun: list[_Begun], *, refused: Callable[[DeliveryChannel, str], str]) -> None:
     for item in begun:
         try:
             item.provider_id, item.reconciled = _reconcile_or_send(item.row, refused=refused)
@@ -163,20 +199,43 @@ def _deliver_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) 
                 item.row.pk,
                 type(exc).__name__,
             )
-    if begun:
-        _finish_chunk(begun, claim=claim, counts=counts)
+
+
+@transaction.atomic
+def _release(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) -> None:
+    """Rows of the batch not begun (out of time): ``scheduled`` again, due at once.
+
+    Conditional on the claim: a row reclaimed meanwhile is not touched. No attempt was
+    made for them, so nothing is in doubt; the next claim picks them up.
+    """
+    _take_write_lock_on_sqlite()
+    now = timezone.now()
+    released = Reminder.objects.filter(
+        pk__in=[row.pk for row in rows], status=ReminderStatus.SENDING, claim_token=claim
+    ).update(
+        status=ReminderStatus.SCHEDULED,
+        claim_token="",
+        lease_expires_at=None,
+        next_attempt_at=now,
+        status_reason="released: its batch ran out of time",
+        updated_at=now,
+    )
+    counts.released += released
+    counts.lost += len(rows) - released
+    logger.warning("reminders released count=%s: the batch ran out of time", released)
 
 
 def _refused_lookup(rows: list[Reminder]) -> Callable[[DeliveryChannel, str], str]:
-    """What each channel refuses of the chunk's patient addresses, asked once per channel.
+    """What each channel refuses of the batch's recipients: one query per channel.
 
-    Addresses outside the chunk's patients (the care team's) are asked one by one, cached.
+    The recipients are the patients' addresses on the row's channel and the care team's
+    email; any other address is asked one by one (cached for the batch).
     """
     asked: dict[str, set[str]] = {}
     for row in rows:
         channel = registered().get(row.channel)
         if channel is not None:
-            address = channel.address(row.episode.patient)
+            address = recipient_of(row, channel)
             if address:
                 asked.setdefault(channel.name, set()).add(address)
     known = {name: channel_for(name).refused(addresses) for name, addresses in asked.items()}
@@ -190,7 +249,7 @@ def _refused_lookup(rows: list[Reminder]) -> Callable[[DeliveryChannel, str], st
     return refused
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def _begin_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) -> list[_Begun]:
     """One transaction: settle rows that must not go now, begin the rest together."""
     _take_write_lock_on_sqlite()
@@ -245,7 +304,7 @@ def _begin_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) ->
     return begun
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def _finish_chunk(begun: list[_Begun], *, claim: str, counts: DeliveryCounts) -> None:
     """One transaction: accepted rows in two bulk updates, errors row by row."""
     _take_write_lock_on_sqlite()
@@ -263,12 +322,9 @@ def _finish_chunk(begun: list[_Begun], *, claim: str, counts: DeliveryCounts) ->
             )
     if not accepted:
         return
-    _record_accepted(accepted, now=now)
+    failed = _record_accepted(accepted, now=now)
     # A status callback may have said "undelivered" before this write: it stands.
-    for reminder_id, status, code in DeliveryAttempt.objects.filter(
-        pk__in=[item.attempt.pk for item in accepted],
-        provider_status__in=["undelivered", "failed"],
-    ).values_list("reminder_id", "provider_status", "provider_error_code"):
+    for reminder_id, status, code in failed:
         reason = f"{status} (Twilio error {code or '-'})"
         Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENT).update(
             status=ReminderStatus.FAILED, status_reason=reason, last_error=reason
@@ -277,8 +333,11 @@ def _finish_chunk(begun: list[_Begun], *, claim: str, counts: DeliveryCounts) ->
     logger.info("reminders sent count=%s", len(accepted))
 
 
-def _record_accepted(accepted: list[_Begun], *, now: datetime) -> None:
+def _record_accepted(accepted: list[_Begun], *, now: datetime) -> list[tuple[int, str, str]]:
     """Two statements for the whole chunk: the attempts, then the reminders, as sent.
+
+    Returns (reminder, status, error code) of the attempts a status callback already said
+    were undelivered or failed (read back by the first statement's ``RETURNING``).
 
     ``WITH v(...) AS (VALUES ...) UPDATE ... FROM v`` reads the same on PostgreSQL and
     SQLite (3.33+). The reminders are written even if the claim was lost meanwhile: the
@@ -295,9 +354,12 @@ def _record_accepted(accepted: list[_Begun], *, now: datetime) -> None:
         cursor.execute(
             f"WITH v(attempt_id, reminder_id, outcome, pid) AS (VALUES {rows})"  # noqa: S608
             f" UPDATE {attempts} SET finished_at = %s, outcome = v.outcome,"
-            f" provider_message_id = v.pid FROM v WHERE {attempts}.id = v.attempt_id",
+            f" provider_message_id = v.pid FROM v WHERE {attempts}.id = v.attempt_id"
+            f" RETURNING {attempts}.reminder_id, {attempts}.provider_status,"
+            f" {attempts}.provider_error_code",
             [*values, now],
         )
+        failed = [row for row in cursor.fetchall() if row[1] in {"undelivered", "failed"}]
         cursor.execute(
             f"WITH v(attempt_id, reminder_id, outcome, pid) AS (VALUES {rows})"  # noqa: S608
             f" UPDATE {reminders} SET status = %s, sent_at = %s, provider_message_id = v.pid,"
@@ -309,6 +371,7 @@ def _record_accepted(accepted: list[_Begun], *, now: datetime) -> None:
     for item in accepted:
         item.attempt.finished_at = now
         item.attempt.provider_message_id = item.provider_id
+    return failed
 
 
 # What the command and the tests call a batch's delivery (it lived in dispatch.py, which

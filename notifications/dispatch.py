@@ -84,6 +84,7 @@ class DeliveryCounts:
     deferred: int = 0
     skipped: int = 0
     lost: int = 0  # the claim was no longer this batch's (reclaimed, or already done)
+    released: int = 0  # not begun: the batch ran out of time (scheduled again at once)
 
     def add(self, other: DeliveryCounts) -> None:
         for name in self.__dataclass_fields__:
@@ -218,6 +219,41 @@ def reclaim_expired(*, now: datetime, counts: DispatchCounts | None = None) -> i
     return len(rows)
 
 
+# What a worker reads of a batch's episodes, patients and teams (``batch_delivery``): the
+# "still serves" rule, quiet hours, the message and its address; not the episode's facts
+# (JSON) or derived columns. A field left out would be read row by row, never wrongly.
+DELIVERY_FIELDS = (
+    "id",
+    "episode",
+    "milestone",
+    "audience",
+    "channel",
+    "milestone_date",
+    "due_at",
+    "next_attempt_at",
+    "status",
+    "attempts",
+    "claim_token",
+    "lease_expires_at",
+    "episode__id",
+    "episode__state",
+    "episode__referral_made_on",
+    "episode__patient__id",
+    "episode__patient__given_name",
+    "episode__patient__email",
+    "episode__patient__phone",
+    "episode__patient__timezone",
+    "episode__patient__preferred_channel",
+    "episode__patient__sms_consent",
+    "episode__patient__opted_out",
+    "episode__patient__language",
+    "episode__care_team__id",
+    "episode__care_team__email",
+)
+# What the claim reads: staleness and the patient's quiet hours.
+CLAIM_FIELDS = ("id", "due_at", "audience", "episode__id", "episode__patient__timezone")
+
+
 def due_rows(now: datetime) -> QuerySet[Reminder]:
     """Scheduled rows due by ``now``, oldest first: the partial index's exact shape."""
     return Reminder.objects.filter(
@@ -236,7 +272,8 @@ def _claim_batch(*, now: datetime, counts: DispatchCounts) -> tuple[list[int], s
     rows = list(
         due_rows(now)
         .select_for_update(skip_locked=True, of=("self",))
-        .select_related("episode__patient")[: settings.CAREFLOW_REMINDER_BATCH_SIZE]
+        .select_related("episode__patient")
+        .only(*CLAIM_FIELDS)[: settings.CAREFLOW_REMINDER_BATCH_SIZE]
     )
     if not rows:
         return None
@@ -434,7 +471,8 @@ def _reconcile_or_send(reminder: Reminder, *, refused: Refused = _refused_one) -
     """(provider id, found at the provider rather than sent now).
 
     ``refused(channel, address)``: why the channel will not write to the address again
-    (a hard-bounced email), empty if it will; batch delivery looks a chunk up at once.
+    (a hard-bounced email), empty if it will; batch delivery looks a batch up at once (and
+    renders each template once: ``messages.rendering_once``).
     """
     channel = channel_for(reminder.channel)
     message = render_message(reminder)
