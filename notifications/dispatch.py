@@ -250,8 +250,17 @@ DELIVERY_FIELDS = (
     "episode__care_team__id",
     "episode__care_team__email",
 )
-# What the claim reads: staleness and the patient's quiet hours.
-CLAIM_FIELDS = ("id", "due_at", "audience", "episode__id", "episode__patient__timezone")
+# What the claim reads: staleness and the patient's quiet hours (and the episode's state:
+# django-fsm reads it whenever an Episode is built, so a deferred state is a query a row).
+CLAIM_FIELDS = (
+    "id",
+    "due_at",
+    "audience",
+    "episode__id",
+    "episode__state",
+    "episode__patient__id",
+    "episode__patient__timezone",
+)
 
 
 def due_rows(now: datetime) -> QuerySet[Reminder]:
