@@ -263,6 +263,8 @@ def _begin_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) ->
             _begin_attempt(row=row, claim=claim, counts=counts)
     if not sendable:
         return []
+    if connection.vendor == "postgresql":
+        return _begin_together(sendable, claim=claim, now=now, counts=counts)
     table = Reminder._meta.db_table  # noqa: SLF001
     placeholders = ", ".join(["%s"] * len(sendable))
     with connection.cursor() as cursor:
@@ -304,6 +306,56 @@ def _begin_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) ->
     return begun
 
 
+def _begin_together(
+    sendable: list[Reminder], *, claim: str, now: datetime, counts: DeliveryCounts
+) -> list[_Begun]:
+    """PostgreSQL: the conditional update and the attempts' insert in one statement.
+
+    ``WITH held AS (UPDATE … RETURNING) INSERT … SELECT FROM held``: only rows this batch
+    still holds get an ``in_flight`` attempt, numbered by the update's ``attempts``.
+    """
+    reminders = Reminder._meta.db_table  # noqa: SLF001
+    attempts = DeliveryAttempt._meta.db_table  # noqa: SLF001
+    placeholders = ", ".join(["%s"] * len(sendable))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH held AS (UPDATE {reminders} SET attempts = attempts + 1,"  # noqa: S608
+            f" lease_expires_at = %s, updated_at = %s WHERE id IN ({placeholders})"
+            " AND status = %s AND claim_token = %s AND lease_expires_at > %s"
+            " RETURNING id, attempts, channel)"
+            f" INSERT INTO {attempts} (reminder_id, attempt, at, channel, outcome, error,"
+            " provider_message_id, provider_status, provider_error_code)"
+            " SELECT id, attempts, %s, channel, %s, '', '', '', '' FROM held"
+            " RETURNING reminder_id, id, attempt",
+            [
+                now + _lease(),
+                now,
+                *[row.pk for row in sendable],
+                ReminderStatus.SENDING,
+                claim,
+                now,
+                now,
+                AttemptOutcome.IN_FLIGHT,
+            ],
+        )
+        held = {reminder_id: (pk, attempt) for reminder_id, pk, attempt in cursor.fetchall()}
+    counts.lost += len(sendable) - len(held)
+    begun = []
+    for row in sendable:
+        if row.pk in held:
+            pk, row.attempts = held[row.pk]
+            attempt = DeliveryAttempt(
+                pk=pk,
+                reminder=row,
+                attempt=row.attempts,
+                at=now,
+                channel=row.channel,
+                outcome=AttemptOutcome.IN_FLIGHT,
+            )
+            begun.append(_Begun(row=row, attempt=attempt))
+    return begun
+
+
 @transaction.atomic(savepoint=False)
 def _finish_chunk(begun: list[_Begun], *, claim: str, counts: DeliveryCounts) -> None:
     """One transaction: accepted rows in two bulk updates, errors row by row."""
@@ -334,7 +386,7 @@ def _finish_chunk(begun: list[_Begun], *, claim: str, counts: DeliveryCounts) ->
 
 
 def _record_accepted(accepted: list[_Begun], *, now: datetime) -> list[tuple[int, str, str]]:
-    """Two statements for the whole chunk: the attempts, then the reminders, as sent.
+    """The chunk's attempts, then its reminders, as sent (PostgreSQL: in one statement).
 
     Returns (reminder, status, error code) of the attempts a status callback already said
     were undelivered or failed (read back by the first statement's ``RETURNING``).
@@ -350,24 +402,33 @@ def _record_accepted(accepted: list[_Begun], *, now: datetime) -> list[tuple[int
     for item in accepted:
         outcome = AttemptOutcome.RECONCILED if item.reconciled else AttemptOutcome.SENT
         values += [item.attempt.pk, item.row.pk, outcome, item.provider_id]
+    set_attempts = (
+        f"UPDATE {attempts} SET finished_at = %s, outcome = v.outcome,"  # noqa: S608
+        f" provider_message_id = v.pid FROM v WHERE {attempts}.id = v.attempt_id"
+        f" RETURNING {attempts}.reminder_id, {attempts}.provider_status,"
+        f" {attempts}.provider_error_code"
+    )
+    set_reminders = (
+        f"UPDATE {reminders} SET status = %s, sent_at = %s, provider_message_id = v.pid,"  # noqa: S608
+        " last_error = '', status_reason = '', claim_token = '', lease_expires_at = NULL,"
+        f" updated_at = %s FROM v WHERE {reminders}.id = v.reminder_id"
+        f" AND {reminders}.status <> %s"
+    )
+    with_v = f"WITH v(attempt_id, reminder_id, outcome, pid) AS (VALUES {rows})"
+    reminder_params = [ReminderStatus.SENT, now, now, ReminderStatus.SENT]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH v(attempt_id, reminder_id, outcome, pid) AS (VALUES {rows})"  # noqa: S608
-            f" UPDATE {attempts} SET finished_at = %s, outcome = v.outcome,"
-            f" provider_message_id = v.pid FROM v WHERE {attempts}.id = v.attempt_id"
-            f" RETURNING {attempts}.reminder_id, {attempts}.provider_status,"
-            f" {attempts}.provider_error_code",
-            [*values, now],
-        )
-        failed = [row for row in cursor.fetchall() if row[1] in {"undelivered", "failed"}]
-        cursor.execute(
-            f"WITH v(attempt_id, reminder_id, outcome, pid) AS (VALUES {rows})"  # noqa: S608
-            f" UPDATE {reminders} SET status = %s, sent_at = %s, provider_message_id = v.pid,"
-            " last_error = '', status_reason = '', claim_token = '', lease_expires_at = NULL,"
-            f" updated_at = %s FROM v WHERE {reminders}.id = v.reminder_id"
-            f" AND {reminders}.status <> %s",
-            [*values, ReminderStatus.SENT, now, now, ReminderStatus.SENT],
-        )
+        if connection.vendor == "postgresql":
+            # One statement: both updates as data-modifying CTEs (different tables).
+            cursor.execute(
+                f"{with_v}, a AS ({set_attempts}), r AS ({set_reminders})"  # noqa: S608
+                " SELECT reminder_id, provider_status, provider_error_code FROM a",
+                [*values, now, *reminder_params],
+            )
+            failed = [row for row in cursor.fetchall() if row[1] in {"undelivered", "failed"}]
+        else:
+            cursor.execute(f"{with_v} {set_attempts}", [*values, now])
+            failed = [row for row in cursor.fetchall() if row[1] in {"undelivered", "failed"}]
+            cursor.execute(f"{with_v} {set_reminders}", [*values, *reminder_params])
     for item in accepted:
         item.attempt.finished_at = now
         item.attempt.provider_message_id = item.provider_id

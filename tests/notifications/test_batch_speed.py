@@ -27,7 +27,8 @@ def _claimed(team, by, count, **patient):
     with CaptureQueriesContext(connection) as captured:
         drain_due(enqueue=lambda ids, claim: batches.append((ids, claim)))
     # The claim reads what it needs with its rows: no statement per row (a deferred field).
-    assert len(captured) <= 12, [q["sql"] for q in captured]
+    sql = [q["sql"] for q in captured if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len([q for q in sql if "WHERE 0" not in q]) <= 10, sql  # SQLite's write lock aside
     return batches
 
 
