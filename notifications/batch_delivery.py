@@ -265,21 +265,9 @@ def _begin_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) ->
         return []
     if connection.vendor == "postgresql":
         return _begin_together(sendable, claim=claim, now=now, counts=counts)
-    table = Reminder._meta.db_table  # noqa: SLF001
-    placeholders = ", ".join(["%s"] * len(sendable))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET attempts = attempts + 1, lease_expires_at = %s,"  # noqa: S608
-            f" updated_at = %s WHERE id IN ({placeholders}) AND status = %s"
-            " AND claim_token = %s AND lease_expires_at > %s RETURNING id, attempts",
-            [
-                now + _lease(),
-                now,
-                *[row.pk for row in sendable],
-                ReminderStatus.SENDING,
-                claim,
-                now,
-            ],
+            f"{_hold(sendable)} RETURNING id, attempts", _hold_params(sendable, claim, now)
         )
         held = dict(cursor.fetchall())
     counts.lost += len(sendable) - len(held)
@@ -306,6 +294,22 @@ def _begin_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) ->
     return begun
 
 
+def _hold(sendable: list[Reminder]) -> str:
+    """The conditional update that begins rows: only those this batch still holds."""
+    table = Reminder._meta.db_table  # noqa: SLF001
+    placeholders = ", ".join(["%s"] * len(sendable))
+    return (
+        f"UPDATE {table} SET attempts = attempts + 1, lease_expires_at = %s,"  # noqa: S608
+        f" updated_at = %s WHERE id IN ({placeholders}) AND status = %s"
+        " AND claim_token = %s AND lease_expires_at > %s"
+    )
+
+
+def _hold_params(sendable: list[Reminder], claim: str, now: datetime) -> list[object]:
+    ids = [row.pk for row in sendable]
+    return [now + _lease(), now, *ids, ReminderStatus.SENDING, claim, now]
+
+
 def _begin_together(
     sendable: list[Reminder], *, claim: str, now: datetime, counts: DeliveryCounts
 ) -> list[_Begun]:
@@ -314,29 +318,15 @@ def _begin_together(
     ``WITH held AS (UPDATE … RETURNING) INSERT … SELECT FROM held``: only rows this batch
     still holds get an ``in_flight`` attempt, numbered by the update's ``attempts``.
     """
-    reminders = Reminder._meta.db_table  # noqa: SLF001
     attempts = DeliveryAttempt._meta.db_table  # noqa: SLF001
-    placeholders = ", ".join(["%s"] * len(sendable))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH held AS (UPDATE {reminders} SET attempts = attempts + 1,"  # noqa: S608
-            f" lease_expires_at = %s, updated_at = %s WHERE id IN ({placeholders})"
-            " AND status = %s AND claim_token = %s AND lease_expires_at > %s"
-            " RETURNING id, attempts, channel)"
+            f"WITH held AS ({_hold(sendable)} RETURNING id, attempts, channel)"  # noqa: S608
             f" INSERT INTO {attempts} (reminder_id, attempt, at, channel, outcome, error,"
             " provider_message_id, provider_status, provider_error_code)"
             " SELECT id, attempts, %s, channel, %s, '', '', '', '' FROM held"
             " RETURNING reminder_id, id, attempt",
-            [
-                now + _lease(),
-                now,
-                *[row.pk for row in sendable],
-                ReminderStatus.SENDING,
-                claim,
-                now,
-                now,
-                AttemptOutcome.IN_FLIGHT,
-            ],
+            [*_hold_params(sendable, claim, now), now, AttemptOutcome.IN_FLIGHT],
         )
         held = {reminder_id: (pk, attempt) for reminder_id, pk, attempt in cursor.fetchall()}
     counts.lost += len(sendable) - len(held)
