@@ -119,7 +119,13 @@ def quiet_until(reminder: Reminder, now: datetime) -> datetime | None:
     """
     if reminder.audience != Audience.PATIENT:
         return None
-    zone = ZoneInfo(reminder.episode.patient.timezone)
+    return _quiet_until(reminder.audience, reminder.episode.patient.timezone, now)
+
+
+def _quiet_until(audience: str, timezone_name: str, now: datetime) -> datetime | None:
+    if audience != Audience.PATIENT:
+        return None
+    zone = ZoneInfo(timezone_name)
     start, end = _quiet_hours()
     if not in_quiet_hours(now, zone, start, end):
         return None
@@ -250,17 +256,6 @@ DELIVERY_FIELDS = (
     "episode__care_team__id",
     "episode__care_team__email",
 )
-# What the claim reads: staleness and the patient's quiet hours (and the episode's state:
-# django-fsm reads it whenever an Episode is built, so a deferred state is a query a row).
-CLAIM_FIELDS = (
-    "id",
-    "due_at",
-    "audience",
-    "episode__id",
-    "episode__state",
-    "episode__patient__id",
-    "episode__patient__timezone",
-)
 
 
 def due_rows(now: datetime) -> QuerySet[Reminder]:
@@ -278,25 +273,28 @@ def _claim_batch(*, now: datetime, counts: DispatchCounts) -> tuple[list[int], s
     ordered by ``next_attempt_at``: the cost is the due rows', not the episodes'.
     """
     _take_write_lock_on_sqlite()
+    # Values, not models: staleness and quiet hours need three columns, and building an
+    # Episode costs (django-fsm reads its state on every one built).
     rows = list(
         due_rows(now)
         .select_for_update(skip_locked=True, of=("self",))
-        .select_related("episode__patient")
-        .only(*CLAIM_FIELDS)[: settings.CAREFLOW_REMINDER_BATCH_SIZE]
+        .values_list("pk", "due_at", "audience", "episode__patient__timezone")[
+            : settings.CAREFLOW_REMINDER_BATCH_SIZE
+        ]
     )
     if not rows:
         return None
     stale, due = [], []
-    for row in rows:
-        if is_stale(row.due_at, now):
-            stale.append(row.pk)
-        elif (morning := quiet_until(row, now)) is not None:
-            Reminder.objects.filter(pk=row.pk, status=ReminderStatus.SCHEDULED).update(
+    for pk, due_at, audience, zone in rows:
+        if is_stale(due_at, now):
+            stale.append(pk)
+        elif (morning := _quiet_until(audience, zone, now)) is not None:
+            Reminder.objects.filter(pk=pk, status=ReminderStatus.SCHEDULED).update(
                 next_attempt_at=morning, status_reason="deferred: quiet hours", updated_at=now
             )
             counts.deferred += 1
         else:
-            due.append(row.pk)
+            due.append(pk)
     if stale:
         counts.skipped += Reminder.objects.filter(
             pk__in=stale, status=ReminderStatus.SCHEDULED
