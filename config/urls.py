@@ -8,8 +8,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from config.health import healthz
 from episodes.api.auth import TokenObtainApi
+from notifications.channels import webhook_urls
 from notifications.checkin_views import checkin_page
-from notifications.webhooks import postmark_tracking, twilio_inbound, twilio_status
 from reports.apis import AdherenceReportApi
 
 # Bodies Django refuses before any view (too large) are JSON under /api/.
@@ -37,10 +37,8 @@ urlpatterns = [
     path("fhir/", include("interop.urls")),
     # The patient check-in page: a signed link in each reminder, no login.
     path("check-in/<str:token>/", checkin_page, name="checkin"),
-    # Provider webhooks (signed; notifications/webhooks.py).
-    path("webhooks/twilio/status/", twilio_status, name="twilio-status"),
-    path("webhooks/twilio/inbound/", twilio_inbound, name="twilio-inbound"),
-    path("webhooks/email/postmark/tracking/", postmark_tracking, name="postmark-tracking"),
+    # Provider webhooks, each channel's own (signed; notifications/webhooks.py).
+    *webhook_urls(),
     # The coordinator workspace: the queue board at /, episodes, enrolment.
     path("", include("workspace.urls")),
 ]

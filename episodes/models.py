@@ -70,8 +70,17 @@ class CareTeamMembership(models.Model):
 
 
 class Channel(models.TextChoices):
+    """How reminders reach someone: the one enumeration (notifications' too).
+
+    A value names a channel of ``CAREFLOW_CHANNELS`` (notifications/channels/); the
+    columns holding one are ``CHANNEL_MAX_LENGTH`` long, enough for real names.
+    """
+
     EMAIL = "email"
     SMS = "sms"
+
+
+CHANNEL_MAX_LENGTH = 32
 
 
 class Language(models.TextChoices):
@@ -88,7 +97,7 @@ class Patient(models.Model):
     phone = models.CharField(max_length=16, blank=True, help_text="E.164, e.g. +15551230000")
     timezone = models.CharField(max_length=64, validators=[validate_timezone])
     preferred_channel = models.CharField(
-        max_length=5, choices=Channel.choices, default=Channel.EMAIL
+        max_length=CHANNEL_MAX_LENGTH, choices=Channel.choices, default=Channel.EMAIL
     )
     sms_consent = models.BooleanField(default=False)
     opted_out = models.BooleanField(

@@ -14,6 +14,8 @@ class NotificationsConfig(AppConfig):
         from notifications import (  # noqa: PLC0415
             receivers,
             selectors,
+            services,
+            tasks,
             webhooks,  # noqa: F401 - connects the ESP tracking-event receiver (Anymail's signal)
         )
 
@@ -24,5 +26,7 @@ class NotificationsConfig(AppConfig):
         red_flag_raised.connect(
             receivers.on_red_flag_raised, dispatch_uid="notifications.on_red_flag_raised"
         )
+        # A red-flag alert asks for a dispatch on commit: the tasks publish it.
+        services.on_dispatch_requested("notifications.tasks", tasks.enqueue_dispatch)
         # What the clinical record shows of ours: the delivery_failures queue, the timeline.
         selectors.register()

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,9 +38,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from notifications.channels.base import PermanentSendError, TransientSendError
-from notifications.channels.email import POSTMARK_BACKEND
+from notifications.channels import channel_for, registered
+from notifications.channels.base import DeliveryChannel, PermanentSendError, TransientSendError
 from notifications.dispatch import (
+    DELIVERY_FIELDS,
     DeliveryCounts,
     DispatchCounts,
     Enqueue,
@@ -53,15 +55,8 @@ from notifications.dispatch import (
     log_cycle,
     reclaim_expired,
 )
-from notifications.models import (
-    AttemptOutcome,
-    DeliveryAttempt,
-    Reminder,
-    ReminderChannel,
-    ReminderStatus,
-    UnusableEmail,
-)
-from notifications.provider_events import email_unusable
+from notifications.messages import recipient_of, rendering_once
+from notifications.models import AttemptOutcome, DeliveryAttempt, Reminder, ReminderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -126,39 +121,74 @@ class _Begun:
 def chunk_size(channel: str) -> int:
     """Rows begun together: what a crash can leave in doubt (docs/REMINDERS.md).
 
-    SMS and email through Postmark are reconciled with the provider before a re-send;
-    over SMTP nobody can be asked, so a crash may re-send the whole chunk: kept smaller.
+    The channel's own (``DeliveryChannel.chunk_size``): SMS and email through Postmark are
+    reconciled with the provider before a re-send; over SMTP nobody can be asked, so a
+    crash may re-send the whole chunk: kept smaller. An unconfigured channel: one row.
     """
-    if channel == ReminderChannel.SMS:
-        return settings.CAREFLOW_REMINDER_CHUNK_SMS
-    if settings.EMAIL_BACKEND == POSTMARK_BACKEND:
-        return settings.CAREFLOW_REMINDER_CHUNK_EMAIL
-    return settings.CAREFLOW_REMINDER_CHUNK_SMTP
+    known = registered().get(channel)
+    return known.chunk_size() if known is not None else 1
 
 
 def deliver_claimed(*, reminder_ids: Iterable[int], claim: str) -> DeliveryCounts:
-    """The worker task's body: the batch's rows read once, then chunk by chunk."""
+    """The worker task's body: the batch's rows read once, then chunk by chunk.
+
+    ``dispatch.deliver_one`` is the per-row path (two short transactions a row); a batch
+    goes in chunks, so a crash leaves the chunk being sent in doubt (docs/REMINDERS.md).
+    One transaction between two chunks' sends: it finishes the chunk just sent and begins
+    the next (every attempt row still commits before its send). What the batch reads once:
+    its rows, the addresses each channel refuses, each template (``BatchRenderer``).
+    A batch past ``CAREFLOW_REMINDER_BATCH_SECONDS`` begins no further chunk: the rows it
+    has not begun go back to ``scheduled`` (no attempt was made: nothing is in doubt).
+    """
     ids = list(reminder_ids)
-    rows = Reminder.objects.select_related("episode__patient", "episode__care_team").in_bulk(ids)
+    rows = (
+        Reminder.objects.select_related("episode__patient", "episode__care_team")
+        .only(*DELIVERY_FIELDS)
+        .in_bulk(ids)
+    )
     counts = DeliveryCounts()
     counts.lost += sum(1 for pk in ids if pk not in rows)
     by_channel: dict[str, list[Reminder]] = {}
     for pk in ids:
         if pk in rows:
             by_channel.setdefault(rows[pk].channel, []).append(rows[pk])
-    for channel, members in by_channel.items():
-        size = max(chunk_size(channel), 1)
-        for start in range(0, len(members), size):
-            _deliver_chunk(members[start : start + size], claim=claim, counts=counts)
+    chunks = [
+        members[start : start + size]
+        for channel, members in by_channel.items()
+        for size in [max(chunk_size(channel), 1)]
+        for start in range(0, len(members), size)
+    ]
+    if not chunks:
+        return counts
+    deadline = time.monotonic() + settings.CAREFLOW_REMINDER_BATCH_SECONDS
+    refused = _refused_lookup(list(rows.values()))
+    begun = _step(finish=[], begin=chunks[0], claim=claim, counts=counts)
+    with rendering_once():
+        for index in range(len(chunks)):
+            _send_chunk(begun, refused=refused)
+            later = chunks[index + 1 :]
+            if later and time.monotonic() > deadline:
+                _step(finish=begun, begin=[], claim=claim, counts=counts)
+                _release([row for chunk in later for row in chunk], claim=claim, counts=counts)
+                break
+            begun = _step(finish=begun, begin=later[0] if later else [], claim=claim, counts=counts)
     return counts
 
 
-def _deliver_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) -> None:
-    begun = _begin_chunk(rows, claim=claim, counts=counts)
-    unusable = _unusable_lookup([item.row for item in begun])
+@transaction.atomic
+def _step(
+    *, finish: list[_Begun], begin: list[Reminder], claim: str, counts: DeliveryCounts
+) -> list[_Begun]:
+    """One transaction: record the chunk just sent, begin the next one."""
+    if finish:
+        _finish_chunk(finish, claim=claim, counts=counts)
+    return _begin_chunk(begin, claim=claim, counts=counts) if begin else []
+
+
+def _send_chunk(begun: list[_Begun], *, refused: Callable[[DeliveryChannel, str], str]) -> None:
     for item in begun:
         try:
-            item.provider_id, item.reconciled = _reconcile_or_send(item.row, unusable=unusable)
+            item.provider_id, item.reconciled = _reconcile_or_send(item.row, refused=refused)
         except (TransientSendError, PermanentSendError) as exc:
             item.error = exc
         except Exception as exc:  # noqa: BLE001 - recorded on the row, not lost
@@ -169,32 +199,57 @@ def _deliver_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) 
                 item.row.pk,
                 type(exc).__name__,
             )
-    if begun:
-        _finish_chunk(begun, claim=claim, counts=counts)
-
-
-def _unusable_lookup(rows: list[Reminder]) -> Callable[[str], bool]:
-    """``email_unusable`` for a chunk: its patients' addresses in one query, others cached."""
-    patients = {
-        row.episode.patient.email.lower()
-        for row in rows
-        if row.channel == ReminderChannel.EMAIL and row.episode.patient.email
-    }
-    if not patients:
-        return functools.cache(email_unusable)
-    known = set(
-        UnusableEmail.objects.filter(address__in=patients).values_list("address", flat=True)
-    )
-    others = functools.cache(email_unusable)
-
-    def unusable(address: str) -> bool:
-        lowered = address.lower()
-        return lowered in known if lowered in patients else others(address)
-
-    return unusable
 
 
 @transaction.atomic
+def _release(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) -> None:
+    """Rows of the batch not begun (out of time): ``scheduled`` again, due at once.
+
+    Conditional on the claim: a row reclaimed meanwhile is not touched. No attempt was
+    made for them, so nothing is in doubt; the next claim picks them up.
+    """
+    _take_write_lock_on_sqlite()
+    now = timezone.now()
+    released = Reminder.objects.filter(
+        pk__in=[row.pk for row in rows], status=ReminderStatus.SENDING, claim_token=claim
+    ).update(
+        status=ReminderStatus.SCHEDULED,
+        claim_token="",
+        lease_expires_at=None,
+        next_attempt_at=now,
+        status_reason="released: its batch ran out of time",
+        updated_at=now,
+    )
+    counts.released += released
+    counts.lost += len(rows) - released
+    logger.warning("reminders released count=%s: the batch ran out of time", released)
+
+
+def _refused_lookup(rows: list[Reminder]) -> Callable[[DeliveryChannel, str], str]:
+    """What each channel refuses of the batch's recipients: one query per channel.
+
+    The recipients are the patients' addresses on the row's channel and the care team's
+    email; any other address is asked one by one (cached for the batch).
+    """
+    asked: dict[str, set[str]] = {}
+    for row in rows:
+        channel = registered().get(row.channel)
+        if channel is not None:
+            address = recipient_of(row, channel)
+            if address:
+                asked.setdefault(channel.name, set()).add(address)
+    known = {name: channel_for(name).refused(addresses) for name, addresses in asked.items()}
+
+    @functools.cache
+    def refused(channel: DeliveryChannel, address: str) -> str:
+        if address in asked.get(channel.name, ()):
+            return known[channel.name].get(address, "")
+        return channel.refused([address]).get(address, "")
+
+    return refused
+
+
+@transaction.atomic(savepoint=False)
 def _begin_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) -> list[_Begun]:
     """One transaction: settle rows that must not go now, begin the rest together."""
     _take_write_lock_on_sqlite()
@@ -208,21 +263,11 @@ def _begin_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) ->
             _begin_attempt(row=row, claim=claim, counts=counts)
     if not sendable:
         return []
-    table = Reminder._meta.db_table  # noqa: SLF001
-    placeholders = ", ".join(["%s"] * len(sendable))
+    if connection.vendor == "postgresql":
+        return _begin_together(sendable, claim=claim, now=now, counts=counts)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET attempts = attempts + 1, lease_expires_at = %s,"  # noqa: S608
-            f" updated_at = %s WHERE id IN ({placeholders}) AND status = %s"
-            " AND claim_token = %s AND lease_expires_at > %s RETURNING id, attempts",
-            [
-                now + _lease(),
-                now,
-                *[row.pk for row in sendable],
-                ReminderStatus.SENDING,
-                claim,
-                now,
-            ],
+            f"{_hold(sendable)} RETURNING id, attempts", _hold_params(sendable, claim, now)
         )
         held = dict(cursor.fetchall())
     counts.lost += len(sendable) - len(held)
@@ -249,7 +294,59 @@ def _begin_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) ->
     return begun
 
 
-@transaction.atomic
+def _hold(sendable: list[Reminder]) -> str:
+    """The conditional update that begins rows: only those this batch still holds."""
+    table = Reminder._meta.db_table  # noqa: SLF001
+    placeholders = ", ".join(["%s"] * len(sendable))
+    return (
+        f"UPDATE {table} SET attempts = attempts + 1, lease_expires_at = %s,"  # noqa: S608
+        f" updated_at = %s WHERE id IN ({placeholders}) AND status = %s"
+        " AND claim_token = %s AND lease_expires_at > %s"
+    )
+
+
+def _hold_params(sendable: list[Reminder], claim: str, now: datetime) -> list[object]:
+    ids = [row.pk for row in sendable]
+    return [now + _lease(), now, *ids, ReminderStatus.SENDING, claim, now]
+
+
+def _begin_together(
+    sendable: list[Reminder], *, claim: str, now: datetime, counts: DeliveryCounts
+) -> list[_Begun]:
+    """PostgreSQL: the conditional update and the attempts' insert in one statement.
+
+    ``WITH held AS (UPDATE … RETURNING) INSERT … SELECT FROM held``: only rows this batch
+    still holds get an ``in_flight`` attempt, numbered by the update's ``attempts``.
+    """
+    attempts = DeliveryAttempt._meta.db_table  # noqa: SLF001
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH held AS ({_hold(sendable)} RETURNING id, attempts, channel)"  # noqa: S608
+            f" INSERT INTO {attempts} (reminder_id, attempt, at, channel, outcome, error,"
+            " provider_message_id, provider_status, provider_error_code)"
+            " SELECT id, attempts, %s, channel, %s, '', '', '', '' FROM held"
+            " RETURNING reminder_id, id, attempt",
+            [*_hold_params(sendable, claim, now), now, AttemptOutcome.IN_FLIGHT],
+        )
+        held = {reminder_id: (pk, attempt) for reminder_id, pk, attempt in cursor.fetchall()}
+    counts.lost += len(sendable) - len(held)
+    begun = []
+    for row in sendable:
+        if row.pk in held:
+            pk, row.attempts = held[row.pk]
+            attempt = DeliveryAttempt(
+                pk=pk,
+                reminder=row,
+                attempt=row.attempts,
+                at=now,
+                channel=row.channel,
+                outcome=AttemptOutcome.IN_FLIGHT,
+            )
+            begun.append(_Begun(row=row, attempt=attempt))
+    return begun
+
+
+@transaction.atomic(savepoint=False)
 def _finish_chunk(begun: list[_Begun], *, claim: str, counts: DeliveryCounts) -> None:
     """One transaction: accepted rows in two bulk updates, errors row by row."""
     _take_write_lock_on_sqlite()
@@ -267,12 +364,9 @@ def _finish_chunk(begun: list[_Begun], *, claim: str, counts: DeliveryCounts) ->
             )
     if not accepted:
         return
-    _record_accepted(accepted, now=now)
+    failed = _record_accepted(accepted, now=now)
     # A status callback may have said "undelivered" before this write: it stands.
-    for reminder_id, status, code in DeliveryAttempt.objects.filter(
-        pk__in=[item.attempt.pk for item in accepted],
-        provider_status__in=["undelivered", "failed"],
-    ).values_list("reminder_id", "provider_status", "provider_error_code"):
+    for reminder_id, status, code in failed:
         reason = f"{status} (Twilio error {code or '-'})"
         Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENT).update(
             status=ReminderStatus.FAILED, status_reason=reason, last_error=reason
@@ -281,8 +375,11 @@ def _finish_chunk(begun: list[_Begun], *, claim: str, counts: DeliveryCounts) ->
     logger.info("reminders sent count=%s", len(accepted))
 
 
-def _record_accepted(accepted: list[_Begun], *, now: datetime) -> None:
-    """Two statements for the whole chunk: the attempts, then the reminders, as sent.
+def _record_accepted(accepted: list[_Begun], *, now: datetime) -> list[tuple[int, str, str]]:
+    """The chunk's attempts, then its reminders, as sent (PostgreSQL: in one statement).
+
+    Returns (reminder, status, error code) of the attempts a status callback already said
+    were undelivered or failed (read back by the first statement's ``RETURNING``).
 
     ``WITH v(...) AS (VALUES ...) UPDATE ... FROM v`` reads the same on PostgreSQL and
     SQLite (3.33+). The reminders are written even if the claim was lost meanwhile: the
@@ -295,21 +392,39 @@ def _record_accepted(accepted: list[_Begun], *, now: datetime) -> None:
     for item in accepted:
         outcome = AttemptOutcome.RECONCILED if item.reconciled else AttemptOutcome.SENT
         values += [item.attempt.pk, item.row.pk, outcome, item.provider_id]
+    set_attempts = (
+        f"UPDATE {attempts} SET finished_at = %s, outcome = v.outcome,"  # noqa: S608
+        f" provider_message_id = v.pid FROM v WHERE {attempts}.id = v.attempt_id"
+        f" RETURNING {attempts}.reminder_id, {attempts}.provider_status,"
+        f" {attempts}.provider_error_code"
+    )
+    set_reminders = (
+        f"UPDATE {reminders} SET status = %s, sent_at = %s, provider_message_id = v.pid,"  # noqa: S608
+        " last_error = '', status_reason = '', claim_token = '', lease_expires_at = NULL,"
+        f" updated_at = %s FROM v WHERE {reminders}.id = v.reminder_id"
+        f" AND {reminders}.status <> %s"
+    )
+    with_v = f"WITH v(attempt_id, reminder_id, outcome, pid) AS (VALUES {rows})"
+    reminder_params = [ReminderStatus.SENT, now, now, ReminderStatus.SENT]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH v(attempt_id, reminder_id, outcome, pid) AS (VALUES {rows})"  # noqa: S608
-            f" UPDATE {attempts} SET finished_at = %s, outcome = v.outcome,"
-            f" provider_message_id = v.pid FROM v WHERE {attempts}.id = v.attempt_id",
-            [*values, now],
-        )
-        cursor.execute(
-            f"WITH v(attempt_id, reminder_id, outcome, pid) AS (VALUES {rows})"  # noqa: S608
-            f" UPDATE {reminders} SET status = %s, sent_at = %s, provider_message_id = v.pid,"
-            " last_error = '', status_reason = '', claim_token = '', lease_expires_at = NULL,"
-            f" updated_at = %s FROM v WHERE {reminders}.id = v.reminder_id"
-            f" AND {reminders}.status <> %s",
-            [*values, ReminderStatus.SENT, now, now, ReminderStatus.SENT],
-        )
+        if connection.vendor == "postgresql":
+            # One statement: both updates as data-modifying CTEs (different tables).
+            cursor.execute(
+                f"{with_v}, a AS ({set_attempts}), r AS ({set_reminders})"  # noqa: S608
+                " SELECT reminder_id, provider_status, provider_error_code FROM a",
+                [*values, now, *reminder_params],
+            )
+            failed = [row for row in cursor.fetchall() if row[1] in {"undelivered", "failed"}]
+        else:
+            cursor.execute(f"{with_v} {set_attempts}", [*values, now])
+            failed = [row for row in cursor.fetchall() if row[1] in {"undelivered", "failed"}]
+            cursor.execute(f"{with_v} {set_reminders}", [*values, *reminder_params])
     for item in accepted:
         item.attempt.finished_at = now
         item.attempt.provider_message_id = item.provider_id
+    return failed
+
+
+# What the command and the tests call a batch's delivery (it lived in dispatch.py, which
+# this module builds on: dispatch no longer imports it back).
+deliver_batch = deliver_claimed

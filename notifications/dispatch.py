@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -44,19 +44,16 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from careflow.schedule import in_quiet_hours, is_stale, out_of_quiet_hours
-from notifications.channels.base import PermanentSendError, TransientSendError
-from notifications.channels.email import find_sent_email, send_email
-from notifications.channels.sms import get_sms_backend
+from notifications.channels import channel_for
+from notifications.channels.base import DeliveryChannel, PermanentSendError, TransientSendError
 from notifications.messages import idempotency_key_for, render_message
 from notifications.models import (
     AttemptOutcome,
     Audience,
     DeliveryAttempt,
     Reminder,
-    ReminderChannel,
     ReminderStatus,
 )
-from notifications.provider_events import email_unusable
 from notifications.services import reminder_why_not
 
 logger = logging.getLogger(__name__)
@@ -87,6 +84,7 @@ class DeliveryCounts:
     deferred: int = 0
     skipped: int = 0
     lost: int = 0  # the claim was no longer this batch's (reclaimed, or already done)
+    released: int = 0  # not begun: the batch ran out of time (scheduled again at once)
 
     def add(self, other: DeliveryCounts) -> None:
         for name in self.__dataclass_fields__:
@@ -121,7 +119,13 @@ def quiet_until(reminder: Reminder, now: datetime) -> datetime | None:
     """
     if reminder.audience != Audience.PATIENT:
         return None
-    zone = ZoneInfo(reminder.episode.patient.timezone)
+    return _quiet_until(reminder.audience, reminder.episode.patient.timezone, now)
+
+
+def _quiet_until(audience: str, timezone_name: str, now: datetime) -> datetime | None:
+    if audience != Audience.PATIENT:
+        return None
+    zone = ZoneInfo(timezone_name)
     start, end = _quiet_hours()
     if not in_quiet_hours(now, zone, start, end):
         return None
@@ -221,6 +225,39 @@ def reclaim_expired(*, now: datetime, counts: DispatchCounts | None = None) -> i
     return len(rows)
 
 
+# What a worker reads of a batch's episodes, patients and teams (``batch_delivery``): the
+# "still serves" rule, quiet hours, the message and its address; not the episode's facts
+# (JSON) or derived columns. A field left out would be read row by row, never wrongly.
+DELIVERY_FIELDS = (
+    "id",
+    "episode",
+    "milestone",
+    "audience",
+    "channel",
+    "milestone_date",
+    "due_at",
+    "next_attempt_at",
+    "status",
+    "attempts",
+    "claim_token",
+    "lease_expires_at",
+    "episode__id",
+    "episode__state",
+    "episode__referral_made_on",
+    "episode__patient__id",
+    "episode__patient__given_name",
+    "episode__patient__email",
+    "episode__patient__phone",
+    "episode__patient__timezone",
+    "episode__patient__preferred_channel",
+    "episode__patient__sms_consent",
+    "episode__patient__opted_out",
+    "episode__patient__language",
+    "episode__care_team__id",
+    "episode__care_team__email",
+)
+
+
 def due_rows(now: datetime) -> QuerySet[Reminder]:
     """Scheduled rows due by ``now``, oldest first: the partial index's exact shape."""
     return Reminder.objects.filter(
@@ -236,24 +273,28 @@ def _claim_batch(*, now: datetime, counts: DispatchCounts) -> tuple[list[int], s
     ordered by ``next_attempt_at``: the cost is the due rows', not the episodes'.
     """
     _take_write_lock_on_sqlite()
+    # Values, not models: staleness and quiet hours need three columns, and building an
+    # Episode costs (django-fsm reads its state on every one built).
     rows = list(
         due_rows(now)
         .select_for_update(skip_locked=True, of=("self",))
-        .select_related("episode__patient")[: settings.CAREFLOW_REMINDER_BATCH_SIZE]
+        .values_list("pk", "due_at", "audience", "episode__patient__timezone")[
+            : settings.CAREFLOW_REMINDER_BATCH_SIZE
+        ]
     )
     if not rows:
         return None
     stale, due = [], []
-    for row in rows:
-        if is_stale(row.due_at, now):
-            stale.append(row.pk)
-        elif (morning := quiet_until(row, now)) is not None:
-            Reminder.objects.filter(pk=row.pk, status=ReminderStatus.SCHEDULED).update(
+    for pk, due_at, audience, zone in rows:
+        if is_stale(due_at, now):
+            stale.append(pk)
+        elif (morning := _quiet_until(audience, zone, now)) is not None:
+            Reminder.objects.filter(pk=pk, status=ReminderStatus.SCHEDULED).update(
                 next_attempt_at=morning, status_reason="deferred: quiet hours", updated_at=now
             )
             counts.deferred += 1
         else:
-            due.append(row.pk)
+            due.append(pk)
     if stale:
         counts.skipped += Reminder.objects.filter(
             pk__in=stale, status=ReminderStatus.SCHEDULED
@@ -279,18 +320,6 @@ def _claim_batch(*, now: datetime, counts: DispatchCounts) -> tuple[list[int], s
 
 
 # -- delivery -------------------------------------------------------------------------------
-
-
-def deliver_batch(*, reminder_ids: Iterable[int], claim: str) -> DeliveryCounts:
-    """Deliver the claimed rows of one batch (``notifications/batch_delivery.py``).
-
-    ``deliver_one`` is the per-row path (two short transactions a row); a batch now goes
-    in chunks, so a crash leaves the chunk being sent in doubt (docs/REMINDERS.md).
-    """
-    # Set-based since issue 16: chunks of one channel begun, sent and finished together.
-    from notifications.batch_delivery import deliver_claimed  # noqa: PLC0415 - it imports us
-
-    return deliver_claimed(reminder_ids=reminder_ids, claim=claim)
 
 
 def deliver_one(*, reminder_id: int, claim: str, row: Reminder | None = None) -> DeliveryCounts:
@@ -426,42 +455,47 @@ def reconcile(reminder: Reminder, *, to: str, since: datetime, known: str = "") 
 
     One reminder at a time, on purpose: a batched delivery (issue 16) calls it per row
     whose earlier attempt was interrupted. Raises TransientSendError when the provider
-    cannot be asked; the row is then retried later, never re-sent on a guess. Email through
-    Postmark is looked up in its outbound message search; over SMTP there is nobody to ask,
-    so an interrupted email is re-sent (at least once).
+    cannot be asked; the row is then retried later, never re-sent on a guess. The channel
+    asks its provider (``DeliveryChannel.reconcile``): Twilio's message list, Postmark's
+    outbound message search; over SMTP there is nobody to ask, so an interrupted email is
+    re-sent (at least once).
     """
     if known:
         return known
-    if reminder.channel != ReminderChannel.SMS:
-        return find_sent_email(to=to, since=since, idempotency_key=idempotency_key_for(reminder))
-    return get_sms_backend().find_sent(
+    return channel_for(reminder.channel).reconcile(
         to=to, since=since, idempotency_key=idempotency_key_for(reminder)
     )
 
 
-def _reconcile_or_send(
-    reminder: Reminder, *, unusable: Callable[[str], bool] = email_unusable
-) -> tuple[str, bool]:
-    """(provider id, found at the provider rather than sent now)."""
+Refused = Callable[[DeliveryChannel, str], str]
+
+
+def _refused_one(channel: DeliveryChannel, address: str) -> str:
+    return channel.refused([address]).get(address, "")
+
+
+def _reconcile_or_send(reminder: Reminder, *, refused: Refused = _refused_one) -> tuple[str, bool]:
+    """(provider id, found at the provider rather than sent now).
+
+    ``refused(channel, address)``: why the channel will not write to the address again
+    (a hard-bounced email), empty if it will; batch delivery looks a batch up at once (and
+    renders each template once: ``messages.rendering_once``).
+    """
+    channel = channel_for(reminder.channel)
     message = render_message(reminder)
     key = idempotency_key_for(reminder)
-    if reminder.channel == ReminderChannel.SMS and not message.to:
-        msg = "no phone number"
-        raise PermanentSendError(msg)
+    if not message.to:
+        raise PermanentSendError(channel.no_address)
     since, known = in_doubt_since(reminder)
     if since is not None:
         found = reconcile(reminder, to=message.to, since=since, known=known)
         if found:
             logger.warning("reminder reconciled reminder=%s: the provider had it", reminder.pk)
             return found, True
-    if reminder.channel == ReminderChannel.SMS:
-        return get_sms_backend().send(to=message.to, body=message.body, idempotency_key=key), False
-    if unusable(message.to):
-        msg = "the address hard-bounced or complained earlier: not written to again"
-        raise PermanentSendError(msg)
-    return send_email(
-        to=message.to, subject=message.subject, body=message.body, idempotency_key=key
-    ), False
+    reason = refused(channel, message.to)
+    if reason:
+        raise PermanentSendError(reason)
+    return channel.send(message, idempotency_key=key), False
 
 
 @transaction.atomic

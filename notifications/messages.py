@@ -7,24 +7,18 @@ messages name the episode by id, never the patient.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
-from django.template.loader import render_to_string
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from careflow.redflags import CATEGORY_LABEL
 from episodes.models import Language, RedFlag
+from notifications.channels import channel_for
+from notifications.channels.base import DeliveryChannel, Message
 from notifications.checkin_tokens import checkin_url_for, default_max_age
 from notifications.models import RED_FLAG_MILESTONE_PREFIX, Audience, Reminder, ReminderChannel
 
-_BLANK_LINES = re.compile(r"\n{3,}")
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    to: str
-    subject: str
-    body: str
+__all__ = ["Message", "idempotency_key_for", "recipient_of", "render_message", "rendering_once"]
 
 
 def idempotency_key_for(reminder: Reminder) -> str:
@@ -36,13 +30,27 @@ def idempotency_key_for(reminder: Reminder) -> str:
     return f"reminder-{reminder.pk}"
 
 
-def _render(name: str, context: dict[str, object]) -> str:
-    text = render_to_string(f"notifications/{name}", context).strip()
-    return _BLANK_LINES.sub("\n\n", text)
+def recipient_of(reminder: Reminder, channel: DeliveryChannel) -> str:
+    """Who the reminder goes to: the patient's address on the channel, or the team's email."""
+    if reminder.audience == Audience.CARE_TEAM:
+        return reminder.episode.care_team.email
+    return channel.address(reminder.episode.patient)
+
+
+def _render(
+    channel: DeliveryChannel, to: str, template: str, context: dict[str, object]
+) -> Message:
+    renderer = _batch_renderer.get()
+    if renderer is not None:
+        return renderer.render(channel, to, template, context)
+    return channel.render(to=to, template=template, context=context)
 
 
 def render_message(reminder: Reminder) -> Message:
-    """The message for the reminder's audience and channel (loads the episode and patient)."""
+    """The message for the reminder's audience and channel (loads the episode and patient).
+
+    Inside ``rendering_once()`` (a batch's delivery) each template is rendered once.
+    """
     episode = reminder.episode
     if reminder.audience == Audience.CARE_TEAM:
         return _care_team_message(reminder)
@@ -53,14 +61,66 @@ def render_message(reminder: Reminder) -> Message:
         "checkin_url": checkin_url_for(reminder),
         "link_days": default_max_age().days,
     }
-    prefix = f"patient/{language}/{reminder.milestone}"
-    if reminder.channel == ReminderChannel.SMS:
-        return Message(to=patient.phone, subject="", body=_render(f"{prefix}_sms.txt", context))
-    return Message(
-        to=patient.email,
-        subject=_render(f"{prefix}_subject.txt", context),
-        body=_render(f"{prefix}_email.txt", context),
+    channel = channel_for(reminder.channel)
+    return _render(
+        channel, channel.address(patient), f"patient/{language}/{reminder.milestone}", context
     )
+
+
+class BatchRenderer:
+    """Each template rendered once for a batch, then filled per row (``rendering_once``).
+
+    A template is rendered with a marker in place of each context value; a row's message is
+    that text with the markers replaced by its values. Equal to rendering the row itself
+    when a value is one the template prints as it is: non-empty, without a character HTML
+    escaping would change and without a line break (else the row is rendered in full), and
+    no marker at the text's start or end (where stripping would differ).
+    """
+
+    _UNSAFE = frozenset("<>&'\"\n\r\ue000\ue001")
+
+    def __init__(self) -> None:
+        self._texts: dict[tuple[str, str, tuple[str, ...]], Message | None] = {}
+
+    def render(
+        self, channel: DeliveryChannel, to: str, template: str, context: dict[str, object]
+    ) -> Message:
+        values = {key: str(value) for key, value in context.items()}
+        if not all(value and self._UNSAFE.isdisjoint(value) for value in values.values()):
+            return channel.render(to=to, template=template, context=context)
+        key = (channel.name, template, tuple(values))
+        if key not in self._texts:
+            self._texts[key] = self._with_markers(channel, template, list(values))
+        marked = self._texts[key]
+        if marked is None:
+            return channel.render(to=to, template=template, context=context)
+        subject, body = marked.subject, marked.body
+        for index, value in enumerate(values.values()):
+            subject = subject.replace(f"\ue000{index}\ue001", value)
+            body = body.replace(f"\ue000{index}\ue001", value)
+        return Message(to=to, subject=subject, body=body)
+
+    @staticmethod
+    def _with_markers(channel: DeliveryChannel, template: str, keys: list[str]) -> Message | None:
+        markers: dict[str, object] = {key: f"\ue000{i}\ue001" for i, key in enumerate(keys)}
+        marked = channel.render(to="", template=template, context=markers)
+        for text in (marked.subject, marked.body):
+            if text.startswith("\ue000") or text.endswith("\ue001"):
+                return None
+        return marked
+
+
+_batch_renderer: ContextVar[BatchRenderer | None] = ContextVar("batch_renderer", default=None)
+
+
+@contextmanager
+def rendering_once() -> Iterator[None]:
+    """Within it, ``render_message`` renders each template once (a batch's delivery)."""
+    token = _batch_renderer.set(BatchRenderer())
+    try:
+        yield
+    finally:
+        _batch_renderer.reset(token)
 
 
 def _care_team_message(reminder: Reminder) -> Message:
@@ -81,8 +141,6 @@ def _care_team_message(reminder: Reminder) -> Message:
             "source": flag.source,
         }
         name = "red_flag"
-    return Message(
-        to=episode.care_team.email,
-        subject=_render(f"care_team/{name}_subject.txt", context),
-        body=_render(f"care_team/{name}_email.txt", context),
-    )
+    # The care team is written to by email (its address is the team's email).
+    channel = channel_for(ReminderChannel.EMAIL)
+    return _render(channel, episode.care_team.email, f"care_team/{name}", context)

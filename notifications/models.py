@@ -11,7 +11,7 @@ from typing import ClassVar
 from django.db import models
 
 from careflow.checkin import Overall
-from episodes.models import Episode
+from episodes.models import CHANNEL_MAX_LENGTH, Channel, Episode
 
 
 class Audience(models.TextChoices):
@@ -19,9 +19,9 @@ class Audience(models.TextChoices):
     CARE_TEAM = "care_team"
 
 
-class ReminderChannel(models.TextChoices):
-    EMAIL = "email"
-    SMS = "sms"
+# The one channel enumeration is the clinical record's (a patient's preferred channel);
+# this name stays for the code that reads it as the reminder's channel.
+ReminderChannel = Channel
 
 
 class ReminderStatus(models.TextChoices):
@@ -41,7 +41,7 @@ class Reminder(models.Model):
     episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="reminders")
     milestone = models.CharField(max_length=40)
     audience = models.CharField(max_length=10, choices=Audience.choices)
-    channel = models.CharField(max_length=5, choices=ReminderChannel.choices)
+    channel = models.CharField(max_length=CHANNEL_MAX_LENGTH, choices=ReminderChannel.choices)
     milestone_date = models.DateField()
     due_at = models.DateTimeField(
         help_text="When it is due: 09:00 patient local time on the milestone date (quiet hours"
@@ -114,7 +114,7 @@ class DeliveryAttempt(models.Model):
     attempt = models.PositiveSmallIntegerField()
     at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    channel = models.CharField(max_length=5, choices=ReminderChannel.choices)
+    channel = models.CharField(max_length=CHANNEL_MAX_LENGTH, choices=ReminderChannel.choices)
     outcome = models.CharField(max_length=20, choices=AttemptOutcome.choices)
     error = models.TextField(blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True)

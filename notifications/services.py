@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -17,6 +18,7 @@ from careflow.schedule import is_stale, local_due_at, out_of_quiet_hours
 from careflow.states import TERMINAL_STATES, State
 from episodes import services as episodes_services
 from episodes.selectors import episode_facts
+from notifications.channels import patient_channel_for, registered
 from notifications.models import (
     RED_FLAG_MILESTONE_PREFIX,
     Audience,
@@ -49,10 +51,11 @@ def care_team_due_at(on: date) -> datetime:
 
 
 def patient_channel(patient: Patient) -> str:
-    """The patient's preferred channel; SMS only with a phone and consent."""
-    if patient.preferred_channel == ReminderChannel.SMS and patient.phone and patient.sms_consent:
-        return ReminderChannel.SMS
-    return ReminderChannel.EMAIL
+    """The patient's preferred channel if it can reach them, else the default (email).
+
+    SMS reaches them with a phone and consent; the default is ``CAREFLOW_CHANNELS``' first.
+    """
+    return patient_channel_for(patient).name
 
 
 def _still_serves(episode: Episode, milestone: Milestone, audience: str) -> str:
@@ -84,10 +87,9 @@ def reminder_why_not(reminder: Reminder) -> str:
     why_not = _still_serves(episode, Milestone(reminder.milestone), reminder.audience)
     if why_not or reminder.audience != Audience.PATIENT:
         return why_not
-    patient = episode.patient
-    if reminder.channel == ReminderChannel.SMS and not patient.sms_consent:
-        return "no SMS consent"
-    return ""
+    channel = registered().get(reminder.channel)
+    # Consent withdrawn since it was scheduled (SMS); an unknown channel fails at the send.
+    return channel.why_not(episode.patient) if channel is not None else ""
 
 
 # No savepoint of its own: it runs inside the episode's write (the ``episode_changed``
@@ -215,10 +217,20 @@ def red_flag_alert_schedule(*, red_flag: RedFlag) -> Reminder:
     return reminder
 
 
-def _dispatch_now() -> None:
-    from notifications.tasks import enqueue_dispatch  # noqa: PLC0415 - tasks import services
+# Who publishes a dispatch when one is asked for: notifications.tasks registers its
+# publisher at startup (NotificationsConfig.ready), so services never import the tasks
+# (which import delivery, which imports services).
+_dispatch_requesters: dict[str, Callable[[], None]] = {}
 
-    enqueue_dispatch()
+
+def on_dispatch_requested(key: str, requester: Callable[[], None]) -> None:
+    """Register ``requester`` (once per ``key``) to be called when a dispatch is wanted."""
+    _dispatch_requesters[key] = requester
+
+
+def _dispatch_now() -> None:
+    for requester in list(_dispatch_requesters.values()):
+        requester()
 
 
 # -- patient check-ins ------------------------------------------------------------------------

@@ -415,6 +415,15 @@ SPECTACULAR_SETTINGS = {
 CAREFLOW_QUIET_HOURS_START = env.int("CAREFLOW_QUIET_HOURS_START", default=20)
 CAREFLOW_QUIET_HOURS_END = env.int("CAREFLOW_QUIET_HOURS_END", default=8)
 CAREFLOW_CHECKIN_TOKEN_MAX_AGE_DAYS = env.int("CAREFLOW_CHECKIN_TOKEN_MAX_AGE_DAYS", default=14)
+# The delivery channels (notifications/channels/), by dotted path; the first is the default
+# (the care team's, and a patient's whose preferred channel cannot reach them).
+CAREFLOW_CHANNELS = env.list(
+    "CAREFLOW_CHANNELS",
+    default=[
+        "notifications.channels.email.EmailChannel",
+        "notifications.channels.sms.SmsChannel",
+    ],
+)
 CAREFLOW_SMS_BACKEND = env(
     "CAREFLOW_SMS_BACKEND",
     default="notifications.channels.sms.FileSmsBackend",
@@ -429,9 +438,15 @@ CAREFLOW_SMS_TIMEOUT_SECONDS = env.int("CAREFLOW_SMS_TIMEOUT_SECONDS", default=1
 # worker renews the lease once per chunk (issue 16), so the lease must exceed a chunk's sends
 # (20 x EMAIL_TIMEOUT or CAREFLOW_SMS_TIMEOUT_SECONDS = 200 s).
 CAREFLOW_REMINDER_LEASE_SECONDS = env.int("CAREFLOW_REMINDER_LEASE_SECONDS", default=300)
-# Rows per claim and per worker task: a batch at the SMS/email timeouts must end well
-# inside CELERY_TASK_SOFT_TIME_LIMIT (20 x 10 s < 240 s).
-CAREFLOW_REMINDER_BATCH_SIZE = env.int("CAREFLOW_REMINDER_BATCH_SIZE", default=20)
+# Rows per claim and per worker task (issue 16: 100 instead of 20, so a claim, a task
+# message, a connection and the batch's reads serve 100 reminders). A batch at the
+# SMS/email timeouts still ends inside CELERY_TASK_SOFT_TIME_LIMIT: it begins no chunk
+# after CAREFLOW_REMINDER_BATCH_SECONDS (below).
+CAREFLOW_REMINDER_BATCH_SIZE = env.int("CAREFLOW_REMINDER_BATCH_SIZE", default=100)
+# A batch begins no chunk after this many seconds: the rows it has not begun are scheduled
+# again at once (no attempt was made), so a batch ends inside the soft time limit (240 s)
+# whatever its size: the last chunk's sends (20 x 10 s) fit in what is left.
+CAREFLOW_REMINDER_BATCH_SECONDS = env.int("CAREFLOW_REMINDER_BATCH_SECONDS", default=30)
 # Set-based delivery (notifications/batch_delivery.py): a worker begins, sends and finishes
 # a batch in chunks of one channel; a crash leaves the chunk being sent in doubt (each row
 # reconciled with the provider before any re-send). SMS: Twilio's list is asked per row, so
@@ -439,10 +454,10 @@ CAREFLOW_REMINDER_BATCH_SIZE = env.int("CAREFLOW_REMINDER_BATCH_SIZE", default=2
 # crash may re-send the whole chunk, so it is kept small (docs/REMINDERS.md).
 CAREFLOW_REMINDER_CHUNK_SMS = env.int("CAREFLOW_REMINDER_CHUNK_SMS", default=20)
 CAREFLOW_REMINDER_CHUNK_EMAIL = env.int("CAREFLOW_REMINDER_CHUNK_EMAIL", default=20)  # Postmark
-CAREFLOW_REMINDER_CHUNK_SMTP = env.int("CAREFLOW_REMINDER_CHUNK_SMTP", default=5)
+CAREFLOW_REMINDER_CHUNK_SMTP = env.int("CAREFLOW_REMINDER_CHUNK_SMTP", default=20)
 # Back-pressure instead of a cap per cycle: claim while fewer rows than this are claimed and
 # unfinished; each finished batch claims the next, so a burst drains at the workers' speed.
-CAREFLOW_DISPATCH_MAX_IN_FLIGHT = env.int("CAREFLOW_DISPATCH_MAX_IN_FLIGHT", default=200)
+CAREFLOW_DISPATCH_MAX_IN_FLIGHT = env.int("CAREFLOW_DISPATCH_MAX_IN_FLIGHT", default=1000)
 # Transient errors retry by rescheduling the row: base x 2^(n-1), capped, with jitter.
 CAREFLOW_REMINDER_MAX_ATTEMPTS = env.int("CAREFLOW_REMINDER_MAX_ATTEMPTS", default=5)
 CAREFLOW_REMINDER_RETRY_BASE_SECONDS = env.int("CAREFLOW_REMINDER_RETRY_BASE_SECONDS", default=60)

@@ -12,16 +12,32 @@ https://anymail.dev/en/stable/sending/anymail_additions/#anymail.message.Anymail
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Collection
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import requests
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.urls import path
 from django.utils.dateparse import parse_datetime
 
-from notifications.channels.base import PermanentSendError, TransientSendError
+from episodes.models import Channel
+from notifications import webhooks
+from notifications.channels.base import (
+    Message,
+    PermanentSendError,
+    TransientSendError,
+    render_text,
+)
+from notifications.models import UnusableEmail
+
+if TYPE_CHECKING:
+    from django.urls import URLPattern
+
+    from episodes.models import Patient
 
 _PERMANENT_SMTP_CODES = range(500, 600)
 _TOO_MANY_REQUESTS = 429
@@ -132,3 +148,60 @@ def find_sent_email(*, to: str, since: datetime, idempotency_key: str) -> str | 
         if len(messages) < _SEARCH_PAGE or any(r is not None and r < floor for r in received):
             return None
     return None
+
+
+class EmailChannel:
+    """Email (``DeliveryChannel``): SMTP or an ESP through Anymail, as ``EMAIL_BACKEND`` says."""
+
+    name = Channel.EMAIL
+    no_address = "no email address"
+
+    def chunk_size(self) -> int:
+        """Postmark can be asked after a crash; over SMTP a crash may re-send the chunk."""
+        if settings.EMAIL_BACKEND == POSTMARK_BACKEND:
+            return settings.CAREFLOW_REMINDER_CHUNK_EMAIL
+        return settings.CAREFLOW_REMINDER_CHUNK_SMTP
+
+    def address(self, patient: Patient) -> str:
+        return patient.email
+
+    def why_not(self, patient: Patient) -> str:  # noqa: ARG002 - email needs no consent of its own
+        return ""
+
+    def render(self, *, to: str, template: str, context: dict[str, object]) -> Message:
+        return Message(
+            to=to,
+            subject=render_text(f"{template}_subject.txt", context),
+            body=render_text(f"{template}_email.txt", context),
+        )
+
+    def refused(self, addresses: Collection[str]) -> dict[str, str]:
+        """Addresses the ESP reported a hard bounce or complaint for (one query)."""
+        lowered = {address.lower(): address for address in addresses if address}
+        if not lowered:
+            return {}
+        unusable = UnusableEmail.objects.filter(address__in=lowered).values_list(
+            "address", flat=True
+        )
+        reason = "the address hard-bounced or complained earlier: not written to again"
+        return {lowered[address]: reason for address in unusable}
+
+    def send(self, message: Message, *, idempotency_key: str) -> str:
+        return send_email(
+            to=message.to,
+            subject=message.subject,
+            body=message.body,
+            idempotency_key=idempotency_key,
+        )
+
+    def reconcile(self, *, to: str, since: datetime, idempotency_key: str) -> str | None:
+        return find_sent_email(to=to, since=since, idempotency_key=idempotency_key)
+
+    def webhooks(self) -> list[URLPattern]:
+        return [
+            path(
+                "webhooks/email/postmark/tracking/",
+                webhooks.postmark_tracking,
+                name="postmark-tracking",
+            )
+        ]

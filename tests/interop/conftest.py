@@ -15,7 +15,8 @@ from episodes.management.commands import seed_demo
 from episodes.management.commands.seed_demo import _READY, DEMO_EPISODES, DemoEpisode
 from episodes.models import Episode
 from notifications import services as notifications_services
-from notifications.dispatch import deliver_batch, dispatch_cycle
+from notifications.batch_delivery import deliver_batch
+from notifications.dispatch import dispatch_cycle
 from notifications.models import Reminder, ReminderStatus
 from tests.api.conftest import client_for, episode, other_episode  # noqa: F401 - fixtures shared with the API tests
 

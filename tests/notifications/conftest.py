@@ -9,7 +9,8 @@ import pytest
 import time_machine
 
 from episodes import services
-from notifications.dispatch import DeliveryCounts, deliver_batch, dispatch_cycle
+from notifications.batch_delivery import deliver_batch
+from notifications.dispatch import DeliveryCounts, dispatch_cycle
 from notifications.models import Reminder
 from tests.notifications.fake_twilio import (
     ACCOUNT_SID,

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
+from notifications.batch_delivery import deliver_batch
 from notifications.channels.sms import TwilioSmsBackend
-from notifications.dispatch import deliver_batch, reclaim_expired
+from notifications.dispatch import reclaim_expired
 from notifications.messages import render_message
 from notifications.models import DeliveryAttempt
 from tests.notifications.conftest import claim_only, enroll, local, reminder, run_cycle

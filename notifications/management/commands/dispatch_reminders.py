@@ -10,7 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from notifications.dispatch import DeliveryCounts, deliver_batch, dispatch_cycle
+from notifications.batch_delivery import deliver_batch
+from notifications.dispatch import DeliveryCounts, dispatch_cycle
 
 
 class Command(BaseCommand):
