@@ -10,8 +10,8 @@ Run against a generated bench database with bench/run.py's settings, e.g.::
     CAREFLOW_API_RATE_USER=100000000/minute DJANGO_LOG_LEVEL=WARNING \
     python -m bench.cpu queues
 
-``transitions`` moves ``n + 11`` of team 1's ``conservative_care`` episodes to
-``specialist_referral`` (as ``bench.run --transitions-only`` does).
+``transitions`` moves ``n + 11`` of a team's (``--team``, default 1) ``conservative_care``
+episodes to ``specialist_referral`` (as ``bench.run --transitions-only`` does with team 1).
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ QUEUES = ("urgent", "overdue", "surgical_review", "mine")
 WARM_UP = 10
 
 
-def _client() -> Any:
+def _client(team: int = 1) -> Any:
     from django.contrib.auth import get_user_model
     from django.test import Client
     from knox.models import AuthToken
 
-    user = get_user_model().objects.get(username="bench-coordinator-1-1")
+    user = get_user_model().objects.get(username=f"bench-coordinator-{team}-1")
     _, token = AuthToken.objects.create(user=user)
     return Client(HTTP_AUTHORIZATION=f"Token {token}", SERVER_NAME="127.0.0.1")
 
@@ -67,11 +67,11 @@ def queues(n: int) -> dict[str, Any]:
     return out
 
 
-def transitions(n: int) -> dict[str, Any]:
+def transitions(n: int, team_number: int) -> dict[str, Any]:
     from episodes.models import CareTeam, Episode
 
-    client = _client()
-    team = CareTeam.objects.get(name="Bench team 1")
+    client = _client(team_number)
+    team = CareTeam.objects.get(name=f"Bench team {team_number}")
     picked = list(
         Episode.objects.filter(care_team=team, state="conservative_care")
         .order_by("-id")
@@ -104,11 +104,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("what", choices=("queues", "transitions"))
     parser.add_argument("--n", type=int, default=150)
+    parser.add_argument(
+        "--team", type=int, default=1, help="whose conservative_care episodes transitions use"
+    )
     args = parser.parse_args()
     import django
 
     django.setup()
-    result = queues(args.n) if args.what == "queues" else transitions(args.n)
+    result = queues(args.n) if args.what == "queues" else transitions(args.n, args.team)
     print(json.dumps(result))  # noqa: T201 - the output
 
 
