@@ -45,7 +45,7 @@ class JsonArrayAgg(Aggregate):
         return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra)
 
 
-def json_rows(queryset: QuerySet[Any], **fields: Any) -> Subquery:
+def _json_rows(queryset: QuerySet[Any], **fields: Any) -> Subquery:
     """One episode's rows of ``queryset`` as a JSON array (NULL when it has none)."""
     rows = (
         queryset.filter(episode_id=OuterRef("pk"))
@@ -97,7 +97,7 @@ def _rows() -> QuerySet[Any]:
         family_name=F("patient__family_name"),
         birth_date=F("patient__birth_date"),
         zone=F("patient__timezone"),
-        flags=json_rows(
+        flags=_json_rows(
             RedFlag.objects.filter(status=RedFlagStatus.ACTIVE),
             id="id",
             sign="sign",
@@ -105,7 +105,7 @@ def _rows() -> QuerySet[Any]:
             raised_on="raised_on",
             raised_at="raised_at",
         ),
-        studies=json_rows(
+        studies=_json_rows(
             ImagingStudy.objects.all(),
             id="id",
             modality="modality",

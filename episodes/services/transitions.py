@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
@@ -35,7 +36,7 @@ from episodes.models import (
 )
 from episodes.selectors import episode_facts, facts_refresh, patient_today
 from episodes.services import derived
-from episodes.services.checks import check_version, lock_with_facts
+from episodes.services.checks import check_version, lock
 from episodes.services.errors import (
     GuardFailedError,
     InvalidTransitionError,
@@ -87,8 +88,7 @@ def episode_transition(
     except ValueError as exc:
         msg = f"No transition named {name!r}."
         raise UnknownTransitionError(msg) from exc
-    # The lock reads the red flags and imaging too: the write's one read of its facts' rows.
-    episode = lock_with_facts(episode_id)
+    episode = lock(episode_id)
     check_version(episode, version)
     spec = TRANSITIONS[transition_name]
     if State(episode.state) not in spec.sources:
@@ -102,8 +102,9 @@ def episode_transition(
         raise NotPermittedError(msg)
     body = _check_body(transition_name, data or {})
     today = patient_today(episode.patient)
-    # The facts from the rows read with the lock. They stay on the episode (as prefetched):
-    # nothing a transition does adds a red flag or a study, so the API's answer reads them.
+    # The write's one read of the facts. Its rows stay on the episode (prefetched): nothing
+    # a transition does adds a red flag or a study, so the API's answer reads them there.
+    prefetch_related_objects([episode], "red_flags", "imaging")
     facts = episode_facts(episode)
     if (
         transition_name == TransitionName.CLOSE

@@ -47,16 +47,6 @@ def new_episode(patient, by, day: int = 0, **facts):
         )
 
 
-def one_flag_ruled_out_one_active(episode, coordinator, clinician, day: int) -> None:
-    """A fever raised and ruled out (with a note), then urinary retention raised, on ``day``."""
-    with at_day(day):
-        flag = services.red_flag_raise(episode_id=episode.pk, sign="fever", by=coordinator)
-        services.red_flag_rule_out(
-            flag_id=flag.pk, episode_id=episode.pk, by=clinician, note="afebrile, 36.8"
-        )
-        services.red_flag_raise(episode_id=episode.pk, sign="urinary_retention", by=coordinator)
-
-
 @pytest.fixture
 def episode(patient, coordinator):
     """Team A's episode, whose facts satisfy IM-1 and ESI-3: only the day count may block."""

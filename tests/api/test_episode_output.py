@@ -18,7 +18,7 @@ from episodes import services
 from episodes.api.serializers import EpisodeOutputSerializer, episode_output
 from episodes.api.views import episode_body
 from episodes.selectors import episode_get_for
-from tests.api.conftest import at_day, new_episode, one_flag_ruled_out_one_active, url
+from tests.api.conftest import at_day, new_episode, url
 
 RENDER = JSONRenderer().render
 
@@ -40,7 +40,12 @@ def test_flags_imaging_and_a_care_plan(clinician, coordinator, patient):
     episode = new_episode(
         patient, coordinator, radicular_pain=True, disabling_pain=True, candidate_for_esi=True
     )
-    one_flag_ruled_out_one_active(episode, coordinator, clinician, day=2)
+    with at_day(2):
+        flag = services.red_flag_raise(episode_id=episode.pk, sign="fever", by=coordinator)
+        services.red_flag_rule_out(
+            flag_id=flag.pk, episode_id=episode.pk, by=clinician, note="afebrile"
+        )
+        services.red_flag_raise(episode_id=episode.pk, sign="urinary_retention", by=coordinator)
     with at_day(4):
         for item, extra in [
             ("nsaid", {"started_on": date(2026, 10, 2)}),
