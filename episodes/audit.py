@@ -4,7 +4,7 @@ A middleware, so no view can forget it: every request that names a patient or an
 (the API's ``patient_id`` / ``episode_id``, the admin's change pages of patients and
 episodes) leaves one ``AccessRecord`` after its response, denied ones included (a 404 on
 someone else's episode is worth knowing about). A list or queue page records one row per
-patient it shows (the view names them with ``record_shown``), written in one bulk insert.
+patient it shows (the view names them with ``record_shown``), written in one multi-row INSERT.
 Superusers read the records in the admin.
 """
 
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from typing import Any
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from episodes.models import AccessRecord, Episode
 
@@ -46,6 +48,37 @@ def _ids(request: HttpRequest) -> tuple[int | None, int | None]:
         return number if 0 < number <= MAX_ID else None
 
     return as_id(kwargs.get("patient_id")), as_id(kwargs.get("episode_id"))
+
+
+# The columns ``_insert`` writes, ``at`` (now) first; a row gives the others in this order.
+COLUMNS = ("at", "user_id", "username", "action", "method", "path", "status_code",
+           "patient_id", "episode_id")  # fmt: skip
+# Rows per INSERT: 9 parameters a row stays under SQLite's oldest limit of 999.
+ROWS_PER_INSERT = 100
+
+
+def _insert(rows: list[tuple[Any, ...]]) -> None:
+    """Write access records as one multi-row INSERT (issue 16): no model instance per row.
+
+    What ``bulk_create`` wrote, the same columns and values, without its per-row ``AccessRecord``
+    objects, field pre-saves and the BEGIN/COMMIT it wraps one statement in (a single
+    statement is atomic by itself). Every row of a response shares one ``at``.
+    """
+    if not rows:
+        return
+    meta = AccessRecord._meta  # noqa: SLF001 - Django's public _meta API
+    at = meta.get_field("at").get_db_prep_value(timezone.now(), connection)
+    table = connection.ops.quote_name(meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in COLUMNS)
+    chunks = [rows[i : i + ROWS_PER_INSERT] for i in range(0, len(rows), ROWS_PER_INSERT)]
+    atomic = transaction.atomic(savepoint=False) if len(chunks) > 1 else nullcontext()
+    with atomic, connection.cursor() as cursor:
+        for chunk in chunks:
+            placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {placeholders}",  # noqa: S608 - names, not data
+                [value for row in chunk for value in (at, *row)],
+            )
 
 
 SHOWN_ATTRIBUTE = "careflow_patients_shown"
@@ -93,21 +126,16 @@ class AuditMiddleware:
         user: Any,  # noqa: ANN401 - the request's user
         patient_ids: list[int],
     ) -> None:
+        username = user.get_username()
+        method = request.method or ""
+        path = request.get_full_path()[:300]
+        status_code = response.status_code
         rows = [
-            AccessRecord(
-                user=user,
-                username=user.get_username(),
-                action="read",
-                method=request.method or "",
-                path=request.get_full_path()[:300],
-                status_code=response.status_code,
-                patient_id=patient_id,
-            )
+            (user.pk, username, "read", method, path, status_code, patient_id, None)
             for patient_id in dict.fromkeys(patient_ids)
         ]
         try:
-            # One INSERT (bulk_create is atomic by itself): no savepoint round trips.
-            AccessRecord.objects.bulk_create(rows)
+            _insert(rows)
         except DatabaseError:
             logger.exception("access records not written path=%s", request.path[:100])
 
@@ -125,19 +153,18 @@ class AuditMiddleware:
             patient_id = (
                 Episode.objects.filter(pk=episode_id).values_list("patient_id", flat=True).first()
             )
-        row = AccessRecord(
-            user=user,
-            username=user.get_username(),
-            action="read" if request.method in SAFE_METHODS else "write",
-            method=request.method or "",
-            path=request.path[:300],
-            status_code=response.status_code,
-            patient_id=patient_id,
-            episode_id=episode_id,
+        row = (
+            user.pk,
+            user.get_username(),
+            "read" if request.method in SAFE_METHODS else "write",
+            request.method or "",
+            request.path[:300],
+            response.status_code,
+            patient_id,
+            episode_id,
         )
         try:
-            # One INSERT (bulk_create is atomic by itself): no savepoint round trips.
-            AccessRecord.objects.bulk_create([row])
+            _insert([row])
         except DatabaseError:
             # The response is already made; losing the record must be visible, not fatal.
             logger.exception("access record not written path=%s", request.path[:100])

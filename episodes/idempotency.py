@@ -19,10 +19,10 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from episodes.authentication import CareflowTokenAuthentication
 from episodes.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
@@ -40,7 +40,7 @@ def _user(request: HttpRequest) -> object | None:
     if user is not None and user.is_authenticated:
         return user
     try:
-        found = TokenAuthentication().authenticate(Request(request))
+        found = CareflowTokenAuthentication().authenticate(Request(request))
     except AuthenticationFailed:
         return None
     return found[0] if found else None

@@ -352,6 +352,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.dispatch_due_reminders",
         "schedule": timedelta(seconds=60),
     },
+    # Expired API tokens are refused as they expire (episodes.authentication); their rows
+    # are deleted here, not inside every request as django-rest-knox would (issue 16).
+    "delete-expired-tokens": {
+        "task": "episodes.tasks.delete_expired_tokens",
+        "schedule": timedelta(hours=1),
+    },
 }
 
 # DJANGO REST FRAMEWORK
@@ -360,7 +366,8 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Hashed, expiring, revocable tokens (django-rest-knox), "Authorization: Token ...".
-        "knox.auth.TokenAuthentication",
+        # One query a request: episodes.authentication (knox's check without its cleanup).
+        "episodes.authentication.CareflowTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from knox.auth import TokenAuthentication
 from knox.models import AuthToken
 from rest_framework import exceptions, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -24,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from episodes.api.throttles import LoginThrottle
+from episodes.authentication import CareflowTokenAuthentication
 
 
 class LockedOutError(exceptions.APIException):
@@ -44,7 +44,7 @@ class _LogoutPermission(IsAuthenticated):
 class TokenObtainApi(APIView):
     throttle_classes = (LoginThrottle,)
     renderer_classes = (JSONRenderer,)
-    authentication_classes = (TokenAuthentication,)
+    authentication_classes = (CareflowTokenAuthentication,)
     permission_classes = (_LogoutPermission,)
 
     def get_authenticators(self) -> list[Any]:

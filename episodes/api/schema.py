@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
@@ -27,6 +28,12 @@ class TokenSerializer(serializers.Serializer):
         allow_null=True,
         help_text="When the token stops working (null only where a site disabled expiry).",
     )
+
+
+class CareflowTokenScheme(KnoxTokenScheme):
+    """The API's token check is knox's (one query a request): documented as knox's."""
+
+    target_class = "episodes.authentication.CareflowTokenAuthentication"
 
 
 class ObtainAuthTokenSchema(OpenApiViewExtension):

@@ -404,6 +404,93 @@ def episode_summaries(rows: Iterable[Mapping[str, Any]], now: datetime) -> list[
     return out
 
 
+def _iso_datetime(value: datetime | None) -> str | None:
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def _reasons(reasons: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``ReasonSerializer(many=True)``: rule and message, ``opens_on`` only where given."""
+    out = []
+    for reason in reasons:
+        item: dict[str, Any] = {"rule": str(reason["rule"]), "message": str(reason["message"])}
+        if "opens_on" in reason:
+            opens_on = reason["opens_on"]
+            item["opens_on"] = opens_on.isoformat() if isinstance(opens_on, date) else opens_on
+        out.append(item)
+    return out
+
+
+def _care_plan_item(item: CarePlanItem) -> dict[str, Any]:
+    entry = CATALOGUE[item.item]
+    return {
+        "id": item.pk,
+        "item": item.item,
+        "category": item.category,
+        "rule": entry.rule,
+        "evidence": entry.evidence,
+        "started_on": _iso_date(item.started_on),
+        "ended_on": _iso_date(item.ended_on),
+        "note": item.note,
+        "positive_medial_branch_block": item.positive_medial_branch_block,
+        "flags": _reasons(item.flags),
+        "recorded_by": item.recorded_by_id,
+        "recorded_at": _iso_datetime(item.recorded_at),
+    }
+
+
+def episode_output(body: Mapping[str, Any]) -> dict[str, Any]:
+    """``EpisodeOutputSerializer(body).data`` as plain dicts, in one pass (issue 16).
+
+    The same keys in the same order, the same values and formats (the OpenAPI schema still
+    names the serializer); a test compares the two, byte for byte, on every transition.
+    """
+    return {
+        "id": body["id"],
+        "patient": body["patient_id"],
+        "care_team": body["care_team_id"],
+        "assigned_to": body["assigned_to_id"],
+        "state": str(body["state"]),
+        "version": body["version"],
+        "symptom_onset": _iso_date(body["symptom_onset"]),
+        "conservative_care_start": _iso_date(body["conservative_care_start"]),
+        "enrolled_on": _iso_date(body["enrolled_on"]),
+        "days_since_onset": body["days_since_onset"],
+        "days_of_conservative_care": body["days_of_conservative_care"],
+        "facts": {
+            str(name): None if value is None else bool(value)
+            for name, value in body["facts"].items()
+        },
+        "red_flags": [
+            {"id": f.pk, "sign": f.sign, "category": f.category, "status": f.status}
+            for f in body["red_flags"]
+        ],
+        "deadlines": [
+            {"kind": d["kind"], "due": d["due"], "rule": d["rule"], "overdue": d["overdue"]}
+            for d in body["deadlines"]
+        ],
+        "next_deadline": _iso_date(body["next_deadline"]),
+        "next_deadline_rule": body["next_deadline_rule"],
+        "next_actions": [
+            {"action": a["action"], "due": a["due"], "rule": a["rule"]}
+            for a in body["next_actions"]
+        ],
+        "available_transitions": [
+            {
+                "name": t["name"],
+                "target": t["target"],
+                "clinician_only": t["clinician_only"],
+                "allowed": t["allowed"],
+                "reasons": _reasons(t["reasons"]),
+            }
+            for t in body["available_transitions"]
+        ],
+        "care_plan": [_care_plan_item(item) for item in body["care_plan"]],
+        "urgent_since": _iso_datetime(body["urgent_since"]),
+        "created_at": _iso_datetime(body["created_at"]),
+        "updated_at": _iso_datetime(body["updated_at"]),
+    }
+
+
 # -- clinical facts ------------------------------------------------------------------------------
 
 

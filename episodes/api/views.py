@@ -62,6 +62,7 @@ from episodes.api.serializers import (
     ReminderOutputSerializer,
     TimelineEventSerializer,
     ValidationErrorSerializer,
+    episode_output,
     episode_summaries,
 )
 from episodes.audit import record_patient, record_shown
@@ -252,7 +253,7 @@ def episode_response(
 ) -> Response:
     """The episode as the user sees it now (fetched again after a write)."""
     episode = episode_get_for(user, episode_id)
-    return Response(EpisodeOutputSerializer(episode_body(episode)).data, status=code)
+    return Response(episode_output(episode_body(episode)), status=code)
 
 
 class EpisodeListApi(GenericAPIView):
@@ -505,8 +506,9 @@ class EpisodeTransitionApi(APIView):
         record_patient(request, episode.patient_id)
         # The episode as this write left it (committed): its columns, and the rows of its
         # facts read under the lock; a transition adds no red flag or study, so nothing is
-        # read again but the care plan.
-        return Response(EpisodeOutputSerializer(episode_body(episode)).data)
+        # read again but the care plan. Plain dicts, not the nested serializer (issue 16):
+        # the same JSON, tests/api/test_episode_output.py compares the two.
+        return Response(episode_output(episode_body(episode)))
 
 
 # -- timeline and reminders -----------------------------------------------------------------------

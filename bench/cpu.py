@@ -1,0 +1,119 @@
+r"""Python CPU per API request, in process: steadier than a p95 on a shared machine (issue 16).
+
+``python -m bench.cpu queues --n 150`` and ``python -m bench.cpu transitions --n 150`` print
+one JSON line: ``time.process_time()`` per request through ``django.test.Client`` (the
+whole middleware and DRF stack, no HTTP server) and the statements one request sends.
+Run against a generated bench database with bench/run.py's settings, e.g.::
+
+    DJANGO_SETTINGS_MODULE=config.settings.local DJANGO_DEBUG=False \
+    DATABASE_URL="postgres://postgres@127.0.0.1:5432/careflow_bench?conn_max_age=60" \
+    CAREFLOW_API_RATE_USER=100000000/minute DJANGO_LOG_LEVEL=WARNING \
+    python -m bench.cpu queues
+
+``transitions`` moves ``n + 11`` of a team's (``--team``, default 1) ``conservative_care``
+episodes to ``specialist_referral`` (as ``bench.run --transitions-only`` does with team 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from typing import Any
+
+QUEUES = ("urgent", "overdue", "surgical_review", "mine")
+WARM_UP = 10
+
+
+def _client(team: int = 1) -> Any:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from knox.models import AuthToken
+
+    user = get_user_model().objects.get(username=f"bench-coordinator-{team}-1")
+    _, token = AuthToken.objects.create(user=user)
+    return Client(HTTP_AUTHORIZATION=f"Token {token}", SERVER_NAME="127.0.0.1")
+
+
+def _statements(call: Any) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        call()
+    return len(ctx.captured_queries)
+
+
+def queues(n: int) -> dict[str, Any]:
+    client = _client()
+    out: dict[str, Any] = {}
+    for name in QUEUES:
+        path = f"/api/queues/{name}/?page_size=25"
+
+        def get(path: str = path) -> None:
+            response = client.get(path)
+            if response.status_code != 200:
+                raise RuntimeError(response.status_code)
+
+        for _ in range(WARM_UP):
+            get()
+        started = time.process_time()
+        for _ in range(n):
+            get()
+        out[name] = {
+            "cpu_ms": round((time.process_time() - started) / n * 1000, 2),
+            "statements": _statements(get),
+        }
+    return out
+
+
+def transitions(n: int, team_number: int) -> dict[str, Any]:
+    from episodes.models import CareTeam, Episode
+
+    client = _client(team_number)
+    team = CareTeam.objects.get(name=f"Bench team {team_number}")
+    picked = list(
+        Episode.objects.filter(care_team=team, state="conservative_care")
+        .order_by("-id")
+        .values_list("id", "version")[: n + WARM_UP + 1]
+    )
+
+    def post(episode_id: int, version: int) -> None:
+        response = client.post(
+            f"/api/episodes/{episode_id}/transitions/refer_to_specialist/",
+            {"version": version},
+            content_type="application/json",
+        )
+        if response.status_code != 200:
+            raise RuntimeError(response.status_code)
+
+    for episode_id, version in picked[:WARM_UP]:
+        post(episode_id, version)
+    started = time.process_time()
+    for episode_id, version in picked[WARM_UP : WARM_UP + n]:
+        post(episode_id, version)
+    cpu_ms = (time.process_time() - started) / n * 1000
+    last_id, last_version = picked[WARM_UP + n]
+    return {
+        "cpu_ms": round(cpu_ms, 2),
+        "statements": _statements(lambda: post(last_id, last_version)),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("what", choices=("queues", "transitions"))
+    parser.add_argument("--n", type=int, default=150)
+    parser.add_argument(
+        "--team", type=int, default=1, help="whose conservative_care episodes transitions use"
+    )
+    args = parser.parse_args()
+    import django
+
+    django.setup()
+    result = queues(args.n) if args.what == "queues" else transitions(args.n, args.team)
+    print(json.dumps(result))  # noqa: T201 - the output
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""The API's token check: django-rest-knox's tokens, one query a request (issue 16).
+
+knox's ``TokenAuthentication`` runs two queries on every request: the token (its user
+joined) and then every other token of that user, deleting the expired ones as it goes. The
+second is housekeeping, not security: this class refuses an expired token just the same
+(its ``expiry`` is checked against now, so it is refused the second it expires) and leaves
+the deletion of expired rows to ``episodes.tasks.delete_expired_tokens`` (a beat task,
+``CELERY_BEAT_SCHEDULE``). A revoked token (logout, password change, deactivation) is a
+deleted row, so it is refused by the next request at once. Refresh (``AUTO_REFRESH``) stays
+knox's own, whose writes are already throttled by ``MIN_REFRESH_INTERVAL``.
+
+The result is kept on the Django request: the ``Idempotency-Key`` middleware
+(``episodes.idempotency``) authenticates a POST before the view does, and the view's DRF
+request wraps the same Django request, so a POST looks its token up once, not twice.
+
+Its own module below ``episodes.api``: DRF's settings import it, and the middleware uses it.
+"""
+
+from __future__ import annotations
+
+import binascii
+from hmac import compare_digest
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from knox.auth import TokenAuthentication
+from knox.crypto import hash_token
+from knox.models import get_token_model
+from knox.settings import CONSTANTS, knox_settings
+from rest_framework import exceptions
+
+# The Django request's attribute holding (token header, result) once authenticated.
+CACHED_ATTRIBUTE = "_careflow_token_authentication"
+
+
+class CareflowTokenAuthentication(TokenAuthentication):
+    """knox's token check in one query; expired tokens refused, their rows deleted by beat."""
+
+    def authenticate(self, request: Any) -> tuple[Any, Any] | None:  # noqa: ANN401 - DRF's Request
+        http_request = getattr(request, "_request", request)
+        header = http_request.META.get("HTTP_AUTHORIZATION", "")
+        cached = getattr(http_request, CACHED_ATTRIBUTE, None)
+        if cached is not None and cached[0] == header:
+            return cached[1]
+        found = super().authenticate(request)
+        setattr(http_request, CACHED_ATTRIBUTE, (header, found))
+        return found
+
+    def authenticate_credentials(self, token: bytes) -> tuple[Any, Any]:
+        msg = _("Invalid token.")
+        text = token.decode("utf-8")
+        now = timezone.now()
+        for auth_token in (
+            get_token_model()
+            .objects.filter(token_key=text[: CONSTANTS.TOKEN_KEY_LENGTH])
+            .select_related("user")
+        ):
+            if auth_token.expiry is not None and auth_token.expiry < now:
+                continue  # expired: refused; episodes.tasks.delete_expired_tokens deletes it
+            try:
+                digest = hash_token(text)
+            except (TypeError, binascii.Error):
+                raise exceptions.AuthenticationFailed(msg) from None
+            if compare_digest(digest, auth_token.digest):
+                if knox_settings.AUTO_REFRESH and auth_token.expiry:
+                    self.renew_token(auth_token)
+                return self.validate_user(auth_token)
+        raise exceptions.AuthenticationFailed(msg)
+
+
+def delete_expired_tokens() -> int:
+    """Delete every expired token (refused already): the row count deleted."""
+    deleted, _by_model = get_token_model().objects.filter(expiry__lt=timezone.now()).delete()
+    return deleted

@@ -1,0 +1,86 @@
+"""The API's token check costs one query a request and refuses what it must (issue 16).
+
+knox deleted the user's expired tokens inside every request (a second query); that is beat's
+job now (``episodes.tasks.delete_expired_tokens``). Expired and revoked tokens are refused
+just the same.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from knox.models import AuthToken
+from rest_framework.test import APIClient
+
+from episodes.tasks import delete_expired_tokens
+from tests.api.conftest import new_episode
+
+pytestmark = pytest.mark.django_db
+
+COUNTS = "/api/queues/"
+
+
+def _client(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
+
+
+def _token_queries(ctx: CaptureQueriesContext) -> int:
+    return sum(1 for q in ctx.captured_queries if '"knox_authtoken"' in q["sql"])
+
+
+def test_a_request_reads_its_token_once_and_no_other(coordinator):
+    _, token = AuthToken.objects.create(user=coordinator)
+    AuthToken.objects.create(user=coordinator, expiry=timedelta(hours=-1))  # expired, another
+    with CaptureQueriesContext(connection) as ctx:
+        assert _client(token).get(COUNTS).status_code == 200
+    assert _token_queries(ctx) == 1
+    assert AuthToken.objects.filter(user=coordinator).count() == 2  # beat deletes, not requests
+
+
+def test_an_expired_token_is_refused_the_moment_it_expires(coordinator):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        _, token = AuthToken.objects.create(user=coordinator, expiry=timedelta(hours=1))
+        assert _client(token).get(COUNTS).status_code == 200
+    with time_machine.travel(start + timedelta(hours=1, seconds=1), tick=False):
+        assert _client(token).get(COUNTS).status_code == 401
+        assert _client(token).get(COUNTS).status_code == 401  # still refused, row or not
+
+
+def test_a_revoked_token_is_refused_at_once(coordinator):
+    _, token = AuthToken.objects.create(user=coordinator)
+    client = _client(token)
+    assert client.get(COUNTS).status_code == 200
+    assert client.delete("/api/auth/token/").status_code == 204
+    assert client.get(COUNTS).status_code == 401
+
+
+def test_a_post_with_an_idempotency_key_reads_its_token_once(coordinator, patient):
+    episode = new_episode(patient, coordinator)
+    _, token = AuthToken.objects.create(user=coordinator)
+    client = _client(token)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(
+            f"/api/episodes/{episode.pk}/red-flags/",
+            {"sign": "fever", "note": "38.9"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="one-token-read",
+        )
+    assert response.status_code == 201, response.content
+    assert _token_queries(ctx) == 1
+
+
+def test_beat_deletes_the_expired_tokens_only(coordinator):
+    _, live = AuthToken.objects.create(user=coordinator)
+    AuthToken.objects.create(user=coordinator, expiry=timedelta(seconds=-1))
+    AuthToken.objects.create(user=coordinator, expiry=timedelta(days=-3))
+    delete_expired_tokens()
+    assert AuthToken.objects.filter(user=coordinator).count() == 1
+    assert _client(live).get(COUNTS).status_code == 200
