@@ -69,7 +69,7 @@ def scan(due: int, repeats: int) -> dict[str, Any]:
     _setup()
     from django.db import connection
 
-    from notifications.dispatch import dispatch_cycle
+    from notifications.delivery.dispatch import dispatch_cycle
 
     with connection.cursor() as cursor:
         ids = make_due(cursor, due)
@@ -103,7 +103,7 @@ def dispatcher_memory(due: int) -> dict[str, Any]:
     _setup()
     from django.db import connection
 
-    from notifications.dispatch import dispatch_cycle
+    from notifications.delivery.dispatch import dispatch_cycle
     from notifications.tasks import _enqueue_delivery
 
     with connection.cursor() as cursor:

@@ -551,7 +551,7 @@ def dispatch_end_to_end(ids: list[int]) -> dict[str, Any]:
     """Dispatch cycles back to back until every due row is claimed, workers deliver."""
     from django.db import connection
 
-    from notifications.dispatch import dispatch_cycle
+    from notifications.delivery.dispatch import dispatch_cycle
     from notifications.tasks import _enqueue_delivery
 
     with connection.cursor() as cursor:

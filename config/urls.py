@@ -9,7 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from config.health import healthz
 from episodes.api.auth import TokenObtainApi
 from notifications.channels import webhook_urls
-from notifications.checkin_views import checkin_page
+from notifications.checkins.views import checkin_page
 from reports.apis import AdherenceReportApi
 
 # Bodies Django refuses before any view (too large) are JSON under /api/.
@@ -37,7 +37,7 @@ urlpatterns = [
     path("fhir/", include("interop.urls")),
     # The patient check-in page: a signed link in each reminder, no login.
     path("check-in/<str:token>/", checkin_page, name="checkin"),
-    # Provider webhooks, each channel's own (signed; notifications/webhooks.py).
+    # Provider webhooks, each channel's own (signed; notifications/providers/webhooks.py).
     *webhook_urls(),
     # The coordinator workspace: the queue board at /, episodes, enrolment.
     path("", include("workspace.urls")),

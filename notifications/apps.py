@@ -11,11 +11,8 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         # Imported once the app registry is ready (they import models).
         from episodes.signals import episode_changed, red_flag_raised  # noqa: PLC0415
-        from notifications import (  # noqa: PLC0415
-            receivers,
-            selectors,
-            services,
-            tasks,
+        from notifications import receivers, selectors, services, tasks  # noqa: PLC0415
+        from notifications.providers import (  # noqa: PLC0415
             webhooks,  # noqa: F401 - connects the ESP tracking-event receiver (Anymail's signal)
         )
 

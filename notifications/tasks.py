@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 
-from notifications.batch_delivery import deliver_claimed, drain_due, top_up
+from notifications.delivery.batch import deliver_claimed, drain_due, top_up
 
 logger = logging.getLogger(__name__)
 

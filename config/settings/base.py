@@ -438,7 +438,7 @@ CAREFLOW_SMS_BACKEND = env(
 CAREFLOW_SMS_FILE_PATH = env.path("CAREFLOW_SMS_FILE_PATH", default=VAR_DIR / "sms")
 # Bounded so one slow provider call cannot outlive the reminder's lease (below).
 CAREFLOW_SMS_TIMEOUT_SECONDS = env.int("CAREFLOW_SMS_TIMEOUT_SECONDS", default=10)
-# Reminder dispatch (notifications/dispatch.py, docs/REMINDERS.md). A claimed row is
+# Reminder dispatch (notifications/delivery/dispatch.py, docs/REMINDERS.md). A claimed row is
 # `sending` under a lease; a row still `sending` after its lease (worker killed, Redis
 # restarted) is reclaimed; the provider is asked whether it took it before any re-send
 # (reconciliation: the lease is also how long Twilio's list has had to show it). The
@@ -454,7 +454,7 @@ CAREFLOW_REMINDER_BATCH_SIZE = env.int("CAREFLOW_REMINDER_BATCH_SIZE", default=1
 # again at once (no attempt was made), so a batch ends inside the soft time limit (240 s)
 # whatever its size: the last chunk's sends (20 x 10 s) fit in what is left.
 CAREFLOW_REMINDER_BATCH_SECONDS = env.int("CAREFLOW_REMINDER_BATCH_SECONDS", default=30)
-# Set-based delivery (notifications/batch_delivery.py): a worker begins, sends and finishes
+# Set-based delivery (notifications/delivery/batch.py): a worker begins, sends and finishes
 # a batch in chunks of one channel; a crash leaves the chunk being sent in doubt (each row
 # reconciled with the provider before any re-send). SMS: Twilio's list is asked per row, so
 # a chunk costs nothing at the phone but list calls. Email over SMTP cannot be asked: a

@@ -3,9 +3,10 @@
 The reminder's id travels as the Message-ID (and, through Anymail, as the message's
 ``metadata``), so a message re-sent after a crash in flight is recognisably the same
 message. Through Anymail (Postmark) the ESP's own message id is returned and recorded: its
-tracking webhooks name it (notifications/webhooks.py). An address the ESP reported a hard
-bounce or complaint for is not written to again (notifications/dispatch.py: a permanent
-error, the care team sees it in ``delivery_failures``).
+tracking webhooks name it (notifications/providers/webhooks.py). An address the ESP
+reported a hard bounce or complaint for is not written to again
+(notifications/delivery/dispatch.py: a permanent error, the care team sees it in
+``delivery_failures``).
 https://anymail.dev/en/stable/sending/anymail_additions/#anymail.message.AnymailStatus
 """
 
@@ -25,7 +26,6 @@ from django.urls import path
 from django.utils.dateparse import parse_datetime
 
 from episodes.models import Channel
-from notifications import webhooks
 from notifications.channels.base import (
     Message,
     PermanentSendError,
@@ -33,6 +33,7 @@ from notifications.channels.base import (
     render_text,
 )
 from notifications.models import UnusableEmail
+from notifications.providers import webhooks
 
 if TYPE_CHECKING:
     from django.urls import URLPattern

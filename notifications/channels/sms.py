@@ -34,14 +34,14 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from episodes.models import Channel
-from notifications import webhooks
 from notifications.channels.base import (
     Message,
     PermanentSendError,
     TransientSendError,
     render_text,
 )
-from notifications.checkin_tokens import reminder_id_from_token
+from notifications.checkins.tokens import reminder_id_from_token
+from notifications.providers import webhooks
 
 if TYPE_CHECKING:
     from django.urls import URLPattern

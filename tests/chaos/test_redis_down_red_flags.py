@@ -21,7 +21,7 @@ import pytest
 from episodes import services
 from episodes.models import RedFlag
 from episodes.selectors import patient_today
-from notifications.checkin_tokens import checkin_token_for
+from notifications.checkins.tokens import checkin_token_for
 from notifications.models import RED_FLAG_MILESTONE_PREFIX, CheckIn, Reminder
 from tests.chaos.harness import check_and_record, free_port, wait_for, wait_until_done
 from tests.factories import PatientFactory

@@ -14,7 +14,7 @@ from episodes import services
 from episodes.models import Assessment, Episode, RedFlag
 from episodes.selectors import episode_pathway_view
 from notifications import services as notifications_services
-from notifications.checkin_tokens import checkin_token_for
+from notifications.checkins.tokens import checkin_token_for
 from notifications.models import CheckIn, Reminder
 from tests.episodes.test_pathway_services import ONSET, at_day, new_episode
 from tests.factories import PatientFactory

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from episodes import services
 from episodes.models import Episode
-from notifications.checkin_tokens import checkin_token_for
+from notifications.checkins.tokens import checkin_token_for
 from notifications.models import Reminder
 
 CHROMIUM = os.environ.get("CAREFLOW_CHROMIUM", "/usr/bin/chromium")

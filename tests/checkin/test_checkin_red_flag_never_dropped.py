@@ -11,7 +11,7 @@ import pytest
 
 from careflow import rules
 from episodes.models import Episode, RedFlag
-from notifications.checkin_tokens import checkin_token_for
+from notifications.checkins.tokens import checkin_token_for
 from notifications.models import CheckIn, Reminder
 from tests.episodes.test_pathway_services import at_day, new_episode
 from tests.factories import PatientFactory

@@ -15,8 +15,8 @@ from episodes.management.commands import seed_demo
 from episodes.management.commands.seed_demo import _READY, DEMO_EPISODES, DemoEpisode
 from episodes.models import Episode
 from notifications import services as notifications_services
-from notifications.batch_delivery import deliver_batch
-from notifications.dispatch import dispatch_cycle
+from notifications.delivery.batch import deliver_batch
+from notifications.delivery.dispatch import dispatch_cycle
 from notifications.models import Reminder, ReminderStatus
 from tests.api.conftest import client_for, episode, other_episode  # noqa: F401 - fixtures shared with the API tests
 

@@ -9,8 +9,8 @@ import pytest
 import time_machine
 
 from episodes import services
-from notifications.batch_delivery import deliver_batch
-from notifications.dispatch import DeliveryCounts, dispatch_cycle
+from notifications.delivery.batch import deliver_batch
+from notifications.delivery.dispatch import DeliveryCounts, dispatch_cycle
 from notifications.models import Reminder
 from tests.notifications.fake_twilio import (
     ACCOUNT_SID,

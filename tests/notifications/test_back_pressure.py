@@ -8,7 +8,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from notifications.batch_delivery import deliver_claimed, drain_due, top_up
+from notifications.delivery.batch import deliver_claimed, drain_due, top_up
 from notifications.models import DeliveryAttempt, Reminder
 from tests.factories import PatientFactory
 from tests.notifications.conftest import enroll, local

@@ -9,9 +9,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from notifications.batch_delivery import deliver_claimed, drain_due
 from notifications.channels import channel_for
-from notifications.messages import render_message, rendering_once
+from notifications.delivery.batch import deliver_claimed, drain_due
+from notifications.delivery.messages import render_message, rendering_once
 from notifications.models import Reminder
 from tests.factories import PatientFactory
 from tests.notifications.conftest import enroll, local

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core import signing
 
-from notifications.checkin_tokens import checkin_token_for, checkin_url_for, reminder_id_from_token
+from notifications.checkins.tokens import checkin_token_for, checkin_url_for, reminder_id_from_token
 from tests.notifications.conftest import enroll, local, reminder
 
 ONSET = date(2026, 3, 2)

@@ -15,7 +15,7 @@ from django.db import connection
 
 from episodes import services
 from notifications import tasks
-from notifications.dispatch import dispatch_cycle
+from notifications.delivery.dispatch import dispatch_cycle
 from notifications.models import Reminder
 from tests.factories import PatientFactory
 from tests.notifications.e2e import (

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from notifications.dispatch import retry_delay
+from notifications.delivery.dispatch import retry_delay
 from tests.notifications.conftest import enroll, local, reminder, run_cycle
 
 ONSET = date(2026, 3, 2)
@@ -96,7 +96,7 @@ def test_an_unexpected_error_is_retried_and_logged_without_details(
         msg = "cannot render for +15557654321 Ana"
         raise ValueError(msg)
 
-    monkeypatch.setattr("notifications.dispatch.render_message", broken)
+    monkeypatch.setattr("notifications.delivery.dispatch.render_message", broken)
 
     run_cycle(DUE)
 

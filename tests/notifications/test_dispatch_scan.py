@@ -9,7 +9,7 @@ import time_machine
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from notifications.dispatch import dispatch_cycle, due_rows
+from notifications.delivery.dispatch import dispatch_cycle, due_rows
 from notifications.models import Reminder
 from tests.factories import PatientFactory
 from tests.notifications.conftest import enroll, local, run_cycle

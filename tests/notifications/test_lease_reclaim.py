@@ -7,10 +7,10 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
-from notifications.batch_delivery import deliver_batch
 from notifications.channels.sms import TwilioSmsBackend
-from notifications.dispatch import reclaim_expired
-from notifications.messages import render_message
+from notifications.delivery.batch import deliver_batch
+from notifications.delivery.dispatch import reclaim_expired
+from notifications.delivery.messages import render_message
 from notifications.models import DeliveryAttempt
 from tests.notifications.conftest import claim_only, enroll, local, reminder, run_cycle
 

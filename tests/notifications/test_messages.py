@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from notifications.checkin_tokens import reminder_id_from_token
-from notifications.messages import render_message
+from notifications.checkins.tokens import reminder_id_from_token
+from notifications.delivery.messages import render_message
 from tests.notifications.conftest import enroll, reminder
 
 ONSET = date(2026, 3, 2)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import time_machine
 from django.core import mail
 
-from notifications.batch_delivery import deliver_batch
+from notifications.delivery.batch import deliver_batch
 from tests.notifications.conftest import claim_only, enroll, local, reminder, run_cycle
 
 ONSET = date(2026, 3, 2)

@@ -94,7 +94,7 @@ def test_a_system_derived_flag_alerts_too(team, coordinator):
 
 @pytest.mark.parametrize("name", ["resolve", "close"])
 def test_an_alert_for_a_closed_episode_is_cancelled(patient, coordinator, clinician, name):
-    from notifications.batch_delivery import deliver_batch  # noqa: PLC0415
+    from notifications.delivery.batch import deliver_batch  # noqa: PLC0415
     from tests.notifications.conftest import claim_only  # noqa: PLC0415
 
     episode = enroll(patient, coordinator, onset=ONSET, on=ONSET)

@@ -44,7 +44,7 @@ def test_twilio_does_not_dedupe_a_repeated_create(twilio):
 
 
 def test_find_sent_matches_the_reminder_named_by_the_check_in_link(twilio, settings):
-    from notifications.checkin_tokens import checkin_url_for  # noqa: PLC0415
+    from notifications.checkins.tokens import checkin_url_for  # noqa: PLC0415
 
     class Row:
         pk = 41
@@ -67,7 +67,7 @@ def test_find_sent_matches_the_reminder_named_by_the_check_in_link(twilio, setti
 
 def test_find_sent_finds_a_message_still_queued_at_twilio(twilio):
     """date_sent is empty while queued: the list is read without a DateSent filter."""
-    from notifications.checkin_tokens import checkin_url_for  # noqa: PLC0415
+    from notifications.checkins.tokens import checkin_url_for  # noqa: PLC0415
 
     class Row:
         pk = 7

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifications.checkin_tokens import checkin_token_for
+from notifications.checkins.tokens import checkin_token_for
 from notifications.models import Reminder
 from tests.checkin.test_checkin_browser import browser_page  # noqa: F401 - a fixture
 from tests.episodes.test_pathway_services import new_episode

@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from notifications.checkin_tokens import checkin_token_for
+from notifications.checkins.tokens import checkin_token_for
 from notifications.models import Reminder
 from tests.conftest import database_url_for_worker
 from tests.episodes.test_pathway_services import new_episode

@@ -18,7 +18,7 @@ import time_machine
 from celery.signals import before_task_publish
 from django.core import mail
 
-from notifications.checkin_tokens import checkin_token_for
+from notifications.checkins.tokens import checkin_token_for
 from notifications.models import Reminder
 from notifications.tasks import deliver_reminders, dispatch_due_reminders
 from tests.api.conftest import client_for

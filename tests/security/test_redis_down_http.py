@@ -16,7 +16,7 @@ import pytest
 
 from config.settings import base
 from episodes.models import RedFlag
-from notifications.checkin_tokens import checkin_token_for
+from notifications.checkins.tokens import checkin_token_for
 from notifications.models import CheckIn, Reminder
 from tests.episodes.test_pathway_services import new_episode
 from tests.proxy import request

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 
 from episodes import services
 from episodes.models import Episode
-from notifications.checkin_tokens import checkin_token_for
+from notifications.checkins.tokens import checkin_token_for
 from notifications.models import Reminder
 from tests.checkin.test_checkin_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import PatientFactory

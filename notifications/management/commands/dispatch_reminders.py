@@ -10,8 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from notifications.batch_delivery import deliver_batch
-from notifications.dispatch import DeliveryCounts, dispatch_cycle
+from notifications.delivery.batch import deliver_batch
+from notifications.delivery.dispatch import DeliveryCounts, dispatch_cycle
 
 
 class Command(BaseCommand):

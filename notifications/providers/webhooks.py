@@ -31,7 +31,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
-from notifications import provider_events
+from notifications.providers import events
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +70,9 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
     sid = params.get("MessageSid", "")
     status = params.get("MessageStatus", "").lower()
     code = params.get("ErrorCode", "")
-    if not _SID.match(sid) or status not in provider_events.SMS_STATUSES:
+    if not _SID.match(sid) or status not in events.SMS_STATUSES:
         return HttpResponse("ignored", status=200, content_type="text/plain")
-    outcome = provider_events.sms_status_record(
+    outcome = events.sms_status_record(
         token=request.headers.get("I-Twilio-Idempotency-Token", ""),
         message_sid=sid,
         status=status,
@@ -96,7 +96,7 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     sid = params.get("MessageSid", "")
     sender = params.get("From", "")
     if _SID.match(sid) and sender:
-        provider_events.sms_inbound_record(
+        events.sms_inbound_record(
             token=request.headers.get("I-Twilio-Idempotency-Token", ""),
             message_sid=sid,
             from_number=sender[:16],
@@ -124,7 +124,7 @@ def postmark_tracking(request: HttpRequest) -> HttpResponse:
 
 @receiver(tracking)
 def _on_email_event(event: AnymailTrackingEvent, **_: object) -> None:
-    provider_events.email_event_record(
+    events.email_event_record(
         event_id=str(event.event_id or "")[:200],
         message_id=str(event.message_id or "")[:200],
         event_type=str(event.event_type or ""),

@@ -15,7 +15,7 @@ from careflow.redflags import CATEGORY_LABEL
 from episodes.models import Language, RedFlag
 from notifications.channels import channel_for
 from notifications.channels.base import DeliveryChannel, Message
-from notifications.checkin_tokens import checkin_url_for, default_max_age
+from notifications.checkins.tokens import checkin_url_for, default_max_age
 from notifications.models import RED_FLAG_MILESTONE_PREFIX, Audience, Reminder, ReminderChannel
 
 __all__ = ["Message", "idempotency_key_for", "recipient_of", "render_message", "rendering_once"]

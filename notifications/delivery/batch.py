@@ -1,6 +1,6 @@
 """Set-based delivery (issue 16): begin a chunk's attempts together, send, finish together.
 
-``notifications/dispatch.py`` delivers one row at a time: two short transactions and about
+``notifications/delivery/dispatch.py`` delivers one row at a time: two short transactions and about
 eight statements per reminder. Here a claimed batch is cut into chunks of one channel
 (``CAREFLOW_REMINDER_CHUNK_SMS``, ``CAREFLOW_REMINDER_CHUNK_EMAIL``); per chunk:
 
@@ -40,7 +40,7 @@ from django.utils import timezone
 
 from notifications.channels import channel_for, registered
 from notifications.channels.base import DeliveryChannel, PermanentSendError, TransientSendError
-from notifications.dispatch import (
+from notifications.delivery.dispatch import (
     DELIVERY_FIELDS,
     DeliveryCounts,
     DispatchCounts,
@@ -55,7 +55,7 @@ from notifications.dispatch import (
     log_cycle,
     reclaim_expired,
 )
-from notifications.messages import recipient_of, rendering_once
+from notifications.delivery.messages import recipient_of, rendering_once
 from notifications.models import AttemptOutcome, DeliveryAttempt, Reminder, ReminderStatus
 
 logger = logging.getLogger(__name__)

@@ -46,7 +46,7 @@ from django.utils import timezone
 from careflow.schedule import in_quiet_hours, is_stale, out_of_quiet_hours
 from notifications.channels import channel_for
 from notifications.channels.base import DeliveryChannel, PermanentSendError, TransientSendError
-from notifications.messages import idempotency_key_for, render_message
+from notifications.delivery.messages import idempotency_key_for, render_message
 from notifications.models import (
     AttemptOutcome,
     Audience,
@@ -225,7 +225,7 @@ def reclaim_expired(*, now: datetime, counts: DispatchCounts | None = None) -> i
     return len(rows)
 
 
-# What a worker reads of a batch's episodes, patients and teams (``batch_delivery``): the
+# What a worker reads of a batch's episodes, patients and teams (``delivery/batch.py``): the
 # "still serves" rule, quiet hours, the message and its address; not the episode's facts
 # (JSON) or derived columns. A field left out would be read row by row, never wrongly.
 DELIVERY_FIELDS = (

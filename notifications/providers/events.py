@@ -1,6 +1,6 @@
 """What the providers tell us after a send: delivery status, patients' replies, bounces.
 
-Every write is a service in a transaction; the webhook views (notifications/webhooks.py)
+Every write is a service in a transaction; the webhook views (notifications/providers/webhooks.py)
 check the provider's signature and hand the fields over. Nothing here logs a number, an
 address or a message body.
 

@@ -23,8 +23,8 @@ from careflow.states import TERMINAL_STATES, State
 from episodes import services
 from infra.client import client_ip
 from notifications import services as notifications_services
-from notifications.checkin_text import text_for
-from notifications.checkin_tokens import default_max_age, reminder_id_from_token
+from notifications.checkins.text import text_for
+from notifications.checkins.tokens import default_max_age, reminder_id_from_token
 from notifications.models import Audience, Reminder
 
 logger = logging.getLogger(__name__)

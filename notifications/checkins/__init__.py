@@ -1,0 +1,1 @@
+"""The patient check-in: its page, its words, its signed tokens."""

@@ -1,0 +1,1 @@
+"""Provider callbacks: the signed webhook views and the events they record."""
