@@ -13,7 +13,9 @@ REQUIRED_KEYS = (
     "dispatch.burst_due",
     "queue.api_p95_ms",
     "queue.raw_sql_p95_ms",
+    "queue.api_vs_raw_worst",
     "queue.deep_page_p95_ms",
+    "queue.deep_vs_first_worst",
     "scan.cost_ratio_1m_vs_10k",
     "memory.peak_ratio_100k_vs_1k",
     "transitions.per_s",
@@ -38,34 +40,56 @@ def missing_keys(result: dict[str, Any]) -> list[str]:
 
 
 def targets(result: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
-    """(target, measured, goal, met) for each target of issue 7."""
+    """(target, measured, goal, met) for each target of issue 16, as ratios within one run.
+
+    The queue page's 20 ms is issue 16's figure at 1M episodes (`make bench-full`); a smaller
+    run shows it against the same goal.
+    """
     d, q = result["dispatch"], result["queue"]
-    s, m = result["scan"], result["memory"]
+    s, m, tr = result["scan"], result["memory"], result["transitions"]
+    burst_limit = 1.2 * d["burst_due"] / d["reminders_per_s"]
     return [
         (
             "dispatch vs raw Celery",
             f"{d['reminders_per_s'] / d['raw_celery_per_s']:.2f}x",
-            ">= 10x",
-            d["reminders_per_s"] >= 10 * d["raw_celery_per_s"],
+            ">= 5x",
+            d["reminders_per_s"] >= 5 * d["raw_celery_per_s"],
         ),
         (
             "dispatch vs raw SQL claims",
             f"{d['reminders_per_s'] / d['raw_sql_claims_per_s']:.3f}",
-            ">= 0.333",
-            d["reminders_per_s"] * 3 >= d["raw_sql_claims_per_s"],
+            ">= 0.2",
+            d["reminders_per_s"] >= 0.2 * d["raw_sql_claims_per_s"],
         ),
-        ("queue API p95", f"{q['api_p95_ms']:.1f} ms", "<= 50 ms", q["api_p95_ms"] <= 50),
         (
-            "queue API p95 / raw SQL p95",
+            f"burst of {d['burst_due']:,} through beat",
+            f"{d['burst_drain_s']:.1f} s",
+            f"<= {burst_limit:.1f} s",
+            d["burst_drain_s"] <= burst_limit,
+        ),
+        (
+            "worst queue p95 / its raw SQL p95",
             f"{q['api_vs_raw_worst']:.2f}x",
-            "<= 2x",
-            q["api_vs_raw_worst"] <= 2,
+            "<= 4x",
+            q["api_vs_raw_worst"] <= 4,
+        ),
+        (
+            "queue API p95, every queue",
+            f"{q['api_p95_ms']:.1f} ms",
+            "<= 20 ms",
+            q["api_p95_ms"] <= 20,
         ),
         (
             "deep / first page p95",
             f"{q['deep_vs_first_worst']:.2f}x",
             "<= 1.2x",
             q["deep_vs_first_worst"] <= 1.2,
+        ),
+        (
+            f"transitions/s, {tr['clients']} clients",
+            f"{tr['per_s']:.0f}/s",
+            ">= 100/s",
+            tr["per_s"] >= 100 and tr["lost_updates"] == 0,
         ),
         (
             "scan cost big vs 10k",
@@ -151,9 +175,9 @@ def table(result: dict[str, Any]) -> str:
             ),
             "",
         ]
-    lines += [f"{'target':30} {'measured':>12} {'goal':>10}  met"]
+    lines += [f"{'target':34} {'measured':>10} {'goal':>10}  met"]
     lines += [
-        f"{name:30} {measured:>12} {goal:>10}  {'yes' if met else 'NO'}"
+        f"{name:34} {measured:>10} {goal:>10}  {'yes' if met else 'NO'}"
         for name, measured, goal, met in targets(result)
     ]
     return "\n".join(lines)
