@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -11,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from notifications.channels import channel_for
 from notifications.delivery.batch import deliver_claimed, drain_due
-from notifications.delivery.messages import render_message, rendering_once
+from notifications.delivery.messages import BatchRenderer, render_message, rendering_once
 from notifications.models import Reminder
 from tests.factories import PatientFactory
 from tests.notifications.conftest import enroll, local
@@ -86,3 +87,78 @@ def test_a_batch_out_of_time_gives_back_the_rows_it_has_not_begun(settings, team
     assert statuses == [("scheduled", 0)] * 4 + [("sent", 1)] * 2
     released = Reminder.objects.filter(pk__in=ids, status="scheduled")
     assert all(row.next_attempt_at == DUE and row.claim_token == "" for row in released)
+
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "notifications" / "templates" / "notifications"
+
+# Two contexts per audience, unlike in every value (a 1 beside a 14: a plural that a
+# template might print would differ), each printed as it is (see BatchRenderer).
+CONTEXTS = {
+    "patient": (
+        {"given_name": "Ana", "checkin_url": "https://c.example/c/abc", "link_days": 14},
+        {"given_name": "María José", "checkin_url": "https://c.example/c/xyz", "link_days": 1},
+    ),
+    "care_team": (
+        {
+            "episode_id": 7,
+            "milestone_date": "2026-03-16",
+            "category": "cauda_equina",
+            "category_name": "Cauda equina",
+            "sign": "saddle_anaesthesia",
+            "raised_on": "2026-03-02",
+            "source": "clinician",
+        },
+        {
+            "episode_id": 123456,
+            "milestone_date": "2027-01-01",
+            "category": "infection",
+            "category_name": "Infection",
+            "sign": "fever",
+            "raised_on": "2026-12-31",
+            "source": "checkin",
+        },
+    ),
+}
+
+
+def _every_template() -> list[tuple[str, str]]:
+    """(audience, template) of every message template on disk (patient/<lang>/, care_team/)."""
+    found = set()
+    for path in TEMPLATES.rglob("*.txt"):
+        stem, _, _part = path.stem.rpartition("_")
+        if not stem or path.stem.startswith("_"):
+            continue  # an included fragment, not a message
+        relative = path.parent.relative_to(TEMPLATES)
+        found.add((relative.parts[0], f"{relative.as_posix()}/{stem}"))
+    return sorted(found)
+
+
+def test_every_template_on_disk_is_checked():
+    templates = _every_template()
+    assert ("patient", "patient/es/6_weeks") in templates
+    assert ("care_team", "care_team/red_flag") in templates
+    assert len(templates) >= 10
+
+
+@pytest.mark.parametrize(("audience", "template"), _every_template())
+def test_every_template_rendered_once_equals_its_own_render(audience, template):
+    """Rendering once per batch gives each row what rendering that row alone gives it.
+
+    Over every template on disk and every channel that renders it, so a template that one
+    day puts a filter or a tag on a value (where a marker would not stand for the value)
+    fails here rather than sending a wrong message.
+    """
+    channels = ["email"] if audience == "care_team" else ["email", "sms"]
+    for name in channels:
+        channel = channel_for(name)
+        renderer = BatchRenderer()  # what rendering_once() puts in place for a batch
+        once = [
+            renderer.render(channel, "to@example.org", template, dict(context))
+            for context in CONTEXTS[audience]
+        ]
+        alone = [
+            channel.render(to="to@example.org", template=template, context=dict(context))
+            for context in CONTEXTS[audience]
+        ]
+        assert once == alone, (template, name)
+        assert once[0] != once[1]
