@@ -57,6 +57,17 @@ def _alive(pid: int) -> bool:
     return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
 
 
+def _default_signals() -> None:
+    """In the child, before exec: SIGINT and SIGTERM as a terminal or supervisor leaves them.
+
+    A test run started as a background job of a non-interactive shell (`make test &`)
+    inherits SIGINT ignored, and a shell cannot trap a signal ignored on entry (bash(1),
+    "trap"): the script would never see the SIGINT this test sends.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 @pytest.fixture
 def wrapped(tmp_path):
     record = tmp_path / "pids.txt"
@@ -68,6 +79,7 @@ def wrapped(tmp_path):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        preexec_fn=_default_signals,  # noqa: PLW1509 - no threads started by this test
     )
     yield process, record
     if process.poll() is None:
