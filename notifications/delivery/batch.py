@@ -55,7 +55,7 @@ from notifications.delivery.dispatch import (
     reclaim_expired,
 )
 from notifications.delivery.messages import recipient_of, rendering_once
-from notifications.delivery.rows import DeliveryRow, delivery_rows
+from notifications.delivery.rows import BegunAttempt, DeliveryRow, delivery_rows
 from notifications.models import AttemptOutcome, DeliveryAttempt, Reminder, ReminderStatus
 
 logger = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def top_up(*, enqueue: Enqueue) -> DispatchCounts:
 @dataclass
 class _Begun:
     row: DeliveryRow
-    attempt: DeliveryAttempt
+    attempt: BegunAttempt
     provider_id: str = ""
     reconciled: bool = False
     error: TransientSendError | PermanentSendError | None = None
@@ -267,27 +267,28 @@ def _begin_chunk(rows: list[DeliveryRow], *, claim: str, counts: DeliveryCounts)
         )
         held = dict(cursor.fetchall())
     counts.lost += len(sendable) - len(held)
-    begun = []
-    for row in sendable:
-        if row.pk in held:
-            row.attempts = held[row.pk]
-            attempt = DeliveryAttempt(
+    begun = [row for row in sendable if row.pk in held]
+    created = DeliveryAttempt.objects.bulk_create(
+        [
+            DeliveryAttempt(
                 reminder_id=row.pk,
-                attempt=row.attempts,
+                attempt=held[row.pk],
                 channel=row.channel,
                 outcome=AttemptOutcome.IN_FLIGHT,
             )
-            begun.append(_Begun(row=row, attempt=attempt))
-    DeliveryAttempt.objects.bulk_create([item.attempt for item in begun])
-    if any(item.attempt.pk is None for item in begun):  # a database that returns no ids
+            for row in begun
+        ]
+    )
+    ids = {attempt.reminder_id: attempt.pk for attempt in created}
+    if any(pk is None for pk in ids.values()):  # a database that returns no ids
         ids = dict(
             DeliveryAttempt.objects.filter(
-                reminder_id__in=[item.row.pk for item in begun], outcome=AttemptOutcome.IN_FLIGHT
+                reminder_id__in=[row.pk for row in begun], outcome=AttemptOutcome.IN_FLIGHT
             ).values_list("reminder_id", "pk")
         )
-        for item in begun:
-            item.attempt.pk = ids[item.row.pk]
-    return begun
+    for row in begun:
+        row.attempts = held[row.pk]
+    return [_Begun(row=row, attempt=BegunAttempt(ids[row.pk], row.attempts)) for row in begun]
 
 
 def _hold(sendable: list[DeliveryRow]) -> str:
@@ -330,15 +331,7 @@ def _begin_together(
     for row in sendable:
         if row.pk in held:
             pk, row.attempts = held[row.pk]
-            attempt = DeliveryAttempt(
-                pk=pk,
-                reminder_id=row.pk,
-                attempt=row.attempts,
-                at=now,
-                channel=row.channel,
-                outcome=AttemptOutcome.IN_FLIGHT,
-            )
-            begun.append(_Begun(row=row, attempt=attempt))
+            begun.append(_Begun(row=row, attempt=BegunAttempt(pk, row.attempts)))
     return begun
 
 
@@ -415,9 +408,6 @@ def _record_accepted(accepted: list[_Begun], *, now: datetime) -> list[tuple[int
             cursor.execute(f"{with_v} {set_attempts}", [*values, now])
             failed = [row for row in cursor.fetchall() if row[1] in {"undelivered", "failed"}]
             cursor.execute(f"{with_v} {set_reminders}", [*values, *reminder_params])
-    for item in accepted:
-        item.attempt.finished_at = now
-        item.attempt.provider_message_id = item.provider_id
     return failed
 
 

@@ -47,6 +47,7 @@ from careflow.schedule import in_quiet_hours, is_stale, out_of_quiet_hours
 from notifications.channels import channel_for
 from notifications.channels.base import DeliveryChannel, PermanentSendError, TransientSendError
 from notifications.delivery.messages import Deliverable, idempotency_key_for, render_message
+from notifications.delivery.rows import BegunAttempt
 from notifications.models import (
     AttemptOutcome,
     Audience,
@@ -476,7 +477,7 @@ def _finish_attempt(
     *,
     reminder_id: int,
     claim: str,
-    attempt: DeliveryAttempt,
+    attempt: DeliveryAttempt | BegunAttempt,
     provider_id: str,
     error: TransientSendError | PermanentSendError | None,
     counts: DeliveryCounts,

@@ -138,3 +138,11 @@ def delivery_rows(ids: Iterable[int]) -> dict[int, DeliveryRow]:
             episode,
         )
     return rows
+
+
+@dataclass(slots=True)
+class BegunAttempt:
+    """An ``in_flight`` attempt a chunk's begin wrote: what its finish needs of it."""
+
+    pk: int
+    attempt: int
