@@ -19,8 +19,6 @@ from django.template.loader import render_to_string
 if TYPE_CHECKING:
     from django.urls import URLPattern
 
-    from episodes.models import Patient
-
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -49,6 +47,22 @@ def render_text(name: str, context: dict[str, object]) -> str:
     return _BLANK_LINES.sub("\n\n", text)
 
 
+class Contact(Protocol):
+    """What a channel reads of a patient: a Patient, or a batch's plain row of one.
+
+    (``notifications/delivery/rows.py``: a batch's delivery builds no Patient.)
+    """
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def phone(self) -> str: ...
+
+    @property
+    def sms_consent(self) -> bool: ...
+
+
 class DeliveryChannel(Protocol):
     """One way of reaching someone. ``name`` is a value of ``episodes.models.Channel``."""
 
@@ -60,11 +74,11 @@ class DeliveryChannel(Protocol):
         """Rows begun, sent and finished together: what a crash can leave in doubt."""
         ...
 
-    def address(self, patient: Patient) -> str:
+    def address(self, patient: Contact) -> str:
         """The patient's address on this channel; empty when there is none."""
         ...
 
-    def why_not(self, patient: Patient) -> str:
+    def why_not(self, patient: Contact) -> str:
         """Why the patient may not be written to on this channel (consent); empty if they may."""
         ...
 

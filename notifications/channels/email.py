@@ -38,7 +38,7 @@ from notifications.providers import webhooks
 if TYPE_CHECKING:
     from django.urls import URLPattern
 
-    from episodes.models import Patient
+    from notifications.channels.base import Contact
 
 _PERMANENT_SMTP_CODES = range(500, 600)
 _TOO_MANY_REQUESTS = 429
@@ -163,10 +163,10 @@ class EmailChannel:
             return settings.CAREFLOW_REMINDER_CHUNK_EMAIL
         return settings.CAREFLOW_REMINDER_CHUNK_SMTP
 
-    def address(self, patient: Patient) -> str:
+    def address(self, patient: Contact) -> str:
         return patient.email
 
-    def why_not(self, patient: Patient) -> str:  # noqa: ARG002 - email needs no consent of its own
+    def why_not(self, patient: Contact) -> str:  # noqa: ARG002 - email needs no consent of its own
         return ""
 
     def render(self, *, to: str, template: str, context: dict[str, object]) -> Message:

@@ -46,7 +46,7 @@ from notifications.providers import webhooks
 if TYPE_CHECKING:
     from django.urls import URLPattern
 
-    from episodes.models import Patient
+    from notifications.channels.base import Contact
 
 _TOO_MANY_REQUESTS = 429
 _SERVER_ERROR = 500
@@ -79,10 +79,10 @@ class SmsChannel:
     def chunk_size(self) -> int:
         return settings.CAREFLOW_REMINDER_CHUNK_SMS
 
-    def address(self, patient: Patient) -> str:
+    def address(self, patient: Contact) -> str:
         return patient.phone
 
-    def why_not(self, patient: Patient) -> str:
+    def why_not(self, patient: Contact) -> str:
         return "" if patient.sms_consent else "no SMS consent"
 
     def render(self, *, to: str, template: str, context: dict[str, object]) -> Message:

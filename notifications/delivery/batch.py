@@ -41,7 +41,6 @@ from django.utils import timezone
 from notifications.channels import channel_for, registered
 from notifications.channels.base import DeliveryChannel, PermanentSendError, TransientSendError
 from notifications.delivery.dispatch import (
-    DELIVERY_FIELDS,
     DeliveryCounts,
     DispatchCounts,
     Enqueue,
@@ -56,6 +55,7 @@ from notifications.delivery.dispatch import (
     reclaim_expired,
 )
 from notifications.delivery.messages import recipient_of, rendering_once
+from notifications.delivery.rows import BegunAttempt, DeliveryRow, delivery_rows
 from notifications.models import AttemptOutcome, DeliveryAttempt, Reminder, ReminderStatus
 
 logger = logging.getLogger(__name__)
@@ -111,8 +111,8 @@ def top_up(*, enqueue: Enqueue) -> DispatchCounts:
 
 @dataclass
 class _Begun:
-    row: Reminder
-    attempt: DeliveryAttempt
+    row: DeliveryRow
+    attempt: BegunAttempt
     provider_id: str = ""
     reconciled: bool = False
     error: TransientSendError | PermanentSendError | None = None
@@ -141,14 +141,10 @@ def deliver_claimed(*, reminder_ids: Iterable[int], claim: str) -> DeliveryCount
     has not begun go back to ``scheduled`` (no attempt was made: nothing is in doubt).
     """
     ids = list(reminder_ids)
-    rows = (
-        Reminder.objects.select_related("episode__patient", "episode__care_team")
-        .only(*DELIVERY_FIELDS)
-        .in_bulk(ids)
-    )
+    rows = delivery_rows(ids)
     counts = DeliveryCounts()
     counts.lost += sum(1 for pk in ids if pk not in rows)
-    by_channel: dict[str, list[Reminder]] = {}
+    by_channel: dict[str, list[DeliveryRow]] = {}
     for pk in ids:
         if pk in rows:
             by_channel.setdefault(rows[pk].channel, []).append(rows[pk])
@@ -177,7 +173,7 @@ def deliver_claimed(*, reminder_ids: Iterable[int], claim: str) -> DeliveryCount
 
 @transaction.atomic
 def _step(
-    *, finish: list[_Begun], begin: list[Reminder], claim: str, counts: DeliveryCounts
+    *, finish: list[_Begun], begin: list[DeliveryRow], claim: str, counts: DeliveryCounts
 ) -> list[_Begun]:
     """One transaction: record the chunk just sent, begin the next one."""
     if finish:
@@ -202,7 +198,7 @@ def _send_chunk(begun: list[_Begun], *, refused: Callable[[DeliveryChannel, str]
 
 
 @transaction.atomic
-def _release(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) -> None:
+def _release(rows: list[DeliveryRow], *, claim: str, counts: DeliveryCounts) -> None:
     """Rows of the batch not begun (out of time): ``scheduled`` again, due at once.
 
     Conditional on the claim: a row reclaimed meanwhile is not touched. No attempt was
@@ -225,7 +221,7 @@ def _release(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) -> Non
     logger.warning("reminders released count=%s: the batch ran out of time", released)
 
 
-def _refused_lookup(rows: list[Reminder]) -> Callable[[DeliveryChannel, str], str]:
+def _refused_lookup(rows: list[DeliveryRow]) -> Callable[[DeliveryChannel, str], str]:
     """What each channel refuses of the batch's recipients: one query per channel.
 
     The recipients are the patients' addresses on the row's channel and the care team's
@@ -250,11 +246,11 @@ def _refused_lookup(rows: list[Reminder]) -> Callable[[DeliveryChannel, str], st
 
 
 @transaction.atomic(savepoint=False)
-def _begin_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) -> list[_Begun]:
+def _begin_chunk(rows: list[DeliveryRow], *, claim: str, counts: DeliveryCounts) -> list[_Begun]:
     """One transaction: settle rows that must not go now, begin the rest together."""
     _take_write_lock_on_sqlite()
     now = timezone.now()
-    sendable: list[Reminder] = []
+    sendable: list[DeliveryRow] = []
     for row in rows:
         if _not_now(row, now) is None:
             sendable.append(row)
@@ -271,30 +267,31 @@ def _begin_chunk(rows: list[Reminder], *, claim: str, counts: DeliveryCounts) ->
         )
         held = dict(cursor.fetchall())
     counts.lost += len(sendable) - len(held)
-    begun = []
-    for row in sendable:
-        if row.pk in held:
-            row.attempts = held[row.pk]
-            attempt = DeliveryAttempt(
-                reminder=row,
-                attempt=row.attempts,
+    begun = [row for row in sendable if row.pk in held]
+    created = DeliveryAttempt.objects.bulk_create(
+        [
+            DeliveryAttempt(
+                reminder_id=row.pk,
+                attempt=held[row.pk],
                 channel=row.channel,
                 outcome=AttemptOutcome.IN_FLIGHT,
             )
-            begun.append(_Begun(row=row, attempt=attempt))
-    DeliveryAttempt.objects.bulk_create([item.attempt for item in begun])
-    if any(item.attempt.pk is None for item in begun):  # a database that returns no ids
+            for row in begun
+        ]
+    )
+    ids = {attempt.reminder_id: attempt.pk for attempt in created}
+    if any(pk is None for pk in ids.values()):  # a database that returns no ids
         ids = dict(
             DeliveryAttempt.objects.filter(
-                reminder_id__in=[item.row.pk for item in begun], outcome=AttemptOutcome.IN_FLIGHT
+                reminder_id__in=[row.pk for row in begun], outcome=AttemptOutcome.IN_FLIGHT
             ).values_list("reminder_id", "pk")
         )
-        for item in begun:
-            item.attempt.pk = ids[item.row.pk]
-    return begun
+    for row in begun:
+        row.attempts = held[row.pk]
+    return [_Begun(row=row, attempt=BegunAttempt(ids[row.pk], row.attempts)) for row in begun]
 
 
-def _hold(sendable: list[Reminder]) -> str:
+def _hold(sendable: list[DeliveryRow]) -> str:
     """The conditional update that begins rows: only those this batch still holds."""
     table = Reminder._meta.db_table  # noqa: SLF001
     placeholders = ", ".join(["%s"] * len(sendable))
@@ -305,13 +302,13 @@ def _hold(sendable: list[Reminder]) -> str:
     )
 
 
-def _hold_params(sendable: list[Reminder], claim: str, now: datetime) -> list[object]:
+def _hold_params(sendable: list[DeliveryRow], claim: str, now: datetime) -> list[object]:
     ids = [row.pk for row in sendable]
     return [now + _lease(), now, *ids, ReminderStatus.SENDING, claim, now]
 
 
 def _begin_together(
-    sendable: list[Reminder], *, claim: str, now: datetime, counts: DeliveryCounts
+    sendable: list[DeliveryRow], *, claim: str, now: datetime, counts: DeliveryCounts
 ) -> list[_Begun]:
     """PostgreSQL: the conditional update and the attempts' insert in one statement.
 
@@ -334,15 +331,7 @@ def _begin_together(
     for row in sendable:
         if row.pk in held:
             pk, row.attempts = held[row.pk]
-            attempt = DeliveryAttempt(
-                pk=pk,
-                reminder=row,
-                attempt=row.attempts,
-                at=now,
-                channel=row.channel,
-                outcome=AttemptOutcome.IN_FLIGHT,
-            )
-            begun.append(_Begun(row=row, attempt=attempt))
+            begun.append(_Begun(row=row, attempt=BegunAttempt(pk, row.attempts)))
     return begun
 
 
@@ -419,9 +408,6 @@ def _record_accepted(accepted: list[_Begun], *, now: datetime) -> list[tuple[int
             cursor.execute(f"{with_v} {set_attempts}", [*values, now])
             failed = [row for row in cursor.fetchall() if row[1] in {"undelivered", "failed"}]
             cursor.execute(f"{with_v} {set_reminders}", [*values, *reminder_params])
-    for item in accepted:
-        item.attempt.finished_at = now
-        item.attempt.provider_message_id = item.provider_id
     return failed
 
 

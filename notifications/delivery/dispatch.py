@@ -46,7 +46,8 @@ from django.utils import timezone
 from careflow.schedule import in_quiet_hours, is_stale, out_of_quiet_hours
 from notifications.channels import channel_for
 from notifications.channels.base import DeliveryChannel, PermanentSendError, TransientSendError
-from notifications.delivery.messages import idempotency_key_for, render_message
+from notifications.delivery.messages import Deliverable, idempotency_key_for, render_message
+from notifications.delivery.rows import BegunAttempt
 from notifications.models import (
     AttemptOutcome,
     Audience,
@@ -112,7 +113,7 @@ def _quiet_hours() -> tuple[int, int]:
     return settings.CAREFLOW_QUIET_HOURS_START, settings.CAREFLOW_QUIET_HOURS_END
 
 
-def quiet_until(reminder: Reminder, now: datetime) -> datetime | None:
+def quiet_until(reminder: Deliverable, now: datetime) -> datetime | None:
     """The patient's next morning when ``now`` is in their quiet hours; None otherwise.
 
     Quiet hours are the patient's: care-team notices (and red-flag alerts) go at once.
@@ -225,37 +226,8 @@ def reclaim_expired(*, now: datetime, counts: DispatchCounts | None = None) -> i
     return len(rows)
 
 
-# What a worker reads of a batch's episodes, patients and teams (``delivery/batch.py``): the
-# "still serves" rule, quiet hours, the message and its address; not the episode's facts
-# (JSON) or derived columns. A field left out would be read row by row, never wrongly.
-DELIVERY_FIELDS = (
-    "id",
-    "episode",
-    "milestone",
-    "audience",
-    "channel",
-    "milestone_date",
-    "due_at",
-    "next_attempt_at",
-    "status",
-    "attempts",
-    "claim_token",
-    "lease_expires_at",
-    "episode__id",
-    "episode__state",
-    "episode__referral_made_on",
-    "episode__patient__id",
-    "episode__patient__given_name",
-    "episode__patient__email",
-    "episode__patient__phone",
-    "episode__patient__timezone",
-    "episode__patient__preferred_channel",
-    "episode__patient__sms_consent",
-    "episode__patient__opted_out",
-    "episode__patient__language",
-    "episode__care_team__id",
-    "episode__care_team__email",
-)
+# What a worker reads of a batch's episodes, patients and teams: ``delivery/rows.py`` (plain
+# values, one query, no model built).
 
 
 def due_rows(now: datetime) -> QuerySet[Reminder]:
@@ -363,7 +335,7 @@ def deliver_one(*, reminder_id: int, claim: str, row: Reminder | None = None) ->
     return counts
 
 
-def _still_claimed(row: Reminder, claim: str, now: datetime) -> QuerySet[Reminder]:
+def _still_claimed(row: Deliverable, claim: str, now: datetime) -> QuerySet[Reminder]:
     """The row, only while this batch still holds it: every write below is conditional.
 
     A reclaimed row (its lease ran out: the next cycle re-sends it) or one already done
@@ -379,8 +351,8 @@ def _still_claimed(row: Reminder, claim: str, now: datetime) -> QuerySet[Reminde
 
 @transaction.atomic
 def _begin_attempt(
-    *, row: Reminder, claim: str, counts: DeliveryCounts
-) -> tuple[Reminder, DeliveryAttempt] | None:
+    *, row: Deliverable, claim: str, counts: DeliveryCounts
+) -> tuple[Deliverable, DeliveryAttempt] | None:
     _take_write_lock_on_sqlite()
     now = timezone.now()
     held = _still_claimed(row, claim, now)
@@ -404,12 +376,12 @@ def _begin_attempt(
         return None
     row.attempts = attempts
     attempt = DeliveryAttempt.objects.create(
-        reminder=row, attempt=attempts, channel=row.channel, outcome=AttemptOutcome.IN_FLIGHT
+        reminder_id=row.pk, attempt=attempts, channel=row.channel, outcome=AttemptOutcome.IN_FLIGHT
     )
     return row, attempt
 
 
-def _not_now(row: Reminder, now: datetime) -> tuple[str, str, datetime | None, str] | None:
+def _not_now(row: Deliverable, now: datetime) -> tuple[str, str, datetime | None, str] | None:
     """Why the row must not be sent now: (status, reason, next attempt, counter), or None."""
     why_not = reminder_why_not(row)
     if why_not:
@@ -431,7 +403,7 @@ def _not_now(row: Reminder, now: datetime) -> tuple[str, str, datetime | None, s
 IN_DOUBT = (AttemptOutcome.INTERRUPTED, AttemptOutcome.TRANSIENT_ERROR)
 
 
-def in_doubt_since(reminder: Reminder) -> tuple[datetime | None, str]:
+def in_doubt_since(reminder: Deliverable) -> tuple[datetime | None, str]:
     """When the reminder's first attempt in doubt began, and a provider id if one is known.
 
     Such an attempt's message may have been taken by the provider; a status callback that
@@ -450,7 +422,7 @@ def in_doubt_since(reminder: Reminder) -> tuple[datetime | None, str]:
     return min(at for at, _ in interrupted), known
 
 
-def reconcile(reminder: Reminder, *, to: str, since: datetime, known: str = "") -> str | None:
+def reconcile(reminder: Deliverable, *, to: str, since: datetime, known: str = "") -> str | None:
     """The provider's id of a message it already took for this reminder, or None.
 
     One reminder at a time, on purpose: a batched delivery (issue 16) calls it per row
@@ -474,7 +446,9 @@ def _refused_one(channel: DeliveryChannel, address: str) -> str:
     return channel.refused([address]).get(address, "")
 
 
-def _reconcile_or_send(reminder: Reminder, *, refused: Refused = _refused_one) -> tuple[str, bool]:
+def _reconcile_or_send(
+    reminder: Deliverable, *, refused: Refused = _refused_one
+) -> tuple[str, bool]:
     """(provider id, found at the provider rather than sent now).
 
     ``refused(channel, address)``: why the channel will not write to the address again
@@ -503,7 +477,7 @@ def _finish_attempt(
     *,
     reminder_id: int,
     claim: str,
-    attempt: DeliveryAttempt,
+    attempt: DeliveryAttempt | BegunAttempt,
     provider_id: str,
     error: TransientSendError | PermanentSendError | None,
     counts: DeliveryCounts,

@@ -10,18 +10,31 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TypeAlias
 
 from careflow.redflags import CATEGORY_LABEL
 from episodes.models import Language, RedFlag
 from notifications.channels import channel_for
 from notifications.channels.base import DeliveryChannel, Message
 from notifications.checkins.tokens import checkin_url_for, default_max_age
+from notifications.delivery.rows import DeliveryRow
 from notifications.models import RED_FLAG_MILESTONE_PREFIX, Audience, Reminder, ReminderChannel
 
-__all__ = ["Message", "idempotency_key_for", "recipient_of", "render_message", "rendering_once"]
+__all__ = [
+    "Deliverable",
+    "Message",
+    "idempotency_key_for",
+    "recipient_of",
+    "render_message",
+    "rendering_once",
+]
+
+# A reminder as delivery reads it: the model, or a batch's plain row (``rows.DeliveryRow``,
+# the same attributes under the same names, no ORM object built).
+Deliverable: TypeAlias = Reminder | DeliveryRow
 
 
-def idempotency_key_for(reminder: Reminder) -> str:
+def idempotency_key_for(reminder: Deliverable) -> str:
     """The same for every attempt at one reminder: how a provider's records name it.
 
     No provider we use deduplicates on it (docs/REMINDERS.md); it names the reminder in the
@@ -30,7 +43,7 @@ def idempotency_key_for(reminder: Reminder) -> str:
     return f"reminder-{reminder.pk}"
 
 
-def recipient_of(reminder: Reminder, channel: DeliveryChannel) -> str:
+def recipient_of(reminder: Deliverable, channel: DeliveryChannel) -> str:
     """Who the reminder goes to: the patient's address on the channel, or the team's email."""
     if reminder.audience == Audience.CARE_TEAM:
         return reminder.episode.care_team.email
@@ -46,7 +59,7 @@ def _render(
     return channel.render(to=to, template=template, context=context)
 
 
-def render_message(reminder: Reminder) -> Message:
+def render_message(reminder: Deliverable) -> Message:
     """The message for the reminder's audience and channel (loads the episode and patient).
 
     Inside ``rendering_once()`` (a batch's delivery) each template is rendered once.
@@ -123,7 +136,7 @@ def rendering_once() -> Iterator[None]:
         _batch_renderer.reset(token)
 
 
-def _care_team_message(reminder: Reminder) -> Message:
+def _care_team_message(reminder: Deliverable) -> Message:
     episode = reminder.episode
     context: dict[str, object] = {
         "episode_id": episode.pk,

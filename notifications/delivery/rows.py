@@ -1,0 +1,148 @@
+"""A claimed batch's rows as plain values: what delivery reads, without ORM objects.
+
+A worker's batch read (``batch.deliver_claimed``) built a Reminder, an Episode (django-fsm
+reads its state on every one built), a Patient and a CareTeam per row: about a fifth of a
+worker's time (docs/PERFORMANCE.md, issue 16). One ``values_list`` query reads the same
+columns (``dispatch.DELIVERY_FIELDS``) into the small types below. They carry the
+attributes, under the same names, that the "still serves" rule
+(``services.reminder_why_not``), quiet hours, rendering (``messages.render_message``),
+addressing (``DeliveryChannel.address``/``why_not`` take a ``Contact``) and the begin and
+finish statements read of a reminder: a ``DeliveryRow`` goes where a Reminder went.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from notifications.models import Reminder
+
+
+@dataclass(slots=True)
+class _Row:
+    """Its primary key as ``id`` and ``pk``, as a model has it."""
+
+    id: int
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+@dataclass(slots=True)
+class RowPatient(_Row):
+    given_name: str
+    email: str
+    phone: str
+    timezone: str
+    preferred_channel: str
+    sms_consent: bool
+    opted_out: bool
+    language: str
+
+
+@dataclass(slots=True)
+class RowTeam(_Row):
+    email: str
+
+
+@dataclass(slots=True)
+class RowEpisode(_Row):
+    state: str
+    referral_made_on: date | None
+    patient: RowPatient
+    care_team: RowTeam
+
+
+@dataclass(slots=True)
+class DeliveryRow(_Row):
+    """One claimed reminder with its episode, patient and team: what delivery reads."""
+
+    episode_id: int
+    milestone: str
+    audience: str
+    channel: str
+    milestone_date: date
+    due_at: datetime
+    next_attempt_at: datetime
+    status: str
+    attempts: int
+    claim_token: str
+    lease_expires_at: datetime | None
+    episode: RowEpisode
+
+
+_COLUMNS = (
+    "id",
+    "episode_id",
+    "milestone",
+    "audience",
+    "channel",
+    "milestone_date",
+    "due_at",
+    "next_attempt_at",
+    "status",
+    "attempts",
+    "claim_token",
+    "lease_expires_at",
+    "episode__state",
+    "episode__referral_made_on",
+    "episode__patient_id",
+    "episode__patient__given_name",
+    "episode__patient__email",
+    "episode__patient__phone",
+    "episode__patient__timezone",
+    "episode__patient__preferred_channel",
+    "episode__patient__sms_consent",
+    "episode__patient__opted_out",
+    "episode__patient__language",
+    "episode__care_team_id",
+    "episode__care_team__email",
+)
+
+
+def delivery_rows(ids: Iterable[int]) -> dict[int, DeliveryRow]:
+    """The rows by id, with their episode, patient and team: one query, no model built.
+
+    A patient or team that several rows share is one object, as ``select_related`` would
+    not make it; nothing here writes to them.
+    """
+    patients: dict[int, RowPatient] = {}
+    teams: dict[int, RowTeam] = {}
+    rows: dict[int, DeliveryRow] = {}
+    for values in Reminder.objects.filter(pk__in=list(ids)).values_list(*_COLUMNS):
+        (pk, episode_id, milestone, audience, channel, milestone_date, due_at, next_at) = values[:8]
+        status, attempts, claim_token, lease, state, referral = values[8:14]
+        patient_id, team_id = values[14], values[23]
+        patient = patients.get(patient_id)
+        if patient is None:
+            patient = patients[patient_id] = RowPatient(patient_id, *values[15:23])
+        team = teams.get(team_id)
+        if team is None:
+            team = teams[team_id] = RowTeam(team_id, values[24])
+        episode = RowEpisode(episode_id, state, referral, patient, team)
+        rows[pk] = DeliveryRow(
+            pk,
+            episode_id,
+            milestone,
+            audience,
+            channel,
+            milestone_date,
+            due_at,
+            next_at,
+            status,
+            attempts,
+            claim_token,
+            lease,
+            episode,
+        )
+    return rows
+
+
+@dataclass(slots=True)
+class BegunAttempt:
+    """An ``in_flight`` attempt a chunk's begin wrote: what its finish needs of it."""
+
+    pk: int
+    attempt: int

@@ -1,0 +1,69 @@
+"""A batch's rows as plain values (issue 16): what delivery reads, without ORM objects."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import time_machine
+from django.db import connection
+from django.db.models.signals import pre_init
+
+from episodes.models import CareTeam, Episode, Patient
+from notifications.channels import channel_for
+from notifications.delivery.batch import deliver_claimed, drain_due
+from notifications.delivery.messages import recipient_of, render_message
+from notifications.delivery.rows import delivery_rows
+from notifications.models import DeliveryAttempt, Reminder
+from notifications.services import reminder_why_not
+from tests.factories import PatientFactory
+from tests.notifications.conftest import enroll, local
+
+ONSET = date(2026, 3, 2)
+DUE = local(date(2026, 3, 16), 9)
+
+
+def test_a_plain_row_reads_as_its_reminder_does(team, coordinator):
+    enroll(PatientFactory(care_team=team, language="es"), coordinator, onset=ONSET, on=ONSET)
+    sms = PatientFactory(care_team=team, phone="+15551230000", sms_consent=True)
+    enroll(sms, coordinator, onset=ONSET, on=ONSET)
+    Reminder.objects.filter(episode__patient=sms, audience="patient").update(channel="sms")
+    models = list(Reminder.objects.select_related("episode__patient", "episode__care_team"))
+    plain = delivery_rows([row.pk for row in models])
+    assert sorted(plain) == sorted(row.pk for row in models)
+    with time_machine.travel(DUE, tick=False):  # the check-in link's signature is timed
+        for row in models:
+            values = plain[row.pk]
+            for name in ("pk", "episode_id", "milestone", "audience", "channel", "attempts"):
+                assert getattr(values, name) == getattr(row, name)
+            assert values.episode.state == row.episode.state
+            channel = channel_for(row.channel)
+            assert recipient_of(values, channel) == recipient_of(row, channel)
+            assert channel.why_not(values.episode.patient) == channel.why_not(row.episode.patient)
+            assert reminder_why_not(values) == reminder_why_not(row)
+            assert render_message(values) == render_message(row)
+
+
+def test_a_batch_builds_no_reminder_episode_patient_or_team(team, coordinator):
+    """Nor, on PostgreSQL (one statement begins a chunk), an attempt object."""
+    models = [Reminder, Episode, Patient, CareTeam]
+    if connection.vendor == "postgresql":
+        models.append(DeliveryAttempt)
+    for _ in range(3):
+        enroll(PatientFactory(care_team=team), coordinator, onset=ONSET, on=ONSET)
+    built: list[type] = []
+
+    def count(sender, **kwargs):
+        built.append(sender)
+
+    with time_machine.travel(DUE, tick=False):
+        batches: list[tuple[list[int], str]] = []
+        drain_due(enqueue=lambda ids, claim: batches.append((ids, claim)))
+        for model in models:
+            pre_init.connect(count, sender=model)
+        try:
+            sent = sum(deliver_claimed(reminder_ids=ids, claim=c).sent for ids, c in batches)
+        finally:
+            for model in models:
+                pre_init.disconnect(count, sender=model)
+    assert sent == Reminder.objects.filter(status="sent").count() > 0
+    assert built == []
