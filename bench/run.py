@@ -901,10 +901,7 @@ def main(argv: list[str] | None = None) -> None:
         with gunicorn(BIG_DB) as port:
             say("6. the adherence report for one team")
             result["report"] = bench_report(port, token, team.pk)
-        out = RESULTS / "report.json"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
-        say(f"wrote {out} in {time.monotonic() - started:.0f} s")
+        write_part(RESULTS / "report.json", result, started)
         return
 
     if args.transitions_only:
@@ -925,29 +922,25 @@ def main(argv: list[str] | None = None) -> None:
                 result["transitions"] = bench_transitions(
                     port, token, team.pk, args.transitions, args.clients
                 )
-        out = RESULTS / "dispatch.json"
-        out.write_text(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
-        say(f"wrote {out} in {time.monotonic() - started:.0f} s")
+        write_part(RESULTS / "dispatch.json", result, started)
         return
 
     if args.queues_only:
         with gunicorn(BIG_DB) as port:
             say("1. queue pages through the API and the same SQL raw")
             result["queue"] = bench_queues(port, token, args.deep_rows)
-        out = args.out if args.out != RESULTS / "latest.json" else RESULTS / "queues.json"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
-        say(f"wrote {out} in {time.monotonic() - started:.0f} s")
+        write_part(
+            args.out if args.out != RESULTS / "latest.json" else RESULTS / "queues.json",
+            result,
+            started,
+        )
         return
 
     if args.workspace_only:
         with gunicorn(BIG_DB) as port:
             say("1b. workspace pages (HTML) beside the API's")
             result["workspace"] = bench_workspace(port, token, None)
-        out = RESULTS / "workspace.json"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(result, indent=2, sort_keys=True, default=str) + "\n")
-        say(f"wrote {out} in {time.monotonic() - started:.0f} s")
+        write_part(RESULTS / "workspace.json", result, started)
         return
 
     with gunicorn(BIG_DB) as port:
