@@ -58,6 +58,24 @@ class FailOpenRedisCache(RedisCache):
             msg = f"Key '{key}' not found"
             raise ValueError(msg) from exc
 
+    def hit(self, key: str, timeout: int, version: object = None) -> int | None:
+        """Count one more request under ``key`` (kept ``timeout`` seconds): the new count.
+
+        ``INCR`` and ``EXPIRE`` in one pipeline, one round trip (issue 16: the API's
+        throttle did a ``GET`` and a ``SET`` of its whole request history per request).
+        None when Redis is down: the limit fails open as the rest of this cache does.
+        """
+        key = self.make_and_validate_key(key, version=version)
+        try:
+            with self._cache.get_client(key, write=True).pipeline(transaction=False) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, timeout)
+                count, _ = pipe.execute()
+        except (RedisError, OSError) as exc:
+            _down("hit", exc)
+            return None
+        return int(count)
+
     def delete(self, key: str, version: object = None) -> bool:
         try:
             return super().delete(key, version)
