@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
+from django.utils.functional import cached_property
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -58,6 +59,14 @@ class FailOpenRedisCache(RedisCache):
             msg = f"Key '{key}' not found"
             raise ValueError(msg) from exc
 
+    @cached_property
+    def _counter_client(self) -> Any:  # noqa: ANN401 - a redis.Redis
+        """The writer's client, made once: Django's ``get_client`` builds one per call.
+
+        Django keeps a cache object per thread; the client shares the connection pool.
+        """
+        return self._cache.get_client(write=True)
+
     def hit(self, key: str, timeout: int, version: object = None) -> int | None:
         """Count one more request under ``key`` (kept ``timeout`` seconds): the new count.
 
@@ -67,7 +76,7 @@ class FailOpenRedisCache(RedisCache):
         """
         key = self.make_and_validate_key(key, version=version)
         try:
-            with self._cache.get_client(key, write=True).pipeline(transaction=False) as pipe:
+            with self._counter_client.pipeline(transaction=False) as pipe:
                 pipe.incr(key)
                 pipe.expire(key, timeout)
                 count, _ = pipe.execute()
