@@ -37,6 +37,9 @@ from knox.models import get_token_model
 from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 
+from episodes.models import CareTeamMembership
+from episodes.selectors.access import remember_team_ids
+
 # The Django request's attribute holding (token header, result) once authenticated.
 CACHED_ATTRIBUTE = "_careflow_token_authentication"
 
@@ -74,7 +77,9 @@ class CareflowTokenAuthentication(TokenAuthentication):
 
 @cache
 def _token_query() -> tuple[str, list[str], list[str]]:
-    """The SELECT of the tokens with a key, their users joined; the two models' field names.
+    """The SELECT of the tokens with a key, their users joined and the users' team ids.
+
+    With it, the token's and the user's field names, in the order of the columns.
 
     What knox's ``filter(token_key=…).select_related("user")`` sends, written once as a
     plain statement: Django compiled that queryset again on every request (issue 16).
@@ -85,6 +90,15 @@ def _token_query() -> tuple[str, list[str], list[str]]:
     users = user_model._meta.concrete_fields  # noqa: SLF001
     quote = connection.ops.quote_name
     columns = [f"t.{quote(f.column)}" for f in tokens] + [f"u.{quote(f.column)}" for f in users]
+    # The user's team ids beside, for the access checks of the same request (issue 16):
+    # every list and queue page read them in a query of its own.
+    membership = CareTeamMembership._meta  # noqa: SLF001 - Django's public _meta API
+    columns.append(
+        f"ARRAY(SELECT m.{quote(membership.get_field('team').column)}"  # noqa: S608 - names
+        f" FROM {quote(membership.db_table)} m"
+        f" WHERE m.{quote(membership.get_field('user').column)} = u.{quote(user_model._meta.pk.column)}"  # noqa: E501, SLF001
+        f" ORDER BY 1)"
+    )
     sql = (
         f"SELECT {', '.join(columns)} FROM {quote(token_model._meta.db_table)} t"  # noqa: S608, SLF001 - names, not data
         f" INNER JOIN {quote(user_model._meta.db_table)} u"  # noqa: SLF001
@@ -112,7 +126,8 @@ def _tokens_with_users(key: str) -> Iterable[Any]:
     split = len(token_names)
     for row in rows:
         token = token_model.from_db(connection.alias, token_names, row[:split])
-        token.user = user_model.from_db(connection.alias, user_names, row[split:])
+        token.user = user_model.from_db(connection.alias, user_names, row[split:-1])
+        remember_team_ids(token.user, row[-1])
         found.append(token)
     return found
 
