@@ -40,7 +40,7 @@ def team_ids_for(user: User) -> QuerySet[CareTeamMembership]:
     return CareTeamMembership.objects.filter(user_id=user.pk).values("team_id")
 
 
-# Where the token check leaves the user's team ids, read in its own query (issue 16).
+# Where the token check leaves the user's team ids, read in the token's statement (issue 16).
 TEAM_IDS_ATTRIBUTE = "_careflow_team_ids"
 
 
