@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
+from django.utils.functional import cached_property
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,32 @@ class FailOpenRedisCache(RedisCache):
             _down("incr", exc)
             msg = f"Key '{key}' not found"
             raise ValueError(msg) from exc
+
+    @cached_property
+    def _counter_client(self) -> Any:  # noqa: ANN401 - a redis.Redis
+        """The writer's client, made once: Django's ``get_client`` builds one per call.
+
+        Django keeps a cache object per thread; the client shares the connection pool.
+        """
+        return self._cache.get_client(write=True)
+
+    def hit(self, key: str, timeout: int, version: object = None) -> int | None:
+        """Count one more request under ``key`` (kept ``timeout`` seconds): the new count.
+
+        ``INCR`` and ``EXPIRE`` in one pipeline, one round trip (issue 16: the API's
+        throttle did a ``GET`` and a ``SET`` of its whole request history per request).
+        None when Redis is down: the limit fails open as the rest of this cache does.
+        """
+        key = self.make_and_validate_key(key, version=version)
+        try:
+            with self._counter_client.pipeline(transaction=False) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, timeout)
+                count, _ = pipe.execute()
+        except (RedisError, OSError) as exc:
+            _down("hit", exc)
+            return None
+        return int(count)
 
     def delete(self, key: str, version: object = None) -> bool:
         try:

@@ -40,6 +40,23 @@ def team_ids_for(user: User) -> QuerySet[CareTeamMembership]:
     return CareTeamMembership.objects.filter(user_id=user.pk).values("team_id")
 
 
+# Where the token check leaves the user's team ids, read in the token's statement (issue 16).
+TEAM_IDS_ATTRIBUTE = "_careflow_team_ids"
+
+
+def remember_team_ids(user: User, team_ids: list[int]) -> None:
+    """Keep the user's team ids, read with the user, for this request's access checks."""
+    setattr(user, TEAM_IDS_ATTRIBUTE, list(team_ids))
+
+
+def team_id_list(user: User) -> list[int]:
+    """The ids of the user's care teams: those read with the user, else one query."""
+    known = getattr(user, TEAM_IDS_ATTRIBUTE, None)
+    if known is not None:
+        return known
+    return list(team_ids_for(user).values_list("team_id", flat=True))
+
+
 def care_teams_for(user: User) -> QuerySet[CareTeam]:
     """The teams whose patients and episodes the user may see (superusers: every team)."""
     if user.is_superuser:
@@ -102,8 +119,7 @@ def episode_list_for(user: User, episodes: QuerySet[Episode] | None = None) -> Q
     if not user.is_superuser:
         # The team ids as values, not a subquery (issue 16): PostgreSQL then reads a team's
         # ordered index (episode_team_*) range instead of filtering the whole queue.
-        team_ids = list(team_ids_for(user).values_list("team_id", flat=True))
-        episodes = episodes.filter(care_team_id__in=team_ids)
+        episodes = episodes.filter(care_team_id__in=team_id_list(user))
     return episodes
 
 

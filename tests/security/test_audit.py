@@ -134,3 +134,35 @@ def test_workspace_and_fhir_lists_record_every_patient_they_show(coordinator, te
         )
         assert shown == {p.pk for p in mine}, path
     assert not AccessRecord.objects.filter(patient_id=theirs.pk).exists()
+
+
+def test_a_queue_page_records_its_patients_in_order_in_one_statement(coordinator, team):
+    """One INSERT for a queue page (UNNEST on PostgreSQL since issue 16).
+
+    One row per patient shown, in the page's order, all with one user, path, status, instant.
+    """
+    from django.db import connection  # noqa: PLC0415
+    from django.test.utils import CaptureQueriesContext  # noqa: PLC0415
+
+    from tests.episodes.test_pathway_services import new_episode  # noqa: PLC0415
+    from tests.factories import PatientFactory  # noqa: PLC0415
+
+    for _ in range(4):
+        new_episode(PatientFactory(care_team=team), coordinator)
+    client = client_for(coordinator)
+    path = "/api/queues/unassigned/?page_size=3"
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(path).json()["results"]
+    inserts = [q["sql"] for q in ctx.captured_queries if "INSERT" in q["sql"]]
+    assert len(inserts) == 1
+    rows = list(
+        AccessRecord.objects.filter(path=path)
+        .order_by("id")
+        .values("patient_id", "user_id", "username", "action", "method", "status_code", "at")
+    )
+    assert [r["patient_id"] for r in rows] == [e["patient"] for e in page]
+    assert {
+        (r["user_id"], r["username"], r["action"], r["method"], r["status_code"], r["at"])
+        for r in rows
+    } == {(coordinator.pk, "coord-a", "read", "GET", 200, rows[0]["at"])}
+    assert AccessRecord.objects.filter(path=path, episode_id__isnull=False).count() == 0

@@ -2,22 +2,71 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta
+
 import pytest
+import time_machine
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from config.settings import base
 from tests.api.conftest import client_for
+from tests.factories import UserFactory
 
 TOKEN_ENDPOINT = "/api/auth/token/"  # noqa: S105 - a URL, not a password
 
 
+# 20 seconds into a minute: the limits count in the clock's minutes (episodes/api/throttles.py).
+MID_MINUTE = datetime(2026, 11, 26, 9, 30, 20, tzinfo=UTC)
+
+
 def test_api_user_throttle(settings, coordinator):
     settings.CAREFLOW_API_RATES = {**settings.CAREFLOW_API_RATES, "user": "3/minute"}
-    client = client_for(coordinator)
-    codes = [client.get("/api/queues/").status_code for _ in range(4)]
-    assert codes == [200, 200, 200, 429]
-    response = client.get("/api/queues/")
+    with time_machine.travel(MID_MINUTE, tick=False):
+        client = client_for(coordinator)
+        codes = [client.get("/api/queues/").status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        response = client.get("/api/queues/")
     assert response.json()["error"] == "throttled"
-    assert "Retry-After" in response.headers
+    assert response.headers["Retry-After"] == "40"  # when the minute ends
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The production cache on the tests' Redis, under a prefix of this test's own."""
+    settings.CACHES = {
+        "default": {
+            **base.CACHES["default"],
+            "LOCATION": settings.REDIS_URL,
+            "KEY_PREFIX": f"test-throttle-{uuid.uuid4().hex}",
+        }
+    }
+
+
+def test_api_user_throttle_counts_in_redis_per_minute(settings, redis_cache, coordinator):
+    """Issue 16: the count of a minute is one Redis counter; the next minute starts anew."""
+    settings.CAREFLOW_API_RATES = {**settings.CAREFLOW_API_RATES, "user": "2/minute"}
+    with time_machine.travel(MID_MINUTE, tick=False):
+        client = client_for(coordinator)
+        codes = [client.get("/api/queues/").status_code for _ in range(3)]
+        refused = client.get("/api/queues/")
+    assert codes == [200, 200, 429]
+    assert refused.json()["error"] == "throttled"
+    assert refused.headers["Retry-After"] == "40"
+    # Another user has a count of their own.
+    with time_machine.travel(MID_MINUTE, tick=False):
+        other = client_for(UserFactory(username="coord-z"))
+        assert other.get("/api/queues/").status_code == 200
+    # The next minute: requests are let through again.
+    with time_machine.travel(MID_MINUTE + timedelta(seconds=41), tick=False):
+        assert client.get("/api/queues/").status_code == 200
+    # The minute's counter is in Redis, kept for a minute at most.
+    window = int(MID_MINUTE.timestamp()) // 60
+    key = cache.make_key(f"throttle_user_{coordinator.pk}_{window}")
+    redis = cache._cache.get_client(write=False)  # noqa: SLF001 - reading what was stored
+    assert int(redis.get(key)) == 4  # that minute's four, refused ones too
+    assert 0 < redis.ttl(key) <= 60  # a minute
 
 
 def test_anonymous_throttle_on_what_anonymous_clients_may_read(settings, db):

@@ -84,3 +84,50 @@ def test_beat_deletes_the_expired_tokens_only(coordinator):
     delete_expired_tokens()
     assert AuthToken.objects.filter(user=coordinator).count() == 1
     assert _client(live).get(COUNTS).status_code == 200
+
+
+def test_the_token_query_gives_what_knoxs_queryset_gives(coordinator, clinician):
+    """Issue 16: the plain statement's tokens and users, field for field, as the ORM's."""
+    from episodes.authentication import _tokens_with_users  # noqa: PLC0415
+
+    token, text = AuthToken.objects.create(user=coordinator)
+    AuthToken.objects.create(user=clinician)
+    key = text[: len(token.token_key)]
+    found = list(_tokens_with_users(key))
+    expected = list(AuthToken.objects.filter(token_key=key).select_related("user"))
+    assert len(found) == len(expected) == 1
+
+    def fields(instance) -> dict:
+        return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}  # noqa: SLF001
+
+    assert fields(found[0]) == fields(expected[0])
+    assert fields(found[0].user) == fields(expected[0].user)
+    assert found[0].user.pk == coordinator.pk
+    assert not found[0]._state.adding  # noqa: SLF001 - a saved row, as knox's refresh expects
+    assert list(_tokens_with_users("nosuchkey")) == []
+
+
+def test_the_team_ids_read_with_the_token_are_read_again_each_request(coordinator, patient):
+    """The token check brings the user's team ids (issue 16), read anew by each request.
+
+    A membership ended is seen by the very next request: the episode is then a 404.
+    """
+    from episodes.models import CareTeamMembership  # noqa: PLC0415
+
+    episode = new_episode(patient, coordinator)
+    _, token = AuthToken.objects.create(user=coordinator)
+    client = _client(token)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(f"/api/episodes/{episode.pk}/").status_code == 200
+    alone = [
+        q["sql"]
+        for q in ctx.captured_queries
+        if q["sql"].lstrip().startswith("SELECT")
+        and "knox_authtoken" not in q["sql"]
+        and "careteammembership" in q["sql"]
+    ]
+    if connection.vendor == "postgresql":
+        assert alone == []  # read with the token, not in a query of its own
+    CareTeamMembership.objects.filter(user=coordinator).delete()
+    assert client.get(f"/api/episodes/{episode.pk}/").status_code == 404
+    assert client.get("/api/queues/overdue/").json()["results"] == []
