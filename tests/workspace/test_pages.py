@@ -83,6 +83,48 @@ def test_a_queue_searches_by_name_and_birth_date_and_filters(
     assert unknown.status_code == 404
 
 
+def _row_of(html: str, episode_id: int) -> str:
+    row = html[html.index(f'id="row-{episode_id}"') :]
+    return row[: row.index("</tr>")]
+
+
+def test_a_queue_row_links_its_episode_and_offers_its_teams_members(
+    browser_of, coordinator, clinician, episode, other_episode
+):
+    """Each row's links, ids and choices are its own (built once a page, issue 16)."""
+    with at_day(3):
+        html = browser_of(coordinator).get("/queues/unassigned/", {"show": "all"}).content.decode()
+    assert f"row-{other_episode.pk}" not in html  # another team's episode: not listed
+    row = _row_of(html, episode.pk)
+    episode_url = reverse("workspace:episode", args=[episode.pk])
+    assign_url = reverse("workspace:assign", args=[episode.pk])
+    assert f'<a href="{episode_url}">{episode.patient.display_name}</a>' in row
+    assert row.count(f'action="{assign_url}" hx-post="{assign_url}"') == 2
+    assert row.count(f'hx-target="#row-{episode.pk}"') == 2
+    assert row.count("csrfmiddlewaretoken") == 2
+    assert row.count('<input type="hidden" name="next" value="/queues/unassigned/?show=all">') == 2
+    assert f'<label class="nhsuk-u-visually-hidden" for="assign-{episode.pk}">' in row
+    assert f'id="assign-{episode.pk}" name="assigned_to">' in row
+    assert '<div class="cf-assignee"><em>nobody</em></div>' in row
+    assert 'value="me"' in row  # nobody's: "Take" is offered
+    # The team's members by name, none selected; nobody from another team.
+    assert f'<option value="{coordinator.pk}">{coordinator.username}</option>' in row
+    assert f'<option value="{clinician.pk}">{clinician.username}</option>' in row
+    assert row.count("<option") == 3
+    assert " selected" not in row
+
+    services.episode_update(
+        episode_id=episode.pk, by=coordinator, fields={"assigned_to": clinician}
+    )
+    with at_day(3):
+        html = browser_of(clinician).get("/queues/mine/").content.decode()
+    row = _row_of(html, episode.pk)
+    assert f'<div class="cf-assignee">{clinician.username}</div>' in row
+    assert f'<option value="{clinician.pk}" selected>{clinician.username}</option>' in row
+    assert row.count(" selected") == 1
+    assert 'value="me"' not in row  # the clinician's own: no "Take"
+
+
 def test_take_and_assign_in_place(browser_of, coordinator, clinician, other_coordinator, episode):
     client = browser_of(coordinator)
     url = reverse("workspace:assign", args=[episode.pk])
