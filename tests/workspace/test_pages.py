@@ -103,7 +103,13 @@ def test_a_queue_row_links_its_episode_and_offers_its_teams_members(
     assert row.count(f'hx-target="#row-{episode.pk}"') == 2
     assert row.count("csrfmiddlewaretoken") == 2
     assert row.count('<input type="hidden" name="next" value="/queues/unassigned/?show=all">') == 2
-    assert f'<label class="nhsuk-u-visually-hidden" for="assign-{episode.pk}">' in row
+    name = episode.patient.display_name
+    assert f'<span class="cf-small">born {episode.patient.birth_date:%Y-%m-%d}</span>' in row
+    assert (
+        f'<label class="nhsuk-u-visually-hidden" for="assign-{episode.pk}">Assign {name} to<' in row
+    )
+    assert f'Take<span class="nhsuk-u-visually-hidden"> {name}</span></button>' in row
+    assert f'Assign<span class="nhsuk-u-visually-hidden"> {name}</span></button>' in row
     assert f'id="assign-{episode.pk}" name="assigned_to">' in row
     assert '<div class="cf-assignee"><em>nobody</em></div>' in row
     assert 'value="me"' in row  # nobody's: "Take" is offered
@@ -113,9 +119,15 @@ def test_a_queue_row_links_its_episode_and_offers_its_teams_members(
     assert row.count("<option") == 3
     assert " selected" not in row
 
-    services.episode_update(
-        episode_id=episode.pk, by=coordinator, fields={"assigned_to": clinician}
+    # Assigned in place (htmx): the row comes back alone, with the same words and links.
+    assigned = browser_of(coordinator).post(
+        assign_url, {"assigned_to": str(clinician.pk)}, headers={"HX-Request": "true"}
     )
+    fragment = assigned.content.decode()
+    assert fragment.lstrip().startswith(f'<tr class="nhsuk-table__row" id="row-{episode.pk}">')
+    assert f'<a href="{episode_url}">{name}</a>' in fragment
+    assert f'<option value="{clinician.pk}" selected>{clinician.username}</option>' in fragment
+    assert f'Assign<span class="nhsuk-u-visually-hidden"> {name}</span></button>' in fragment
     with at_day(3):
         html = browser_of(clinician).get("/queues/mine/").content.decode()
     row = _row_of(html, episode.pk)
