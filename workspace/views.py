@@ -197,7 +197,7 @@ _ID_MARK = 987654321987654321
 def _id_url(name: str) -> Callable[[int], str]:
     """``reverse(name, args=[id])`` for many ids at the cost of one ``reverse``.
 
-    A queue page linked each of its 25 rows three times through ``{% url %}``; the
+    A queue page linked each of its 25 rows five times through ``{% url %}``; the
     reversing was an eighth of the page's time (cProfile, issue 16).
     """
     head, _, tail = reverse(name, args=[_ID_MARK]).rpartition(str(_ID_MARK))
