@@ -2,7 +2,8 @@ r"""Python CPU per API request, in process: steadier than a p95 on a shared mach
 
 ``python -m bench.cpu queues --n 150`` and ``python -m bench.cpu transitions --n 150`` print
 one JSON line: ``time.process_time()`` per request through ``django.test.Client`` (the
-whole middleware and DRF stack, no HTTP server) and the statements one request sends.
+whole middleware and DRF stack, no HTTP server) and the statements one request sends;
+``workspace`` does the same for the workspace's HTML queue pages, signed in by a session.
 Run against a generated bench database with bench/run.py's settings, e.g.::
 
     DJANGO_SETTINGS_MODULE=config.settings.local DJANGO_DEBUG=False \
@@ -35,6 +36,16 @@ def _client(team: int = 1) -> Any:
     return Client(HTTP_AUTHORIZATION=f"Token {token}", SERVER_NAME="127.0.0.1")
 
 
+def _signed_in(team: int = 1) -> Any:
+    """The workspace's client: a session, as a coordinator's browser has."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client(SERVER_NAME="127.0.0.1")
+    client.force_login(get_user_model().objects.get(username=f"bench-coordinator-{team}-1"))
+    return client
+
+
 def _statements(call: Any) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -44,11 +55,12 @@ def _statements(call: Any) -> int:
     return len(ctx.captured_queries)
 
 
-def queues(n: int) -> dict[str, Any]:
-    client = _client()
+def queues(n: int, *, workspace: bool = False) -> dict[str, Any]:
+    """The API's queue pages, or with ``workspace`` the workspace's HTML pages of them."""
+    client = _signed_in() if workspace else _client()
     out: dict[str, Any] = {}
     for name in QUEUES:
-        path = f"/api/queues/{name}/?page_size=25"
+        path = f"/queues/{name}/" if workspace else f"/api/queues/{name}/?page_size=25"
 
         def get(path: str = path) -> None:
             response = client.get(path)
@@ -102,7 +114,7 @@ def transitions(n: int, team_number: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("what", choices=("queues", "transitions"))
+    parser.add_argument("what", choices=("queues", "workspace", "transitions"))
     parser.add_argument("--n", type=int, default=150)
     parser.add_argument(
         "--team", type=int, default=1, help="whose conservative_care episodes transitions use"
@@ -111,7 +123,10 @@ def main() -> None:
     import django
 
     django.setup()
-    result = queues(args.n) if args.what == "queues" else transitions(args.n, args.team)
+    if args.what == "transitions":
+        result = transitions(args.n, args.team)
+    else:
+        result = queues(args.n, workspace=args.what == "workspace")
     print(json.dumps(result))  # noqa: T201 - the output
 
 

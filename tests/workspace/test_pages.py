@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from html import unescape
 
 import pytest
 from django.urls import reverse
@@ -83,6 +84,74 @@ def test_a_queue_searches_by_name_and_birth_date_and_filters(
     assert unknown.status_code == 404
 
 
+def _row_of(html: str, episode_id: int) -> str:
+    row = html[html.index(f'id="row-{episode_id}"') :]
+    return row[: row.index("</tr>")]
+
+
+def test_a_queue_row_links_its_episode_and_offers_its_teams_members(
+    browser_of, coordinator, clinician, episode, other_episode
+):
+    """Each row's links, ids and choices are its own (built once a page, issue 16)."""
+    with at_day(3):
+        html = browser_of(coordinator).get("/queues/unassigned/", {"show": "all"}).content.decode()
+    assert f"row-{other_episode.pk}" not in html  # another team's episode: not listed
+    row = _row_of(html, episode.pk)
+    episode_url = reverse("workspace:episode", args=[episode.pk])
+    assign_url = reverse("workspace:assign", args=[episode.pk])
+    assert f'<a href="{episode_url}">{episode.patient.display_name}</a>' in row
+    assert row.count(f'action="{assign_url}" hx-post="{assign_url}"') == 2
+    assert row.count(f'hx-target="#row-{episode.pk}"') == 2
+    assert row.count("csrfmiddlewaretoken") == 2
+    assert row.count('<input type="hidden" name="next" value="/queues/unassigned/?show=all">') == 2
+    name = episode.patient.display_name
+    assert f'<span class="cf-small">born {episode.patient.birth_date:%Y-%m-%d}</span>' in row
+    assert (
+        f'<label class="nhsuk-u-visually-hidden" for="assign-{episode.pk}">Assign {name} to<' in row
+    )
+    assert f'Take<span class="nhsuk-u-visually-hidden"> {name}</span></button>' in row
+    assert f'Assign<span class="nhsuk-u-visually-hidden"> {name}</span></button>' in row
+    assert f'id="assign-{episode.pk}" name="assigned_to">' in row
+    assert '<div class="cf-assignee"><em>nobody</em></div>' in row
+    assert 'value="me"' in row  # nobody's: "Take" is offered
+    # The team's members by name, none selected; nobody from another team.
+    assert f'<option value="{coordinator.pk}">{coordinator.username}</option>' in row
+    assert f'<option value="{clinician.pk}">{clinician.username}</option>' in row
+    assert row.count("<option") == 3
+    assert " selected" not in row
+
+    # Assigned in place (htmx): the row comes back alone, with the same words and links.
+    assigned = browser_of(coordinator).post(
+        assign_url, {"assigned_to": str(clinician.pk)}, headers={"HX-Request": "true"}
+    )
+    fragment = assigned.content.decode()
+    assert fragment.lstrip().startswith(f'<tr class="nhsuk-table__row" id="row-{episode.pk}">')
+    assert f'<a href="{episode_url}">{name}</a>' in fragment
+    assert f'<option value="{clinician.pk}" selected>{clinician.username}</option>' in fragment
+    assert f'Assign<span class="nhsuk-u-visually-hidden"> {name}</span></button>' in fragment
+    with at_day(3):
+        html = browser_of(clinician).get("/queues/mine/").content.decode()
+    row = _row_of(html, episode.pk)
+    assert f'<div class="cf-assignee">{clinician.username}</div>' in row
+    assert f'<option value="{clinician.pk}" selected>{clinician.username}</option>' in row
+    assert row.count(" selected") == 1
+    assert 'value="me"' not in row  # the clinician's own: no "Take"
+
+
+def test_a_queue_row_escapes_what_it_prints(browser_of, coordinator, team):
+    from tests.factories import PatientFactory  # noqa: PLC0415
+
+    marked = new_episode(
+        PatientFactory(care_team=team, given_name="<b>Ann</b>", family_name="O'Neil"),
+        coordinator,
+    )
+    with at_day(3):
+        html = browser_of(coordinator).get("/queues/unassigned/").content.decode()
+    row = _row_of(html, marked.pk)
+    assert "<b>" not in row
+    assert row.count("&lt;b&gt;Ann&lt;/b&gt; O&#39;Neil") == 4  # link, label, two buttons
+
+
 def test_take_and_assign_in_place(browser_of, coordinator, clinician, other_coordinator, episode):
     client = browser_of(coordinator)
     url = reverse("workspace:assign", args=[episode.pk])
@@ -96,7 +165,8 @@ def test_take_and_assign_in_place(browser_of, coordinator, clinician, other_coor
         url, {"assigned_to": str(other_coordinator.pk)}, headers={"HX-Request": "true"}
     )
     assert outsider.status_code == 400
-    assert "Not a member of the episode&#x27;s care team." in outsider.content.decode()
+    # The row is Jinja2's since issue 16: its apostrophe is &#39;, Django's was &#x27;.
+    assert "Not a member of the episode's care team." in unescape(outsider.content.decode())
     huge = client.post(url, {"assigned_to": "9" * 30}, headers={"HX-Request": "true"})
     assert huge.status_code == 400
     assert Episode.objects.get(pk=episode.pk).assigned_to == clinician
