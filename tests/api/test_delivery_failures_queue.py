@@ -15,7 +15,7 @@ from django.utils import timezone
 from careflow.states import NON_TERMINAL_STATES
 from episodes.models import Episode
 from notifications.models import Reminder
-from tests.api.conftest import url
+from tests.api.conftest import url, walk_pages
 from tests.api.test_queue_query_count import build
 
 PROBLEMS = ("failed", "skipped")
@@ -33,15 +33,6 @@ def _reminder(episode_id: int, milestone: str, status: str) -> Reminder:
         next_attempt_at=now,
         status=status,
     )
-
-
-def _walk(client, path: str, key: str) -> list[list[int]]:
-    pages = []
-    while path:
-        body = client.get(path).json()
-        pages.append([row["id"] for row in body["results"]])
-        path = body[key]
-    return pages
 
 
 def test_delivery_failures_pages_are_the_teams_open_episodes_with_a_problem(
@@ -77,13 +68,13 @@ def test_delivery_failures_pages_are_the_teams_open_episodes_with_a_problem(
     assert len(expected) > 10
 
     client = as_user(clinician)
-    forward = _walk(client, url("queues/delivery_failures/?page_size=4"), "next")
+    forward = walk_pages(client, url("queues/delivery_failures/?page_size=4"), "next")
     assert [i for page in forward for i in page] == expected
     assert all(len(page) == 4 for page in forward[:-1])
     last = client.get(url("queues/delivery_failures/?page_size=4")).json()
     while last["next"]:
         last = client.get(last["next"]).json()
-    backward = _walk(client, last["previous"], "previous")
+    backward = walk_pages(client, last["previous"], "previous")
     assert [i for page in reversed(backward) for i in page] == expected[: -len(forward[-1])]
     counts = {q["name"]: q["count"] for q in client.get(url("queues/")).json()}
     assert counts["delivery_failures"] == len(expected)
