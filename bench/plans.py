@@ -6,7 +6,9 @@ following the ``next`` cursors, as a client would) is captured from the API in p
 ``EXPLAIN (ANALYZE, BUFFERS)`` on the bench database (``BENCH_DB``, as ``bench.run``).
 Printed per page: the plan's node types, index entries and rows read against rows returned,
 shared buffers, and the best execution time of ``--repeats`` runs; ``--text DIR`` writes the
-plans in full. Issue 16: "reads users page through are single indexed queries".
+plans in full; ``--time N`` also runs each page's statement N times on its own (no EXPLAIN)
+and prints its p50 and p95 as the client sees them. Issue 16: "reads users page through are
+single indexed queries".
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -99,10 +102,25 @@ def explain(conn: psycopg.Connection, sql: str, repeats: int) -> tuple[dict[str,
     return best, text
 
 
+def sql_times(conn: psycopg.Connection, sql: str, repeats: int) -> dict[str, float]:
+    from bench.run import percentile, timed
+
+    def run() -> None:
+        conn.execute(sql).fetchall()
+
+    run()
+    seconds = timed(run, repeats)
+    return {
+        "p50_ms": statistics.median(seconds) * 1000,
+        "p95_ms": percentile(seconds, 0.95) * 1000,
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--deep-rows", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--time", type=int, default=0, help="also time each statement N times")
     parser.add_argument("--queues", nargs="*", help="only these queues")
     parser.add_argument("--text", type=Path, help="write each plan in full into this folder")
     parser.add_argument("--json", type=Path, help="write the summaries as JSON")
@@ -134,6 +152,8 @@ def main(argv: list[str] | None = None) -> None:
                     plan, text = explain(conn, sql, args.repeats)
                     row = summary(plan)
                     row["depth"] = depth if label == "deep" else 0
+                    if args.time:
+                        row["sql"] = sql_times(conn, sql, args.time)
                     out[f"{name}/{label}"] = row
                     if args.text:
                         args.text.mkdir(parents=True, exist_ok=True)
@@ -141,7 +161,13 @@ def main(argv: list[str] | None = None) -> None:
                     sys.stdout.write(
                         f"{name:20} {label:5} depth {row['depth']:5} {row['ms']:7.2f} ms"
                         f" read {row['read']:6} returned {row['returned']:3}"
-                        f" buffers {row['buffers']:6}  {' > '.join(row['nodes'])}\n"
+                        f" buffers {row['buffers']:6}"
+                        + (
+                            f" sql p50 {row['sql']['p50_ms']:.2f} p95 {row['sql']['p95_ms']:.2f}"
+                            if args.time
+                            else ""
+                        )
+                        + f"  {' > '.join(row['nodes'])}\n"
                     )
                     sys.stdout.flush()
     finally:
