@@ -175,15 +175,19 @@ class KeysetPagination(BasePagination):
         # ordered index range (care_team, a, id) exactly at the cursor and reads the page's
         # rows only. Spelled as ``a > x OR (a = x AND id > y)`` it was two bitmap scans and a
         # sort wherever few rows were left, so a page near a queue's end read and sorted what
-        # was left of it. SQLite (3.15+) reads row values too.
+        # was left of it. SQLite (3.15+) reads row values too. ``a >= x`` beside it changes no
+        # answer: the planner estimates a row comparison by its first column alone, and
+        # without the plain bound it misjudged how much of the queue was left (at 100k it
+        # ANDed a 13 000-entry bitmap into reassessment_due's last page).
         fields = [self._field(name) for name in self.ordering]
+        first = self.ordering[0]
         return Q(
             RowCompare(
                 [F(name) for name in self.ordering],
                 [Value(v, output_field=f) for v, f in zip(position, fields, strict=True)],
                 "<" if before else ">",
             )
-        )
+        ) & Q(**{f"{first}__{op}e": position[0]})
 
     def _link(self, direction: str) -> str | None:
         if not self.rows:
