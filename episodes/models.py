@@ -14,7 +14,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from careflow.facts import BOOLEAN_FACTS
 from careflow.guards import evaluate
 from careflow.redflags import CATEGORY_OF_SIGN, Sign
-from careflow.states import TRANSITIONS, State, TransitionName
+from careflow.states import NON_TERMINAL_STATES, TRANSITIONS, State, TransitionName
 
 # In the system's zone files but not time zones a person lives in: the host's own zone
 # ("localtime"), tzdata's placeholder ("Factory"), and the duplicate trees.
@@ -255,6 +255,14 @@ class Episode(ConcurrentTransitionMixin, models.Model):
             # planner to guess how many of them are the team's (a tenth, it assumed), and at
             # 100k it sorted a bitmap of all 1 234 instead of reading 26 in order.
             models.Index(fields=["care_team", "assigned_to", "id"], name="episode_team_assignee"),
+            # A team's open episodes in id order (issue 16, 1M): delivery_failures reads this
+            # range from the cursor and checks each episode's failed reminders, so a page 5 000
+            # rows deep costs what the first does (sorted: a stable migration).
+            models.Index(
+                fields=["care_team", "id"],
+                name="episode_team_open",
+                condition=models.Q(state__in=sorted(s.value for s in NON_TERMINAL_STATES)),
+            ),
             # The adherence report's cohort: a team's episodes enrolled within a date range.
             models.Index(fields=["care_team", "enrolled_on"], name="episode_team_enrolled"),
         ]

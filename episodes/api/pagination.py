@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Model, Q, QuerySet
+from django.db.models import BooleanField, Expression, F, Model, Q, QuerySet, Value
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
@@ -27,6 +27,42 @@ from episodes.selectors import MAX_ID
 
 FORWARD = "n"
 BACKWARD = "p"
+
+
+class RowCompare(Expression):
+    """``(a, b, …) < (x, y, …)`` (or ``>``): a row comparison.
+
+    A btree index on ``(…, a, b)`` reads it as one range (PostgreSQL's "row constructor
+    comparison"; SQLite's row values).
+    """
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, lhs: list[Any], rhs: list[Any], op: str) -> None:
+        super().__init__()
+        if op not in ("<", ">") or len(lhs) != len(rhs):
+            msg = f"RowCompare: {op!r} of {len(lhs)} and {len(rhs)} values"
+            raise ValueError(msg)
+        self.lhs, self.rhs, self.op = list(lhs), list(rhs), op
+
+    def get_source_expressions(self) -> list[Any]:
+        return [*self.lhs, *self.rhs]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        half = len(exprs) // 2
+        self.lhs, self.rhs = list(exprs[:half]), list(exprs[half:])
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:  # noqa: ANN401, ARG002 - Django's signature
+        sides, params = [], []
+        for side in (self.lhs, self.rhs):
+            parts = []
+            for expression in side:
+                sql, more = compiler.compile(expression)
+                parts.append(sql)
+                params.extend(more)
+            sides.append(f"({', '.join(parts)})")
+        return f"{sides[0]} {self.op} {sides[1]}", params
 
 
 class KeysetPagination(BasePagination):
@@ -133,17 +169,25 @@ class KeysetPagination(BasePagination):
     def _beyond(self, position: list[Any], *, before: bool) -> Q:
         """Rows strictly after (or before) ``position`` in the lexicographic order."""
         op = "lt" if before else "gt"
-        condition = Q()
-        for index, name in enumerate(self.ordering):
-            equal = {field: position[i] for i, field in enumerate(self.ordering[:index])}
-            condition |= Q(**equal, **{f"{name}__{op}": position[index]})
-        if len(self.ordering) > 1:
-            # Implied by the OR above, and said again so the planner can start the index
-            # range at the cursor: without it PostgreSQL reads the OR as two bitmap scans
-            # of everything from the cursor to the end of the queue, then sorts them, so a
-            # page cost what was left of the queue (bench/: deep pages at 1M episodes).
-            condition &= Q(**{f"{self.ordering[0]}__{op}e": position[0]})
-        return condition
+        if len(self.ordering) == 1:
+            return Q(**{f"{self.ordering[0]}__{op}": position[0]})
+        # One row comparison, ``(a, id) > (x, y)`` (issue 16, 1M): PostgreSQL starts the
+        # ordered index range (care_team, a, id) exactly at the cursor and reads the page's
+        # rows only. Spelled as ``a > x OR (a = x AND id > y)`` it was two bitmap scans and a
+        # sort wherever few rows were left, so a page near a queue's end read and sorted what
+        # was left of it. SQLite (3.15+) reads row values too. ``a >= x`` beside it changes no
+        # answer: the planner estimates a row comparison by its first column alone, and
+        # without the plain bound it misjudged how much of the queue was left (at 100k it
+        # ANDed a 13 000-entry bitmap into reassessment_due's last page).
+        fields = [self._field(name) for name in self.ordering]
+        first = self.ordering[0]
+        return Q(
+            RowCompare(
+                [F(name) for name in self.ordering],
+                [Value(v, output_field=f) for v, f in zip(position, fields, strict=True)],
+                "<" if before else ">",
+            )
+        ) & Q(**{f"{first}__{op}e": position[0]})
 
     def _link(self, direction: str) -> str | None:
         if not self.rows:

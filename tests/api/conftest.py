@@ -68,3 +68,13 @@ def other_episode(other_team, other_coordinator):
 
 def url(path: str) -> str:
     return f"/api/{path.lstrip('/')}"
+
+
+def walk_pages(client, path: str, key: str = "next") -> list[list[int]]:
+    """The ids of every page from ``path`` on, following the ``next`` (or ``previous``) links."""
+    pages = []
+    while path:
+        body = client.get(path).json()
+        pages.append([row["id"] for row in body["results"]])
+        path = body[key]
+    return pages
