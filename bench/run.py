@@ -42,7 +42,9 @@ NOOP_QUEUE = "bench-noop"
 SMALL_EPISODES = 10_000
 REPEATS = 30
 REPORT_REPEATS = 10
-WORKER_PROCESSES = 2
+# The Celery worker's processes for dispatch (raw Celery and the reminders alike): two, as
+# many as the cores; BENCH_WORKERS tries another count (docs/PERFORMANCE.md, issue 16).
+WORKER_PROCESSES = int(os.environ.get("BENCH_WORKERS", "2"))
 START_TIMEOUT_S = 60
 DRAIN_TIMEOUT_S = 900
 QUEUE_PAGE = 25
