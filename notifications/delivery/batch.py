@@ -5,10 +5,11 @@ eight statements per reminder. Here a claimed batch is cut into chunks of one ch
 (``CAREFLOW_REMINDER_CHUNK_SMS``, ``CAREFLOW_REMINDER_CHUNK_EMAIL``); per chunk:
 
 1. **begin**, one transaction: rows that no longer serve (cancelled, stale, quiet hours)
-   are settled one by one as before (rare); the rest are counted and their lease renewed
-   with one conditional ``UPDATE … RETURNING`` (only rows still ``sending`` under this
-   batch's claim and an unexpired lease come back), and one multi-row insert writes their
-   ``in_flight`` attempts. Commit: every attempt row exists before its send.
+   are settled one by one as before (rare); the rest are counted (their lease renewed when
+   less than ``RENEW_BELOW`` of it is left) with one conditional ``UPDATE … RETURNING``
+   (only rows still ``sending`` under this batch's claim and an unexpired lease come
+   back), and one multi-row insert writes their ``in_flight`` attempts. Commit: every
+   attempt row exists before its send.
 2. **send** each row; a row whose earlier attempt is in doubt is first reconciled with the
    provider (``dispatch._reconcile_or_send``, per row, unchanged).
 3. **finish**, one transaction: the accepted rows' attempts and reminders in two bulk
