@@ -48,7 +48,9 @@ REPEATS = 30
 # in one quiet run, 30 repeats, the p95 being the second-worst).
 WARMUP = 5
 REPORT_REPEATS = 10
-WORKER_PROCESSES = 2
+# The Celery worker's processes for dispatch (raw Celery and the reminders alike): two, as
+# many as the cores; BENCH_WORKERS tries another count (docs/PERFORMANCE.md, issue 16).
+WORKER_PROCESSES = int(os.environ.get("BENCH_WORKERS", "2"))
 START_TIMEOUT_S = 60
 DRAIN_TIMEOUT_S = 900
 QUEUE_PAGE = 25

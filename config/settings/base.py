@@ -341,6 +341,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TASK_TIME_LIMIT = 300
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html#task-soft-time-limit
 CELERY_TASK_SOFT_TIME_LIMIT = 240
+# Celery's Django fixup closes every database connection before and after each task unless
+# this is set (then once per 2 x N tasks): a new PostgreSQL backend per reminder batch, ~7 %
+# of a worker's time (docs/PERFORMANCE.md, issue 16). Set high, the worker's connections
+# follow CONN_MAX_AGE and CONN_HEALTH_CHECKS instead, as a request's do: config/celery_app.py
+# calls Django's close_old_connections around each task.
+# https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
+CELERY_DB_REUSE_MAX = 1_000_000
 # Logging comes from Django's LOGGING (config/celery_app.py connects setup_logging).
 # https://docs.celeryq.dev/en/stable/userguide/configuration.html#worker-hijack-root-logger
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -44,6 +44,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from careflow.schedule import in_quiet_hours, is_stale, out_of_quiet_hours
+from episodes.models import Episode, Patient
 from notifications.channels import channel_for
 from notifications.channels.base import DeliveryChannel, PermanentSendError, TransientSendError
 from notifications.delivery.messages import Deliverable, idempotency_key_for, render_message
@@ -244,6 +245,8 @@ def _claim_batch(*, now: datetime, counts: DispatchCounts) -> tuple[list[int], s
     Reads through the partial index ``reminder_due_scheduled`` (status = 'scheduled'),
     ordered by ``next_attempt_at``: the cost is the due rows', not the episodes'.
     """
+    if connection.vendor == "postgresql":
+        return _claim_together(now=now, counts=counts)
     _take_write_lock_on_sqlite()
     # Values, not models: staleness and quiet hours need three columns, and building an
     # Episode costs (django-fsm reads its state on every one built).
@@ -289,6 +292,66 @@ def _claim_batch(*, now: datetime, counts: DispatchCounts) -> tuple[list[int], s
     )
     counts.claimed += len(claimed)
     return claimed, claim
+
+
+def _claim_together(*, now: datetime, counts: DispatchCounts) -> tuple[list[int], str] | None:
+    """PostgreSQL: the claim in one statement; rows that must not go now given back after.
+
+    ``WITH picked AS MATERIALIZED (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) UPDATE … FROM
+    picked RETURNING`` the three values staleness and quiet hours need (``due_rows``: the
+    partial index's shape). Materialized, so the pick runs once: as ``id IN (SELECT …)``
+    beside the join PostgreSQL may run it again per row, each run skipping the rows the
+    update has just taken, and the limit no longer holds. The
+    rules stay careflow's, decided here in Python on what the update returned: a stale row
+    is ``skipped``, one in the patient's quiet hours is ``scheduled`` for the morning, both
+    in the same transaction and conditional on this claim, so no other transaction ever
+    sees them ``sending``. One statement where the claim took three (read, mark, read back).
+    """
+    pick, pick_params = (
+        due_rows(now)
+        .select_for_update(skip_locked=True)
+        .values("pk")[: settings.CAREFLOW_REMINDER_BATCH_SIZE]
+        .query.sql_with_params()
+    )
+    reminders = Reminder._meta.db_table  # noqa: SLF001
+    episodes = Episode._meta.db_table  # noqa: SLF001
+    patients = Patient._meta.db_table  # noqa: SLF001
+    claim = uuid.uuid4().hex
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH picked AS MATERIALIZED ({pick}) UPDATE {reminders} r SET status = %s,"  # noqa: S608
+            f" claim_token = %s, lease_expires_at = %s, updated_at = %s"
+            f" FROM picked, {episodes} e, {patients} p WHERE r.id = picked.pk"
+            " AND r.status = %s AND e.id = r.episode_id AND p.id = e.patient_id"
+            " RETURNING r.id, r.due_at, r.audience, p.timezone",
+            [*pick_params, ReminderStatus.SENDING, claim, now + _lease(), now, "scheduled"],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    held = Reminder.objects.filter(status=ReminderStatus.SENDING, claim_token=claim)
+    given_back = {"claim_token": "", "lease_expires_at": None, "updated_at": now}
+    stale, due = [], []
+    for pk, due_at, audience, zone in rows:
+        if is_stale(due_at, now):
+            stale.append(pk)
+        elif (morning := _quiet_until(audience, zone, now)) is not None:
+            counts.deferred += held.filter(pk=pk).update(
+                status=ReminderStatus.SCHEDULED,
+                next_attempt_at=morning,
+                status_reason="deferred: quiet hours",
+                **given_back,
+            )
+        else:
+            due.append(pk)
+    if stale:
+        counts.skipped += held.filter(pk__in=stale).update(
+            status=ReminderStatus.SKIPPED,
+            status_reason="more than 7 days late when it would go out",
+            **given_back,
+        )
+    counts.claimed += len(due)
+    return sorted(due), claim
 
 
 # -- delivery -------------------------------------------------------------------------------

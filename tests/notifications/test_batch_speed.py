@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,8 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from notifications.channels import channel_for
-from notifications.delivery.batch import deliver_claimed, drain_due
+from notifications.delivery.batch import _begin_chunk, deliver_claimed, drain_due
+from notifications.delivery.dispatch import DeliveryCounts
 from notifications.delivery.messages import BatchRenderer, render_message, rendering_once
+from notifications.delivery.rows import delivery_rows
 from notifications.models import Reminder
 from tests.factories import PatientFactory
 from tests.notifications.conftest import enroll, local
@@ -162,3 +164,33 @@ def test_every_template_rendered_once_equals_its_own_render(audience, template):
         ]
         assert once == alone, (template, name)
         assert once[0] != once[1]
+
+
+def _lease_after_begin(team, by, *, waited_s: int) -> tuple[datetime, datetime, int]:
+    """(the claim's lease, the lease after the chunk's begin, attempts) of one row."""
+    with time_machine.travel(DUE, tick=False):
+        ((ids, claim),) = _claimed(team, by, 1)
+    claimed = Reminder.objects.get(pk=ids[0]).lease_expires_at
+    # The send fails (no address): the row is begun, then given back to be retried.
+    Reminder.objects.filter(pk=ids[0]).update(channel="email")
+    with time_machine.travel(DUE + timedelta(seconds=waited_s), tick=False):
+        rows = delivery_rows(ids[:1])
+        begun = _begin_chunk(list(rows.values()), claim=claim, counts=DeliveryCounts())
+    row = Reminder.objects.get(pk=ids[0])
+    assert [item.row.pk for item in begun] == ids[:1]
+    return claimed, row.lease_expires_at, row.attempts
+
+
+def test_a_chunk_begun_soon_after_its_claim_keeps_the_claims_lease(settings, team, coordinator):
+    settings.CAREFLOW_REMINDER_LEASE_SECONDS = 300
+    # 3/4 of the lease is left (225 s): enough for a chunk's sends at their timeouts, so
+    # the lease (an indexed column) is not rewritten and the update can be a HOT one.
+    claimed, lease, attempts = _lease_after_begin(team, coordinator, waited_s=60)
+    assert (lease, attempts) == (claimed, 1)
+
+
+def test_a_chunk_begun_late_renews_the_lease(settings, team, coordinator):
+    settings.CAREFLOW_REMINDER_LEASE_SECONDS = 300
+    claimed, lease, attempts = _lease_after_begin(team, coordinator, waited_s=100)
+    assert (lease, attempts) == (DUE + timedelta(seconds=400), 1)
+    assert lease > claimed

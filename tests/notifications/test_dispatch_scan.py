@@ -9,7 +9,12 @@ import time_machine
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from notifications.delivery.dispatch import dispatch_cycle, due_rows
+from notifications.delivery.dispatch import (
+    DispatchCounts,
+    claim_and_enqueue,
+    dispatch_cycle,
+    due_rows,
+)
 from notifications.models import Reminder
 from tests.factories import PatientFactory
 from tests.notifications.conftest import enroll, local, run_cycle
@@ -75,3 +80,27 @@ def test_the_scan_reads_the_partial_index_of_due_scheduled_rows(team, coordinato
     else:
         pytest.skip(f"no plan check for {connection.vendor}")
     assert "reminder_due_scheduled" in plan
+
+
+def test_on_postgresql_a_claim_is_one_statement_and_takes_at_most_a_batch(
+    settings, team, coordinator
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement claim is PostgreSQL's")
+    settings.CAREFLOW_REMINDER_BATCH_SIZE = 4
+    _episodes(team, coordinator, 5)  # 10 rows due on 16 March
+    batches: list[list[int]] = []
+    due_moment = local(date(2026, 3, 16), 9)
+    with time_machine.travel(due_moment, tick=False), CaptureQueriesContext(connection) as queries:
+        claim_and_enqueue(
+            enqueue=lambda ids, _: batches.append(ids), now=None, counts=DispatchCounts()
+        )
+    claims = [q["sql"] for q in queries if "UPDATE" in q["sql"]]
+    assert len(claims) == 1
+    assert "FOR UPDATE SKIP LOCKED" in claims[0]
+    # The limit holds (the pick runs once, not again per row of the update).
+    assert [len(ids) for ids in batches] == [4]
+    assert Reminder.objects.filter(status="sending").count() == 4
+    assert set(Reminder.objects.filter(status="sending").values_list("pk", flat=True)) == set(
+        batches[0]
+    )
