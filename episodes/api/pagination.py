@@ -107,9 +107,9 @@ class KeysetPagination(BasePagination):
         """A page of the rows ``fetch(position, before=, limit=)`` reads.
 
         ``fetch`` answers up to ``limit`` rows beyond the cursor's ``position`` (None: from
-        the start) in ``ordering``, reversed when ``before``.
-        The queue pages' hand-written statement (episodes.selectors.queue_page_rows, issue 16)
-        reads its rows this way; ``paginate_queryset`` filters a queryset the same way.
+        the start) in ``ordering``, reversed when ``before``. The API's queue pages read their
+        hand-written statement this way (episodes.selectors.queue_page_rows, issue 16);
+        ``paginate_queryset`` filters a queryset the same way.
         """
         self.request = request
         self.ordering = ordering
