@@ -17,6 +17,7 @@ from django.db.models.lookups import IsNull
 
 from episodes.selectors import (
     OPEN_EPISODES,
+    OPEN_EPISODES_SQL,
     Queue,
     TimelineEvent,
     queue_episodes,
@@ -66,6 +67,19 @@ def _delivery_failures(_user: User, _now: datetime) -> Q:
     # filter it reads the team's open episodes from the cursor (episode_team_open) and looks
     # up each one's failed reminders (reminder_delivery_problem): deep costs what first does.
     return OPEN_EPISODES & Q(IsNull(Subquery(failed), rhs=False))
+
+
+def _delivery_failures_sql(_user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
+    # ``_delivery_failures`` in the page's hand-written statement (the same scalar subquery).
+    open_sql, open_params = OPEN_EPISODES_SQL
+    return (
+        (
+            f"{open_sql} AND (SELECT r.id FROM notifications_reminder r"  # noqa: S608 - fixed text
+            ' WHERE r.episode_id = "episodes_episode"."id" AND r.status IN (%s, %s) LIMIT 1)'
+            " IS NOT NULL"
+        ),
+        (*open_params, ReminderStatus.FAILED.value, ReminderStatus.SKIPPED.value),
+    )
 
 
 def queue_delivery_failures(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
@@ -157,7 +171,10 @@ def _checkin_events(episode: Episode) -> Iterable[TimelineEvent]:
 
 def register() -> None:
     """Put notifications' queue and timeline entries into the clinical record's registries."""
-    queue_register(Queue("delivery_failures", _delivery_failures, ("id",)), after="surgical_review")
+    queue_register(
+        Queue("delivery_failures", _delivery_failures, ("id",), _delivery_failures_sql),
+        after="surgical_review",
+    )
     timeline_source_register(_reminder_events)
     timeline_source_register(_patient_message_events)
     timeline_source_register(_checkin_events)

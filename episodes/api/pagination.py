@@ -12,7 +12,7 @@ import binascii
 import json
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -27,6 +27,10 @@ from episodes.selectors import MAX_ID
 
 FORWARD = "n"
 BACKWARD = "p"
+
+
+class Fetch(Protocol):
+    def __call__(self, position: list[Any] | None, *, before: bool, limit: int) -> list[Any]: ...
 
 
 class RowCompare(Expression):
@@ -81,24 +85,44 @@ class KeysetPagination(BasePagination):
         if not ordering or any(field.startswith("-") for field in ordering):
             msg = "keyset pagination needs an ascending order_by() ending with a unique field"
             raise ValueError(msg)
+
+        def fetch(position: list[Any] | None, *, before: bool, limit: int) -> list[Any]:
+            rows = queryset
+            if position is not None:
+                rows = rows.filter(self._beyond(position, before=before))
+            if before:
+                rows = rows.order_by(*(f"-{field}" for field in ordering))
+            return list(rows[:limit])
+
+        return self.paginate_rows(fetch, ordering=ordering, model=queryset.model, request=request)
+
+    def paginate_rows(
+        self,
+        fetch: Fetch,
+        *,
+        ordering: tuple[str, ...],
+        model: type[Model],
+        request: Request,
+    ) -> list[Any]:
+        """A page of the rows ``fetch(position, before=, limit=)`` reads.
+
+        ``fetch`` answers up to ``limit`` rows beyond the cursor's ``position`` (None: from
+        the start) in ``ordering``, reversed when ``before``. The API's queue pages read their
+        hand-written statement this way (episodes.selectors.queue_page_rows, issue 16);
+        ``paginate_queryset`` filters a queryset the same way.
+        """
         self.request = request
         self.ordering = ordering
-        self.model = queryset.model
+        self.model = model
         size = self._page_size(request)
         direction, position = self._decode(request.query_params.get(self.cursor_query_param))
         if direction == BACKWARD:
-            rows = list(
-                queryset.filter(self._beyond(position, before=True)).order_by(
-                    *(f"-{field}" for field in ordering)
-                )[: size + 1]
-            )
+            rows = fetch(position, before=True, limit=size + 1)
             self.has_previous = len(rows) > size
             rows = rows[:size][::-1]
             self.has_next = True
         else:
-            if position is not None:
-                queryset = queryset.filter(self._beyond(position, before=False))
-            rows = list(queryset[: size + 1])
+            rows = fetch(position, before=False, limit=size + 1)
             self.has_next = len(rows) > size
             rows = rows[:size]
             self.has_previous = position is not None

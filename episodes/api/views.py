@@ -10,6 +10,7 @@ see).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django import forms
@@ -82,6 +83,9 @@ from episodes.selectors import (
     patient_list_for,
     queue_counts,
     queue_episodes,
+    queue_get,
+    queue_page_rows,
+    queue_page_sql_available,
     queue_rows,
     red_flag_get_for,
 )
@@ -560,7 +564,17 @@ class QueueEpisodeListApi(GenericAPIView):
         # One query for the page and one pass over its rows (issue 16): plain dicts with the
         # summary serializer's output, which the schema above still describes.
         now = timezone.now()
-        page = self.paginate_queryset(queue_rows(name, user=request.user, now=now))
+        if queue_page_sql_available():
+            # The page's statement written by hand (issue 16, fifth part): no ORM compilation.
+            queue = queue_get(name)  # 404 for an unknown queue, before the cursor is read
+            page = self.paginator.paginate_rows(
+                partial(queue_page_rows, name, user=request.user, now=now),
+                ordering=queue.ordering,
+                model=Episode,
+                request=request,
+            )
+        else:
+            page = self.paginate_queryset(queue_rows(name, user=request.user, now=now))
         record_shown(request, (row["patient_id"] for row in page))
         return self.get_paginated_response(episode_summaries(page, now))
 

@@ -27,6 +27,10 @@ from episodes.selectors.access import episode_list_for, team_ids_for
 # A queue condition compares the episode's instants (careflow.schedule.queue_moments, in
 # the patient's zone) with now: "today" is each patient's local date (PATHWAY.md).
 QueueCondition = Callable[["User", datetime], Q]
+# The same condition as a fragment of the queue page's hand-written statement (issue 16,
+# fifth part: episodes.selectors.queue_rows): SQL text on "episodes_episode"'s columns with
+# %s parameters, written beside its Q so the two are read together.
+QueueSql = Callable[["User", datetime], tuple[str, tuple[Any, ...]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +44,23 @@ class Queue:
     name: str
     condition: QueueCondition
     ordering: tuple[str, ...]
+    sql: QueueSql
 
 
 OPEN_EPISODES = Q(state__in=[s.value for s in NON_TERMINAL_STATES])
+OPEN_EPISODES_SQL = (
+    f'"episodes_episode"."state" IN ({", ".join(["%s"] * len(NON_TERMINAL_STATES))})',
+    tuple(s.value for s in NON_TERMINAL_STATES),
+)
 
 
 def _urgent(_user: User, _now: datetime) -> Q:
     # PATHWAY.md: a raised red flag heads the queue until someone acts on it.
     return Q(urgent_since__isnull=False)
+
+
+def _urgent_sql(_user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
+    return '"episodes_episode"."urgent_since" IS NOT NULL', ()
 
 
 # Every patient's local date is within a day of the UTC date. The exact test is on the
@@ -60,6 +73,14 @@ def _overdue(_user: User, now: datetime) -> Q:
     # The deadline's date has passed in the patient's zone.
     latest = now.astimezone(UTC).date() + LOCAL_DATE_SPREAD
     return Q(overdue_from__lte=now, next_deadline__lt=latest)
+
+
+def _overdue_sql(_user: User, now: datetime) -> tuple[str, tuple[Any, ...]]:
+    latest = now.astimezone(UTC).date() + LOCAL_DATE_SPREAD
+    return (
+        '"episodes_episode"."overdue_from" <= %s AND "episodes_episode"."next_deadline" < %s',
+        (now, latest),
+    )
 
 
 def _due_soon(_user: User, now: datetime) -> Q:
@@ -77,6 +98,20 @@ def _due_soon(_user: User, now: datetime) -> Q:
     )
 
 
+def _due_soon_sql(_user: User, now: datetime) -> tuple[str, tuple[Any, ...]]:
+    today = now.astimezone(UTC).date()
+    earliest = today - LOCAL_DATE_SPREAD
+    latest = today + LOCAL_DATE_SPREAD + timedelta(days=DUE_SOON_DAYS)
+    return (
+        (
+            '"episodes_episode"."due_soon_from" <= %s AND "episodes_episode"."overdue_from" > %s'
+            ' AND "episodes_episode"."next_deadline" >= %s'
+            ' AND "episodes_episode"."next_deadline" <= %s'
+        ),
+        (now, now, earliest, latest),
+    )
+
+
 def _reassessment_due(_user: User, now: datetime) -> Q:
     # CC-1: past day 42 of conservative care with no reassessment since (the column is
     # cleared once an assessment after day 42 is recorded or the state changes).
@@ -88,6 +123,17 @@ def _reassessment_due(_user: User, now: datetime) -> Q:
     )
 
 
+def _reassessment_due_sql(_user: User, now: datetime) -> tuple[str, tuple[Any, ...]]:
+    latest = now.astimezone(UTC).date() + LOCAL_DATE_SPREAD
+    return (
+        (
+            '"episodes_episode"."state" = %s AND "episodes_episode"."reassessment_due_from" <= %s'
+            ' AND "episodes_episode"."reassessment_due_on" <= %s'
+        ),
+        (State.CONSERVATIVE_CARE.value, now, latest),
+    )
+
+
 def _in_state(state: State) -> QueueCondition:
     def condition(_user: User, _now: datetime) -> Q:
         return Q(state=state)
@@ -95,27 +141,54 @@ def _in_state(state: State) -> QueueCondition:
     return condition
 
 
+def _in_state_sql(state: State) -> QueueSql:
+    def sql(_user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
+        return '"episodes_episode"."state" = %s', (state.value,)
+
+    return sql
+
+
 def _unassigned(_user: User, _now: datetime) -> Q:
     return Q(assigned_to__isnull=True) & OPEN_EPISODES
+
+
+def _unassigned_sql(_user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
+    open_sql, open_params = OPEN_EPISODES_SQL
+    return f'"episodes_episode"."assigned_to_id" IS NULL AND {open_sql}', open_params
 
 
 def _mine(user: User, _now: datetime) -> Q:
     return Q(assigned_to_id=user.pk) & OPEN_EPISODES
 
 
+def _mine_sql(user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
+    open_sql, open_params = OPEN_EPISODES_SQL
+    return f'"episodes_episode"."assigned_to_id" = %s AND {open_sql}', (user.pk, *open_params)
+
+
 QUEUES: Final[dict[str, Queue]] = {
     queue.name: queue
     for queue in (
-        Queue("urgent", _urgent, ("urgent_since", "id")),
-        Queue("overdue", _overdue, ("next_deadline", "id")),
-        Queue("due_soon", _due_soon, ("next_deadline", "id")),
-        Queue("reassessment_due", _reassessment_due, ("reassessment_due_on", "id")),
-        Queue("imaging_eligible", _in_state(State.IMAGING_ELIGIBLE), ("id",)),
-        Queue("esi", _in_state(State.ESI), ("id",)),
-        Queue("specialist_referral", _in_state(State.SPECIALIST_REFERRAL), ("id",)),
-        Queue("surgical_review", _in_state(State.SURGICAL_REVIEW), ("id",)),
-        Queue("unassigned", _unassigned, ("id",)),
-        Queue("mine", _mine, ("id",)),
+        Queue("urgent", _urgent, ("urgent_since", "id"), _urgent_sql),
+        Queue("overdue", _overdue, ("next_deadline", "id"), _overdue_sql),
+        Queue("due_soon", _due_soon, ("next_deadline", "id"), _due_soon_sql),
+        Queue(
+            "reassessment_due",
+            _reassessment_due,
+            ("reassessment_due_on", "id"),
+            _reassessment_due_sql,
+        ),
+        *(
+            Queue(state.value, _in_state(state), ("id",), _in_state_sql(state))
+            for state in (
+                State.IMAGING_ELIGIBLE,
+                State.ESI,
+                State.SPECIALIST_REFERRAL,
+                State.SURGICAL_REVIEW,
+            )
+        ),
+        Queue("unassigned", _unassigned, ("id",), _unassigned_sql),
+        Queue("mine", _mine, ("id",), _mine_sql),
     )
 }
 
