@@ -65,11 +65,7 @@ class DeliveryRow(_Row):
     channel: str
     milestone_date: date
     due_at: datetime
-    next_attempt_at: datetime
-    status: str
     attempts: int
-    claim_token: str
-    lease_expires_at: datetime | None
     episode: RowEpisode
 
 
@@ -81,11 +77,7 @@ _COLUMNS = (
     "channel",
     "milestone_date",
     "due_at",
-    "next_attempt_at",
-    "status",
     "attempts",
-    "claim_token",
-    "lease_expires_at",
     "episode__state",
     "episode__referral_made_on",
     "episode__patient_id",
@@ -112,30 +104,18 @@ def delivery_rows(ids: Iterable[int]) -> dict[int, DeliveryRow]:
     teams: dict[int, RowTeam] = {}
     rows: dict[int, DeliveryRow] = {}
     for values in Reminder.objects.filter(pk__in=list(ids)).values_list(*_COLUMNS):
-        (pk, episode_id, milestone, audience, channel, milestone_date, due_at, next_at) = values[:8]
-        status, attempts, claim_token, lease, state, referral = values[8:14]
-        patient_id, team_id = values[14], values[23]
+        (pk, episode_id, milestone, audience, channel, milestone_date, due_at) = values[:7]
+        attempts, state, referral = values[7:10]
+        patient_id, team_id = values[10], values[19]
         patient = patients.get(patient_id)
         if patient is None:
-            patient = patients[patient_id] = RowPatient(patient_id, *values[15:23])
+            patient = patients[patient_id] = RowPatient(patient_id, *values[11:19])
         team = teams.get(team_id)
         if team is None:
-            team = teams[team_id] = RowTeam(team_id, values[24])
+            team = teams[team_id] = RowTeam(team_id, values[20])
         episode = RowEpisode(episode_id, state, referral, patient, team)
         rows[pk] = DeliveryRow(
-            pk,
-            episode_id,
-            milestone,
-            audience,
-            channel,
-            milestone_date,
-            due_at,
-            next_at,
-            status,
-            attempts,
-            claim_token,
-            lease,
-            episode,
+            pk, episode_id, milestone, audience, channel, milestone_date, due_at, attempts, episode
         )
     return rows
 

@@ -33,15 +33,36 @@ def test_beat_claims_up_to_the_in_flight_ceiling_and_each_finished_batch_claims_
         drain_due(enqueue=lambda ids, claim: batches.append((ids, claim)))
         assert Reminder.objects.filter(status="sending").count() == 4  # the ceiling
         assert len(batches) == 2
-        top_up(enqueue=lambda ids, claim: batches.append((ids, claim)))
-        assert len(batches) == 2  # no room: the workers hold enough
-        # A worker finishes a batch and claims the next; until nothing is due.
+        drain_due(enqueue=lambda ids, claim: batches.append((ids, claim)))
+        assert len(batches) == 2  # the next tick: no room, the workers hold enough
+        # A worker finishes a batch and claims one in its place; until nothing is due.
+        in_flight = []
         while batches:
             ids, claim = batches.pop(0)
             deliver_claimed(reminder_ids=ids, claim=claim)
             top_up(enqueue=lambda ids, claim: batches.append((ids, claim)))
+            in_flight.append(Reminder.objects.filter(status="sending").count())
+    assert in_flight == [4, 4, 4, 2, 0]  # never above the ceiling; the burst's tail
     assert set(Reminder.objects.values_list("status", flat=True)) == {"sent", "scheduled"}
     assert Reminder.objects.filter(status="sent").count() == 10
+
+
+def test_a_finished_batch_claims_one_batch_in_its_place_without_counting(
+    settings, team, coordinator
+):
+    settings.CAREFLOW_REMINDER_BATCH_SIZE = 2
+    settings.CAREFLOW_DISPATCH_MAX_IN_FLIGHT = 4
+    _episodes(team, coordinator, 5)
+    batches: list[tuple[list[int], str]] = []
+    with time_machine.travel(DUE, tick=False):
+        with CaptureQueriesContext(connection) as queries:
+            top_up(enqueue=lambda ids, claim: batches.append((ids, claim)))
+        assert len(batches) == 1  # one batch, whatever is due
+        assert len(batches[0][0]) == 2
+        # The rows `sending` are not counted (a scan of a partial index full of the
+        # burst's dead entries); beat's tick counts, once a minute.
+        assert not [q for q in queries if "COUNT(" in q["sql"].upper()]
+        assert Reminder.objects.filter(status="sending").count() == 2
 
 
 def test_a_chunk_is_begun_and_finished_in_a_fixed_number_of_statements(settings, team, coordinator):
