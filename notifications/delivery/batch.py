@@ -316,13 +316,18 @@ def _hold(sendable: list[DeliveryRow]) -> str:
     why: as separate conditions PostgreSQL read the whole ``reminder_sending_lease`` index).
     """
     table = Reminder._meta.db_table  # noqa: SLF001
-    placeholders = ", ".join(["%s"] * len(sendable))
+    ids = "= ANY(%s)" if _arrays() else f"IN ({', '.join(['%s'] * len(sendable))})"
     return (
         f"UPDATE {table} SET attempts = attempts + 1, lease_expires_at = CASE"  # noqa: S608
         " WHEN lease_expires_at < %s THEN %s ELSE lease_expires_at END,"
-        f" updated_at = %s WHERE id IN ({placeholders}) AND CASE WHEN status = %s"
+        f" updated_at = %s WHERE id {ids} AND CASE WHEN status = %s"
         " AND claim_token = %s AND lease_expires_at > %s THEN TRUE ELSE FALSE END"
     )
+
+
+def _arrays() -> bool:
+    """Lists go to PostgreSQL as one array parameter (SQLite has no arrays)."""
+    return connection.vendor == "postgresql"
 
 
 # A chunk's begin renews the lease when less than this share of it is left: at least
@@ -334,7 +339,8 @@ RENEW_BELOW = 0.75
 def _hold_params(sendable: list[DeliveryRow], claim: str, now: datetime) -> list[object]:
     ids = [row.pk for row in sendable]
     renew_below = now + _lease() * RENEW_BELOW
-    return [renew_below, now + _lease(), now, *ids, ReminderStatus.SENDING, claim, now]
+    listed = [ids] if _arrays() else ids
+    return [renew_below, now + _lease(), now, *listed, ReminderStatus.SENDING, claim, now]
 
 
 def _begin_together(
@@ -406,11 +412,22 @@ def _record_accepted(accepted: list[_Begun], *, now: datetime) -> list[tuple[int
     """
     attempts = DeliveryAttempt._meta.db_table  # noqa: SLF001
     reminders = Reminder._meta.db_table  # noqa: SLF001
-    rows = ", ".join(["(%s, %s, %s, %s)"] * len(accepted))
-    values: list[object] = []
-    for item in accepted:
-        outcome = AttemptOutcome.RECONCILED if item.reconciled else AttemptOutcome.SENT
-        values += [item.attempt.pk, item.row.pk, outcome, item.provider_id]
+    columns = (
+        [item.attempt.pk for item in accepted],
+        [item.row.pk for item in accepted],
+        [
+            str(AttemptOutcome.RECONCILED if item.reconciled else AttemptOutcome.SENT)
+            for item in accepted
+        ],
+        [item.provider_id for item in accepted],
+    )
+    if _arrays():
+        # Four array parameters: the same statement text for every chunk (``_hold``).
+        values: list[object] = list(columns)
+        rows = "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[])"
+    else:
+        values = [value for row in zip(*columns, strict=True) for value in row]
+        rows = "VALUES " + ", ".join(["(%s, %s, %s, %s)"] * len(accepted))
     set_attempts = (
         f"UPDATE {attempts} SET finished_at = %s, outcome = v.outcome,"  # noqa: S608
         f" provider_message_id = v.pid FROM v WHERE {attempts}.id = v.attempt_id"
@@ -423,7 +440,7 @@ def _record_accepted(accepted: list[_Begun], *, now: datetime) -> list[tuple[int
         f" updated_at = %s FROM v WHERE {reminders}.id = v.reminder_id"
         f" AND {reminders}.status <> %s"
     )
-    with_v = f"WITH v(attempt_id, reminder_id, outcome, pid) AS (VALUES {rows})"
+    with_v = f"WITH v(attempt_id, reminder_id, outcome, pid) AS ({rows})"
     reminder_params = [ReminderStatus.SENT, now, now, ReminderStatus.SENT]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

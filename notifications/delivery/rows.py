@@ -12,9 +12,14 @@ finish statements read of a reminder: a ``DeliveryRow`` goes where a Reminder we
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+
+from django.db import connection
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 
 from notifications.models import Reminder
 
@@ -103,7 +108,7 @@ def delivery_rows(ids: Iterable[int]) -> dict[int, DeliveryRow]:
     patients: dict[int, RowPatient] = {}
     teams: dict[int, RowTeam] = {}
     rows: dict[int, DeliveryRow] = {}
-    for values in Reminder.objects.filter(pk__in=list(ids)).values_list(*_COLUMNS):
+    for values in _read(list(ids)):
         (pk, episode_id, milestone, audience, channel, milestone_date, due_at) = values[:7]
         attempts, state, referral = values[7:10]
         patient_id, team_id = values[10], values[19]
@@ -118,6 +123,31 @@ def delivery_rows(ids: Iterable[int]) -> dict[int, DeliveryRow]:
             pk, episode_id, milestone, audience, channel, milestone_date, due_at, attempts, episode
         )
     return rows
+
+
+def _read(ids: list[int]) -> Iterable[tuple]:
+    """The ``_COLUMNS`` of the rows, as ``values_list`` gives them.
+
+    On PostgreSQL the statement is the ORM's, compiled once per process with the ids as
+    one array parameter (``id = ANY(%s)``): a batch's read paid the ORM's compilation and
+    a new 100-parameter statement text every time, 1.2 of its 1.6 ms of CPU with the
+    values' loading (issue 16). The values need no converting on PostgreSQL: the
+    ``values_list`` path applies none to these columns (``test_batch_rows`` compares).
+    """
+    if connection.vendor != "postgresql":
+        return Reminder.objects.filter(pk__in=ids).values_list(*_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(_read_sql(), [ids])
+        return cursor.fetchall()
+
+
+@functools.cache
+def _read_sql() -> str:
+    table = Reminder._meta.db_table  # noqa: SLF001
+    # Fixed text: the table's own name, the ids a parameter.
+    by_ids = RawSQL(f'"{table}"."id" = ANY(%s)', ([0],), output_field=BooleanField())  # noqa: S611
+    sql, _ = Reminder.objects.filter(by_ids).values_list(*_COLUMNS).query.sql_with_params()
+    return sql
 
 
 @dataclass(slots=True)

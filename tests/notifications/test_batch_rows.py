@@ -12,7 +12,7 @@ from episodes.models import CareTeam, Episode, Patient
 from notifications.channels import channel_for
 from notifications.delivery.batch import deliver_claimed, drain_due
 from notifications.delivery.messages import recipient_of, render_message
-from notifications.delivery.rows import delivery_rows
+from notifications.delivery.rows import _COLUMNS, _read, delivery_rows
 from notifications.models import DeliveryAttempt, Reminder
 from notifications.services import reminder_why_not
 from tests.factories import PatientFactory
@@ -67,3 +67,19 @@ def test_a_batch_builds_no_reminder_episode_patient_or_team(team, coordinator):
                 pre_init.disconnect(count, sender=model)
     assert sent == Reminder.objects.filter(status="sent").count() > 0
     assert built == []
+
+
+def test_the_batch_read_gives_what_values_list_gives(team, coordinator):
+    """On PostgreSQL the read is the ORM's statement compiled once, ids as one array."""
+    enroll(PatientFactory(care_team=team, language="es"), coordinator, onset=ONSET, on=ONSET)
+    sms = PatientFactory(care_team=team, phone="+15551230000", sms_consent=True)
+    enroll(sms, coordinator, onset=ONSET, on=ONSET)
+    ids = list(Reminder.objects.values_list("pk", flat=True))
+    expected = sorted(Reminder.objects.filter(pk__in=ids).values_list(*_COLUMNS))
+    got = sorted(tuple(row) for row in _read(ids))
+    assert got == expected
+    assert [[type(value) for value in row] for row in got] == [
+        [type(value) for value in row] for row in expected
+    ]
+    assert list(_read(ids[:1])) == [row for row in expected if row[0] == ids[0]]
+    assert list(_read([])) == []
