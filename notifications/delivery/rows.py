@@ -2,8 +2,9 @@
 
 A worker's batch read (``batch.deliver_claimed``) built a Reminder, an Episode (django-fsm
 reads its state on every one built), a Patient and a CareTeam per row: about a fifth of a
-worker's time (docs/PERFORMANCE.md, issue 16). One ``values_list`` query reads the same
-columns (``dispatch.DELIVERY_FIELDS``) into the small types below. They carry the
+worker's time (docs/PERFORMANCE.md, issue 16). One query reads the columns delivery needs
+(``_COLUMNS``; on PostgreSQL the ORM's statement compiled once per process, ``_read``) into
+the small types below. They carry the
 attributes, under the same names, that the "still serves" rule
 (``services.reminder_why_not``), quiet hours, rendering (``messages.render_message``),
 addressing (``DeliveryChannel.address``/``why_not`` take a ``Contact``) and the begin and
