@@ -15,10 +15,31 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 from config.celery_app import app as celery_app
 from tests.processes import celery_worker_argv
+
+# The fixtures that run Playwright's sync API (tests/checkin, tests/workspace).
+BROWSER_FIXTURES = frozenset({"browser", "browser_page"})
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> object:
+    """Close the connections a browser test's body opened, in the body's own context.
+
+    While Playwright's sync API runs, Django gives the test body a database connection
+    of its own (connections are kept per context, and the body's is not the one the
+    fixtures see), so the test database's teardown found it still open: "database
+    test_careflow is being accessed by other users" at the end of every PostgreSQL run.
+    This runs around the test function's call, where that connection can be reached.
+    """
+    try:
+        return (yield)
+    finally:
+        if BROWSER_FIXTURES & set(pyfuncitem.fixturenames):
+            connections.close_all()
+
 
 WORKER_START_TIMEOUT_SECONDS = 30
 WORKER_STOP_TIMEOUT_SECONDS = 15
