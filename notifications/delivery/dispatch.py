@@ -329,37 +329,26 @@ def _claim_together(*, now: datetime, counts: DispatchCounts) -> tuple[list[int]
         rows = cursor.fetchall()
     if not rows:
         return None
-
-    def held() -> QuerySet[Reminder]:  # built only for a row given back (rare)
-        return Reminder.objects.filter(held_by(claim))
-
+    held = Reminder.objects.filter(held_by(claim))
     given_back = {"claim_token": "", "lease_expires_at": None, "updated_at": now}
     stale, due = [], []
     for pk, due_at, audience, zone in rows:
         if is_stale(due_at, now):
             stale.append(pk)
         elif (morning := _quiet_until(audience, zone, now)) is not None:
-            counts.deferred += (
-                held()
-                .filter(pk=pk)
-                .update(
-                    status=ReminderStatus.SCHEDULED,
-                    next_attempt_at=morning,
-                    status_reason="deferred: quiet hours",
-                    **given_back,
-                )
+            counts.deferred += held.filter(pk=pk).update(
+                status=ReminderStatus.SCHEDULED,
+                next_attempt_at=morning,
+                status_reason="deferred: quiet hours",
+                **given_back,
             )
         else:
             due.append(pk)
     if stale:
-        counts.skipped += (
-            held()
-            .filter(pk__in=stale)
-            .update(
-                status=ReminderStatus.SKIPPED,
-                status_reason="more than 7 days late when it would go out",
-                **given_back,
-            )
+        counts.skipped += held.filter(pk__in=stale).update(
+            status=ReminderStatus.SKIPPED,
+            status_reason="more than 7 days late when it would go out",
+            **given_back,
         )
     counts.claimed += len(due)
     return sorted(due), claim

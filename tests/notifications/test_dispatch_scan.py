@@ -104,3 +104,17 @@ def test_on_postgresql_a_claim_is_one_statement_and_takes_at_most_a_batch(
     assert set(Reminder.objects.filter(status="sending").values_list("pk", flat=True)) == set(
         batches[0]
     )
+
+
+def test_the_reminder_table_is_vacuumed_after_a_mornings_churn(db):
+    """Migration 0006: autovacuum after 1 % of the rows are dead, not PostgreSQL's 20 %."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL storage parameter")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reloptions FROM pg_class WHERE oid = %s::regclass",
+            [Reminder._meta.db_table],  # noqa: SLF001
+        )
+        (options,) = cursor.fetchone()
+    assert "autovacuum_vacuum_scale_factor=0.01" in (options or [])
+    assert "autovacuum_vacuum_threshold=1000" in (options or [])

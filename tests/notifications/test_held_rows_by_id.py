@@ -103,15 +103,3 @@ def test_a_rows_held_filter_reads_by_primary_key(team, coordinator):
         pk__in=ids, status="sending", claim_token=CLAIM, lease_expires_at__gt=now
     ).values("pk")
     assert "reminder_sending_lease" in _plan(*separate.query.sql_with_params())
-
-
-def test_the_reminder_table_is_vacuumed_after_a_mornings_churn(db):
-    """Migration 0006: autovacuum after 1 % of the rows are dead, not PostgreSQL's 20 %."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT reloptions FROM pg_class WHERE oid = %s::regclass",
-            [Reminder._meta.db_table],  # noqa: SLF001
-        )
-        (options,) = cursor.fetchone()
-    assert "autovacuum_vacuum_scale_factor=0.01" in (options or [])
-    assert "autovacuum_vacuum_threshold=1000" in (options or [])
