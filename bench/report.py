@@ -116,15 +116,21 @@ def table(result: dict[str, Any]) -> str:
         "",
         (
             f"{'queue':22} {'rows':>8} {'api p50':>8} {'api p95':>8} {'raw p95':>8}"
-            f" {'deep p95':>9} {'raw deep':>9} {'depth':>7}"
+            f" {'prepared':>8} {'deep p95':>9} {'raw deep':>9} {'depth':>7}"
         ),
     ]
     for name, row in q["per_queue"].items():
         lines.append(
             f"{name:22} {row['rows_seen']:>8} {row['first']['p50_ms']:>8.1f}"
             f" {row['first']['p95_ms']:>8.1f} {row['first']['raw_p95_ms']:>8.2f}"
+            f" {row['first'].get('raw_prepared_p95_ms', float('nan')):>8.2f}"
             f" {row['deep']['p95_ms']:>9.1f} {row['deep']['raw_p95_ms']:>9.2f}"
             f" {row['deep']['depth_rows']:>7}"
+        )
+    if "api_vs_raw_prepared_worst" in q:
+        lines.append(
+            "raw: each statement parsed and planned, as the API's are; prepared (the baseline"
+            f" before issue 16's seventh part): worst ratio {q['api_vs_raw_prepared_worst']:.2f}x"
         )
     lines += [
         "",

@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from episodes.models import AccessRecord, Episode
+from infra.db import prepared_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def _insert_shown(common: tuple[Any, ...], patient_ids: list[int]) -> None:
         _insert([(*common, patient_id, None) for patient_id in patient_ids])
         return
     at, table, columns = _target()
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} ({columns})"  # noqa: S608 - names, not data
             " SELECT %s, %s, %s, %s, %s, %s, %s, shown.patient_id, NULL"

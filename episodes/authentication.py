@@ -39,6 +39,7 @@ from rest_framework import exceptions
 
 from episodes.models import CareTeamMembership
 from episodes.selectors.access import remember_team_ids
+from infra.db import prepared_cursor
 
 # The Django request's attribute holding (token header, result) once authenticated.
 CACHED_ATTRIBUTE = "_careflow_token_authentication"
@@ -119,7 +120,7 @@ def _tokens_with_users(key: str) -> Iterable[Any]:
         return token_model.objects.filter(token_key=key).select_related("user")
     sql, token_names, user_names = _token_query()
     user_model = token_model._meta.get_field("user").related_model  # noqa: SLF001 - public _meta
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, [key])
         rows = cursor.fetchall()
     found = []

@@ -47,6 +47,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Fail in seconds, not minutes, when the server is unreachable (/healthz included).
     # https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-CONNECT-TIMEOUT
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# The token check, the queue page and the read records' INSERT are prepared on PostgreSQL
+# (infra/db.py); false for a pooler in transaction mode that cannot keep them (PgBouncer
+# before 1.21, or without max_prepared_statements).
+CAREFLOW_DB_PREPARED_STATEMENTS = env.bool("CAREFLOW_DB_PREPARED_STATEMENTS", default=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # psycopg prepares nothing, not even when asked, while its threshold is None (Django's
+    # default); this threshold is never reached by counting, so only those statements are.
+    # https://www.psycopg.org/psycopg3/docs/api/connections.html#psycopg.Connection.prepare_threshold
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "prepare_threshold", 2**31 - 1 if CAREFLOW_DB_PREPARED_STATEMENTS else None
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Writers take the write lock when their transaction begins (IMMEDIATE) and wait for it
     # up to the busy timeout, so concurrent writers queue instead of failing with

@@ -29,6 +29,7 @@ from careflow.states import State
 from episodes.models import Episode, Patient, RedFlagStatus
 from episodes.selectors.access import episode_list_for, team_id_list
 from episodes.selectors.queues import queue_episodes, queue_get
+from infra.db import prepared_cursor
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -243,7 +244,7 @@ def queue_page_rows(
     order = ", ".join(f"{column} {'DESC' if before else 'ASC'}" for column in columns)
     sql = f"{select} WHERE {' AND '.join(f'({w})' for w in where)} ORDER BY {order} LIMIT %s"
     args.append(limit)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(sql, args)
         names = [column.name for column in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -1,0 +1,55 @@
+"""A cursor for the few hot statements whose text never changes: prepared on PostgreSQL.
+
+Django sends every statement with its values spelled into the text (psycopg's client-side
+binding) and never prepares one, so PostgreSQL parses and plans each again. Three
+statements run on every queue page and every API request: the token check
+(``episodes.authentication``), the page (``episodes.selectors.queue_rows``) and the read
+records' ``INSERT`` (``episodes.audit``). Their text is fixed and their values are
+parameters, so ``prepared_cursor`` sends them bound server-side and prepared: parsed once
+per database connection, and planned once where PostgreSQL finds a generic plan no worse
+than a custom one (``plan_cache_mode`` auto; the page's conditions on dates and cursors
+keep their custom plans). Issue 16, seventh part: planning was half of the page's time on
+the server (0.25 of 0.5 ms).
+
+``CAREFLOW_DB_PREPARED_STATEMENTS=false`` turns it off (a cursor as Django's own), for a
+connection pooler in transaction mode that does not keep prepared statements per client:
+PgBouncer before 1.21, or later without ``max_prepared_statements``.
+https://www.psycopg.org/psycopg3/docs/advanced/prepare.html#using-prepared-statements-with-pgbouncer
+
+The cursor is Django's wrapper (errors as Django's, execute wrappers see its statements).
+On SQLite, and while Django logs queries (``DEBUG``, ``CaptureQueriesContext``), it is
+Django's own cursor: the log then shows each statement with its values, as it always did
+(Django spells out a prepared statement's text only with ``$1`` placeholders, or not at
+all), and the same text and values reach the same database either way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.backends.postgresql.base import ServerBindingCursor
+from django.db.backends.utils import CursorWrapper
+
+
+def prepared_statements() -> bool:
+    """Whether ``prepared_cursor`` prepares (PostgreSQL, and the setting not turned off)."""
+    return connection.vendor == "postgresql" and settings.CAREFLOW_DB_PREPARED_STATEMENTS
+
+
+def prepared_cursor() -> CursorWrapper:
+    """A cursor whose statements are bound server-side and prepared; use it in ``with``."""
+    if not prepared_statements() or connection.queries_logged:
+        return connection.cursor()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(PreparingCursor(connection.connection))  # noqa: SLF001 - Django's own wrapping (debug cursor, thread check)
+
+
+class PreparingCursor(ServerBindingCursor):  # type: ignore[misc,valid-type]
+    """Django's server-binding cursor for psycopg, every statement prepared."""
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:  # noqa: ANN401 - psycopg's signature
+        kwargs["prepare"] = True
+        return super().execute(query, params, **kwargs)
