@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from careflow.deadlines import Milestone, milestones
@@ -18,6 +19,7 @@ from careflow.schedule import is_stale, local_due_at, out_of_quiet_hours
 from careflow.states import TERMINAL_STATES, State
 from episodes import services as episodes_services
 from episodes.selectors import episode_facts
+from infra.db import prepared_cursor
 from notifications.channels import patient_channel_for, registered
 from notifications.models import (
     RED_FLAG_MILESTONE_PREFIX,
@@ -142,7 +144,7 @@ def reminders_sync(*, episode: Episode, facts: Facts | None = None) -> list[Remi
         now = timezone.now()
         for row in changed:
             row.updated_at = now  # auto_now, which bulk_update does not set
-        Reminder.objects.bulk_update(changed, RESYNCED_FIELDS)
+        _write_resynced(changed)
     return touched
 
 
@@ -156,6 +158,44 @@ RESYNCED_FIELDS = (
     "next_attempt_at",
     "updated_at",
 )
+
+
+def _write_resynced(rows: list[Reminder]) -> None:
+    """Write ``RESYNCED_FIELDS`` of ``rows`` in one UPDATE.
+
+    On PostgreSQL a fixed statement, each field's values as one array (``_resynced_sql``):
+    ``bulk_update``'s ``CASE WHEN id = … THEN …`` per field and row cost ~3.7 ms of CPU to
+    build for four rows, against ~0.3 ms for this, and it runs in about half of all
+    transitions (issue 16, seventh part). Elsewhere (SQLite) ``bulk_update``.
+    """
+    if connection.vendor != "postgresql":
+        Reminder.objects.bulk_update(rows, RESYNCED_FIELDS)
+        return
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            _resynced_sql(),
+            [[row.pk for row in rows]]
+            + [[getattr(row, name) for row in rows] for name in RESYNCED_FIELDS],
+        )
+
+
+@cache
+def _resynced_sql() -> str:
+    """``UPDATE … FROM UNNEST(ids, each field's values) … WHERE id = …``, from the model."""
+    meta = Reminder._meta  # noqa: SLF001 - Django's public _meta API
+    quote = connection.ops.quote_name
+    fields = [meta.get_field(name) for name in RESYNCED_FIELDS]
+    # Each array of its column's type without a length: an explicit cast to varchar(n)
+    # would cut a longer value short where the column's own assignment refuses it.
+    arrays = ", ".join(
+        ["%s::bigint[]"] + [f"%s::{field.db_type(connection).split('(')[0]}[]" for field in fields]
+    )
+    columns = ", ".join(quote(field.column) for field in fields)
+    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields)
+    return (
+        f"UPDATE {quote(meta.db_table)} AS r SET {assignments}"  # noqa: S608 - names, not data
+        f" FROM UNNEST({arrays}) AS v (id, {columns}) WHERE r.{quote(meta.pk.column)} = v.id"
+    )
 
 
 def _resync_row(row: Reminder, *, why_not: str, on: date, due_at: datetime, channel: str) -> bool:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from episodes import services
+from notifications.models import Reminder
 from tests.notifications.conftest import enroll, local, reminder, run_cycle
 
 ONSET = date(2026, 3, 2)
@@ -62,3 +65,28 @@ def test_an_unrelated_write_keeps_a_retry_backoff(patient, coordinator):
         )
 
     assert reminder(episode).next_attempt_at == later
+
+
+def test_the_moved_rows_are_written_in_one_update_and_the_others_left_alone(patient, coordinator):
+    episode = enroll(patient, coordinator, onset=ONSET, on=date(2026, 3, 9))
+    before = {r.pk: r for r in Reminder.objects.filter(episode=episode)}
+
+    with CaptureQueriesContext(connection) as ctx:
+        _update(episode, coordinator, date(2026, 3, 10), conservative_care_start=date(2026, 3, 3))
+
+    updates = [
+        q["sql"] for q in ctx.captured_queries if q["sql"].startswith('UPDATE "notifications_')
+    ]
+    assert len(updates) == 1  # every moved row in one statement
+    # PostgreSQL: one array a field (notifications.services._write_resynced); SQLite: the ORM's.
+    assert ("UNNEST" in updates[0]) == (connection.vendor == "postgresql")
+    after = {r.pk: r for r in Reminder.objects.filter(episode=episode)}
+    moved = {pk for pk, row in after.items() if row.milestone_date != before[pk].milestone_date}
+    assert moved  # the six-week reminders, patient's and care team's
+    for pk, row in after.items():
+        if pk in moved:
+            assert row.due_at == row.next_attempt_at != before[pk].due_at
+            assert row.updated_at > before[pk].updated_at
+            assert (row.status, row.channel) == (before[pk].status, before[pk].channel)
+        else:
+            assert row.updated_at == before[pk].updated_at
