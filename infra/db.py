@@ -2,10 +2,11 @@
 
 Django sends every statement with its values spelled into the text (psycopg's client-side
 binding) and never prepares one, so PostgreSQL parses and plans each again. Three
-statements run on every queue page and every API request: the token check
-(``episodes.authentication``), the page (``episodes.selectors.queue_rows``) and the read
-records' ``INSERT`` (``episodes.audit``). Their text is fixed and their values are
-parameters, so ``prepared_cursor`` sends them bound server-side and prepared: parsed once
+statements run on every queue page: the token check (``episodes.authentication``, every
+API request's), the page (``episodes.selectors.queue_rows``) and the read records'
+``INSERT`` (``episodes.audit``); a fourth in about half of all transitions, the reminders'
+update (``notifications.services._write_resynced``). Their text is fixed and their values
+are parameters, so ``prepared_cursor`` sends them bound server-side and prepared: parsed once
 per database connection, and planned once where PostgreSQL finds a generic plan no worse
 than a custom one (``plan_cache_mode`` auto; the page's conditions on dates and cursors
 keep their custom plans). Issue 16, seventh part: planning was half of the page's time on

@@ -47,9 +47,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Fail in seconds, not minutes, when the server is unreachable (/healthz included).
     # https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-CONNECT-TIMEOUT
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
-# The token check, the queue page and the read records' INSERT are prepared on PostgreSQL
-# (infra/db.py); false for a pooler in transaction mode that cannot keep them (PgBouncer
-# before 1.21, or without max_prepared_statements).
+# The hot statements (token check, queue page, read records, reminders' update) are prepared
+# on PostgreSQL (infra/db.py); false for a pooler in transaction mode that cannot keep them
+# (PgBouncer before 1.21, or without max_prepared_statements).
 CAREFLOW_DB_PREPARED_STATEMENTS = env.bool("CAREFLOW_DB_PREPARED_STATEMENTS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg prepares nothing, not even when asked, while its threshold is None (Django's
