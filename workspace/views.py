@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import wraps
+from functools import partial, wraps
 from types import SimpleNamespace
 from typing import Any
 
@@ -65,6 +65,9 @@ from episodes.selectors import (
     episode_timeline,
     patient_today,
     queue_counts,
+    queue_get,
+    queue_page_rows,
+    queue_page_sql_available,
     queue_rows,
     red_flag_get_for,
     row_facts,
@@ -280,32 +283,59 @@ def _members_by_team(user: Any) -> dict[int, list[tuple[str, str]]]:  # noqa: AN
     return out
 
 
+def _queue_page_reader(
+    name: str, request: HttpRequest, now: datetime, filters: dict[str, Any], text: str
+) -> Callable[[KeysetPagination, Request], list[dict[str, Any]]]:
+    """How a queue page reads its rows: ``reader(pager, request)`` is the page.
+
+    On PostgreSQL without a text search, the API's hand-written, prepared page statement
+    with the page's filters (``queue_page_rows``); with a search, or on SQLite, the same
+    rows through the ORM (``queue_rows`` filtered). Both raise 404 for an unknown queue.
+    The ORM path was ~1 ms more CPU a page (issue 16, seventh part).
+    """
+    if queue_page_sql_available() and not text:
+        queue = queue_get(name)
+        fetch = partial(queue_page_rows, name, user=request.user, now=now, **filters)
+        return lambda pager, drf_request: pager.paginate_rows(
+            fetch, ordering=queue.ordering, model=Episode, request=drf_request
+        )
+    rows = queue_rows(name, user=request.user, now=now)
+    if "assigned_to" in filters:
+        rows = rows.filter(assigned_to_id=filters["assigned_to"])
+    if filters.get("unassigned"):
+        rows = rows.filter(assigned_to__isnull=True)
+    if "state" in filters:
+        rows = rows.filter(state=filters["state"])
+    if text:
+        rows = _search(rows, text)
+    return lambda pager, drf_request: pager.paginate_queryset(rows, drf_request)
+
+
 @require_GET
 @signed_in
 def queue(request: HttpRequest, name: str) -> HttpResponse:
     now = timezone.now()
-    # The API's page query: one query a page (episodes.selectors.queue_rows).
-    rows = queue_rows(name, user=request.user, now=now)  # 404 for an unknown queue
     show = request.GET.get("show", "all")
-    if show == "mine":
-        rows = rows.filter(assigned_to_id=request.user.pk)
-    elif show == "unassigned":
-        rows = rows.filter(assigned_to__isnull=True)
     state = request.GET.get("state", "")
+    filters: dict[str, Any] = {}
+    if show == "mine":
+        filters["assigned_to"] = request.user.pk
+    elif show == "unassigned":
+        filters["unassigned"] = True
     if state in State.__members__.values():
-        rows = rows.filter(state=state)
+        filters["state"] = state
     text = request.GET.get("q", "").strip()[:100]
-    if text:
-        rows = _search(rows, text)
+    read = _queue_page_reader(name, request, now, filters, text)  # 404 for an unknown queue
     pager = KeysetPagination()
     pager.page_size = QUEUE_PAGE_SIZE
     error = ""
     try:
-        page = pager.paginate_queryset(rows, Request(request))
+        page = read(pager, Request(request))
     except DrfValidationError:
         error = _("That page link is no longer valid; showing the first page.")
         pager = KeysetPagination()
-        page = pager.paginate_queryset(rows, Request(_without_cursor(request)))
+        pager.page_size = QUEUE_PAGE_SIZE
+        page = read(pager, Request(_without_cursor(request)))
     record_shown(request, (row["patient_id"] for row in page))
     shared = _row_page(request)
     rows = [_queue_row(row, shared, now) for row in page]

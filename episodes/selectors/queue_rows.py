@@ -203,13 +203,17 @@ def queue_page_rows(
     now: datetime,
     before: bool,
     limit: int,
+    assigned_to: int | None = None,
+    unassigned: bool = False,
+    state: str | None = None,
 ) -> list[dict[str, Any]]:
     """Up to ``limit`` rows of a queue after (or ``before``) the keyset ``position``.
 
     The rows ``queue_rows(name, …)`` filtered by ``KeysetPagination`` reads, as the same
     dicts, in one hand-written statement (PostgreSQL). ``position``: the values of the
     queue's ordering columns, as the pagination decoded them; backward pages come in
-    reverse order, as the ORM path's do.
+    reverse order, as the ORM path's do. The workspace's filters, as its ORM path's
+    ``filter()``: ``assigned_to`` (a user's id), ``unassigned``, ``state``.
     """
     queue = queue_get(name)
     select, params, converters = _select()
@@ -225,6 +229,9 @@ def queue_page_rows(
         args.extend(teams)
     condition, more = queue.sql(user, now)
     where.append(condition)
+    args.extend(more)
+    more_where, more = _filters(assigned_to=assigned_to, unassigned=unassigned, state=state)
+    where.extend(more_where)
     args.extend(more)
     fields = [Episode._meta.get_field(column) for column in queue.ordering]  # noqa: SLF001
     columns = [f'{_EPISODE}."{field.column}"' for field in fields]
@@ -253,6 +260,23 @@ def queue_page_rows(
             for convert in functions:
                 row[column] = convert(row[column], None, connection)
     return rows
+
+
+def _filters(
+    *, assigned_to: int | None, unassigned: bool, state: str | None
+) -> tuple[list[str], list[Any]]:
+    """The workspace's filters as conditions and their parameters (``queue_page_rows``)."""
+    where: list[str] = []
+    args: list[Any] = []
+    if assigned_to is not None:
+        where.append(f'{_EPISODE}."assigned_to_id" = %s')
+        args.append(assigned_to)
+    if unassigned:
+        where.append(f'{_EPISODE}."assigned_to_id" IS NULL')
+    if state is not None:
+        where.append(f'{_EPISODE}."state" = %s')
+        args.append(state)
+    return where, args
 
 
 def _day(value: Any) -> date:  # noqa: ANN401 - a date, or its ISO text from JSON
