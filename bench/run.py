@@ -358,7 +358,7 @@ def raw_run(conn: psycopg.Connection, statements: list[str], *, prepare: bool = 
     with conn.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql, prepare=prepare)
-            # The audit of reads (issue 12) writes in a transaction: BEGIN, INSERT, COMMIT.
+            # The read records' INSERT (issue 12) returns no rows to fetch.
             if cursor.description is not None:
                 cursor.fetchall()
 
@@ -384,9 +384,10 @@ def bench_queues(port: int, token: str, deep_rows: int) -> dict[str, Any]:
     """Each queue's first and deep page through the API, and their statements raw.
 
     The six timings of a queue (first and deep page through HTTP; their statements raw,
-    unprepared and prepared) are taken in turn, one of each per round, ``REPEATS`` rounds,
-    every other round in reverse order: each ratio's two sides then see the same moments of
-    a shared machine, and neither always follows the other kind of request. Timed one after
+    unprepared and prepared) are taken in turn (``interleaved``), one of each per round,
+    ``QUEUE_ROUNDS`` rounds, every other round in reverse order: each ratio's two sides then
+    see the same moments of a shared machine, and neither always follows the other kind of
+    request. Timed one after
     the other in blocks of 30, a neighbour's busy second fell on one side only, and the
     deep ÷ first ratio of two equal pages (the same p50s) read 1.3 to 1.7 (issue 16).
     """
@@ -462,7 +463,7 @@ def bench_queues(port: int, token: str, deep_rows: int) -> dict[str, Any]:
         "deep_vs_first_worst": max(
             d["p95_ms"] / f["p95_ms"] for f, d in zip(firsts, deeps, strict=True)
         ),
-        # The same ratio against the old baseline (the raw statements prepared; raw_times).
+        # The same ratio against the old baseline (the raw statements prepared; raw_run).
         "api_vs_raw_prepared_worst": max(
             max(f["p95_ms"] / f["raw_prepared_p95_ms"], d["p95_ms"] / d["raw_prepared_p95_ms"])
             for f, d in zip(firsts, deeps, strict=True)
