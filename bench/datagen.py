@@ -39,6 +39,7 @@ from careflow.redflags import CATEGORY_OF_SIGN, DERIVED_SIGNS, Sign, derived_sig
 from careflow.redflags import RedFlag as RedFlagFact
 from careflow.schedule import queue_moments
 from careflow.states import ESCALATING_STATES, TERMINAL_STATES, State
+from careflow.urgency import urgent_rank
 from episodes.models import (
     Assessment,
     CareTeam,
@@ -185,7 +186,7 @@ def _facts(ep: dict[str, Any], birth: date, flags: list[dict], imaging: list[dic
         disabling_pain_recorded_on=ep["disabling_pain_recorded_on"],
         neurological_deficit_recorded_on=ep["neurological_deficit_recorded_on"],
         active_red_flags=tuple(
-            RedFlagFact(sign=f["sign"], raised_on=f["raised_on"])
+            RedFlagFact(sign=f["sign"], raised_on=f["raised_on"], raised_at=f["raised_at"])
             for f in flags
             if f["status"] == "active"
         ),
@@ -200,6 +201,7 @@ def _facts(ep: dict[str, Any], birth: date, flags: list[dict], imaging: list[dic
             for s in imaging
         ),
         referral_made_on=ep["referral_made_on"],
+        referral_made_at=ep["referral_made_at"],
         education_recorded=ep["education_recorded"],
         last_assessment_on=ep["last_assessment_on"],
         enrolled_on=ep["enrolled_on"],
@@ -292,6 +294,9 @@ class _Maker:
             "education_recorded": rng.random() < 0.8,
             "referral_made_on": None,
             "resolution_reported_on": None,
+            # No patient's red-flag report waits for review in generated data.
+            "report_review_since": None,
+            "report_review_rule": "",
             "surgical_review_urgent": False,
             "state_changed_at": self._moment(assessed),
             "created_at": self._moment(start),
@@ -299,6 +304,9 @@ class _Maker:
         }
         if state in AFTER_REFERRAL or (state in TERMINAL_STATES and rng.random() < 0.4):
             ep["referral_made_on"] = self._day_between(start, today)
+        ep["referral_made_at"] = (
+            None if ep["referral_made_on"] is None else self._moment(ep["referral_made_on"])
+        )
         if state == State.CONSERVATIVE_CARE and rng.random() < 0.02:
             ep["resolution_reported_on"] = assessed
         flags: list[dict[str, Any]] = []
@@ -370,9 +378,11 @@ class _Maker:
         keeps_urgent = state == State.URGENT_ESCALATION or (
             state not in ESCALATING_STATES and state not in TERMINAL_STATES
         )
-        ep["urgent_since"] = (
+        ep["flag_urgent_since"] = (
             min(f["raised_at"] for f in active) if active and keeps_urgent else None
         )
+        ep["urgent_since"] = ep["flag_urgent_since"]
+        ep["urgent_rank"] = urgent_rank(facts_obj) if ep["urgent_since"] else 0
         ep["facts"] = json.dumps(facts)
         assessment = {
             "id": self.ids.take(Assessment),

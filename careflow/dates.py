@@ -34,3 +34,12 @@ def age_on(birth_date: date, on: date) -> int:
     """Age in completed years on a date."""
     had_birthday = (on.month, on.day) >= (birth_date.month, birth_date.day)
     return on.year - birth_date.year - (0 if had_birthday else 1)
+
+
+def older_than(birth_date: date, on: date, years: int) -> bool:
+    """Older than ``years`` on a date: from the day after that birthday (50 years and a day).
+
+    A birthday on 29 February falls on the 28th in other years (``add_months``' clamp), the
+    earlier of the two readings.
+    """
+    return on > add_months(birth_date, 12 * years)

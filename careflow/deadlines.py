@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import Final
@@ -60,15 +60,15 @@ def referral_deadline(facts: Facts) -> Deadline | None:
 
     A red flag raised after the referral (the episode escalates from
     ``specialist_referral``) sets a new one: due the day it was raised, met by the urgent
-    referral that follows (PATHWAY.md "Urgency is never lowered silently").
+    referral that follows (PATHWAY.md "Urgency is never lowered silently"). "After" is
+    between moments: a flag raised before a same-day referral was met by it.
     """
     if facts.referral_made_on is None:
         return referral_candidates(facts)[0]
-    made = facts.referral_made_on
     later = [
         Deadline(SPECIALIST_REFERRAL, flag.raised_on, flag.category)
         for flag in facts.active_red_flags
-        if flag.raised_on >= made
+        if facts.raised_after_referral(flag)
     ]
     return min(later, key=lambda d: d.due) if later else None
 
@@ -130,18 +130,49 @@ class NextAction:
     action: str
     due: date
     rule: str
+    # One of the urgent actions of PATHWAY.md "Next actions" (set by ``next_actions``).
+    urgent: bool = False
 
     def as_dict(self) -> dict[str, str]:
         return {"action": self.action, "due": self.due.isoformat(), "rule": self.rule}
 
 
+# The urgent actions (PATHWAY.md "Next actions"): while a red flag is active they come
+# before every routine one, whatever their dates; a patient's unreviewed red-flag report
+# is always urgent (it exists only because a red-flag symptom was reported).
+URGENT_IMAGING: Final = "urgent_imaging"
+REFER_TO_SPECIALIST: Final = "refer_to_specialist"
+REVIEW_PATIENT_REPORT: Final = "review_patient_report"
+
+
 def next_actions(state: State, facts: Facts, today: date) -> list[NextAction]:
-    """What the care team should do next, most pressing first."""
-    if state in (State.RESOLVED, State.CLOSED):
+    """What the care team should do next, most pressing first (PATHWAY.md "Next actions").
+
+    Urgent actions first (urgent imaging and referral while a red flag is active, URG-1;
+    a patient's red-flag report to review), then overdue before due, then by date. A
+    closed episode has one action left: a red-flag report made after it ended.
+    """
+    actions = _report_actions(facts)
+    if state not in (State.RESOLVED, State.CLOSED):
+        actions += _patient_actions(facts) + _referral_actions(state, facts)
+        actions += _clinical_actions(state, facts, today)
+    marked = [replace(a, urgent=_is_urgent(a, facts)) for a in actions]
+    return sorted(marked, key=lambda a: (not a.urgent, a.due >= today, a.due))
+
+
+def _is_urgent(action: NextAction, facts: Facts) -> bool:
+    return action.action == REVIEW_PATIENT_REPORT or (
+        facts.has_active_red_flag and action.action in (URGENT_IMAGING, REFER_TO_SPECIALIST)
+    )
+
+
+def _report_actions(facts: Facts) -> list[NextAction]:
+    """``review_patient_report``: met by a clinician's assessment recorded after the report."""
+    if facts.unreviewed_report_on is None:
         return []
-    actions = _patient_actions(facts) + _referral_actions(state, facts)
-    actions += _clinical_actions(state, facts, today)
-    return sorted(actions, key=lambda a: a.due)
+    return [
+        NextAction(REVIEW_PATIENT_REPORT, facts.unreviewed_report_on, facts.unreviewed_report_rule)
+    ]
 
 
 def _patient_actions(facts: Facts) -> list[NextAction]:
@@ -164,10 +195,10 @@ def _referral_actions(state: State, facts: Facts) -> list[NextAction]:
     actions: list[NextAction] = []
     if facts.has_active_red_flag:
         raised = min(flag.raised_on for flag in facts.active_red_flags)
-        actions.append(NextAction("urgent_imaging", raised, rules.URG_1))
+        actions.append(NextAction(URGENT_IMAGING, raised, rules.URG_1))
     ref = referral_deadline(facts)
     if ref is not None:
-        actions.append(NextAction("refer_to_specialist", ref.due, ref.rule))
+        actions.append(NextAction(REFER_TO_SPECIALIST, ref.due, ref.rule))
     return actions
 
 

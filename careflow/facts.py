@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from careflow.dates import days_between
@@ -54,18 +54,42 @@ class Facts:
     active_red_flags: tuple[RedFlag, ...] = ()
     imaging: tuple[ImagingFinding, ...] = ()
     referral_made_on: date | None = None
+    # The moment of the latest referral: a flag raised after it sets a new deadline.
+    referral_made_at: datetime | None = None
     education_recorded: bool = False
+    # The latest assessment a clinician of the care team recorded (CC-1's reassessment);
+    # a patient's check-in answers and a coordinator's entries update facts, not this.
     last_assessment_on: date | None = None
     enrolled_on: date | None = None
     resolution_reported_on: date | None = None
     # URG-1: the surgical review was opened while a red flag was active; once every flag is
     # ruled out, plan_surgery checks the elective gates that were waived (PATHWAY.md).
     surgical_review_urgent: bool = False
+    # A red-flag symptom a patient reported that no clinician has reviewed yet (a symptom
+    # whose flag was already active, or reported on a closed episode): the patient-local
+    # date of the earliest such report and the most severe category among them.
+    unreviewed_report_on: date | None = None
+    unreviewed_report_rule: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def has_active_red_flag(self) -> bool:
         return bool(self.active_red_flags)
+
+    def raised_after_referral(self, flag: RedFlag) -> bool:
+        """Whether ``flag`` was raised after the episode's referral (or there is none).
+
+        Moments, not dates (PATHWAY.md "Facts change over time"): a flag raised in the
+        afternoon after a morning referral is raised after it, one raised in the morning
+        before an afternoon referral is not. Facts logged before moments were kept compare
+        dates, counting the same day as after (the reading that keeps the flag's deadline).
+        """
+        if self.referral_made_on is None:
+            return True
+        if flag.raised_at is not None and self.referral_made_at is not None:
+            # The same instant counts as after: the reading that keeps the flag's deadline.
+            return flag.raised_at >= self.referral_made_at
+        return flag.raised_on >= self.referral_made_on
 
     def days_since_onset(self, today: date) -> int:
         return days_between(self.symptom_onset, today)
@@ -110,11 +134,20 @@ class Facts:
         def day(value: str | None) -> date | None:
             return None if value is None else date.fromisoformat(value)
 
+        def moment(value: str | None) -> datetime | None:
+            return None if value is None else datetime.fromisoformat(value)
+
         values = dict(snapshot)
         for name in _DATE_FIELDS:
             values[name] = day(values.get(name))
+        for name in _DATETIME_FIELDS:
+            values[name] = moment(values.get(name))
         values["active_red_flags"] = tuple(
-            RedFlag(sign=f["sign"], raised_on=date.fromisoformat(f["raised_on"]))
+            RedFlag(
+                sign=f["sign"],
+                raised_on=date.fromisoformat(f["raised_on"]),
+                raised_at=moment(f.get("raised_at")),
+            )
             for f in snapshot.get("active_red_flags", ())
         )
         values["imaging"] = tuple(
@@ -135,4 +168,6 @@ _DATE_FIELDS: tuple[str, ...] = (
     "last_assessment_on",
     "enrolled_on",
     "resolution_reported_on",
+    "unreviewed_report_on",
 )
+_DATETIME_FIELDS: tuple[str, ...] = ("referral_made_at",)

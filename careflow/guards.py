@@ -31,7 +31,6 @@ FUSION_INDICATIONS: Final = (
     "recurrent_herniation_reoperation",
 )
 RECURRENT_HERNIATION_REOPERATION: Final = "recurrent_herniation_reoperation"
-RECURRENT_HERNIATION_QUALIFIERS: Final = frozenset({"instability", "chronic_axial_pain"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +87,11 @@ def escalate_gate(facts: Facts, _today: date, _data: Mapping[str, Any] | None) -
 def clear_escalation_gate(
     facts: Facts, _today: date, _data: Mapping[str, Any] | None
 ) -> list[Reason]:
-    """Leaving urgent escalation for conservative care needs every red flag ruled out."""
+    """Leaving urgent escalation needs every red flag ruled out (clinician only).
+
+    It returns to specialist care when a referral has been made, else to conservative
+    care (``TransitionSpec.target_for``).
+    """
     if not facts.has_active_red_flag:
         return []
     count = len(facts.active_red_flags)
@@ -253,18 +256,17 @@ def fusion_indications_of(value: object) -> list[str]:
 
 
 def _fusion_indicated(indications: list[str]) -> bool:
-    """SX-5: at least one listed indication, and only listed ones.
+    """SX-5: any one listed indication that holds is enough, and only listed codes are sent.
 
-    A reoperation for recurrent herniation needs instability or chronic axial pain with it
-    (the seed's "associated with instability or chronic axial low back pain").
+    A reoperation for recurrent herniation counts only together with instability or chronic
+    axial pain (the seed's "associated with instability or chronic axial low back pain"),
+    which are indications of their own: alone it counts for nothing, and it never cancels
+    another indication in the same plan (``manual_laborer`` with it is a fusion indicated).
     """
     known = [i for i in indications if i in FUSION_INDICATIONS]
-    if len(known) != len(indications) or not known:
+    if len(known) != len(indications):
         return False
-    alone = {i for i in known if i != RECURRENT_HERNIATION_REOPERATION}
-    if RECURRENT_HERNIATION_REOPERATION in known:
-        return bool(alone & RECURRENT_HERNIATION_QUALIFIERS)
-    return bool(alone)
+    return any(i != RECURRENT_HERNIATION_REOPERATION for i in known)
 
 
 def _procedure_reasons(data: Mapping[str, Any]) -> list[Reason]:

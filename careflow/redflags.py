@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Final
 
 from careflow import rules
-from careflow.dates import age_on
+from careflow.dates import older_than
 
 
 class Sign(StrEnum):
@@ -69,10 +69,16 @@ def is_known_sign(sign: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class RedFlag:
-    """An active red flag as the guards see it."""
+    """An active red flag as the guards see it.
+
+    ``raised_on`` is the patient-local date (deadlines count days from it); ``raised_at``
+    the moment, for "before" and "after" another event (PATHWAY.md: moments, not dates).
+    It is None only in facts logged before moments were kept.
+    """
 
     sign: str
     raised_on: date
+    raised_at: datetime | None = None
 
     @property
     def category(self) -> str:
@@ -82,12 +88,16 @@ class RedFlag:
 def derived_signs(
     *, birth_date: date | None, symptom_onset: date, new_onset_pain: bool
 ) -> set[Sign]:
-    """RF-3: age at symptom onset over 50 with new-onset pain raises ``age_over_50_new_onset``."""
+    """RF-3: older than 50 at symptom onset with new-onset pain: ``age_over_50_new_onset``.
+
+    "Older than 50 years" counts from the day after the 50th birthday, not from the 51st
+    (PATHWAY.md: a patient of 50 years and 3 months qualifies).
+    """
     signs: set[Sign] = set()
     if (
         birth_date is not None
         and new_onset_pain
-        and age_on(birth_date, symptom_onset) > RF3_AGE_THRESHOLD
+        and older_than(birth_date, symptom_onset, RF3_AGE_THRESHOLD)
     ):
         signs.add(Sign.AGE_OVER_50_NEW_ONSET)
     return signs

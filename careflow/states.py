@@ -55,12 +55,32 @@ class TransitionSpec:
     sources: frozenset[State]
     target: State
     clinician_only: bool = False
+    # Where the transition goes instead once a referral has been made in the episode
+    # (``clear_escalation``: back to specialist care, not to a REF-1 clock already met).
+    target_after_referral: State | None = None
+
+    @property
+    def targets(self) -> tuple[State, ...]:
+        """Every state the transition can reach, the usual one first."""
+        after = self.target_after_referral
+        return (self.target,) if after is None else (self.target, after)
+
+    def target_for(self, *, referral_made: bool) -> State:
+        """The state this episode reaches: ``referral_made`` when it has been referred."""
+        if referral_made and self.target_after_referral is not None:
+            return self.target_after_referral
+        return self.target
 
 
 def _spec(
-    name: TransitionName, sources: set[State], target: State, *, clinician_only: bool = False
+    name: TransitionName,
+    sources: set[State],
+    target: State,
+    *,
+    clinician_only: bool = False,
+    target_after_referral: State | None = None,
 ) -> TransitionSpec:
-    return TransitionSpec(name, frozenset(sources), target, clinician_only)
+    return TransitionSpec(name, frozenset(sources), target, clinician_only, target_after_referral)
 
 
 S = State
@@ -78,6 +98,7 @@ TRANSITIONS: Final[dict[TransitionName, TransitionSpec]] = {
             {S.URGENT_ESCALATION},
             S.CONSERVATIVE_CARE,
             clinician_only=True,
+            target_after_referral=S.SPECIALIST_REFERRAL,
         ),
         _spec(T.CONFIRM_IMAGING_ELIGIBILITY, {S.CONSERVATIVE_CARE}, S.IMAGING_ELIGIBLE),
         _spec(T.SCHEDULE_ESI, {S.IMAGING_ELIGIBLE}, S.ESI),

@@ -9,7 +9,7 @@ from zoneinfo import available_timezones
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
 
 from careflow.facts import BOOLEAN_FACTS
 from careflow.guards import evaluate
@@ -150,8 +150,16 @@ def _sources(name: TransitionName) -> list[str]:
     return sorted(str(s) for s in TRANSITIONS[name].sources)
 
 
-def _target(name: TransitionName) -> str:
-    return str(TRANSITIONS[name].target)
+def _target(name: TransitionName) -> Any:  # noqa: ANN401 - a state, or django-fsm's GET_STATE
+    """The transition's target; where it has two, chosen by whether a referral was made."""
+    spec = TRANSITIONS[name]
+    if spec.target_after_referral is None:
+        return str(spec.target)
+
+    def target(episode: Episode) -> str:
+        return str(spec.target_for(referral_made=episode.referral_made_on is not None))
+
+    return GET_STATE(target, states=[str(s) for s in spec.targets])
 
 
 def _permission(name: TransitionName) -> Any:  # noqa: ANN401 - django-fsm permission
@@ -206,6 +214,8 @@ class Episode(ConcurrentTransitionMixin, models.Model):
     last_assessment_on = models.DateField(null=True, blank=True)
     education_recorded = models.BooleanField(default=False)
     referral_made_on = models.DateField(null=True, blank=True)
+    # The moment of the latest referral: "after the referral" compares moments (PATHWAY.md).
+    referral_made_at = models.DateTimeField(null=True, blank=True)
     resolution_reported_on = models.DateField(
         null=True,
         blank=True,
@@ -222,11 +232,20 @@ class Episode(ConcurrentTransitionMixin, models.Model):
     reassessment_due_from = models.DateTimeField(null=True, blank=True)
     # URG-1: the surgical review was opened while a red flag was active.
     surgical_review_urgent = models.BooleanField(default=False)
+    # The urgent queue (PATHWAY.md "Red flags"). ``urgent_since``: when the episode entered
+    # it, the earliest of the two reasons it is there: a red flag no one has acted on yet
+    # (``flag_urgent_since``: set when a flag is raised, cleared by the transition that acts
+    # on it) and a patient's red-flag report no clinician has reviewed
+    # (``report_review_since``). ``urgent_rank``: careflow.urgency's rank within the queue.
     urgent_since = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="Set when a red flag is raised; cleared when someone acts on it.",
+        help_text="In the urgent queue since; cleared once what put it there is acted on.",
     )
+    flag_urgent_since = models.DateTimeField(null=True, blank=True)
+    report_review_since = models.DateTimeField(null=True, blank=True)
+    report_review_rule = models.CharField(max_length=10, blank=True)
+    urgent_rank = models.PositiveSmallIntegerField(default=0)  # 0 outside the queue
     state_changed_at = models.DateTimeField(auto_now_add=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -234,7 +253,11 @@ class Episode(ConcurrentTransitionMixin, models.Model):
     class Meta:
         indexes: ClassVar = [
             models.Index(fields=["care_team", "state", "id"], name="episode_team_state"),
-            _when_set("urgent_since", "episode_urgent"),
+            models.Index(
+                fields=["urgent_rank", "urgent_since", "id"],
+                name="episode_urgent_order",
+                condition=models.Q(urgent_since__isnull=False),
+            ),
             _when_set("next_deadline", "episode_deadline"),
             _when_set("reassessment_due_on", "episode_reassessment"),
             _when_set("overdue_from", "episode_overdue_from"),
@@ -248,7 +271,11 @@ class Episode(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["assigned_to", "id"], name="episode_assignee"),
             # A coordinator's queues in their order (issue 16): with the team's id as a value,
             # PostgreSQL reads the team's part of the index in order and stops at the page.
-            _team_when_set("urgent_since", "episode_team_urgent"),
+            models.Index(
+                fields=["care_team", "urgent_rank", "urgent_since", "id"],
+                name="episode_team_urgent_order",
+                condition=models.Q(urgent_since__isnull=False),
+            ),
             _team_when_set("next_deadline", "episode_team_deadline"),
             _team_when_set("reassessment_due_on", "episode_team_reassessment"),
             # "mine" within the user's team (issue 16): the assignee's index alone left the
@@ -405,6 +432,60 @@ class RedFlag(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.category = CATEGORY_OF_SIGN[Sign(self.sign)]
         super().save(*args, **kwargs)
+
+
+class RedFlagReport(models.Model):
+    """A red-flag symptom a patient reported on a check-in: never absorbed (PATHWAY.md).
+
+    Every reported sign is kept, with the check-in's reminder. One that raised its flag is
+    acted on as that flag. One whose flag was already active, or reported on a resolved or
+    closed episode, alerts the care team again and puts the episode in the urgent queue
+    until a clinician reviews it (``review_patient_report``): by an assessment recorded
+    after it, or, on an ended episode, by reviewing it with a note.
+    """
+
+    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="red_flag_reports")
+    sign = models.CharField(max_length=40, choices=[(s.value, s.value) for s in Sign])
+    category = models.CharField(max_length=5)
+    # The flag it raised, or the active flag it reports again (none on an ended episode).
+    red_flag = models.ForeignKey(
+        RedFlag, null=True, blank=True, on_delete=models.CASCADE, related_name="reports"
+    )
+    raised_flag = models.BooleanField(help_text="It raised its flag: nothing to review.")
+    # The check-in's reminder (notifications' row: episodes sits below it, so an id).
+    reminder_id = models.BigIntegerField(null=True, blank=True)
+    reported_at = models.DateTimeField(auto_now_add=True)
+    reported_on = models.DateField(help_text="The patient-local date it was reported.")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["reported_at", "id"]
+        indexes: ClassVar = [
+            models.Index(
+                fields=["episode", "reported_at"],
+                name="red_flag_report_unreviewed",
+                condition=models.Q(raised_flag=False, reviewed_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Red-flag report #{self.pk} ({self.category})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.category = CATEGORY_OF_SIGN[Sign(self.sign)]
+        super().save(*args, **kwargs)
+
+    @property
+    def needs_review(self) -> bool:
+        return not self.raised_flag and self.reviewed_at is None
 
 
 class ImagingStudy(models.Model):

@@ -14,6 +14,9 @@ sent "on commit" here; a receiver that talks to the outside world defers that it
   again.
 - ``red_flag_raised(red_flag=...)``: a red flag was raised, by anyone (a clinician, the
   patient's check-in, a derived sign).
+- ``red_flag_reported(report=...)``: a patient reported a red-flag symptom that raised no
+  new flag (its flag was already active, or the episode has ended): the care team is told
+  again.
 """
 
 from __future__ import annotations
@@ -22,3 +25,4 @@ from django.dispatch import Signal
 
 episode_changed = Signal()
 red_flag_raised = Signal()
+red_flag_reported = Signal()

@@ -87,8 +87,10 @@ def _transition_action(name: TransitionName, source: State) -> dict[str, Any]:
         "id": f"{fhir_id(source.value)}.{fhir_id(name.value)}",
         "title": name.value.replace("_", " "),
         "code": [concept(codes.TRANSITIONS, name.value)],
+        # Each state it can reach (clear_escalation: specialist care once referred).
         "relatedAction": [
-            {"actionId": _state_action_id(spec.target), "relationship": "before-start"}
+            {"actionId": _state_action_id(target), "relationship": "before-start"}
+            for target in spec.targets
         ],
     }
     description = _doc(name)

@@ -394,6 +394,17 @@ def task_id(episode_id: int, action: str) -> str:
     return f"{episode_id}-{fhir_id(action)}"
 
 
+def _task_priority(action: NextAction, today: date) -> str:
+    """The Task's priority: ``stat``, ``urgent`` or ``routine``.
+
+    ``stat`` for the urgent actions (PATHWAY.md "Next actions"), ``urgent`` for an overdue
+    routine one. https://hl7.org/fhir/R4/valueset-request-priority.html
+    """
+    if action.urgent:
+        return "stat"
+    return "urgent" if action.due < today else "routine"
+
+
 def task_resource(episode: Episode, action: NextAction, today: date) -> Resource:
     """A next action (or deadline) careflow computes: always open, due on its date."""
     return {
@@ -403,7 +414,7 @@ def task_resource(episode: Episode, action: NextAction, today: date) -> Resource
         "instantiatesCanonical": f"{codes.PLAN_DEFINITION}|{PATHWAY_VERSION}",
         "status": "ready",
         "intent": "plan",
-        "priority": "urgent" if action.due < today else "routine",
+        "priority": _task_priority(action, today),
         "code": concept(codes.ACTIONS, action.action, action.action.replace("_", " ")),
         "focus": ref("EpisodeOfCare", episode.pk),
         "for": ref("Patient", episode.patient_id),

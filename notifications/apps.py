@@ -10,7 +10,11 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported once the app registry is ready (they import models).
-        from episodes.signals import episode_changed, red_flag_raised  # noqa: PLC0415
+        from episodes.signals import (  # noqa: PLC0415
+            episode_changed,
+            red_flag_raised,
+            red_flag_reported,
+        )
         from notifications import receivers, selectors, services, tasks  # noqa: PLC0415
         from notifications.providers import (  # noqa: PLC0415
             webhooks,  # noqa: F401 - connects the ESP tracking-event receiver (Anymail's signal)
@@ -22,6 +26,9 @@ class NotificationsConfig(AppConfig):
         )
         red_flag_raised.connect(
             receivers.on_red_flag_raised, dispatch_uid="notifications.on_red_flag_raised"
+        )
+        red_flag_reported.connect(
+            receivers.on_red_flag_reported, dispatch_uid="notifications.on_red_flag_reported"
         )
         # A red-flag alert asks for a dispatch on commit: the tasks publish it.
         services.on_dispatch_requested("notifications.tasks", tasks.enqueue_dispatch)

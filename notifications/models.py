@@ -33,8 +33,11 @@ class ReminderStatus(models.TextChoices):
     SKIPPED = "skipped"
 
 
-# Milestones beyond the pathway's three: an alert to the care team for each red flag.
+# Milestones beyond the pathway's three: an alert to the care team for each red flag
+# (``red_flag:<flag id>``) and for each red-flag report that raised no new flag
+# (``red_flag:report:<report id>``). Every row with the prefix is a care-team alert.
 RED_FLAG_MILESTONE_PREFIX = "red_flag:"
+RED_FLAG_REPORT_MILESTONE_PREFIX = f"{RED_FLAG_MILESTONE_PREFIX}report:"
 
 
 class Reminder(models.Model):

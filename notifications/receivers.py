@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from notifications.services import red_flag_alert_schedule, reminders_sync
+from notifications.services import (
+    red_flag_alert_schedule,
+    red_flag_report_alert_schedule,
+    reminders_sync,
+)
 
 if TYPE_CHECKING:
     from careflow.facts import Facts
-    from episodes.models import Episode, RedFlag
+    from episodes.models import Episode, RedFlag, RedFlagReport
 
 
 def on_episode_changed(sender: Any, *, episode: Episode, facts: Facts, **_: Any) -> None:  # noqa: ANN401, ARG001
@@ -21,3 +25,7 @@ def on_episode_changed(sender: Any, *, episode: Episode, facts: Facts, **_: Any)
 
 def on_red_flag_raised(sender: Any, *, red_flag: RedFlag, **_: Any) -> None:  # noqa: ANN401, ARG001
     red_flag_alert_schedule(red_flag=red_flag)
+
+
+def on_red_flag_reported(sender: Any, *, report: RedFlagReport, **_: Any) -> None:  # noqa: ANN401, ARG001
+    red_flag_report_alert_schedule(report=report)

@@ -23,6 +23,7 @@ from infra.db import prepared_cursor
 from notifications.channels import patient_channel_for, registered
 from notifications.models import (
     RED_FLAG_MILESTONE_PREFIX,
+    RED_FLAG_REPORT_MILESTONE_PREFIX,
     Audience,
     CheckIn,
     Reminder,
@@ -32,7 +33,7 @@ from notifications.models import (
 
 if TYPE_CHECKING:
     from careflow.facts import Facts
-    from episodes.models import Episode, Patient, RedFlag
+    from episodes.models import Episode, Patient, RedFlag, RedFlagReport
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +84,9 @@ def reminder_why_not(reminder: Reminder) -> str:
     consent or opt-out may have changed since the row was scheduled.
     """
     episode = reminder.episode
+    if reminder.milestone.startswith(RED_FLAG_REPORT_MILESTONE_PREFIX):
+        # A red-flag report on an ended episode is exactly what must reach the team.
+        return ""
     if reminder.milestone.startswith(RED_FLAG_MILESTONE_PREFIX):
         state = State(episode.state)
         return f"episode {state}" if state in TERMINAL_STATES else ""
@@ -233,7 +237,30 @@ def _revivable(row: Reminder, due_at: datetime) -> bool:
 
 @transaction.atomic
 def red_flag_alert_schedule(*, red_flag: RedFlag) -> Reminder:
-    """An email to the care team at once when a red flag is raised (by anyone).
+    """An email to the care team at once when a red flag is raised (by anyone)."""
+    return _alert_schedule(
+        episode_id=red_flag.episode_id,
+        milestone=f"{RED_FLAG_MILESTONE_PREFIX}{red_flag.pk}",
+        on=red_flag.raised_on,
+    )
+
+
+@transaction.atomic
+def red_flag_report_alert_schedule(*, report: RedFlagReport) -> Reminder:
+    """An email to the care team at once for a red-flag report that raised no new flag.
+
+    A symptom reported again while its flag is active, or on an ended episode, is never
+    absorbed (PATHWAY.md): the team is told again, whatever the episode's state.
+    """
+    return _alert_schedule(
+        episode_id=report.episode_id,
+        milestone=f"{RED_FLAG_REPORT_MILESTONE_PREFIX}{report.pk}",
+        on=report.reported_on,
+    )
+
+
+def _alert_schedule(*, episode_id: int, milestone: str, on: date) -> Reminder:
+    """The alert's row, due now.
 
     The row is the record; after the write commits, a dispatch is asked for at once so the
     alert does not wait for beat's next tick. If the broker cannot be reached the write
@@ -241,19 +268,19 @@ def red_flag_alert_schedule(*, red_flag: RedFlag) -> Reminder:
     """
     now = timezone.now()
     reminder, created = Reminder.objects.get_or_create(
-        episode_id=red_flag.episode_id,
-        milestone=f"{RED_FLAG_MILESTONE_PREFIX}{red_flag.pk}",
+        episode_id=episode_id,
+        milestone=milestone,
         audience=Audience.CARE_TEAM,
         defaults={
             "channel": ReminderChannel.EMAIL,
-            "milestone_date": red_flag.raised_on,
+            "milestone_date": on,
             "due_at": now,
             "next_attempt_at": now,
         },
     )
     if created:
         transaction.on_commit(_dispatch_now)
-    logger.info("red flag alert scheduled reminder=%s", reminder.pk)
+    logger.info("care-team alert scheduled reminder=%s", reminder.pk)
     return reminder
 
 
@@ -294,12 +321,14 @@ def checkin_submit(
     """Record (or correct) a patient's check-in and let its answers drive the episode.
 
     The row is ours (one per reminder); what the answers mean for the episode is
-    ``episodes.services.episode_checkin_apply``'s, in the same transaction.
+    ``episodes.services.episode_checkin_apply``'s, in the same transaction. A check-in on a
+    resolved or closed episode is recorded too: its red-flag symptoms reach the care team
+    (PATHWAY.md "A red-flag report is never absorbed"); its other answers change nothing.
     """
     episodes_services.checkin_answers_validate(symptoms=symptoms, overall=overall)
     with transaction.atomic():
         reminder = Reminder.objects.get(pk=reminder_id)
-        episode = episodes_services.episode_lock_open(reminder.episode_id)
+        episode = episodes_services.episode_lock(reminder.episode_id)
         checkin, created = CheckIn.objects.select_for_update().get_or_create(
             reminder=reminder,
             defaults={
@@ -319,6 +348,7 @@ def checkin_submit(
         episodes_services.episode_checkin_apply(
             episode=episode,
             checkin_id=checkin.pk,
+            reminder_id=reminder.pk,
             overall=overall,
             disabling_pain=disabling_pain,
             symptoms=checkin.symptoms,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from careflow.dates import age_on
+from careflow.redflags import CATEGORY_LABEL
 from workspace.forms import label_for
 
 __all__ = ["label_for"]
@@ -63,6 +64,7 @@ NEXT_ACTIONS = {
     ),
     "refer_to_specialist": gettext_lazy("Refer to a specialist"),
     "urgent_imaging": gettext_lazy("Urgent imaging and referral"),
+    "review_patient_report": gettext_lazy("Review the patient's red-flag report"),
 }
 DEADLINES = {
     "specialist_referral": gettext_lazy("Specialist referral"),
@@ -80,6 +82,8 @@ EVENT_KINDS = {
     "assessment": gettext_lazy("Assessment"),
     "red_flag_raised": gettext_lazy("Red flag"),
     "red_flag_ruled_out": gettext_lazy("Red flag"),
+    "red_flag_reported": gettext_lazy("Red flag"),
+    "red_flag_report_reviewed": gettext_lazy("Red flag"),
     "imaging": gettext_lazy("Imaging"),
     "care_plan_item": gettext_lazy("Care plan"),
     "reminder": gettext_lazy("Reminder"),
@@ -117,6 +121,25 @@ def sign(code: str) -> str:
     return code.replace("_", " ").capitalize()
 
 
+def category(code: str) -> str:
+    """A red flag's category in words: "RF-1 cauda equina syndrome"."""
+    words = CATEGORY_LABEL.get(code, "")
+    return f"{code} {words}" if words else code
+
+
+def ago(moment: datetime, now: datetime) -> str:
+    """How long ago, in the largest whole unit: "just now", "3 h ago", "2 days ago"."""
+    seconds = max(0, int((now - moment).total_seconds()))
+    minutes, hours, days = seconds // 60, seconds // 3600, seconds // 86400
+    if minutes < 1:
+        return _("just now")
+    if hours < 1:
+        return ngettext("%(n)d minute ago", "%(n)d minutes ago", minutes) % {"n": minutes}
+    if days < 1:
+        return ngettext("%(n)d hour ago", "%(n)d hours ago", hours) % {"n": hours}
+    return ngettext("%(n)d day ago", "%(n)d days ago", days) % {"n": days}
+
+
 def plan_item(code: str) -> str:
     return code.replace("_", " ").capitalize()
 
@@ -131,54 +154,79 @@ def age(birth_date: date, today: date) -> int:
     return age_on(birth_date, today)
 
 
-def event(e: Any) -> str:  # noqa: ANN401, PLR0911 - a TimelineEvent; one sentence per kind
-    d = e.data
-    if e.kind == "transition":
-        return _("%(transition)s: %(from)s → %(to)s") % {
-            "transition": transition(d["transition"]),
-            "from": state(d["from"]),
-            "to": state(d["to"]),
-        }
-    if e.kind == "assessment":
-        facts = ", ".join(
-            f"{label_for(k)}: {_('yes') if v else _('no')}" for k, v in d["values"].items()
-        )
-        return _("Assessment recorded (%(facts)s)") % {"facts": facts or "—"} + (
-            f" {d['note']}" if d.get("note") else ""
-        )
-    if e.kind == "red_flag_raised":
-        return _("Red flag raised: %(sign)s (%(rule)s)") % {
-            "sign": sign(d["sign"]),
-            "rule": d["category"],
-        } + (f" — {d['note']}" if d.get("note") else "")
-    if e.kind == "red_flag_ruled_out":
-        return _("Red flag ruled out: %(sign)s") % {"sign": sign(d["sign"])} + (
-            f" — {d['note']}" if d.get("note") else ""
-        )
-    if e.kind == "imaging":
-        return _("Imaging on %(date)s: %(finding)s") % {
-            "date": d["performed_on"],
-            "finding": _("nerve-root compression")
-            if d["nerve_root_compression"]
-            else _("no compression"),
-        }
-    if e.kind == "care_plan_item":
-        return _("Care plan: %(item)s") % {"item": plan_item(d["item"])}
-    if e.kind == "reminder":
-        return _("Reminder %(milestone)s to the %(audience)s by %(channel)s: %(status)s") % d
-    if e.kind == "delivery_attempt":
-        return _("Delivery attempt %(attempt)s of reminder %(milestone)s: %(outcome)s") % d
-    if e.kind == "checkin":
-        symptoms = ", ".join(sign(s) for s in d["symptoms"]) or _("none")
-        return _(
-            "Check-in from the patient: overall %(overall)s; disabling pain: %(disabling)s;"
-            " red-flag symptoms: %(symptoms)s"
-        ) % {
-            "overall": d["overall"],
-            "disabling": _("yes") if d["disabling_pain"] else _("no"),
-            "symptoms": symptoms,
-        }
-    return e.kind.replace("_", " ")
+def _transition_text(d: dict[str, Any]) -> str:
+    return _("%(transition)s: %(from)s → %(to)s") % {
+        "transition": transition(d["transition"]),
+        "from": state(d["from"]),
+        "to": state(d["to"]),
+    }
+
+
+def _assessment_text(d: dict[str, Any]) -> str:
+    facts = ", ".join(
+        f"{label_for(k)}: {_('yes') if v else _('no')}" for k, v in d["values"].items()
+    )
+    return _("Assessment recorded (%(facts)s)") % {"facts": facts or "—"} + _note(d)
+
+
+def _note(d: dict[str, Any]) -> str:
+    return f" — {d['note']}" if d.get("note") else ""
+
+
+def _imaging_text(d: dict[str, Any]) -> str:
+    return _("Imaging on %(date)s: %(finding)s") % {
+        "date": d["performed_on"],
+        "finding": _("nerve-root compression")
+        if d["nerve_root_compression"]
+        else _("no compression"),
+    }
+
+
+def _checkin_text(d: dict[str, Any]) -> str:
+    symptoms = ", ".join(sign(s) for s in d["symptoms"]) or _("none")
+    return _(
+        "Check-in from the patient: overall %(overall)s; disabling pain: %(disabling)s;"
+        " red-flag symptoms: %(symptoms)s"
+    ) % {
+        "overall": d["overall"],
+        "disabling": _("yes") if d["disabling_pain"] else _("no"),
+        "symptoms": symptoms,
+    }
+
+
+# One sentence per kind of timeline event (episodes.selectors.timeline and its sources).
+_EVENT_TEXT: dict[str, Any] = {
+    "transition": _transition_text,
+    "assessment": _assessment_text,
+    "red_flag_raised": lambda d: (
+        _("Red flag raised: %(sign)s (%(rule)s)") % {"sign": sign(d["sign"]), "rule": d["category"]}
+        + _note(d)
+    ),
+    "red_flag_ruled_out": lambda d: (
+        _("Red flag ruled out: %(sign)s") % {"sign": sign(d["sign"])} + _note(d)
+    ),
+    "red_flag_reported": lambda d: (
+        _("The patient reported %(sign)s (%(rule)s) again: for a clinician to review")
+        % {"sign": sign(d["sign"]), "rule": d["category"]}
+    ),
+    "red_flag_report_reviewed": lambda d: (
+        _("Red-flag report reviewed: %(sign)s") % {"sign": sign(d["sign"])} + _note(d)
+    ),
+    "imaging": _imaging_text,
+    "care_plan_item": lambda d: _("Care plan: %(item)s") % {"item": plan_item(d["item"])},
+    "reminder": lambda d: (
+        _("Reminder %(milestone)s to the %(audience)s by %(channel)s: %(status)s") % d
+    ),
+    "delivery_attempt": lambda d: (
+        _("Delivery attempt %(attempt)s of reminder %(milestone)s: %(outcome)s") % d
+    ),
+    "checkin": _checkin_text,
+}
+
+
+def event(e: Any) -> str:  # noqa: ANN401 - a TimelineEvent
+    text = _EVENT_TEXT.get(e.kind)
+    return text(e.data) if text is not None else e.kind.replace("_", " ")
 
 
 MILESTONES = {

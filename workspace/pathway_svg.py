@@ -243,6 +243,19 @@ def _edges(boxes: dict[State, Box]) -> list[str]:
             weight="b",
         )
     )
+    # clear_escalation has two targets: conservative care, or specialist care once a
+    # referral has been made (careflow.states.TransitionSpec.target_after_referral).
+    after = TRANSITIONS[TransitionName.CLEAR_ESCALATION].target_after_referral
+    if after is not None:
+        out.append(
+            _text(
+                urgent.x + BOX_W + 130,
+                urgent.cy + 40,
+                f"clear_escalation after a referral: back to {after.value}",
+                size=11,
+                fill=GREY,
+            )
+        )
     return out
 
 
@@ -256,7 +269,8 @@ def pathway_svg(current: str | None = None, *, element_id: str = "pathway") -> s
         "Left to right: conservative care, imaging eligible, ESI, specialist referral, surgical"
         " review, surgery, refractory. Below, set apart: urgent escalation, reached from the"
         " pre-referral states by a red flag and left by an urgent referral or by clearing the"
-        " escalation. Every active state can also be resolved or closed."
+        " escalation (back to conservative care, or to specialist referral once referred)."
+        " Every active state can also be resolved or closed."
     )
     if current:
         desc += f" The episode is in {current.replace('_', ' ')}."

@@ -35,6 +35,11 @@ urlpatterns = [
         views.red_flag_rule_out,
         name="red-flag-rule-out",
     ),
+    path(
+        "episodes/<int:episode_id>/red-flag-reports/<int:report_id>/review/",
+        views.red_flag_report_review,
+        name="red-flag-report-review",
+    ),
     path("episodes/<int:episode_id>/assessments/", views.assessment_record, name="assessment"),
     path("episodes/<int:episode_id>/imaging/", views.imaging_record, name="imaging"),
     path("episodes/<int:episode_id>/care-plan/", views.care_plan_add, name="care-plan"),

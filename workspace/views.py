@@ -50,6 +50,7 @@ from episodes.api.serializers import (
     ImagingInputSerializer,
     PatientCreateInputSerializer,
     RedFlagInputSerializer,
+    RedFlagReportReviewInputSerializer,
     RedFlagUpdateInputSerializer,
 )
 from episodes.audit import record_shown
@@ -70,6 +71,8 @@ from episodes.selectors import (
     queue_page_sql_available,
     queue_rows,
     red_flag_get_for,
+    red_flag_report_get_for,
+    red_flag_reports_to_review,
     row_facts,
     row_flags,
     row_next_action,
@@ -187,9 +190,25 @@ def _row(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         "deadline_rule": row["next_deadline_rule"],
         "overdue": deadline is not None and deadline < today,
         "next_action": labels.next_action(row_next_action(row["state"], facts, today)),
+        # Which flag, in words, and how long ago it was raised (PATHWAY.md "Order of the
+        # urgent queue"); a patient's red-flag report waiting for review, the same way.
         "active_flags": [
-            {"sign": labels.sign(f["sign"]), "category": f["category"]} for f in flags
+            {
+                "sign": labels.sign(f["sign"]),
+                "category": f["category"],
+                "category_label": labels.category(f["category"]),
+                "ago": labels.ago(datetime.fromisoformat(f["raised_at"]), now),
+            }
+            for f in flags
         ],
+        "report": (
+            {
+                "category_label": labels.category(row["report_review_rule"]),
+                "ago": labels.ago(row["report_review_since"], now),
+            }
+            if row["report_review_since"] is not None
+            else None
+        ),
     }
 
 
@@ -232,6 +251,8 @@ def _row_page(request: HttpRequest) -> _RowPage:
         assign_url=_id_url("workspace:assign"),
         words={
             "red_flag": _("Red flag"),
+            "raised": _("raised"),
+            "reported_again": _("Reported again:"),
             "overdue": _("Overdue"),
             "nobody": _("nobody"),
             "take": _("Take"),
@@ -498,6 +519,7 @@ def _episode_context(
         if s not in DERIVED_SIGNS
     ]
     flags = sorted(episode.red_flags.all(), key=lambda f: (f.status != "active", f.raised_at))
+    now = timezone.now()
 
     def form(serializer: Any, prefix: str, **kwargs: Any) -> list[Any]:  # noqa: ANN401
         values, errors = bound.get(prefix, ({}, {}))
@@ -522,11 +544,22 @@ def _episode_context(
                 "flag": f,
                 "label": labels.sign(f.sign),
                 "category_label": CATEGORY_LABEL.get(f.category, ""),
+                "ago": labels.ago(f.raised_at, now),
                 "rule_out_fields": form(
                     RedFlagUpdateInputSerializer, f"ruleout-{f.pk}", exclude=("status",)
                 ),
             }
             for f in flags
+        ],
+        "reports": [
+            {
+                "report": r,
+                "label": labels.sign(r.sign),
+                "category_label": labels.category(r.category),
+                "ago": labels.ago(r.reported_at, now),
+                "review_fields": form(RedFlagReportReviewInputSerializer, f"review-{r.pk}"),
+            }
+            for r in red_flag_reports_to_review(episode)
         ],
         "raise_fields": form(RedFlagInputSerializer, "flag", choice_labels={"sign": dict(signs)}),
         "assess_fields": build_fields(
@@ -762,6 +795,22 @@ def red_flag_rule_out(request: HttpRequest, episode_id: int, flag_id: int) -> Ht
         done="red_flag_ruled_out",
         exclude=("status",),
         extra={"status": "ruled_out"},
+    )
+
+
+@require_POST
+@signed_in
+def red_flag_report_review(request: HttpRequest, episode_id: int, report_id: int) -> HttpResponse:
+    report = red_flag_report_get_for(episode_get_for(request.user, episode_id), report_id)
+    return _simple_write(
+        request,
+        episode_id,
+        serializer=RedFlagReportReviewInputSerializer,
+        prefix=f"review-{report.pk}",
+        service=lambda episode_id, by, data: services.red_flag_report_review(
+            episode_id=episode_id, report_id=report.pk, by=by, note=data.get("note", "")
+        ),
+        done="red_flag_report_reviewed",
     )
 
 

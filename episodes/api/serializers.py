@@ -30,6 +30,7 @@ from episodes.models import (
     Language,
     Patient,
     RedFlag,
+    RedFlagReport,
     RedFlagStatus,
     Urgency,
     validate_timezone,
@@ -245,6 +246,26 @@ class RedFlagBriefSerializer(serializers.Serializer):
     sign = serializers.CharField()
     category = serializers.CharField()
     status = serializers.CharField()
+    raised_at = serializers.DateTimeField(help_text="When it was raised (API.md).")
+
+
+class RedFlagReportOutputSerializer(serializers.Serializer):
+    """A patient's red-flag report that raised no new flag: a clinician reviews it."""
+
+    id = serializers.IntegerField()
+    sign = serializers.CharField()
+    category = serializers.CharField()
+    red_flag = serializers.IntegerField(
+        source="red_flag_id", allow_null=True, help_text="The active flag it reports again."
+    )
+    reported_at = serializers.DateTimeField()
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+    reviewed_by = serializers.IntegerField(source="reviewed_by_id", allow_null=True)
+    review_note = serializers.CharField()
+
+
+class RedFlagReportReviewInputSerializer(StrictInputSerializer):
+    note = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 
 
 class DeadlineSerializer(serializers.Serializer):
@@ -313,6 +334,12 @@ class EpisodeOutputSerializer(serializers.Serializer):
     days_of_conservative_care = serializers.IntegerField()
     facts = serializers.DictField(child=serializers.BooleanField())
     red_flags = RedFlagBriefSerializer(many=True, help_text="Every red flag, active or not.")
+    red_flag_reports = RedFlagReportOutputSerializer(
+        many=True,
+        help_text="A patient's red-flag reports waiting for a clinician's review "
+        "(review_patient_report): a symptom reported again while its flag is active, or "
+        "reported on a resolved or closed episode.",
+    )
     deadlines = DeadlineSerializer(many=True)
     next_deadline = serializers.DateField(allow_null=True)
     next_deadline_rule = serializers.CharField()
@@ -389,6 +416,7 @@ def episode_summaries(rows: Iterable[Mapping[str, Any]], now: datetime) -> list[
                         "sign": f["sign"],
                         "category": f["category"],
                         "status": RedFlagStatus.ACTIVE.value,
+                        "raised_at": _DATETIME.to_representation(_moment(f["raised_at"])),
                     }
                     for f in flags
                 ],
@@ -406,6 +434,25 @@ def episode_summaries(rows: Iterable[Mapping[str, Any]], now: datetime) -> list[
 
 def _iso_datetime(value: datetime | None) -> str | None:
     return None if value is None else _DATETIME.to_representation(value)
+
+
+def _moment(value: datetime | str) -> datetime:
+    """A queue row's JSON instant (ISO text) as an aware datetime."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def red_flag_report_output(report: RedFlagReport) -> dict[str, Any]:
+    """``RedFlagReportOutputSerializer(report).data`` as a plain dict."""
+    return {
+        "id": report.pk,
+        "sign": report.sign,
+        "category": report.category,
+        "red_flag": report.red_flag_id,
+        "reported_at": _iso_datetime(report.reported_at),
+        "reviewed_at": _iso_datetime(report.reviewed_at),
+        "reviewed_by": report.reviewed_by_id,
+        "review_note": report.review_note,
+    }
 
 
 def _reasons(reasons: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -461,9 +508,16 @@ def episode_output(body: Mapping[str, Any]) -> dict[str, Any]:
             for name, value in body["facts"].items()
         },
         "red_flags": [
-            {"id": f.pk, "sign": f.sign, "category": f.category, "status": f.status}
+            {
+                "id": f.pk,
+                "sign": f.sign,
+                "category": f.category,
+                "status": f.status,
+                "raised_at": _iso_datetime(f.raised_at),
+            }
             for f in body["red_flags"]
         ],
+        "red_flag_reports": [red_flag_report_output(r) for r in body["red_flag_reports"]],
         "deadlines": [
             {"kind": d["kind"], "due": d["due"], "rule": d["rule"], "overdue": d["overdue"]}
             for d in body["deadlines"]
@@ -698,7 +752,9 @@ class ReminderOutputSerializer(serializers.Serializer):
 class TimelineEventSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     kind = serializers.CharField(
-        help_text="transition, assessment, red_flag_raised, red_flag_ruled_out, imaging, "
+        help_text="transition, assessment, red_flag_raised, red_flag_ruled_out, "
+        "red_flag_reported (a patient's red-flag symptom that raised no new flag), "
+        "red_flag_report_reviewed, imaging, "
         "care_plan_item, reminder, delivery_attempt (with the provider's delivery status), "
         "patient_message (an SMS from the patient: opt_out, opt_in or reply), checkin, "
         "correction"

@@ -27,6 +27,11 @@ urlpatterns = [
         name="episode-red-flag",
     ),
     path(
+        "episodes/<int:episode_id>/red-flag-reports/<int:report_id>/review/",
+        views.RedFlagReportReviewApi.as_view(),
+        name="episode-red-flag-report-review",
+    ),
+    path(
         "episodes/<int:episode_id>/imaging/",
         views.ImagingRecordApi.as_view(),
         name="episode-imaging",

@@ -59,12 +59,15 @@ from episodes.api.serializers import (
     QueueCountSerializer,
     RedFlagInputSerializer,
     RedFlagOutputSerializer,
+    RedFlagReportOutputSerializer,
+    RedFlagReportReviewInputSerializer,
     RedFlagUpdateInputSerializer,
     ReminderOutputSerializer,
     TimelineEventSerializer,
     ValidationErrorSerializer,
     episode_output,
     episode_summaries,
+    red_flag_report_output,
 )
 from episodes.audit import record_patient, record_shown
 from episodes.models import Episode, Patient
@@ -88,6 +91,8 @@ from episodes.selectors import (
     queue_page_sql_available,
     queue_rows,
     red_flag_get_for,
+    red_flag_report_get_for,
+    red_flag_reports_to_review,
 )
 from notifications.selectors import episode_reminders
 
@@ -246,6 +251,7 @@ def episode_body(episode: Episode) -> dict[str, Any]:
     }
     body.update(episode_pathway_view(episode))
     body["red_flags"] = list(episode.red_flags.all())
+    body["red_flag_reports"] = red_flag_reports_to_review(episode)
     body["care_plan"] = care_plan_for(episode)
     return body
 
@@ -403,6 +409,29 @@ class RedFlagRuleOutApi(APIView):
             note=serializer.validated_data.get("note", ""),
         )
         return Response(RedFlagOutputSerializer(flag).data)
+
+
+class RedFlagReportReviewApi(APIView):
+    @extend_schema(
+        parameters=[EPISODE_ID, id_param("report_id")],
+        request=RedFlagReportReviewInputSerializer,
+        responses={200: RedFlagReportOutputSerializer, **errors(400, 403)},
+        description="A clinician reviews a patient's red-flag report (review_patient_report), "
+        "with a note; on a resolved or closed episode too. On an open episode an assessment "
+        "a clinician records after the report also meets it.",
+    )
+    def post(self, request: Request, episode_id: int, report_id: int) -> Response:
+        episode = episode_get_for(request.user, episode_id)
+        report = red_flag_report_get_for(episode, report_id)
+        serializer = RedFlagReportReviewInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        report = services.red_flag_report_review(
+            episode_id=episode.pk,
+            report_id=report.pk,
+            by=request.user,
+            note=serializer.validated_data["note"],
+        )
+        return Response(red_flag_report_output(report))
 
 
 class ImagingRecordApi(APIView):

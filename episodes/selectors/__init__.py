@@ -26,6 +26,8 @@ from episodes.selectors.access import (
     patient_get_for,
     patient_list_for,
     red_flag_get_for,
+    red_flag_report_get_for,
+    red_flag_reports_to_review,
     team_ids_for,
 )
 from episodes.selectors.pathway import (
@@ -106,6 +108,8 @@ __all__ = [
     "queue_register",
     "queue_rows",
     "red_flag_get_for",
+    "red_flag_report_get_for",
+    "red_flag_reports_to_review",
     "row_facts",
     "row_flags",
     "row_next_action",

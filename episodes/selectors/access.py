@@ -15,6 +15,7 @@ from episodes.models import (
     Episode,
     Patient,
     RedFlag,
+    RedFlagReport,
     RedFlagStatus,
 )
 
@@ -153,6 +154,25 @@ def red_flag_get_for(episode: Episode, flag_id: int) -> RedFlag:
         return RedFlag.objects.get(pk=flag_id, episode_id=episode.pk)
     except RedFlag.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def red_flag_report_get_for(episode: Episode, report_id: int) -> RedFlagReport:
+    _check_id(report_id)
+    try:
+        return RedFlagReport.objects.get(pk=report_id, episode_id=episode.pk)
+    except RedFlagReport.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def red_flag_reports_to_review(episode: Episode) -> list[RedFlagReport]:
+    """The patient's red-flag reports no clinician has reviewed (no query when none)."""
+    if episode.report_review_since is None:
+        return []
+    return list(
+        RedFlagReport.objects.filter(
+            episode_id=episode.pk, raised_flag=False, reviewed_at__isnull=True
+        ).order_by("reported_at", "id")
+    )
 
 
 def care_plan_item_get_for(episode: Episode, item_id: int) -> CarePlanItem:

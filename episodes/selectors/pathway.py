@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,8 +27,13 @@ def patient_today(patient: Patient) -> date:
     return timezone.now().astimezone(ZoneInfo(patient.timezone)).date()
 
 
+def local_date(moment: datetime | None, zone: str) -> date | None:
+    """The patient-local date of a moment (None stays None)."""
+    return None if moment is None else moment.astimezone(ZoneInfo(zone)).date()
+
+
 def _column_facts(episode: Episode) -> dict[str, Any]:
-    """The facts the episode's own columns (and its patient's birth date) hold."""
+    """The facts the episode's own columns (and its patient's birth date and zone) hold."""
     current = episode.facts or {}
     return {
         "symptom_onset": episode.symptom_onset,
@@ -38,11 +43,14 @@ def _column_facts(episode: Episode) -> dict[str, Any]:
         "disabling_pain_recorded_on": episode.disabling_pain_recorded_on,
         "neurological_deficit_recorded_on": episode.neurological_deficit_recorded_on,
         "referral_made_on": episode.referral_made_on,
+        "referral_made_at": episode.referral_made_at,
         "education_recorded": episode.education_recorded,
         "last_assessment_on": episode.last_assessment_on,
         "enrolled_on": episode.enrolled_on,
         "resolution_reported_on": episode.resolution_reported_on,
         "surgical_review_urgent": episode.surgical_review_urgent,
+        "unreviewed_report_on": local_date(episode.report_review_since, episode.patient.timezone),
+        "unreviewed_report_rule": episode.report_review_rule,
     }
 
 
@@ -55,7 +63,9 @@ def episode_facts(episode: Episode) -> Facts:
     flags = [f for f in episode.red_flags.all() if f.status == RedFlagStatus.ACTIVE]
     return Facts(
         **_column_facts(episode),
-        active_red_flags=tuple(RedFlagFact(sign=f.sign, raised_on=f.raised_on) for f in flags),
+        active_red_flags=tuple(
+            RedFlagFact(sign=f.sign, raised_on=f.raised_on, raised_at=f.raised_at) for f in flags
+        ),
         imaging=tuple(
             ImagingFinding(
                 modality=s.modality,
@@ -85,7 +95,7 @@ def facts_with_flag(facts: Facts, flag: RedFlag) -> Facts:
     The newest flag (raised now, the highest id) is the last in the (raised_at, id) order
     ``episode_facts`` reads them in.
     """
-    raised = RedFlagFact(sign=flag.sign, raised_on=flag.raised_on)
+    raised = RedFlagFact(sign=flag.sign, raised_on=flag.raised_on, raised_at=flag.raised_at)
     return replace(facts, active_red_flags=(*facts.active_red_flags, raised))
 
 
@@ -94,6 +104,7 @@ def episode_pathway_view(episode: Episode, today: date | None = None) -> dict[st
     facts = episode_facts(episode)
     today = today or patient_today(episode.patient)
     state = State(episode.state)
+    referral_made = facts.referral_made_on is not None
     return {
         "facts": {name: getattr(facts, name) for name in BOOLEAN_FACTS},
         "days_since_onset": facts.days_since_onset(today),
@@ -103,7 +114,7 @@ def episode_pathway_view(episode: Episode, today: date | None = None) -> dict[st
         "available_transitions": [
             {
                 "name": spec.name.value,
-                "target": spec.target.value,
+                "target": spec.target_for(referral_made=referral_made).value,
                 "clinician_only": spec.clinician_only,
                 "allowed": not (reasons := evaluate(spec.name, facts, today)),
                 "reasons": [r.as_dict() for r in reasons],

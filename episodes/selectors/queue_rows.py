@@ -28,6 +28,7 @@ from careflow.redflags import RedFlag as RedFlagFact
 from careflow.states import State
 from episodes.models import Episode, Patient, RedFlagStatus
 from episodes.selectors.access import episode_list_for, team_id_list
+from episodes.selectors.pathway import local_date
 from episodes.selectors.queues import queue_episodes, queue_get
 from infra.db import prepared_cursor
 
@@ -94,11 +95,15 @@ ROW_COLUMNS = (
     "last_assessment_on",
     "education_recorded",
     "referral_made_on",
+    "referral_made_at",
     "resolution_reported_on",
     "surgical_review_urgent",
+    "report_review_since",
+    "report_review_rule",
     "next_deadline",
     "next_deadline_rule",
     "reassessment_due_on",
+    "urgent_rank",
     "urgent_since",
 )
 
@@ -283,6 +288,10 @@ def _day(value: Any) -> date:  # noqa: ANN401 - a date, or its ISO text from JSO
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
+def _moment(value: Any) -> datetime:  # noqa: ANN401 - an aware datetime, or its ISO text from JSON
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
 def row_flags(row: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The row's active red flags in the model's order (raised_at, id)."""
     return sorted(row["flags"] or (), key=lambda f: (str(f["raised_at"]), f["id"]))
@@ -300,7 +309,10 @@ def row_facts(row: Mapping[str, Any], flags: Iterable[Mapping[str, Any]]) -> Fac
         disabling_pain_recorded_on=row["disabling_pain_recorded_on"],
         neurological_deficit_recorded_on=row["neurological_deficit_recorded_on"],
         active_red_flags=tuple(
-            RedFlagFact(sign=f["sign"], raised_on=_day(f["raised_on"])) for f in flags
+            RedFlagFact(
+                sign=f["sign"], raised_on=_day(f["raised_on"]), raised_at=_moment(f["raised_at"])
+            )
+            for f in flags
         ),
         imaging=tuple(
             ImagingFinding(
@@ -313,11 +325,14 @@ def row_facts(row: Mapping[str, Any], flags: Iterable[Mapping[str, Any]]) -> Fac
             for s in studies
         ),
         referral_made_on=row["referral_made_on"],
+        referral_made_at=row["referral_made_at"],
         education_recorded=row["education_recorded"],
         last_assessment_on=row["last_assessment_on"],
         enrolled_on=row["enrolled_on"],
         resolution_reported_on=row["resolution_reported_on"],
         surgical_review_urgent=row["surgical_review_urgent"],
+        unreviewed_report_on=local_date(row["report_review_since"], row["zone"]),
+        unreviewed_report_rule=row["report_review_rule"],
     )
 
 

@@ -55,7 +55,8 @@ OPEN_EPISODES_SQL = (
 
 
 def _urgent(_user: User, _now: datetime) -> Q:
-    # PATHWAY.md: a raised red flag heads the queue until someone acts on it.
+    # PATHWAY.md: a raised red flag, or a patient's red-flag report, puts the episode in
+    # the queue until someone acts on it (``urgent_since``; ``urgent_rank`` is set with it).
     return Q(urgent_since__isnull=False)
 
 
@@ -169,7 +170,9 @@ def _mine_sql(user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
 QUEUES: Final[dict[str, Queue]] = {
     queue.name: queue
     for queue in (
-        Queue("urgent", _urgent, ("urgent_since", "id"), _urgent_sql),
+        # PATHWAY.md "Order of the urgent queue": careflow.urgency's rank, then the longest
+        # waiting first.
+        Queue("urgent", _urgent, ("urgent_rank", "urgent_since", "id"), _urgent_sql),
         Queue("overdue", _overdue, ("next_deadline", "id"), _overdue_sql),
         Queue("due_soon", _due_soon, ("next_deadline", "id"), _due_soon_sql),
         Queue(

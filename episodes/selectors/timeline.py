@@ -15,6 +15,7 @@ from episodes.models import (
     Episode,
     ImagingStudy,
     RedFlag,
+    RedFlagReport,
 )
 
 
@@ -91,6 +92,34 @@ def _red_flag_events(episode: Episode) -> Iterable[TimelineEvent]:
             )
 
 
+def _red_flag_report_events(episode: Episode) -> Iterable[TimelineEvent]:
+    """A patient's red-flag reports that raised no new flag, and their reviews.
+
+    A report that raised its flag is on the timeline as that flag (``red_flag_raised``).
+    """
+    reports = RedFlagReport.objects.filter(episode_id=episode.pk, raised_flag=False)
+    for report in reports.select_related("reviewed_by").order_by("reported_at", "id"):
+        about = {
+            "report": report.pk,
+            "sign": report.sign,
+            "category": report.category,
+            "red_flag": report.red_flag_id,
+            "reminder": report.reminder_id,
+        }
+        yield TimelineEvent(
+            report.reported_at, "red_flag_reported", report.pk, None, "patient", about
+        )
+        if report.reviewed_at is not None:
+            yield TimelineEvent(
+                report.reviewed_at,
+                "red_flag_report_reviewed",
+                report.pk,
+                _username(report.reviewed_by),
+                "user",
+                {**about, "note": report.review_note},
+            )
+
+
 def _imaging_events(episode: Episode) -> Iterable[TimelineEvent]:
     studies = ImagingStudy.objects.filter(episode_id=episode.pk)
     for study in studies.select_related("recorded_by").order_by("recorded_at", "id"):
@@ -157,6 +186,7 @@ TIMELINE_SOURCES: list[TimelineSource] = [
     _transition_events,
     _assessment_events,
     _red_flag_events,
+    _red_flag_report_events,
     _imaging_events,
     _care_plan_events,
     _correction_events,

@@ -16,6 +16,7 @@ and ``services.episode_transition(...)`` read as before:
     imaging      imaging studies
     care_plan    care-plan items
     checkins     what a patient's check-in does to the episode
+    reports      a patient's red-flag reports: never absorbed, reviewed by a clinician
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from episodes.services.derived import after_write
 from episodes.services.episodes import (
     DATE_FIELDS,
     episode_create,
-    episode_lock_open,
+    episode_lock,
     episode_update,
 )
 from episodes.services.errors import (
@@ -46,6 +47,7 @@ from episodes.services.facts import RUN_DATED_FACTS, assessment_record
 from episodes.services.imaging import imaging_record
 from episodes.services.patients import PATIENT_FIELDS, patient_create, patient_update
 from episodes.services.red_flags import red_flag_raise, red_flag_rule_out
+from episodes.services.reports import red_flag_report_review
 from episodes.services.transitions import episode_transition
 
 # The name every write's recomputation had before the split (the bench's generator test
@@ -71,12 +73,13 @@ __all__ = [
     "episode_checkin_apply",
     "episode_checkin_red_flags_report",
     "episode_create",
-    "episode_lock_open",
+    "episode_lock",
     "episode_transition",
     "episode_update",
     "imaging_record",
     "patient_create",
     "patient_update",
     "red_flag_raise",
+    "red_flag_report_review",
     "red_flag_rule_out",
 ]

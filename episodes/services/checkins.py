@@ -8,44 +8,19 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from careflow.checkin import Overall, Symptom, signs_for
-from careflow.facts import Facts
+from careflow.states import TERMINAL_STATES, State
 from episodes.models import (
     Episode,
     RedFlag,
-    RedFlagStatus,
     Source,
 )
 from episodes.selectors import patient_today
-from episodes.services.checks import lock, refuse_terminal
+from episodes.services.checks import lock
 from episodes.services.derived import after_write
 from episodes.services.facts import record_assessment
-from episodes.services.red_flags import raise_flag
+from episodes.services.reports import reported_signs_record
 
 logger = logging.getLogger(__name__)
-
-
-def _raise_reported_flags(
-    episode: Episode, symptoms: list[str], *, note: str
-) -> tuple[list[RedFlag], Facts | None]:
-    """Raise each red flag a patient reports that is not already active (PATHWAY.md).
-
-    Returns the flags raised and the write's facts (None when no flag was raised: then
-    nothing read them).
-    """
-    today = patient_today(episode.patient)
-    active = set(
-        episode.red_flags.filter(status=RedFlagStatus.ACTIVE).values_list("sign", flat=True)
-    )
-    raised: list[RedFlag] = []
-    facts: Facts | None = None
-    for sign in signs_for(symptoms):
-        if sign in active:
-            continue
-        flag, facts = raise_flag(
-            episode, sign=sign, by=None, note=note, source=Source.PATIENT, today=today, facts=facts
-        )
-        raised.append(flag)
-    return raised, facts
 
 
 def _unknown_symptoms(symptoms: list[str]) -> dict[str, list[str]]:
@@ -70,23 +45,32 @@ def episode_checkin_red_flags_report(
 
     A reported red-flag symptom is never dropped (PATHWAY.md "Patient check-in answers"):
     whatever else the form lacks, the flag is raised with the patient as its source, the
-    episode escalates and the care team is alerted; the page then asks for the rest.
-    Returns the flags raised (none when each was already active). notifications'
-    ``checkin_red_flags_report`` finds the episode from the reminder and calls this.
+    episode escalates and the care team is alerted; a symptom whose flag is already active,
+    or reported on an ended episode, is a report for a clinician to review, and the care
+    team is alerted again (``reported_signs_record``). The page then asks for the rest.
+    Returns the flags raised. notifications' ``checkin_red_flags_report`` finds the
+    episode from the reminder and calls this.
     """
     checkin_answers_validate(symptoms=symptoms)
     episode = lock(episode_id)
-    refuse_terminal(episode)
-    raised, facts = _raise_reported_flags(
+    raised, to_review, facts = reported_signs_record(
         episode,
-        symptoms,
+        signs=signs_for(symptoms),
+        reminder_id=reminder_id,
         note=f"reported by the patient on the check-in page of reminder #{reminder_id} "
         "(form not finished)",
+        today=patient_today(episode.patient),
+        facts=None,
     )
-    if raised:
+    if raised or to_review:
         episode.version += 1
         after_write(episode, facts)
-    logger.info("check-in red flags reported episode=%s raised=%s", episode.pk, len(raised))
+    logger.info(
+        "check-in red flags reported episode=%s raised=%s to_review=%s",
+        episode.pk,
+        len(raised),
+        len(to_review),
+    )
     return raised
 
 
@@ -94,6 +78,7 @@ def episode_checkin_apply(
     *,
     episode: Episode,
     checkin_id: int,
+    reminder_id: int,
     overall: str,
     disabling_pain: bool,
     symptoms: list[str],
@@ -101,15 +86,29 @@ def episode_checkin_apply(
     """Let a recorded (or corrected) check-in's answers drive the episode, locked by the caller.
 
     A red-flag symptom raises the flag with the patient as its source (escalating per
-    PATHWAY.md and alerting the care team); disabling pain is recorded as an assessment
-    (REF-2); "resolved" asks the care team to confirm. A correction never lowers a flag
-    already raised: only a clinician rules a red flag out. notifications'
-    ``checkin_submit`` records the check-in row (its model) and calls this.
+    PATHWAY.md and alerting the care team), or, when its flag is already active, is a
+    report for a clinician to review (the team alerted again). Disabling pain is recorded
+    as an assessment (REF-2; a patient's answer never meets CC-1's reassessment).
+    "resolved" asks the care team to confirm; a later other answer withdraws that. A
+    correction never lowers a flag already raised: only a clinician rules a red flag out.
+    On a resolved or closed episode only the red-flag symptoms count: each is a report to
+    review, and the facts stay as the episode ended. notifications' ``checkin_submit``
+    records the check-in row (its model) and calls this.
     """
     today = patient_today(episode.patient)
-    _, facts = _raise_reported_flags(
-        episode, symptoms, note=f"reported by the patient in check-in #{checkin_id}"
+    raised, to_review, facts = reported_signs_record(
+        episode,
+        signs=signs_for(symptoms),
+        reminder_id=reminder_id,
+        note=f"reported by the patient in check-in #{checkin_id}",
+        today=today,
+        facts=None,
     )
+    if State(episode.state) in TERMINAL_STATES:
+        if raised or to_review:
+            episode.version += 1
+            after_write(episode, facts)
+        return
     if disabling_pain and not (episode.facts or {}).get("disabling_pain"):
         record_assessment(
             episode,
@@ -119,7 +118,10 @@ def episode_checkin_apply(
             source=Source.PATIENT,
             today=today,
         )
+    # The latest answer stands: "resolved" asks for confirmation, any other withdraws it.
     if overall == Overall.RESOLVED:
         episode.resolution_reported_on = episode.resolution_reported_on or today
+    else:
+        episode.resolution_reported_on = None
     episode.version += 1
     after_write(episode, facts)

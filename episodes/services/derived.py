@@ -8,6 +8,7 @@ from careflow.deadlines import REASSESSMENT, deadlines
 from careflow.facts import Facts
 from careflow.schedule import queue_moments
 from careflow.states import TERMINAL_STATES, State
+from careflow.urgency import urgent_rank
 from episodes.models import Episode
 from episodes.selectors import episode_facts, facts_refresh
 from episodes.signals import episode_changed
@@ -39,7 +40,10 @@ def after_write(episode: Episode, facts: Facts | None = None) -> None:
     episode.due_soon_from = moments.due_soon_from
     episode.reassessment_due_from = moments.reassessment_due_from
     if state in TERMINAL_STATES:
-        episode.urgent_since = None
+        episode.flag_urgent_since = None
+    reasons = [t for t in (episode.flag_urgent_since, episode.report_review_since) if t]
+    episode.urgent_since = min(reasons) if reasons else None
+    episode.urgent_rank = urgent_rank(facts) if reasons else 0
     episode.save()
     # notifications resyncs the episode's reminders (a receiver, in this transaction),
     # from these facts: the write reads them once for guard, effects, columns and reminders.

@@ -129,8 +129,9 @@ def episode_update(
     return episode
 
 
-def episode_lock_open(episode_id: int) -> Episode:
-    """Lock the episode for a write; a closed one is refused (``EpisodeClosedError``)."""
-    episode = lock(episode_id)
-    refuse_terminal(episode)
-    return episode
+def episode_lock(episode_id: int) -> Episode:
+    """Lock the episode for a write from a layer above (a check-in), whatever its state.
+
+    The caller decides what an ended episode takes (a red-flag report, and nothing else).
+    """
+    return lock(episode_id)

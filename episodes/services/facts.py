@@ -12,11 +12,13 @@ from episodes.models import (
     Assessment,
     Episode,
     Source,
+    is_team_clinician,
 )
 from episodes.selectors import patient_today
 from episodes.services.checks import lock, refuse_terminal, validate_fact_values
 from episodes.services.derived import after_write
 from episodes.services.red_flags import derive_red_flags
+from episodes.services.reports import reports_review_by_assessment
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -42,6 +44,10 @@ def record_assessment(
 ) -> Assessment:
     """Record the assessment and its values as the episode's facts, in memory.
 
+    A clinician of the care team assessing the patient also meets CC-1's 6-week
+    reassessment (from day 42: ``last_assessment_on``) and reviews the patient's red-flag
+    reports made before it (``review_patient_report``). A patient's check-in answers and a
+    coordinator's entries change the facts only (PATHWAY.md CC-1).
     The caller ends its write with ``after_write``, which saves the episode.
     """
     assessment = Assessment.objects.create(
@@ -60,7 +66,9 @@ def record_assessment(
                 setattr(episode, column, today)
         current[name] = value
     episode.facts = current
-    episode.last_assessment_on = today
+    if by is not None and is_team_clinician(episode, by):
+        episode.last_assessment_on = today
+        reports_review_by_assessment(episode, by=by, assessment_id=assessment.pk)
     return assessment
 
 

@@ -88,7 +88,7 @@ def raise_flag(
         episode=episode, sign=sign, note=note, source=source, raised_by=by, raised_on=today
     )
     facts = facts_with_flag(facts, flag)
-    episode.urgent_since = episode.urgent_since or timezone.now()
+    episode.flag_urgent_since = episode.flag_urgent_since or timezone.now()
     if State(episode.state) in ESCALATING_STATES:
         facts = transition_apply(
             episode,

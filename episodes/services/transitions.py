@@ -166,7 +166,7 @@ def transition_apply(
     if name == TransitionName.BEGIN_SURGICAL_REVIEW:
         episode.surgical_review_urgent = facts.has_active_red_flag
     now = timezone.now()
-    episode.urgent_since = _urgent_after(episode, name, facts)
+    episode.flag_urgent_since = _flag_urgent_after(episode, name, facts)
     episode.state_changed_at = now
     episode.version += 1
     TransitionLog.objects.create(
@@ -188,19 +188,20 @@ def transition_apply(
     return facts_refresh(facts, episode)
 
 
-def _urgent_after(episode: Episode, name: TransitionName, facts: Facts) -> datetime | None:
-    """Whether the episode heads the urgent queue after a transition (PATHWAY.md "Red flags").
+def _flag_urgent_after(episode: Episode, name: TransitionName, facts: Facts) -> datetime | None:
+    """Whether a red flag keeps the episode in the urgent queue after a transition.
 
-    A red flag is "acted on" when the episode leaves urgent escalation, or, for a flag
-    raised in a later state, at the next transition. Escalating puts it (or keeps it) in
-    the queue; declining surgery with a flag still active hands the patient back to the
-    referral stage, where a flag escalates, so it stays there too: urgency is never lowered
-    without a clinician deciding.
+    PATHWAY.md "Red flags": a red flag is "acted on" when the episode leaves urgent
+    escalation, or, for a flag raised in a later state, at the next transition. Escalating
+    puts it (or keeps it) in the queue; declining surgery with a flag still active hands
+    the patient back to the referral stage, where a flag escalates, so it stays there too:
+    urgency is never lowered without a clinician deciding. A patient's red-flag report
+    keeps it there on its own until a clinician reviews it (``derived.after_write``).
     """
     if name == TransitionName.ESCALATE or (
         name == TransitionName.DECLINE_SURGERY and facts.has_active_red_flag
     ):
-        return episode.urgent_since or timezone.now()
+        return episode.flag_urgent_since or timezone.now()
     return None
 
 
@@ -230,6 +231,7 @@ def _record_transition_effects(
             due_date_met=due is None or today <= due.due,
         )
         episode.referral_made_on = today
+        episode.referral_made_at = timezone.now()
     elif name == TransitionName.PLAN_SURGERY:
         SurgeryPlan.objects.create(
             episode=episode,

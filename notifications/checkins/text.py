@@ -36,7 +36,10 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "invalid_title": "This link does not work",
         "expired": "This check-in link has expired.",
         "bad": "This check-in link is not valid.",
-        "closed": "This episode of care has ended, so the check-in is closed.",
+        "ended": (
+            "This episode of care has ended. If you have any of the symptoms below, tick "
+            "them and send: your care team is told at once."
+        ),
         "contact": "Please contact your care team{team}.",
         "slow_down": "Too many attempts. Please wait a few minutes and try again.",
         "choose_overall": "Please choose how your pain is overall.",
@@ -74,7 +77,10 @@ TEXT: Final[dict[str, dict[str, str]]] = {
         "invalid_title": "Este enlace no funciona",
         "expired": "Este enlace de control ha caducado.",
         "bad": "Este enlace de control no es válido.",
-        "closed": "Este episodio de atención ha terminado; el control está cerrado.",
+        "ended": (
+            "Este episodio de atención ha terminado. Si tiene alguno de los síntomas de abajo, "
+            "márquelo y envíe: avisaremos a su equipo de inmediato."
+        ),
         "contact": "Por favor, contacte con su equipo de atención{team}.",
         "slow_down": "Demasiados intentos. Espere unos minutos y vuelva a intentarlo.",
         "choose_overall": "Indique cómo está su dolor en general.",

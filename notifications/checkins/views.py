@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core import signing
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
@@ -20,7 +19,6 @@ from django_ratelimit.core import is_ratelimited
 
 from careflow.checkin import Overall, Symptom, signs_for
 from careflow.states import TERMINAL_STATES, State
-from episodes import services
 from infra.client import client_ip
 from notifications import services as notifications_services
 from notifications.checkins.text import text_for
@@ -78,8 +76,8 @@ def checkin_page(request: HttpRequest, token: str) -> HttpResponse:
     if reminder is None:
         return _invalid(request, why=why, status=410 if why == "expired" else 404)
     episode = reminder.episode
-    if State(episode.state) in TERMINAL_STATES:
-        return _invalid(request, why="closed", status=410, reminder=reminder)
+    # An ended episode still takes the form: a red-flag symptom reported on it reaches the
+    # care team at once (PATHWAY.md "A red-flag report is never absorbed").
     patient = episode.patient
     text = text_for(patient.language)
     existing = getattr(reminder, "checkin", None)
@@ -91,6 +89,7 @@ def checkin_page(request: HttpRequest, token: str) -> HttpResponse:
         "overall_choices": [(o.value, text[o.value]) for o in Overall],
         "symptom_choices": [(s.value, text[s.value]) for s in Symptom],
         "errors": [],
+        "ended": State(episode.state) in TERMINAL_STATES,
         "chosen": {
             "overall": existing.overall if existing else "",
             "disabling": ("yes" if existing.disabling_pain else "no") if existing else "",
@@ -147,24 +146,17 @@ def _submit(
         # The rest of the form is missing, but a red-flag symptom is recorded now (the flag
         # raised, the episode escalated, the care team alerted); the page asks for the rest.
         if signs_for(symptoms):
-            try:
-                notifications_services.checkin_red_flags_report(
-                    reminder_id=reminder.pk, symptoms=symptoms
-                )
-            except services.EpisodeClosedError:
-                return _invalid(request, why="closed", status=410, reminder=reminder)
+            notifications_services.checkin_red_flags_report(
+                reminder_id=reminder.pk, symptoms=symptoms
+            )
             context["urgent"] = True
         return render(request, "checkin/form.html", context, status=400)
-    try:
-        checkin = notifications_services.checkin_submit(
-            reminder_id=reminder.pk,
-            overall=overall,
-            disabling_pain=disabling == "yes",
-            symptoms=symptoms,
-        )
-    except (ValidationError, services.EpisodeClosedError):
-        # The episode ended between the page load and the submit.
-        return _invalid(request, why="closed", status=410, reminder=reminder)
+    checkin = notifications_services.checkin_submit(
+        reminder_id=reminder.pk,
+        overall=overall,
+        disabling_pain=disabling == "yes",
+        symptoms=symptoms,
+    )
     logger.info("check-in page submitted checkin=%s", checkin.pk)
     return render(
         request,

@@ -61,10 +61,12 @@ def test_urgent_oldest_first_until_acted_on(as_user, coordinator, team):
     summary = client.get(url("queues/urgent/")).json()["results"][0]
     assert summary["patient_name"] == first.patient.display_name
     assert [f["sign"] for f in summary["red_flags"]] == ["osteoporosis"]
+    # PATHWAY.md "Next actions": while a flag is active the urgent action comes first,
+    # before the older, routine CC-2 education.
     assert summary["next_action"] == {
-        "action": "educate_patient",
-        "due": "2026-10-01",
-        "rule": "CC-2",
+        "action": "urgent_imaging",
+        "due": "2026-10-05",
+        "rule": "URG-1",
     }
     assert (summary["next_deadline"], summary["next_deadline_rule"]) == ("2026-10-05", "RF-5")
 

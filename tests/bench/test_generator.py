@@ -15,6 +15,7 @@ from episodes.models import Episode
 from notifications.models import Reminder
 
 DERIVED = ("next_deadline", "next_deadline_rule", "reassessment_due_on", "urgent_since",
+           "flag_urgent_since", "urgent_rank", "referral_made_at",
            "overdue_from", "due_soon_from", "reassessment_due_from")  # fmt: skip
 REMINDER_FIELDS = ("milestone", "audience", "channel", "milestone_date", "due_at",
                    "next_attempt_at", "status", "status_reason")  # fmt: skip

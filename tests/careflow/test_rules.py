@@ -94,7 +94,11 @@ def test_unknown_sign_is_not_in_catalogue() -> None:
     ("birth_date", "new_onset", "expected"),
     [
         (date(1975, 1, 1), True, {Sign.AGE_OVER_50_NEW_ONSET}),  # 51 at onset
-        (date(1976, 1, 1), True, set()),  # 50 at onset: not over 50
+        # RF-3 "older than 50": from the day after the 50th birthday, not from the 51st.
+        (date(1976, 1, 1), True, {Sign.AGE_OVER_50_NEW_ONSET}),  # 50 years and 9 months
+        (date(1976, 9, 30), True, {Sign.AGE_OVER_50_NEW_ONSET}),  # 50 years and a day
+        (date(1976, 10, 1), True, set()),  # the 50th birthday itself: not older than 50
+        (date(1976, 10, 2), True, set()),  # 49 years old
         (date(1975, 1, 1), False, set()),  # not new-onset pain
         (None, True, set()),  # no birth date known
     ],

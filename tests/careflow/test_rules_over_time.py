@@ -88,7 +88,10 @@ def test_plan_surgery_checks_elective_gates_only_once_urg1_lapsed():
         (["recurrent_herniation_reoperation"], False),
         (["recurrent_herniation_reoperation", "instability"], True),
         (["recurrent_herniation_reoperation", "chronic_axial_pain"], True),
-        (["recurrent_herniation_reoperation", "manual_laborer"], False),
+        # SX-5: any one indication that holds is enough; the reoperation code never cancels it.
+        (["recurrent_herniation_reoperation", "manual_laborer"], True),
+        (["recurrent_herniation_reoperation", "severe_degeneration"], True),
+        (["manual_laborer", "recurrent_herniation_reoperation"], True),
         ("manual_laborer", True),
         (["instability", "not_a_code"], False),
         ([], False),

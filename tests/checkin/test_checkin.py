@@ -114,16 +114,6 @@ def test_a_correction_updates_the_checkin_and_never_lowers_a_flag(episode, remin
     assert RedFlag.objects.get(episode=episode).status == "active"
 
 
-def test_a_closed_episode_takes_no_checkin(episode, reminder, coordinator):
-    with at_day(10):
-        services.episode_transition(
-            episode_id=episode.pk, name="close", by=coordinator, data={"reason": "withdrawn"}
-        )
-        with pytest.raises(services.EpisodeClosedError):
-            submit(reminder, "worse", symptoms=["fever"])
-    assert not CheckIn.objects.exists()
-
-
 def test_unknown_answers_are_refused(reminder):
     with at_day(14), pytest.raises(ValidationError) as exc:
         submit(reminder, "fantastic", symptoms=["hiccups"])
@@ -219,12 +209,17 @@ def test_care_team_reminder_token_is_refused(client, episode):
         assert client.get(url(checkin_token_for(team_reminder))).status_code == 404
 
 
-def test_closed_episode_page(client, reminder, episode, coordinator):
+def test_an_ended_episodes_page_still_takes_red_flag_symptoms(
+    client, reminder, episode, coordinator
+):
+    """PATHWAY.md: a red-flag answer on a resolved or closed episode reaches the care team."""
     with at_day(14):
         services.episode_transition(episode_id=episode.pk, name="resolve", by=coordinator, data={})
         response = client.get(url(checkin_token_for(reminder)))
-    assert response.status_code == 410
-    assert "has ended" in response.content.decode()
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "has ended" in page
+    assert 'name="symptoms"' in page
 
 
 def test_replayed_submission_is_a_correction_not_a_second_checkin(client, reminder):

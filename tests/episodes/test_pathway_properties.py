@@ -30,13 +30,13 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from careflow.checkin import Symptom
+from careflow.checkin import Symptom, signs_for
 from careflow.facts import BOOLEAN_FACTS, Facts
 from careflow.guards import DISCECTOMY_TECHNIQUES, FUSION_INDICATIONS, evaluate
 from careflow.redflags import DERIVED_SIGNS, Sign
 from careflow.states import TERMINAL_STATES, State, TransitionName
 from episodes import services
-from episodes.models import Episode, TransitionLog
+from episodes.models import Episode, RedFlagReport, TransitionLog
 from episodes.selectors import episode_timeline
 from notifications import services as notifications_services
 from notifications.models import Reminder
@@ -102,14 +102,20 @@ imaging = st.tuples(
     st.just("imaging"),
     st.tuples(st.booleans(), st.booleans(), st.integers(min_value=-40, max_value=0)),
 )
+# A check-in answered on one of the patient's three reminders (so a symptom is reported
+# again on another check-in, and the same check-in is corrected), before or after the
+# episode ended; "" is a form left unfinished.
 checkin = st.tuples(
     st.just("checkin"),
     st.tuples(
         st.sampled_from(["better", "same", "worse", "resolved", ""]),
         st.booleans(),
         st.lists(st.sampled_from(SYMPTOMS), max_size=2, unique=True),
+        st.integers(min_value=0, max_value=2),
     ),
 )
+# The same red-flag symptom on two check-ins in a row: never absorbed.
+repeat_report = st.tuples(st.just("repeat_report"), st.sampled_from(SYMPTOMS))
 transition_body = st.fixed_dictionaries(
     {},
     optional={
@@ -167,6 +173,7 @@ steps = st.lists(
         correct,
         correct_birth,
         checkin,
+        repeat_report,
         move,
         refer,
         forward,
@@ -192,6 +199,7 @@ def snapshot(episode_id: int) -> str:
         "reminders",
         "checkins",
         "corrections",
+        "red_flag_reports",
     ):
         rows.extend(getattr(episode, related).order_by("pk"))
     if hasattr(episode, "closure"):
@@ -206,9 +214,16 @@ def moment(day: int) -> datetime:
 REFUSED = (services.TransitionError, ValidationError)
 
 
+def _patient_reminder(episode_id: int, index: int) -> Reminder | None:
+    reminders = list(
+        Reminder.objects.filter(episode_id=episode_id, audience="patient").order_by("pk")
+    )
+    return reminders[index % len(reminders)] if reminders else None
+
+
 def _checkin(episode_id: int, arg) -> None:
-    overall, disabling, symptoms = arg
-    reminder = Reminder.objects.filter(episode_id=episode_id, audience="patient").first()
+    overall, disabling, symptoms, index = arg
+    reminder = _patient_reminder(episode_id, index)
     if reminder is None:
         return
     if overall:
@@ -217,6 +232,15 @@ def _checkin(episode_id: int, arg) -> None:
         )
     else:  # the form was not finished: its red-flag symptoms are still taken
         notifications_services.checkin_red_flags_report(reminder_id=reminder.pk, symptoms=symptoms)
+
+
+def _checkins(episode_id: int, step) -> None:
+    kind, arg = step
+    if kind == "checkin":
+        _checkin(episode_id, arg)
+    else:  # the same symptom on the first two check-ins
+        _checkin(episode_id, ("worse", False, [arg], 0))
+        _checkin(episode_id, ("same", False, [arg], 1))
 
 
 def _write(step, episode_id: int, day: int, users) -> None:
@@ -259,8 +283,8 @@ def _write(step, episode_id: int, day: int, users) -> None:
             nerve_root_compression=compression,
             clinically_correlated=correlated,
         )
-    elif kind == "checkin":
-        _checkin(episode_id, arg)
+    elif kind in ("checkin", "repeat_report"):
+        _checkins(episode_id, step)
     elif kind == "transition":
         name, body, who = arg
         services.episode_transition(
@@ -312,6 +336,48 @@ def check_urgency(episode: Episode) -> None:
         or immediate_deadline
         or referred_at_once
     ), f"active red flag with no urgency in {state}"
+
+
+def check_reports(step, episode: Episode, reports_before: int) -> None:
+    """A reported red-flag symptom is never absorbed (PATHWAY.md).
+
+    Every red-flag sign a check-in reports is recorded against that check-in, its alert row
+    exists (the flag's, or the report's own when the flag was already active or the episode
+    had ended), and a report new in this step leaves the episode in the urgent queue.
+    """
+    if step[0] == "checkin":
+        symptoms = step[1][2]
+    elif step[0] == "repeat_report":
+        symptoms = [step[1]]
+    else:
+        return
+    signs = signs_for(symptoms)
+    if not signs:
+        return
+    reports = list(RedFlagReport.objects.filter(episode=episode).order_by("pk"))
+    for sign in signs:
+        mine = [r for r in reports if r.sign == sign]
+        assert mine, f"{sign} reported and not recorded"
+        for report in mine:
+            milestone = (
+                f"red_flag:{report.red_flag_id}"
+                if report.raised_flag
+                else f"red_flag:report:{report.pk}"
+            )
+            alert = Reminder.objects.filter(episode=episode, milestone=milestone).first()
+            assert alert is not None, f"no alert for {report}"
+            assert alert.status != "cancelled", f"the alert for {report} was cancelled"
+    if len(reports) > reports_before:
+        assert episode.urgent_since is not None, "a new red-flag report left the urgent queue"
+
+
+def check_resolution_request(step, episode: Episode, *, refused: bool) -> None:
+    """The latest check-in answer stands: only "resolved" asks the team to confirm."""
+    if refused or step[0] != "checkin" or not step[1][0]:
+        return
+    if State(episode.state) in TERMINAL_STATES:
+        return
+    assert (episode.resolution_reported_on is not None) is (step[1][0] == "resolved")
 
 
 def check_deadlines_do_not_slide(before: dict, episode: Episode) -> None:
@@ -384,11 +450,14 @@ def test_random_sequences_keep_the_pathway_invariants(sequence, team, coordinato
             continue
         before = _state_of(episode.pk)
         row_before = Episode.objects.select_related("patient").get(pk=episode.pk)
+        reports_before = RedFlagReport.objects.filter(episode_id=episode.pk).count()
         with time_machine.travel(moment(day), tick=False):
             refused = run_step(step, episode.pk, day, (coordinator, clinician))
         after = Episode.objects.select_related("patient").get(pk=episode.pk)
         corrections += _corrections_made(step, refused=refused, before=row_before, after=after)
         check_urgency(after)
+        check_reports(step, after, reports_before)
+        check_resolution_request(step, after, refused=refused)
         check_deadlines_do_not_slide(before, after)
         if after.state != states_seen[-1]:
             states_seen.append(after.state)

@@ -224,14 +224,20 @@ def test_plan_surgery_is_clinician_only(in_surgical_review, coordinator):
 
 
 @pytest.mark.parametrize(
-    ("birth_date", "escalated"), [(date(1975, 9, 30), True), (date(1975, 10, 2), False)]
+    ("birth_date", "escalated"),
+    [
+        (date(1975, 9, 30), True),  # 51 at onset (2026-10-01)
+        (date(1975, 10, 2), True),  # 50 years and 364 days: older than 50 (RF-3)
+        (date(1976, 9, 30), True),  # 50 years and a day
+        (date(1976, 10, 1), False),  # the 50th birthday itself
+    ],
 )
 def test_rf3_over_50_with_new_onset_pain_escalates_on_creation(
     team, coordinator, birth_date, escalated
 ):
     from tests.factories import PatientFactory  # noqa: PLC0415
 
-    patient = PatientFactory(care_team=team, birth_date=birth_date)  # 51 vs 50 at onset
+    patient = PatientFactory(care_team=team, birth_date=birth_date)
     episode = new_episode(patient, coordinator, new_onset_pain=True)
     assert (episode.state == "urgent_escalation") is escalated
     flags = RedFlag.objects.filter(episode=episode)

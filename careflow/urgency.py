@@ -1,0 +1,49 @@
+"""The order of the urgent queue (PATHWAY.md "Order of the urgent queue").
+
+The queue never hides a row; its order ranks attention and never lowers anyone's urgency.
+Most urgent first:
+
+1. episodes not yet acted on (no urgent referral since their active flags were raised)
+   before those waiting on specialist care;
+2. then RF-1 (cauda equina) and RF-2 (progressive deficit) before RF-3, RF-4 and RF-5;
+3. then the longest waiting first (the queue's ``urgent_since``, then id).
+
+The first two steps are ``urgent_rank`` (0 to 3), stored with the episode after every
+write, so a page of the queue is one ordered index range.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from careflow import rules
+from careflow.facts import Facts
+
+# Cauda equina and a progressive motor deficit: an emergency within the emergency.
+MOST_URGENT_CATEGORIES: Final = frozenset({rules.RF_1, rules.RF_2})
+
+
+def acted_on(facts: Facts) -> bool:
+    """An urgent referral has been made since every active flag was raised.
+
+    PATHWAY.md counts from "the earliest active flag"; a flag raised after the referral
+    (it escalated the episode again and has a deadline of its own) is not acted on by it,
+    so the episode ranks as not yet acted on until the referral that follows: the reading
+    that never ranks a new, unanswered flag below the ones already answered. An episode
+    without an active flag (a red-flag report on a closed episode, say) is not acted on.
+    """
+    if not facts.active_red_flags or facts.referral_made_on is None:
+        return False
+    return not any(facts.raised_after_referral(flag) for flag in facts.active_red_flags)
+
+
+def urgent_rank(facts: Facts) -> int:
+    """0 (not acted on, RF-1/RF-2) to 3 (waiting on specialist care, RF-3/4/5).
+
+    The categories are the active flags' and that of an unreviewed red-flag report.
+    """
+    categories = {flag.category for flag in facts.active_red_flags}
+    if facts.unreviewed_report_rule:
+        categories.add(facts.unreviewed_report_rule)
+    severe = bool(categories & MOST_URGENT_CATEGORIES)
+    return (2 if acted_on(facts) else 0) + (0 if severe else 1)
