@@ -132,7 +132,7 @@ def _simple_sections(report: ReportRequest, f: dict[str, Any]) -> list[dict[str,
             "rules": "CC-2, CC-3, CC-4, RFA-1",
             "rows": [
                 _row(
-                    _("Education within 2 weeks (CC-2)"),
+                    _("Education within 2 weeks of enrolment (CC-2)"),
                     f"{cc['education_within_2_weeks']} of {cc['episodes']}"
                     f" ({_fmt(cc['education_share'], '%')})",
                     _link(report, "education_missing"),
