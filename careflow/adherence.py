@@ -1,4 +1,4 @@
-"""The arithmetic of the adherence report (issue 17): pure, typed, no database.
+"""The arithmetic of the adherence report (PATHWAY.md "Adherence figures"): pure, typed.
 
 Medians and percentiles use the nearest-rank method on the sorted values (p90 of ten
 values is the ninth): every figure is one of the observed values, never an interpolation
@@ -8,12 +8,16 @@ a reader cannot find among the episodes behind it.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from careflow import rules
 from careflow.dates import SIX_WEEKS, TWO_WEEKS, three_months_after
+from careflow.deadlines import SPECIALIST_REFERRAL, Deadline, deadlines
+from careflow.facts import Facts
+from careflow.states import State
 
 SECONDS_PER_HOUR = 3600
 
@@ -44,13 +48,22 @@ def rate(part: int, whole: int) -> float | None:
 
 @dataclass(frozen=True, slots=True)
 class Interval:
-    """A red flag active from its raised date to the day before it was ruled out."""
+    """The days a red flag was active: from the day it was raised to the day it was ruled out.
+
+    Both ends count: a flag active for part of a day was active on that day (a study has
+    a date, not a moment, so one on the day the flag was ruled out may have come first).
+    """
 
     start: date
     ruled_out_on: date | None
 
     def covers(self, day: date) -> bool:
-        return self.start <= day and (self.ruled_out_on is None or day < self.ruled_out_on)
+        return self.start <= day and (self.ruled_out_on is None or day <= self.ruled_out_on)
+
+
+def counts_for_imaging(performed_on: date, symptom_onset: date) -> bool:
+    """A study dated before ``symptom_onset`` documents an earlier episode: not counted."""
+    return performed_on >= symptom_onset
 
 
 def is_low_value_imaging(
@@ -83,6 +96,16 @@ def on_time(made_on: date, due_on: date) -> bool:
     return made_on <= due_on
 
 
+def overdue_referral(state: State, facts: Facts, today: date) -> Deadline | None:
+    """The episode's referral deadline (REF-1..3, RF) when it has passed with no referral.
+
+    The referral deadline itself, whatever other deadlines the episode has: the CC-1
+    reassessment may be due earlier and is not a referral deadline.
+    """
+    found = next((d for d in deadlines(state, facts) if d.kind == SPECIALIST_REFERRAL), None)
+    return found if found is not None and found.overdue(today) else None
+
+
 def hours_to_referral(
     raised_at: datetime, ruled_out_at: datetime | None, referrals_at: Iterable[datetime]
 ) -> float | None:
@@ -97,9 +120,23 @@ def hours_to_referral(
     return round((min(later) - raised_at).total_seconds() / SECONDS_PER_HOUR, 2)
 
 
-def education_within_two_weeks(conservative_care_start: date, recorded: Iterable[date]) -> bool:
-    """CC-2: education on the plan by day 14 of conservative care (day 14 included)."""
-    return any(day <= conservative_care_start + TWO_WEEKS for day in recorded)
+def education_within_two_weeks(enrolled_on: date, recorded: Iterable[date]) -> bool:
+    """CC-2: education on the plan within 14 days of enrolment (day 14 included).
+
+    From enrolment, not from ``conservative_care_start``: that may be back-dated to prior
+    therapy, before the care team could have educated anyone.
+    """
+    return any(day <= enrolled_on + TWO_WEEKS for day in recorded)
+
+
+def started_by(started_on: date | None, today: date) -> bool:
+    """A plan item has started: its start date is recorded and is not after ``today``."""
+    return started_on is not None and started_on <= today
+
+
+def fusion_indications(recorded: str) -> list[str]:
+    """The SX-5 indications of one fusion plan, stored comma-joined; ``[]`` for none."""
+    return [code.strip() for code in recorded.split(",") if code.strip()]
 
 
 def resolved_by_three_months(symptom_onset: date, resolved_on: date | None) -> bool:
@@ -116,23 +153,43 @@ class Move:
     to_state: str
 
 
-def states_on(day: date, episodes: Iterable[tuple[date, str, Sequence[Move]]]) -> dict[str, int]:
-    """How many episodes were in each state at the end of ``day``.
+History = tuple[date, str, Sequence[Move]]  # enrolled_on, initial state, moves in order
 
-    Each episode is (enrolled_on, initial state, its moves in order); episodes enrolled after
-    ``day`` are not counted.
+
+def states_on_days(days: Sequence[date], episodes: Iterable[History]) -> list[dict[str, int]]:
+    """How many episodes were in each state at the end of each of ``days`` (ascending).
+
+    An episode enrolled after a day is not counted on it. One pass over each episode's
+    stays, whatever the number of days: each stay adds one to its state from the first day
+    it covers and takes it away from the first day it no longer does.
     """
-    counts: dict[str, int] = {}
+    changes: list[dict[str, int]] = [{} for _ in range(len(days) + 1)]
+
+    def add(index: int, state: str, n: int) -> None:
+        changes[index][state] = changes[index].get(state, 0) + n
+
     for enrolled_on, initial, moves in episodes:
-        if enrolled_on > day:
-            continue
-        state = initial
-        for move in moves:
-            if move.on > day:
-                break
-            state = move.to_state
-        counts[state] = counts.get(state, 0) + 1
-    return counts
+        state, since = initial, enrolled_on
+        for move in [*moves, None]:
+            first = bisect_left(days, max(since, enrolled_on))
+            until = len(days) if move is None else bisect_left(days, max(move.on, enrolled_on))
+            if first < until:
+                add(first, state, 1)
+                add(until, state, -1)
+            if move is not None:
+                state, since = move.to_state, move.on
+    out: list[dict[str, int]] = []
+    running: dict[str, int] = {}
+    for change in changes[: len(days)]:
+        for state, n in change.items():
+            running[state] = running.get(state, 0) + n
+        out.append({state: n for state, n in running.items() if n})
+    return out
+
+
+def states_on(day: date, episodes: Iterable[History]) -> dict[str, int]:
+    """How many episodes were in each state at the end of ``day``."""
+    return states_on_days([day], episodes)[0]
 
 
 def days_in_states(enrolled_on: date, initial: str, moves: Sequence[Move]) -> list[tuple[str, int]]:

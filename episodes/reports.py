@@ -1,4 +1,4 @@
-"""The adherence report's reads of episodes (issue 17): a few set queries per report.
+"""The adherence report's reads of episodes (PATHWAY.md "Adherence figures"): set queries.
 
 The cohort is a care team's episodes *enrolled* within the date range (patient-local
 enrolment dates), followed to today. Each section reads its rows for the whole cohort in
@@ -22,22 +22,28 @@ from careflow import rules
 from careflow.adherence import (
     Interval,
     Move,
+    counts_for_imaging,
     days_in_states,
     education_within_two_weeks,
     finding_date,
+    fusion_indications,
     hours_to_referral,
     is_low_value_imaging,
     median,
     month_ends,
     on_time,
+    overdue_referral,
     percentile,
     rate,
     referral_rule_group,
     resolved_by_three_months,
-    states_on,
+    started_by,
+    states_on_days,
 )
 from careflow.careplan import CATALOGUE
+from careflow.facts import BOOLEAN_FACTS, Facts
 from careflow.guards import FUSION
+from careflow.redflags import RedFlag as RedFlagFact
 from careflow.states import PRE_REFERRAL_STATES, State
 from episodes.models import (
     CarePlanItem,
@@ -84,6 +90,7 @@ def _flag_intervals(scope: Scope) -> tuple[dict[int, list[Interval]], list[dict[
     rows = list(
         RedFlag.objects.filter(episode__in=scope.cohort()).values(
             "episode_id",
+            "sign",
             "raised_on",
             "raised_at",
             "status",
@@ -104,11 +111,13 @@ def _flag_intervals(scope: Scope) -> tuple[dict[int, list[Interval]], list[dict[
 
 def _imaging(scope: Scope, flags: dict[int, list[Interval]], out: Figures) -> None:
     studies = ImagingStudy.objects.filter(episode__in=scope.cohort()).values_list(
-        "episode_id", "performed_on", "episode__conservative_care_start"
+        "episode_id", "performed_on", "episode__conservative_care_start", "episode__symptom_onset"
     )
     total = low = 0
     behind: set[int] = set()
-    for episode_id, performed_on, start in studies:
+    for episode_id, performed_on, start, onset in studies:
+        if not counts_for_imaging(performed_on, onset):
+            continue  # an earlier episode's study: neither low value nor one of all studies
         total += 1
         if is_low_value_imaging(performed_on, start, flags.get(episode_id, [])):
             low += 1
@@ -122,7 +131,54 @@ def _imaging(scope: Scope, flags: dict[int, list[Interval]], out: Figures) -> No
     out.drill["low_value_imaging"] = behind
 
 
-def _referrals(scope: Scope, now: datetime, out: Figures) -> list[tuple[int, Any]]:
+def _open_overdue(
+    scope: Scope, flag_rows: list[dict[str, Any]], now: datetime
+) -> dict[str, set[int]]:
+    """Open episodes whose referral deadline has passed with no referral, by its rule.
+
+    The referral deadline is careflow's (REF-1..3 and red flags), computed from the
+    episode's facts and active flags on the patient's local date: not ``next_deadline``,
+    which is the earliest of every deadline and may be the CC-1 reassessment.
+    """
+    active: dict[int, list[RedFlagFact]] = defaultdict(list)
+    for row in flag_rows:
+        if row["status"] == RedFlagStatus.ACTIVE:
+            active[row["episode_id"]].append(RedFlagFact(row["sign"], row["raised_on"]))
+    rows = (
+        scope.cohort()
+        .filter(state__in=[str(s) for s in PRE_REFERRAL_STATES])
+        .values_list(
+            "id",
+            "state",
+            "symptom_onset",
+            "conservative_care_start",
+            "facts",
+            "disabling_pain_recorded_on",
+            "neurological_deficit_recorded_on",
+            "referral_made_on",
+            "patient__timezone",
+        )
+    )
+    found: dict[str, set[int]] = defaultdict(set)
+    for pk, state, onset, start, current, disabling_on, deficit_on, referred_on, zone in rows:
+        facts = Facts(
+            symptom_onset=onset,
+            conservative_care_start=start,
+            **{name: bool((current or {}).get(name, False)) for name in BOOLEAN_FACTS},
+            disabling_pain_recorded_on=disabling_on,
+            neurological_deficit_recorded_on=deficit_on,
+            active_red_flags=tuple(active.get(pk, ())),
+            referral_made_on=referred_on,
+        )
+        overdue = overdue_referral(State(state), facts, _local_date(now, zone))
+        if overdue is not None:
+            found[referral_rule_group(overdue.rule)].add(pk)
+    return found
+
+
+def _referrals(
+    scope: Scope, flag_rows: list[dict[str, Any]], now: datetime, out: Figures
+) -> list[tuple[int, Any]]:
     rows = list(
         Referral.objects.filter(episode__in=scope.cohort()).values_list(
             "episode_id", "made_on", "due_on", "due_rule", "created_at", "episode__symptom_onset"
@@ -142,17 +198,7 @@ def _referrals(scope: Scope, now: datetime, out: Figures) -> list[tuple[int, Any
             met[group] += 1
         else:
             late_ids[group].add(episode_id)
-    # Overdue as the overdue queue has it: the deadline's date has passed in the patient's
-    # time zone (``overdue_from`` is that local midnight, kept by the services).
-    overdue = (
-        scope.cohort()
-        .filter(state__in=[str(s) for s in PRE_REFERRAL_STATES], overdue_from__lte=now)
-        .exclude(next_deadline_rule=rules.CC_1)
-        .values_list("id", "next_deadline_rule")
-    )
-    open_overdue: dict[str, set[int]] = defaultdict(set)
-    for episode_id, rule in overdue:
-        open_overdue[referral_rule_group(rule)].add(episode_id)
+    open_overdue = _open_overdue(scope, flag_rows, now)
     section = {}
     for group in REFERRAL_RULES:
         made = len(days[group])
@@ -218,7 +264,9 @@ def _red_flag_to_referral(
     out.drill["red_flag_ruled_out"] = ruled_out_ids
 
 
-def _care_plan(scope: Scope, episodes: dict[int, dict[str, Any]], out: Figures) -> None:
+def _care_plan(
+    scope: Scope, episodes: dict[int, dict[str, Any]], now: datetime, out: Figures
+) -> None:
     rows = CarePlanItem.objects.filter(episode__in=scope.cohort()).values_list(
         "episode_id", "item", "started_on", "recorded_at", "flags"
     )
@@ -227,10 +275,10 @@ def _care_plan(scope: Scope, episodes: dict[int, dict[str, Any]], out: Figures) 
     flagged: Counter[str] = Counter()
     flagged_ids: dict[str, set[int]] = defaultdict(set)
     for episode_id, item, started_on, recorded_at, flags in rows:
+        zone = episodes[episode_id]["patient__timezone"]
         if item in EDUCATION:
-            zone = episodes[episode_id]["patient__timezone"]
             education[episode_id].append(started_on or _local_date(recorded_at, zone))
-        if item in PT_LEVEL_B:
+        if item in PT_LEVEL_B and started_by(started_on, _local_date(now, zone)):
             therapy.add(episode_id)
         for flag in flags or []:
             rule = flag.get("rule", "")
@@ -239,7 +287,7 @@ def _care_plan(scope: Scope, episodes: dict[int, dict[str, Any]], out: Figures) 
     educated = {
         pk
         for pk, days in education.items()
-        if education_within_two_weeks(episodes[pk]["conservative_care_start"], days)
+        if education_within_two_weeks(episodes[pk]["enrolled_on"], days)
     }
     total = len(episodes)
     out.data["conservative_care"] = {
@@ -268,7 +316,10 @@ def _procedures(scope: Scope, total: int, out: Figures) -> None:
             "episode_id", "procedure", "fusion_indication"
         )
     )
-    fusions = [(pk, ind) for pk, procedure, ind in surgery if procedure == FUSION]
+    fusions = [
+        (pk, fusion_indications(ind)) for pk, procedure, ind in surgery if procedure == FUSION
+    ]
+    indications = Counter(code for _, codes in fusions for code in codes or ["(none)"])
     out.data["esi"] = {
         "rules": [rules.ESI_1, rules.ESI_2, rules.ESI_3],
         "injections": sum(esi.values()),
@@ -285,7 +336,8 @@ def _procedures(scope: Scope, total: int, out: Figures) -> None:
         "plans": len(surgery),
         "fusions": len(fusions),
         "fusion_share": rate(len(fusions), len(surgery)),
-        "fusion_indications": dict(sorted(Counter(ind or "(none)" for _, ind in fusions).items())),
+        # Fusions with each indication: a plan naming two counts under both.
+        "fusion_indications": dict(sorted(indications.items())),
     }
     out.drill["esi"] = set(esi)
     out.drill["fusion"] = {pk for pk, _ in fusions}
@@ -303,9 +355,11 @@ def _flow(scope: Scope, episodes: dict[int, dict[str, Any]], today: date, out: F
         (row["enrolled_on"], str(State.CONSERVATIVE_CARE), moves.get(pk, []))
         for pk, row in episodes.items()
     ]
+    # The cohort is followed to today: every month's end from the range's start to today.
+    days = month_ends(scope.start, today)
     over_time = [
-        {"on": day.isoformat(), "states": states_on(day, histories)}
-        for day in month_ends(scope.start, min(scope.end, today))
+        {"on": day.isoformat(), "states": states}
+        for day, states in zip(days, states_on_days(days, histories), strict=True)
     ]
     stays: dict[str, list[int]] = defaultdict(list)
     for enrolled_on, initial, episode_moves in histories:
@@ -346,9 +400,9 @@ def episode_figures(
     }
     intervals, flag_rows = _flag_intervals(scope)
     _imaging(scope, intervals, out)
-    referrals = _referrals(scope, now, out)
+    referrals = _referrals(scope, flag_rows, now, out)
     _red_flag_to_referral(flag_rows, referrals, out)
-    _care_plan(scope, episodes, out)
+    _care_plan(scope, episodes, now, out)
     _procedures(scope, len(episodes), out)
     _flow(scope, episodes, today, out)
     return out

@@ -1,4 +1,4 @@
-"""The adherence report's reads of reminders and check-ins (issue 17): two aggregates."""
+"""The adherence report's reads of reminders and check-ins: two aggregates."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""The adherence report (issue 17): episodes' and notifications' figures, one report."""
+"""The adherence report: episodes' and notifications' figures, one report."""

@@ -1,4 +1,4 @@
-"""The adherence report page (issue 17) and the list of episodes behind each figure."""
+"""The adherence report page and the list of episodes behind each figure."""
 
 from __future__ import annotations
 
@@ -132,13 +132,13 @@ def _simple_sections(report: ReportRequest, f: dict[str, Any]) -> list[dict[str,
             "rules": "CC-2, CC-3, CC-4, RFA-1",
             "rows": [
                 _row(
-                    _("Education within 2 weeks (CC-2)"),
+                    _("Education within 2 weeks of enrolment (CC-2)"),
                     f"{cc['education_within_2_weeks']} of {cc['episodes']}"
                     f" ({_fmt(cc['education_share'], '%')})",
                     _link(report, "education_missing"),
                 ),
                 _row(
-                    _("Level B physical therapy on the plan (CC-4)"),
+                    _("Level B physical therapy started (CC-4)"),
                     f"{cc['level_b_physical_therapy']} of {cc['episodes']}"
                     f" ({_fmt(cc['physical_therapy_share'], '%')})",
                     _link(report, "physical_therapy_missing"),

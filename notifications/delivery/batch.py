@@ -45,6 +45,7 @@ from notifications.delivery.dispatch import (
     DeliveryCounts,
     DispatchCounts,
     Enqueue,
+    Verdict,
     _begin_attempt,
     _finish_attempt,
     _lease,
@@ -52,13 +53,16 @@ from notifications.delivery.dispatch import (
     _reconcile_or_send,
     _take_write_lock_on_sqlite,
     claim_and_enqueue,
+    fail_on_verdict,
     held_by,
     log_cycle,
+    provider_verdicts,
     reclaim_expired,
 )
 from notifications.delivery.messages import recipient_of, rendering_once
 from notifications.delivery.rows import BegunAttempt, DeliveryRow, delivery_rows
 from notifications.models import AttemptOutcome, DeliveryAttempt, Reminder, ReminderStatus
+from notifications.providers.verdicts import FAILED_STATUSES
 
 logger = logging.getLogger(__name__)
 
@@ -390,21 +394,23 @@ def _finish_chunk(begun: list[_Begun], *, claim: str, counts: DeliveryCounts) ->
     if not accepted:
         return
     failed = _record_accepted(accepted, now=now)
-    # A status callback may have said "undelivered" before this write: it stands.
-    for reminder_id, status, code in failed:
-        reason = f"{status} (Twilio error {code or '-'})"
-        Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENT).update(
-            status=ReminderStatus.FAILED, status_reason=reason, last_error=reason
-        )
+    # The provider may have said it failed before this write (a status callback, a bounce):
+    # its verdict stands. A reconciled row's verdict may be on its interrupted attempt.
+    reconciled = [
+        (item.row.pk, item.attempt.pk, item.provider_id, True)
+        for item in accepted
+        if item.reconciled
+    ]
+    fail_on_verdict(failed + provider_verdicts(reconciled))
     counts.sent += len(accepted)
     logger.info("reminders sent count=%s", len(accepted))
 
 
-def _record_accepted(accepted: list[_Begun], *, now: datetime) -> list[tuple[int, str, str]]:
+def _record_accepted(accepted: list[_Begun], *, now: datetime) -> list[Verdict]:
     """The chunk's attempts, then its reminders, as sent (PostgreSQL: in one statement).
 
-    Returns (reminder, status, error code) of the attempts a status callback already said
-    were undelivered or failed (read back by the first statement's ``RETURNING``).
+    Returns (reminder, channel, status, code) of the attempts a provider's webhook already
+    said did not reach the patient (read back by the first statement's ``RETURNING``).
 
     ``WITH v(...) AS (VALUES ...) UPDATE ... FROM v`` reads the same on PostgreSQL and
     SQLite (3.33+). The reminders are written even if the claim was lost meanwhile: the
@@ -431,7 +437,7 @@ def _record_accepted(accepted: list[_Begun], *, now: datetime) -> list[tuple[int
     set_attempts = (
         f"UPDATE {attempts} SET finished_at = %s, outcome = v.outcome,"  # noqa: S608
         f" provider_message_id = v.pid FROM v WHERE {attempts}.id = v.attempt_id"
-        f" RETURNING {attempts}.reminder_id, {attempts}.provider_status,"
+        f" RETURNING {attempts}.reminder_id, {attempts}.channel, {attempts}.provider_status,"
         f" {attempts}.provider_error_code"
     )
     set_reminders = (
@@ -447,13 +453,13 @@ def _record_accepted(accepted: list[_Begun], *, now: datetime) -> list[tuple[int
             # One statement: both updates as data-modifying CTEs (different tables).
             cursor.execute(
                 f"{with_v}, a AS ({set_attempts}), r AS ({set_reminders})"  # noqa: S608
-                " SELECT reminder_id, provider_status, provider_error_code FROM a",
+                " SELECT reminder_id, channel, provider_status, provider_error_code FROM a",
                 [*values, now, *reminder_params],
             )
-            failed = [row for row in cursor.fetchall() if row[1] in {"undelivered", "failed"}]
+            failed = [row for row in cursor.fetchall() if row[2] in FAILED_STATUSES]
         else:
             cursor.execute(f"{with_v} {set_attempts}", [*values, now])
-            failed = [row for row in cursor.fetchall() if row[1] in {"undelivered", "failed"}]
+            failed = [row for row in cursor.fetchall() if row[2] in FAILED_STATUSES]
             cursor.execute(f"{with_v} {set_reminders}", [*values, *reminder_params])
     return failed
 

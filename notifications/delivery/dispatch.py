@@ -56,6 +56,7 @@ from notifications.models import (
     Reminder,
     ReminderStatus,
 )
+from notifications.providers.verdicts import FAILED_STATUSES, failure_reason
 from notifications.services import reminder_why_not
 
 logger = logging.getLogger(__name__)
@@ -357,6 +358,38 @@ def _claim_together(*, now: datetime, counts: DispatchCounts) -> tuple[list[int]
 # -- delivery -------------------------------------------------------------------------------
 
 
+Verdict = tuple[int, str, str, str]  # reminder, channel, provider status, provider code
+
+
+def provider_verdicts(finished: list[tuple[int, int, str, bool]]) -> list[Verdict]:
+    """The failures providers reported on attempts just finished as accepted: one query.
+
+    ``finished``: (reminder, attempt, provider id, reconciled). A reconciled attempt found
+    the message an earlier, interrupted attempt had sent: a verdict stored on that one
+    (found by the provider's id) counts too.
+    """
+    if not finished:
+        return []
+    mine = Q(pk__in=[attempt for _, attempt, _, _ in finished])
+    for reminder_id, _, provider_id, reconciled in finished:
+        if reconciled and provider_id:
+            mine |= Q(reminder_id=reminder_id, provider_message_id=provider_id)
+    return list(
+        DeliveryAttempt.objects.filter(mine, provider_status__in=FAILED_STATUSES)
+        .order_by("reminder_id", "attempt")
+        .values_list("reminder_id", "channel", "provider_status", "provider_error_code")
+    )
+
+
+def fail_on_verdict(verdicts: list[Verdict]) -> None:
+    """Fail the ``sent`` reminders a provider said did not reach the patient."""
+    for reminder_id, channel, status, code in verdicts:
+        reason = failure_reason(channel, status, code)
+        Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENT).update(
+            status=ReminderStatus.FAILED, status_reason=reason, last_error=reason
+        )
+
+
 def deliver_one(*, reminder_id: int, claim: str, row: Reminder | None = None) -> DeliveryCounts:
     counts = DeliveryCounts()
     if row is None:
@@ -585,19 +618,9 @@ def _finish_attempt(
             lease_expires_at=None,
             updated_at=now,
         )
-        # A status callback may have said "undelivered" before this write: it stands.
-        failed = (
-            DeliveryAttempt.objects.filter(
-                pk=attempt.pk, provider_status__in=["undelivered", "failed"]
-            )
-            .values_list("provider_status", "provider_error_code")
-            .first()
-        )
-        if failed:
-            reason = f"{failed[0]} (Twilio error {failed[1] or '-'})"
-            Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENT).update(
-                status=ReminderStatus.FAILED, status_reason=reason, last_error=reason
-            )
+        # The provider may have said it failed before this write (a status callback, a
+        # bounce): its verdict stands.
+        fail_on_verdict(provider_verdicts([(reminder_id, attempt.pk, provider_id, reconciled)]))
         counts.sent += 1
         logger.info("reminder sent reminder=%s attempt=%s", reminder_id, attempt.attempt)
         return

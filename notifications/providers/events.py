@@ -36,6 +36,7 @@ from notifications.models import (
     UnusableEmail,
     WebhookReceipt,
 )
+from notifications.providers.verdicts import FAILED_STATUSES, failure_reason
 from notifications.services import reminders_sync
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,6 @@ _RANK = {
     "canceled": 3,
 }
 SMS_STATUSES = frozenset(_RANK)
-DELIVERY_FAILED = frozenset({"undelivered", "failed", "bounced", "complained"})
 
 
 def _first_time(provider: str, token: str) -> bool:
@@ -100,8 +100,14 @@ def _attempt_for(provider_id: str, reminder_key: str) -> DeliveryAttempt | None:
     return attempt
 
 
-def _fail_reminder(attempt: DeliveryAttempt, reason: str) -> None:
-    """The patient did not get it: the reminder fails (``delivery_failures``)."""
+def _fail_reminder(attempt: DeliveryAttempt) -> None:
+    """The patient did not get it: a ``sent`` reminder fails (``delivery_failures``).
+
+    One still ``sending`` (the provider called back before the worker recorded the attempt
+    as finished) is failed by that finish, which reads the verdict stored on the attempt
+    (``providers.verdicts``).
+    """
+    reason = failure_reason(attempt.channel, attempt.provider_status, attempt.provider_error_code)
     Reminder.objects.filter(pk=attempt.reminder_id, status=ReminderStatus.SENT).update(
         status=ReminderStatus.FAILED,
         status_reason=reason[:200],
@@ -134,8 +140,8 @@ def sms_status_record(
             "provider_status_at",
         ]
     )
-    if status in DELIVERY_FAILED:
-        _fail_reminder(attempt, f"{status} (Twilio error {error_code or '-'})")
+    if status in FAILED_STATUSES:
+        _fail_reminder(attempt)
     logger.info(
         "sms status reminder=%s attempt=%s status=%s", attempt.reminder_id, attempt.attempt, status
     )
@@ -217,22 +223,19 @@ def email_event_record(
     recipient: str,
     description: str,
     at: datetime | None,
+    reminder_key: str = "",
 ) -> str:
     """Store one ESP tracking event (Anymail's normalised names) on the attempt it is about.
 
     ``bounced`` with reject reason ``bounced`` (a hard bounce) or ``complained`` marks the
     address unusable and fails the reminder; ``deferred`` and soft bounces are stored only.
+    The attempt is found by the ESP's message id, else by the reminder the message's
+    metadata names (``reminder_key``): an event may come before the worker has written the
+    ESP's id on the attempt.
     """
     if event_id and not _first_time("email", event_id):
         return "duplicate"
-    attempt = (
-        DeliveryAttempt.objects.select_for_update()
-        .filter(provider_message_id=message_id)
-        .order_by("-attempt")
-        .first()
-        if message_id
-        else None
-    )
+    attempt = _attempt_for(message_id, reminder_key) if message_id else None
     hard = (event_type == "bounced" and reject_reason == "bounced") or event_type in {
         "complained",
         "rejected",
@@ -248,9 +251,16 @@ def email_event_record(
     attempt.provider_status = status[:20]
     attempt.provider_error_code = (reject_reason or "")[:40]
     attempt.provider_status_at = at or timezone.now()
-    attempt.save(update_fields=["provider_status", "provider_error_code", "provider_status_at"])
+    attempt.save(
+        update_fields=[
+            "provider_message_id",
+            "provider_status",
+            "provider_error_code",
+            "provider_status_at",
+        ]
+    )
     if hard:
-        _fail_reminder(attempt, f"{status} ({description or reject_reason or event_type})")
+        _fail_reminder(attempt)
     logger.info("email event reminder=%s status=%s", attempt.reminder_id, status)
     return "stored"
 

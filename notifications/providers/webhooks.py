@@ -124,6 +124,7 @@ def postmark_tracking(request: HttpRequest) -> HttpResponse:
 
 @receiver(tracking)
 def _on_email_event(event: AnymailTrackingEvent, **_: object) -> None:
+    metadata = event.metadata if isinstance(event.metadata, dict) else {}
     events.email_event_record(
         event_id=str(event.event_id or "")[:200],
         message_id=str(event.message_id or "")[:200],
@@ -132,4 +133,6 @@ def _on_email_event(event: AnymailTrackingEvent, **_: object) -> None:
         recipient=str(event.recipient or ""),
         description=str(event.description or "")[:120],
         at=event.timestamp,
+        # The reminder's key, sent as metadata with the message and carried back by the ESP.
+        reminder_key=str(metadata.get("reminder", ""))[:40],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -9,20 +10,28 @@ import pytest
 from careflow.adherence import (
     Interval,
     Move,
+    counts_for_imaging,
     days_in_states,
     education_within_two_weeks,
     finding_date,
+    fusion_indications,
     hours_to_referral,
     is_low_value_imaging,
     median,
     month_ends,
     on_time,
+    overdue_referral,
     percentile,
     rate,
     referral_rule_group,
     resolved_by_three_months,
+    started_by,
     states_on,
+    states_on_days,
 )
+from careflow.facts import Facts
+from careflow.redflags import RedFlag
+from careflow.states import State
 
 
 def test_nearest_rank_median_and_p90():
@@ -52,7 +61,9 @@ def test_low_value_imaging_is_before_day_42_without_an_active_flag():
     flag = Interval(date(2026, 1, 10), ruled_out_on=date(2026, 1, 20))
     assert not is_low_value_imaging(date(2026, 1, 10), start, [flag])  # the day it is raised
     assert not is_low_value_imaging(date(2026, 1, 19), start, [flag])
-    assert is_low_value_imaging(date(2026, 1, 20), start, [flag])  # ruled out that day
+    # Ruled out that day: it was active on it (the study may have come first).
+    assert not is_low_value_imaging(date(2026, 1, 20), start, [flag])
+    assert is_low_value_imaging(date(2026, 1, 21), start, [flag])  # the day after
     assert is_low_value_imaging(date(2026, 1, 9), start, [flag])  # before it was raised
     assert not is_low_value_imaging(date(2026, 1, 30), start, [Interval(date(2026, 1, 2), None)])
 
@@ -82,11 +93,56 @@ def test_hours_from_a_flag_to_the_referral_that_answers_it():
     assert hours_to_referral(raised, datetime(2026, 1, 13, tzinfo=UTC), [after]) == 6.0
 
 
-def test_education_day_14_counts_day_15_does_not():
-    start = date(2026, 1, 15)
-    assert education_within_two_weeks(start, [date(2026, 1, 29)])
-    assert not education_within_two_weeks(start, [date(2026, 1, 30)])
-    assert not education_within_two_weeks(start, [])
+def test_a_study_before_onset_documents_an_earlier_episode():
+    onset = date(2026, 1, 10)
+    assert not counts_for_imaging(date(2026, 1, 9), onset)
+    assert counts_for_imaging(date(2026, 1, 10), onset)
+
+
+def test_education_day_14_of_enrolment_counts_day_15_does_not():
+    enrolled = date(2026, 1, 15)
+    assert education_within_two_weeks(enrolled, [date(2026, 1, 29)])
+    assert not education_within_two_weeks(enrolled, [date(2026, 1, 30)])
+    assert not education_within_two_weeks(enrolled, [])
+
+
+def test_a_plan_item_has_started_once_its_start_date_is_reached():
+    today = date(2026, 3, 1)
+    assert started_by(date(2026, 3, 1), today)
+    assert not started_by(date(2026, 3, 2), today)  # planned for tomorrow
+    assert not started_by(None, today)  # no start recorded
+
+
+def test_fusion_indications_are_each_code_of_the_plan():
+    assert fusion_indications("instability") == ["instability"]
+    assert fusion_indications("recurrent_herniation_reoperation,instability") == [
+        "recurrent_herniation_reoperation",
+        "instability",
+    ]
+    assert fusion_indications("") == []
+
+
+def test_the_overdue_referral_is_the_referral_deadline_not_the_earliest_one():
+    # Care back-dated: the CC-1 reassessment (02-12) comes before REF-2's deadline (02-19).
+    facts = Facts(
+        symptom_onset=date(2026, 1, 1),
+        conservative_care_start=date(2026, 1, 1),
+        disabling_pain=True,
+        disabling_pain_recorded_on=date(2026, 2, 5),
+    )
+    state = State.CONSERVATIVE_CARE
+    assert overdue_referral(state, facts, date(2026, 2, 19)) is None  # its last day
+    overdue = overdue_referral(state, facts, date(2026, 2, 20))
+    assert overdue is not None
+    assert (overdue.rule, overdue.due) == ("REF-2", date(2026, 2, 19))
+    # Referred: nothing overdue, whatever the reassessment.
+    referred = replace(facts, referral_made_on=date(2026, 2, 10))
+    assert overdue_referral(State.SPECIALIST_REFERRAL, referred, date(2026, 3, 1)) is None
+    # A flag raised after the referral sets a new deadline, due that day.
+    flagged = replace(referred, active_red_flags=(RedFlag("fever", date(2026, 2, 20)),))
+    overdue = overdue_referral(State.URGENT_ESCALATION, flagged, date(2026, 2, 21))
+    assert overdue is not None
+    assert overdue.rule == "RF-4"
 
 
 def test_resolved_by_three_calendar_months():
@@ -109,6 +165,22 @@ def test_states_on_a_day_and_time_in_each_state():
         ("conservative_care", 14),
         ("specialist_referral", 6),
     ]
+
+
+def test_states_on_many_days_match_one_day_at_a_time():
+    moves = [
+        Move(date(2026, 1, 19), "conservative_care", "urgent_escalation"),
+        Move(date(2026, 1, 19), "urgent_escalation", "specialist_referral"),
+        Move(date(2026, 3, 2), "specialist_referral", "resolved"),
+    ]
+    history = [
+        (date(2026, 1, 5), "conservative_care", moves),
+        (date(2026, 2, 14), "conservative_care", []),
+    ]
+    days = [date(2026, 1, 4), date(2026, 1, 18), date(2026, 1, 19), date(2026, 2, 28)]
+    days += [date(2026, 3, 2), date(2026, 4, 30)]
+    assert states_on_days(days, history) == [states_on(day, history) for day in days]
+    assert states_on_days(days, history)[3] == {"specialist_referral": 1, "conservative_care": 1}
 
 
 def test_month_ends_close_on_the_last_day_asked():

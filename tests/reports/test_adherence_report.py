@@ -4,9 +4,10 @@ Team A, report from 2026-01-01 to 2026-03-31, today 2026-06-30. Rows are written
 (with the timestamps they would have had) so each date is exactly the edge it tests.
 
 E1 (NY)  onset/care/enrolled 01-05. Referral 01-19 due 01-19 (REF-3): on time, 0 days.
-         Red flag RF-2 raised 01-25, *after* the referral: no referral answers it (waiting).
+         Red flag RF-2 raised 01-25, *after* the referral: no referral answers it (waiting),
+         and it set a new deadline, due 01-25: open and overdue (RF).
          MRI 01-20 (day 15, no flag active): low value. Education started 01-19 (day 14: in
-         time); core stabilisation (CC-4). Moves: 01-19 -> specialist_referral,
+         time); core stabilisation (CC-4) started 01-20. Moves: 01-19 -> specialist_referral,
          01-25 -> urgent_escalation.
 E2 (NY)  onset/care/enrolled 01-10. RF-1 raised 01-12 10:00Z, referral 01-12 16:00Z: 6 h,
          due 01-12 (RF-1): on time, 0 days. MRI 01-13, flag active: not low value.
@@ -21,8 +22,8 @@ E3 (Pacific/Kiritimati, UTC+14) onset 2025-12-20, care/enrolled 01-15. Disabling
 E4 (NY)  onset 2025-10-01, care/enrolled 02-01. REF-1 due 2026-01-01, referred 02-10: late,
          132 days from onset. One ESI, a discectomy, pregabalin (CC-3) and RFA without blocks
          (RFA-1). Move: 02-10 -> specialist_referral.
-E5 (NY)  onset/care/enrolled 03-01, conservative care, next deadline 03-15 (REF-2): open and
-         overdue.
+E5 (NY)  onset/care/enrolled 03-01, conservative care, disabling pain recorded 03-01:
+         REF-2 due 03-15, open and overdue.
 E6 enrolled 04-02 (outside the range) and E7 of team B: in nothing.
 
 Reminders to patients: E1 2_weeks email sent, E1 6_weeks email failed, E2 2_weeks email sent
@@ -154,12 +155,18 @@ def _plan(episode, item, *, started_on=None, recorded_at=None, flags=()):
 @pytest.fixture
 def data(team, other_team):
     cc, spec, urgent = "conservative_care", "specialist_referral", "urgent_escalation"
-    e1 = _episode(team, onset=D(2026, 1, 5), start=D(2026, 1, 5), state=urgent)
+    e1 = _episode(
+        team,
+        onset=D(2026, 1, 5),
+        start=D(2026, 1, 5),
+        state=urgent,
+        referral_made_on=D(2026, 1, 19),
+    )
     _referral(e1, made_on=D(2026, 1, 19), due_on=D(2026, 1, 19), rule="REF-3")
     _flag(e1, "progressive_motor_deficit", D(2026, 1, 25))
     ImagingStudy.objects.create(episode=e1, performed_on=D(2026, 1, 20))
     _plan(e1, "natural_history_education", started_on=D(2026, 1, 19))
-    _plan(e1, "core_stabilization")
+    _plan(e1, "core_stabilization", started_on=D(2026, 1, 20))
     _moves(e1, (D(2026, 1, 19), cc, spec), (D(2026, 1, 25), spec, urgent))
 
     e2 = _episode(team, onset=D(2026, 1, 10), start=D(2026, 1, 10), state=spec)
@@ -207,6 +214,8 @@ def data(team, other_team):
         team,
         onset=D(2026, 3, 1),
         start=D(2026, 3, 1),
+        facts={"disabling_pain": True},
+        disabling_pain_recorded_on=D(2026, 3, 1),
         next_deadline=D(2026, 3, 15),
         next_deadline_rule="REF-2",
     )
@@ -259,9 +268,10 @@ def test_referral_timeliness_per_rule(team, data):
     }  # fmt: skip
     assert by_rule["REF-3"]["share_on_time"] == 1.0
     assert by_rule["REF-3"]["median_days"] == 0
+    # E1's flag came after its referral: due that day (01-25), no referral since.
     assert by_rule["RF"] == {
         "referrals": 1, "on_time": 1, "share_on_time": 1.0, "median_days": 0,
-        "p90_days": 0, "open_overdue": 0,
+        "p90_days": 0, "open_overdue": 1,
     }  # fmt: skip
     # The trend: E1 and E2 in January, on time; E3 (on time) and E4 (late) in February.
     assert _figures(team)["referral_timeliness"]["by_month"] == [
@@ -271,6 +281,7 @@ def test_referral_timeliness_per_rule(team, data):
     with time_machine.travel(TODAY, tick=False):
         assert figure_episode_ids(_request(team), "referral_late:REF-1") == {data["e4"].pk}
         assert figure_episode_ids(_request(team), "referral_overdue:REF-2") == {data["e5"].pk}
+        assert figure_episode_ids(_request(team), "referral_overdue:RF") == {data["e1"].pk}
 
 
 def test_red_flag_to_referral_and_who_ruled_out(team, data):
@@ -353,15 +364,19 @@ def test_flow(team, data):
             "states": {"urgent_escalation": 1, "specialist_referral": 1, "conservative_care": 1},
         },
         {"on": "2026-02-28", "states": {"urgent_escalation": 1, "specialist_referral": 3}},
-        {
-            "on": "2026-03-31",
-            "states": {
-                "urgent_escalation": 1,
-                "specialist_referral": 2,
-                "resolved": 1,
-                "conservative_care": 1,
-            },
-        },
+        *(
+            {
+                "on": month_end,
+                "states": {
+                    "urgent_escalation": 1,
+                    "specialist_referral": 2,
+                    "resolved": 1,
+                    "conservative_care": 1,
+                },
+            }
+            # Followed to today (06-30), past the range's end.
+            for month_end in ("2026-03-31", "2026-04-30", "2026-05-31", "2026-06-30")
+        ),
     ]
     assert flow["days_in_state"] == {
         # conservative care stays 14, 2, 21, 9: nearest-rank median 9, p90 21.
