@@ -143,7 +143,9 @@ def _open_overdue(
     active: dict[int, list[RedFlagFact]] = defaultdict(list)
     for row in flag_rows:
         if row["status"] == RedFlagStatus.ACTIVE:
-            active[row["episode_id"]].append(RedFlagFact(row["sign"], row["raised_on"]))
+            active[row["episode_id"]].append(
+                RedFlagFact(row["sign"], row["raised_on"], row["raised_at"])
+            )
     rows = (
         scope.cohort()
         .filter(state__in=[str(s) for s in PRE_REFERRAL_STATES])
@@ -156,11 +158,13 @@ def _open_overdue(
             "disabling_pain_recorded_on",
             "neurological_deficit_recorded_on",
             "referral_made_on",
+            "referral_made_at",
             "patient__timezone",
         )
     )
     found: dict[str, set[int]] = defaultdict(set)
-    for pk, state, onset, start, current, disabling_on, deficit_on, referred_on, zone in rows:
+    for row in rows:
+        pk, state, onset, start, current, disabling_on, deficit_on, referred_on, at, zone = row
         facts = Facts(
             symptom_onset=onset,
             conservative_care_start=start,
@@ -169,6 +173,7 @@ def _open_overdue(
             neurological_deficit_recorded_on=deficit_on,
             active_red_flags=tuple(active.get(pk, ())),
             referral_made_on=referred_on,
+            referral_made_at=at,
         )
         overdue = overdue_referral(State(state), facts, _local_date(now, zone))
         if overdue is not None:
