@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -48,6 +50,7 @@ QUEUES = {
     "specialist_referral": gettext_lazy("Specialist referral"),
     "surgical_review": gettext_lazy("Surgical review"),
     "delivery_failures": gettext_lazy("Reminders that failed or were skipped"),
+    "unread_replies": gettext_lazy("Replies from patients to read"),
     "unassigned": gettext_lazy("Unassigned"),
     "mine": gettext_lazy("Assigned to me"),
 }
@@ -68,6 +71,10 @@ DEADLINES = {
     "specialist_referral": gettext_lazy("Specialist referral"),
     "reassessment": gettext_lazy("Reassessment"),
 }
+CHANNELS = {
+    "email": gettext_lazy("email"),
+    "sms": gettext_lazy("SMS"),
+}
 URGENCY = {
     "immediate": gettext_lazy("Immediate"),
     "within_2_weeks": gettext_lazy("Within 2 weeks"),
@@ -85,6 +92,7 @@ EVENT_KINDS = {
     "reminder": gettext_lazy("Reminder"),
     "delivery_attempt": gettext_lazy("Delivery"),
     "checkin": gettext_lazy("Check-in"),
+    "patient_message": gettext_lazy("SMS from the patient"),
     "outreach": gettext_lazy("Outreach"),
 }
 
@@ -109,6 +117,10 @@ def queue(code: str) -> str:
     return _word(QUEUES, code)
 
 
+def channel(code: str) -> str:
+    return _word(CHANNELS, code)
+
+
 def deadline(code: str) -> str:
     return _word(DEADLINES, code)
 
@@ -131,7 +143,7 @@ def age(birth_date: date, today: date) -> int:
     return age_on(birth_date, today)
 
 
-def event(e: Any) -> str:  # noqa: ANN401, PLR0911 - a TimelineEvent; one sentence per kind
+def event(e: Any) -> str:  # noqa: ANN401, C901, PLR0911 - a TimelineEvent; one sentence per kind
     d = e.data
     if e.kind == "transition":
         return _("%(transition)s: %(from)s → %(to)s") % {
@@ -168,6 +180,8 @@ def event(e: Any) -> str:  # noqa: ANN401, PLR0911 - a TimelineEvent; one senten
         return _("Reminder %(milestone)s to the %(audience)s by %(channel)s: %(status)s") % d
     if e.kind == "delivery_attempt":
         return _("Delivery attempt %(attempt)s of reminder %(milestone)s: %(outcome)s") % d
+    if e.kind == "patient_message":
+        return patient_message(d)
     if e.kind == "checkin":
         symptoms = ", ".join(sign(s) for s in d["symptoms"]) or _("none")
         return _(
@@ -179,6 +193,33 @@ def event(e: Any) -> str:  # noqa: ANN401, PLR0911 - a TimelineEvent; one senten
             "symptoms": symptoms,
         }
     return e.kind.replace("_", " ")
+
+
+def patient_message(d: dict[str, Any]) -> str:
+    """What the patient's SMS was and did; a reply's text and whether it was read, by whom."""
+    if d["kind"] == "opt_out":
+        return _(
+            "%(word)s: SMS consent withdrawn; reminders go by email if there is an address"
+        ) % {"word": d["body"].strip()}
+    if d["kind"] == "opt_in":
+        return _("%(word)s: SMS consent restored") % {"word": d["body"].strip()}
+    if d["kind"] == "help":
+        return _("%(word)s: a request for help with the texts, answered by the SMS provider") % {
+            "word": d["body"].strip()
+        }
+    text = _("Reply: “%(text)s”") % {"text": d["body"]}
+    read_at = parse_datetime(d.get("read_at") or "")
+    if read_at is None:
+        return text + " — " + _("unread")
+    return (
+        text
+        + " — "
+        + _("read by %(user)s at %(at)s")
+        % {
+            "user": d["read_by"],
+            "at": timezone.localtime(read_at).strftime("%Y-%m-%d %H:%M"),
+        }
+    )
 
 
 MILESTONES = {
