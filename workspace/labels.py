@@ -92,7 +92,7 @@ EVENT_KINDS = {
     "reminder": gettext_lazy("Reminder"),
     "delivery_attempt": gettext_lazy("Delivery"),
     "checkin": gettext_lazy("Check-in"),
-    "patient_message": gettext_lazy("SMS from the patient"),
+    "patient_message": gettext_lazy("Patient SMS"),
     "outreach": gettext_lazy("Outreach"),
 }
 

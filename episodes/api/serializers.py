@@ -368,8 +368,7 @@ class EpisodeSummarySerializer(serializers.ModelSerializer):
     red_flags = serializers.SerializerMethodField(help_text="Active red flags.")
     next_action = serializers.SerializerMethodField()
     reply = QueueReplySerializer(
-        required=False,
-        read_only=True,
+        required=False,  # an output only, not read_only: the schema lists it as optional
         allow_null=True,
         help_text="Rows of the unread_replies queue only: the episode's oldest unread SMS"
         " reply from the patient.",
