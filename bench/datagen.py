@@ -293,6 +293,7 @@ class _Maker:
             "referral_made_on": None,
             "resolution_reported_on": None,
             "surgical_review_urgent": False,
+            "unread_reply_since": None,  # no patient SMS is generated: unread_replies is empty
             "state_changed_at": self._moment(assessed),
             "created_at": self._moment(start),
             "updated_at": self._moment(assessed),
