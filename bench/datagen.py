@@ -298,6 +298,7 @@ class _Maker:
             "report_review_since": None,
             "report_review_rule": "",
             "surgical_review_urgent": False,
+            "unread_reply_since": None,  # no patient SMS is generated: unread_replies is empty
             "state_changed_at": self._moment(assessed),
             "created_at": self._moment(start),
             "updated_at": self._moment(assessed),

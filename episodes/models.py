@@ -107,6 +107,12 @@ class Patient(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        indexes: ClassVar = [
+            # An inbound SMS finds the patients with its number (notifications' providers).
+            models.Index(fields=["phone"], name="patient_phone", condition=~models.Q(phone="")),
+        ]
+
     def __str__(self) -> str:
         # Admin and logs show the id, not the name: patient details stay out of logs.
         return f"Patient #{self.pk}"
@@ -246,6 +252,10 @@ class Episode(ConcurrentTransitionMixin, models.Model):
     report_review_since = models.DateTimeField(null=True, blank=True)
     report_review_rule = models.CharField(max_length=10, blank=True)
     urgent_rank = models.PositiveSmallIntegerField(default=0)  # 0 outside the queue
+    # The oldest SMS reply from the patient that nobody of the care team has read yet
+    # (notifications keeps it: notifications.models.PatientMessage); the unread_replies
+    # queue reads it, oldest first.
+    unread_reply_since = models.DateTimeField(null=True, blank=True)
     state_changed_at = models.DateTimeField(auto_now_add=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -278,6 +288,8 @@ class Episode(ConcurrentTransitionMixin, models.Model):
             ),
             _team_when_set("next_deadline", "episode_team_deadline"),
             _team_when_set("reassessment_due_on", "episode_team_reassessment"),
+            _when_set("unread_reply_since", "episode_unread_reply"),
+            _team_when_set("unread_reply_since", "episode_team_unread_reply"),
             # "mine" within the user's team (issue 16): the assignee's index alone left the
             # planner to guess how many of them are the team's (a tenth, it assumed), and at
             # 100k it sorted a bitmap of all 1 234 instead of reading 26 in order.

@@ -12,7 +12,7 @@ from django import http
 from django.contrib import admin
 
 from episodes.admin import ReadOnlyAdmin
-from notifications.models import DeliveryAttempt, Reminder
+from notifications.models import DeliveryAttempt, PatientMessage, Reminder
 
 
 class DeliveryAttemptInline(admin.TabularInline):
@@ -45,3 +45,18 @@ class ReminderAdmin(ReadOnlyAdmin):
     date_hierarchy = "due_at"
     inlines = (DeliveryAttemptInline,)
     readonly_fields = tuple(f.name for f in Reminder._meta.get_fields() if f.concrete)  # noqa: SLF001 - Django's model API
+
+
+@admin.register(PatientMessage)
+class PatientMessageAdmin(ReadOnlyAdmin):
+    """Patients' SMS as they came in; those with no episode reached no care team.
+
+    An SMS from a number several care teams' patients share, where no reminder ever went,
+    is matched to nobody: operations see it here (filter "episode: empty") and follow up.
+    """
+
+    list_display = ("id", "episode_id", "kind", "from_number", "received_at", "read_at")
+    list_filter = ("kind", ("episode", admin.EmptyFieldListFilter))
+    search_fields = ("=id", "=episode__id", "=from_number")
+    date_hierarchy = "received_at"
+    readonly_fields = tuple(f.name for f in PatientMessage._meta.get_fields() if f.concrete)  # noqa: SLF001 - Django's model API

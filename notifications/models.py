@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
 
 from careflow.checkin import Overall
@@ -170,24 +171,61 @@ class WebhookReceipt(models.Model):
 class PatientMessageKind(models.TextChoices):
     OPT_OUT = "opt_out"  # STOP and the words Twilio treats alike: SMS consent withdrawn
     OPT_IN = "opt_in"  # START, UNSTOP: SMS consent restored
+    HELP = "help"  # HELP, INFO: Twilio answers them itself; nothing for the care team to do
     REPLY = "reply"  # anything else: for the care team to read
 
 
 class PatientMessage(models.Model):
-    """An SMS a patient sent us, on the timeline of each of their open episodes."""
+    """An SMS a patient sent us, on the timeline of each episode it was matched to.
 
-    episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="patient_messages")
+    A reply waits unread (the ``unread_replies`` queue) until a user of the episode's care
+    team marks it read (``read_at``, ``read_by``). A message matched to no patient
+    (``episode`` empty: several care teams share the number and no reminder went to it)
+    is kept for operations in the admin and shown to no care team.
+    """
+
+    episode = models.ForeignKey(
+        Episode,
+        on_delete=models.CASCADE,
+        related_name="patient_messages",
+        null=True,
+        blank=True,
+    )
     provider_message_id = models.CharField(max_length=64)
     kind = models.CharField(max_length=10, choices=PatientMessageKind.choices)
     body = models.TextField(blank=True)
+    # The number it came from (E.164), so an operator can follow up one matched to nobody.
+    from_number = models.CharField(max_length=16, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    read_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering: ClassVar = ["received_at", "id"]
         constraints: ClassVar = [
             models.UniqueConstraint(
                 fields=["episode", "provider_message_id"], name="one_patient_message_per_episode"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["provider_message_id"],
+                condition=models.Q(episode__isnull=True),
+                name="one_unmatched_patient_message",
+            ),
+        ]
+        indexes: ClassVar = [
+            # An episode's unread replies, oldest first: the queue row's reply and, after a
+            # reply is read, the episode's next oldest (``Episode.unread_reply_since``).
+            models.Index(
+                fields=["episode", "received_at", "id"],
+                name="patient_message_unread",
+                condition=models.Q(kind=PatientMessageKind.REPLY, read_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,9 +1,9 @@
 """What notifications shows: reminders with the provider's word, and what it adds to episodes.
 
 The clinical record sits below notifications and never imports it; what of ours it shows
-(the ``delivery_failures`` queue, reminder, delivery-attempt, patient-message and
-check-in entries on the timeline) is registered into its registries by ``register`` at startup
-(``NotificationsConfig.ready``).
+(the ``delivery_failures`` and ``unread_replies`` queues, reminder, delivery-attempt,
+patient-message and check-in entries on the timeline) is registered into its registries
+by ``register`` at startup (``NotificationsConfig.ready``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.lookups import IsNull
+from django.http import Http404
 
 from episodes.selectors import (
     OPEN_EPISODES,
@@ -28,6 +29,7 @@ from notifications.models import (
     CheckIn,
     DeliveryAttempt,
     PatientMessage,
+    PatientMessageKind,
     Reminder,
     ReminderStatus,
 )
@@ -86,6 +88,54 @@ def queue_delivery_failures(*, user: User, now: datetime | None = None) -> Query
     return queue_episodes("delivery_failures", user=user, now=now)
 
 
+# -- the unread_replies queue -----------------------------------------------------------------
+
+
+def _unread_replies(_user: User, _now: datetime) -> Q:
+    # Episodes with a reply nobody of the team has read, oldest first: the column is the
+    # oldest unread reply's arrival (sms_inbound_record sets it, reply_mark_read moves it).
+    # Open or not: a reply to a patient with no open episode lands on their latest one.
+    return Q(unread_reply_since__isnull=False)
+
+
+def _unread_replies_sql(_user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
+    # ``_unread_replies`` in the page's hand-written statement.
+    return '"episodes_episode"."unread_reply_since" IS NOT NULL', ()
+
+
+# A row's ``reply``: the episode's oldest unread reply, read through patient_message_unread
+# (kind and read_at are literals, PatientMessageKind.REPLY's value, so a prepared
+# statement's generic plan still matches the partial index's predicate).
+OLDEST_UNREAD_REPLY_SQL = (
+    "SELECT {obj}('id', m.id, 'text', m.body, 'received_at', m.received_at)"
+    " FROM notifications_patientmessage m"
+    ' WHERE m.episode_id = "episodes_episode"."id"'
+    " AND m.kind = 'reply' AND m.read_at IS NULL"
+    " ORDER BY m.received_at, m.id LIMIT 1"
+)
+
+
+def unread_replies(episode_id: int) -> QuerySet[PatientMessage]:
+    """An episode's unread replies, oldest first (the partial index patient_message_unread)."""
+    return PatientMessage.objects.filter(
+        episode_id=episode_id, kind=PatientMessageKind.REPLY, read_at__isnull=True
+    ).order_by("received_at", "id")
+
+
+def reply_get_for(episode: Episode, reply_id: int) -> PatientMessage:
+    """A reply on an episode the user may see (``episode_get_for``); 404 for anything else."""
+    reply = (
+        PatientMessage.objects.filter(
+            pk=reply_id, episode_id=episode.pk, kind=PatientMessageKind.REPLY
+        )
+        .select_related("read_by")
+        .first()
+    )
+    if reply is None:
+        raise Http404
+    return reply
+
+
 # -- timeline entries ---------------------------------------------------------------------------
 
 
@@ -136,17 +186,22 @@ def _reminder_events(episode: Episode) -> Iterable[TimelineEvent]:
 
 
 def _patient_message_events(episode: Episode) -> Iterable[TimelineEvent]:
-    """SMS the patient sent: STOP / START (consent changed at once) and replies to read."""
-    for message in PatientMessage.objects.filter(episode_id=episode.pk).order_by(
-        "received_at", "id"
-    ):
+    """SMS the patient sent: STOP / START (consent changed at once), HELP, and replies.
+
+    A reply says whether it was read, when and by whom (a username); ``reply`` is its id
+    (``POST /api/episodes/{id}/replies/{reply}/read/``).
+    """
+    messages = PatientMessage.objects.filter(episode_id=episode.pk).select_related("read_by")
+    for message in messages.order_by("received_at", "id"):
+        data: dict[str, Any] = {"kind": message.kind, "body": message.body}
+        if message.kind == PatientMessageKind.REPLY:
+            data |= {
+                "reply": message.pk,
+                "read_at": message.read_at.isoformat() if message.read_at else None,
+                "read_by": message.read_by.get_username() if message.read_by else None,
+            }
         yield TimelineEvent(
-            message.received_at,
-            "patient_message",
-            message.pk,
-            None,
-            "patient",
-            {"kind": message.kind, "body": message.body},
+            message.received_at, "patient_message", message.pk, None, "patient", data
         )
 
 
@@ -174,6 +229,16 @@ def register() -> None:
     queue_register(
         Queue("delivery_failures", _delivery_failures, ("id",), _delivery_failures_sql),
         after="surgical_review",
+    )
+    queue_register(
+        Queue(
+            "unread_replies",
+            _unread_replies,
+            ("unread_reply_since", "id"),
+            _unread_replies_sql,
+            columns=(("reply", OLDEST_UNREAD_REPLY_SQL),),
+        ),
+        after="delivery_failures",
     )
     timeline_source_register(_reminder_events)
     timeline_source_register(_patient_message_events)

@@ -18,6 +18,7 @@ from careflow.reminders import milestone_why_not
 from careflow.schedule import is_stale, local_due_at, out_of_quiet_hours
 from careflow.states import TERMINAL_STATES, State
 from episodes import services as episodes_services
+from episodes.models import Episode
 from episodes.selectors import episode_facts
 from infra.db import prepared_cursor
 from notifications.channels import patient_channel_for, registered
@@ -26,14 +27,21 @@ from notifications.models import (
     RED_FLAG_REPORT_MILESTONE_PREFIX,
     Audience,
     CheckIn,
+    PatientMessage,
+    PatientMessageKind,
     Reminder,
     ReminderChannel,
     ReminderStatus,
 )
+from notifications.selectors import unread_replies
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
     from careflow.facts import Facts
-    from episodes.models import Episode, Patient, RedFlag, RedFlagReport
+    from episodes.models import Patient, RedFlag, RedFlagReport
+
+    User = AbstractBaseUser
 
 logger = logging.getLogger(__name__)
 
@@ -355,3 +363,43 @@ def checkin_submit(
         )
         logger.info("check-in recorded id=%s episode=%s", checkin.pk, episode.pk)
     return checkin
+
+
+# -- patients' SMS replies --------------------------------------------------------------------
+
+
+@transaction.atomic
+def reply_mark_read(*, episode_id: int, reply_id: int, by: User) -> PatientMessage:
+    """Mark a patient's SMS reply read by ``by``, now; one already read stays as it was.
+
+    One SMS is one thing to read: every copy of it within the episode's care team (on the
+    patient's other open episodes, or on patients sharing the number) is marked with it,
+    and never a copy of another team. Each episode's ``unread_reply_since`` moves to its
+    next oldest unread reply, or clears (it leaves ``unread_replies``).
+    """
+    reply = PatientMessage.objects.select_related("episode").get(
+        pk=reply_id, episode_id=episode_id, kind=PatientMessageKind.REPLY
+    )
+    copies = PatientMessage.objects.filter(
+        provider_message_id=reply.provider_message_id,
+        kind=PatientMessageKind.REPLY,
+        episode__care_team_id=reply.episode.care_team_id,
+    )
+    episode_ids = sorted({episode_id, *copies.values_list("episode_id", flat=True)})
+    # Locked in id order (and before the replies), as the inbound SMS that sets the column.
+    list(
+        Episode.objects.select_for_update()
+        .filter(pk__in=episode_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    reply.refresh_from_db(fields=["read_at", "read_by"])
+    if reply.read_at is not None:
+        return reply
+    copies.filter(read_at__isnull=True).update(read_at=timezone.now(), read_by=by)
+    for unread_id in episode_ids:
+        oldest = unread_replies(unread_id).values_list("received_at", flat=True).first()
+        Episode.objects.filter(pk=unread_id).update(unread_reply_since=oldest)
+    reply.refresh_from_db(fields=["read_at", "read_by"])
+    logger.info("reply read id=%s episode=%s by=%s", reply.pk, episode_id, by.pk)
+    return reply

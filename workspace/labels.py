@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
@@ -49,6 +51,7 @@ QUEUES = {
     "specialist_referral": gettext_lazy("Specialist referral"),
     "surgical_review": gettext_lazy("Surgical review"),
     "delivery_failures": gettext_lazy("Reminders that failed or were skipped"),
+    "unread_replies": gettext_lazy("Replies from patients to read"),
     "unassigned": gettext_lazy("Unassigned"),
     "mine": gettext_lazy("Assigned to me"),
 }
@@ -70,6 +73,10 @@ DEADLINES = {
     "specialist_referral": gettext_lazy("Specialist referral"),
     "reassessment": gettext_lazy("Reassessment"),
 }
+CHANNELS = {
+    "email": gettext_lazy("email"),
+    "sms": gettext_lazy("SMS"),
+}
 URGENCY = {
     "immediate": gettext_lazy("Immediate"),
     "within_2_weeks": gettext_lazy("Within 2 weeks"),
@@ -89,6 +96,7 @@ EVENT_KINDS = {
     "reminder": gettext_lazy("Reminder"),
     "delivery_attempt": gettext_lazy("Delivery"),
     "checkin": gettext_lazy("Check-in"),
+    "patient_message": gettext_lazy("Patient SMS"),
     "outreach": gettext_lazy("Outreach"),
 }
 
@@ -111,6 +119,10 @@ def transition(code: str) -> str:
 
 def queue(code: str) -> str:
     return _word(QUEUES, code)
+
+
+def channel(code: str) -> str:
+    return _word(CHANNELS, code)
 
 
 def deadline(code: str) -> str:
@@ -194,6 +206,33 @@ def _checkin_text(d: dict[str, Any]) -> str:
     }
 
 
+def patient_message(d: dict[str, Any]) -> str:
+    """What the patient's SMS was and did; a reply's text and whether it was read, by whom."""
+    if d["kind"] == "opt_out":
+        return _(
+            "%(word)s: SMS consent withdrawn; reminders go by email if there is an address"
+        ) % {"word": d["body"].strip()}
+    if d["kind"] == "opt_in":
+        return _("%(word)s: SMS consent restored") % {"word": d["body"].strip()}
+    if d["kind"] == "help":
+        return _("%(word)s: a request for help with the texts, answered by the SMS provider") % {
+            "word": d["body"].strip()
+        }
+    text = _("Reply: “%(text)s”") % {"text": d["body"]}
+    read_at = parse_datetime(d.get("read_at") or "")
+    if read_at is None:
+        return text + " — " + _("unread")
+    return (
+        text
+        + " — "
+        + _("read by %(user)s at %(at)s")
+        % {
+            "user": d["read_by"],
+            "at": timezone.localtime(read_at).strftime("%Y-%m-%d %H:%M"),
+        }
+    )
+
+
 # One sentence per kind of timeline event (episodes.selectors.timeline and its sources).
 _EVENT_TEXT: dict[str, Any] = {
     "transition": _transition_text,
@@ -220,6 +259,7 @@ _EVENT_TEXT: dict[str, Any] = {
     "delivery_attempt": lambda d: (
         _("Delivery attempt %(attempt)s of reminder %(milestone)s: %(outcome)s") % d
     ),
+    "patient_message": patient_message,
     "checkin": _checkin_text,
 }
 

@@ -44,4 +44,9 @@ urlpatterns = [
     path("episodes/<int:episode_id>/imaging/", views.imaging_record, name="imaging"),
     path("episodes/<int:episode_id>/care-plan/", views.care_plan_add, name="care-plan"),
     path("episodes/<int:episode_id>/outreach/", views.outreach_add, name="outreach"),
+    path(
+        "episodes/<int:episode_id>/replies/<int:reply_id>/read/",
+        views.reply_read,
+        name="reply-read",
+    ),
 ]

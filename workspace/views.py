@@ -30,6 +30,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -78,7 +79,9 @@ from episodes.selectors import (
     row_next_action,
     row_today,
 )
-from notifications.selectors import episode_reminders
+from notifications.channels import patient_reach
+from notifications.selectors import episode_reminders, reply_get_for, unread_replies
+from notifications.services import reply_mark_read
 from workspace import labels
 from workspace.forms import build_fields, submitted, validate
 from workspace.models import OutreachNote
@@ -88,13 +91,23 @@ from workspace.services import outreach_note_add
 User = get_user_model()
 
 # Queues in the order the board shows them: urgent first, overdue referrals next.
-BOARD_ORDER = ("urgent", "overdue", "due_soon", "reassessment_due", "delivery_failures")
+BOARD_ORDER = (
+    "urgent",
+    "overdue",
+    "due_soon",
+    "reassessment_due",
+    "delivery_failures",
+    "unread_replies",
+)
 BOARD_PREVIEW = 5
 QUEUE_PAGE_SIZE = 25
 # A queue page's rows and one row (the htmx answer to an assignment): Jinja2 templates
 # (workspace/jinja2/), the same markup at a fifth of the Django engine's cost (issue 16).
 ROWS_TEMPLATE = "workspace/partials/queue_rows.html"
 ROW_TEMPLATE = "workspace/partials/queue_row.html"
+READ_ROW_TEMPLATE = "workspace/partials/queue_row_read.html"
+# A queue table's columns (workspace/templates/workspace/queue.html), without a queue's own.
+QUEUE_COLUMNS = 8
 
 
 def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -212,8 +225,9 @@ def _row(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
-# A number no id reaches: reversed once a page, then replaced by each row's id.
+# Numbers no id reaches: reversed once a page, then replaced by each row's ids.
 _ID_MARK = 987654321987654321
+_REPLY_MARK = 987654321987654322
 
 
 def _id_url(name: str) -> Callable[[int], str]:
@@ -226,6 +240,15 @@ def _id_url(name: str) -> Callable[[int], str]:
     return lambda pk: f"{head}{pk}{tail}"
 
 
+def _reply_read_url() -> Callable[[int, int], str]:
+    """``reverse("workspace:reply-read", args=[episode, reply])`` at the cost of one."""
+    head, _, rest = reverse("workspace:reply-read", args=[_ID_MARK, _REPLY_MARK]).partition(
+        str(_ID_MARK)
+    )
+    middle, _, tail = rest.partition(str(_REPLY_MARK))
+    return lambda pk, reply: f"{head}{pk}{middle}{reply}{tail}"
+
+
 @dataclass(frozen=True)
 class _RowPage:
     """What every row of a queue page shares, worked out once a page (issue 16)."""
@@ -234,6 +257,9 @@ class _RowPage:
     members: dict[int, list[tuple[str, str]]]
     episode_url: Callable[[int], str]
     assign_url: Callable[[int], str]
+    read_url: Callable[[int, int], str]
+    # The queue the page shows ("" for none): a row drawn again keeps its queue's columns.
+    queue: str
     # The row template's words, translated once a page: a {% translate %} per row and word
     # was a sixth of the page's time (in-process CPU time, issue 16).
     words: dict[str, str]
@@ -242,13 +268,15 @@ class _RowPage:
     csrf_field: str
 
 
-def _row_page(request: HttpRequest) -> _RowPage:
+def _row_page(request: HttpRequest, queue: str = "") -> _RowPage:
     return _RowPage(
         user_id=request.user.pk,
         csrf_field=csrf_input(request),
         members=_members_by_team(request.user),
         episode_url=_id_url("workspace:episode"),
         assign_url=_id_url("workspace:assign"),
+        read_url=_reply_read_url(),
+        queue=queue,
         words={
             "red_flag": _("Red flag"),
             "raised": _("raised"),
@@ -259,6 +287,9 @@ def _row_page(request: HttpRequest) -> _RowPage:
             "assign": _("Assign"),
             "born": _("born %(born)s"),
             "assign_to": _("Assign %(name)s to"),
+            "received": _("received"),
+            "mark_read": _("Mark as read"),
+            "reply_from": _("reply from %(name)s"),
         },
     )
 
@@ -285,6 +316,22 @@ def _queue_row(row: Mapping[str, Any], page: _RowPage, now: datetime) -> dict[st
         "assigned": str(assignee) if assignee else "",
         "mine": assignee == page.user_id,
         "assignee": dict(team).get(str(assignee), f"#{assignee}") if assignee else "",
+        "has_reply": "reply" in row,
+        "reply": _reply(row.get("reply"), pk, page),
+        "reply_from": page.words["reply_from"] % {"name": name},
+    }
+
+
+def _reply(reply: Mapping[str, Any] | None, pk: int, page: _RowPage) -> dict[str, Any] | None:
+    """A queue row's unread reply (the unread_replies queue's own column), ready to print."""
+    if reply is None:
+        return None
+    received = reply["received_at"]
+    received = parse_datetime(received) if isinstance(received, str) else received
+    return {
+        "text": reply["text"],
+        "received": timezone.localtime(received).strftime("%Y-%m-%d %H:%M"),
+        "url": page.read_url(pk, reply["id"]),
     }
 
 
@@ -358,7 +405,7 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
         pager.page_size = QUEUE_PAGE_SIZE
         page = read(pager, Request(_without_cursor(request)))
     record_shown(request, (row["patient_id"] for row in page))
-    shared = _row_page(request)
+    shared = _row_page(request, name)
     rows = [_queue_row(row, shared, now) for row in page]
     context = {
         "queue_name": name,
@@ -373,11 +420,13 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
                     "words": shared.words,
                     "csrf_field": shared.csrf_field,
                     "next_path": request.get_full_path(),
+                    "queue_name": name,
                 },
                 request=request,
                 using="jinja2",
             )
         ),
+        "reply_column": any(row["has_reply"] for row in rows),
         "next_link": pager.get_paginated_response([]).data["next"],
         "previous_link": pager.get_paginated_response([]).data["previous"],
         "show": show,
@@ -420,27 +469,75 @@ def episode_assign(request: HttpRequest, episode_id: int) -> HttpResponse:
         except ValidationError as exc:
             error = " ".join(_messages(exc))
     if request.htmx:
-        # The row as the queue page shows it (one query); 404 as episode_get_for would.
-        fresh = episode_rows_for(request.user).filter(pk=episode.pk).first()
-        if fresh is None:
-            raise Http404
-        shared = _row_page(request)
-        return render(
-            request,
-            ROW_TEMPLATE,
-            {
-                "row": _queue_row(fresh, shared, timezone.now()),
-                "words": shared.words,
-                "csrf_field": shared.csrf_field,
-                "row_error": error,
-                "next_path": request.get_full_path(),
-            },
-            status=400 if error else 200,
-            using="jinja2",
-        )
+        return _row_again(request, episode.pk, error=error, status=400 if error else 200)
     if error:
         return _episode_page(request, episode_id, status=400, problem={"summary": error})
     return redirect(request.POST.get("next") or reverse("workspace:episode", args=[episode_id]))
+
+
+def _row_again(
+    request: HttpRequest, episode_id: int, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    """The row as the queue page shows it (one query), for an htmx swap in place.
+
+    The page names its queue (``queue``), so the row keeps that queue's own columns (the
+    reply of unread_replies); 404 as ``episode_get_for`` would.
+    """
+    name = request.POST.get("queue", "")
+    name = name if name in QUEUES else ""
+    fresh = episode_rows_for(request.user, queue=name or None).filter(pk=episode_id).first()
+    if fresh is None:
+        raise Http404
+    shared = _row_page(request, name)
+    return render(
+        request,
+        ROW_TEMPLATE,
+        {
+            "row": _queue_row(fresh, shared, timezone.now()),
+            "words": shared.words,
+            "csrf_field": shared.csrf_field,
+            "row_error": error,
+            "next_path": request.POST.get("next", ""),
+            "queue_name": name,
+        },
+        status=status,
+        using="jinja2",
+    )
+
+
+@require_POST
+@signed_in
+def reply_read(request: HttpRequest, episode_id: int, reply_id: int) -> HttpResponse:
+    """Mark a patient's SMS reply read; in a queue's row in place, else back where it was.
+
+    Already read: nothing changes and the answer is the same (the API's idempotence).
+    """
+    episode = episode_get_for(request.user, episode_id)
+    reply = reply_get_for(episode, reply_id)
+    reply_mark_read(episode_id=episode.pk, reply_id=reply.pk, by=request.user)
+    if request.htmx:
+        if (
+            request.POST.get("queue") == "unread_replies"
+            and not unread_replies(episode.pk).exists()
+        ):
+            # Nothing left to read here: the row says so in place of leaving the queue.
+            return render(
+                request,
+                READ_ROW_TEMPLATE,
+                {
+                    "id": str(episode.pk),
+                    "name": episode.patient.display_name,
+                    "url": reverse("workspace:episode", args=[episode.pk]),
+                    "text": _("reply marked as read; nothing else to read from this patient."),
+                    "columns": QUEUE_COLUMNS + 1,
+                },
+                using="jinja2",
+            )
+        return _row_again(request, episode.pk)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse("workspace:episode", args=[episode.pk]) + "?done=reply_read#replies"
+    return redirect(back)
 
 
 # -- an episode ---------------------------------------------------------------------------------
@@ -476,6 +573,7 @@ def _transition_forms(
 
 
 def _timeline(episode: Episode, notes: list[OutreachNote]) -> list[dict[str, Any]]:
+    read_url = _reply_read_url()
     events = [
         {
             "at": e.at,
@@ -483,6 +581,12 @@ def _timeline(episode: Episode, notes: list[OutreachNote]) -> list[dict[str, Any
             "by": e.by,
             "source": e.source,
             "text": labels.event(e),
+            # An unread reply can be marked read where it shows.
+            "read_url": (
+                read_url(episode.pk, e.data["reply"])
+                if "reply" in e.data and not e.data["read_at"]
+                else ""
+            ),
         }
         for e in episode_timeline(episode)
     ]
@@ -520,6 +624,7 @@ def _episode_context(
     ]
     flags = sorted(episode.red_flags.all(), key=lambda f: (f.status != "active", f.raised_at))
     now = timezone.now()
+    reach = patient_reach(patient)
 
     def form(serializer: Any, prefix: str, **kwargs: Any) -> list[Any]:  # noqa: ANN401
         values, errors = bound.get(prefix, ({}, {}))
@@ -581,6 +686,13 @@ def _episode_context(
             choice_labels={"item": {k: labels.plan_item(k) for k in CATALOGUE}},
         ),
         "reminders": list(episode_reminders(episode).prefetch_related("deliveries")),
+        "reach": reach,
+        "preferred_channel_label": labels.channel(patient.preferred_channel),
+        "reach_channel_label": labels.channel(reach.channel or ""),
+        "unread_replies": [
+            {"reply": r, "url": reverse("workspace:reply-read", args=[episode.pk, r.pk])}
+            for r in unread_replies(episode.pk)
+        ],
         "timeline": _timeline(episode, notes),
         "outreach_kinds": OutreachNote._meta.get_field("kind").choices,  # noqa: SLF001
         "outreach_values": bound.get("outreach", ({}, {}))[0],

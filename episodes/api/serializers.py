@@ -12,8 +12,10 @@ from datetime import date, datetime
 from typing import Any, ClassVar, Final
 
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from careflow.careplan import CATALOGUE
 from careflow.facts import BOOLEAN_FACTS
@@ -44,6 +46,7 @@ from episodes.selectors import (
     row_next_action,
     row_today,
 )
+from notifications.channels import patient_reach
 
 # Dates before this are typing mistakes, and would push reminder times out of range.
 EARLIEST_DATE: Final = date(1900, 1, 1)
@@ -164,6 +167,16 @@ class PatientUpdateInputSerializer(StrictInputSerializer, PatientInputSerializer
 
 
 class PatientOutputSerializer(serializers.ModelSerializer):
+    preferred_channel_reachable = serializers.SerializerMethodField(
+        help_text="Whether the preferred channel reaches the patient now (SMS: a phone and"
+        " SMS consent, which the patient's STOP withdraws)."
+    )
+    reminders_by = serializers.SerializerMethodField(
+        help_text="The channel the patient's reminders go by now: the preferred one when it"
+        " reaches them, else email; null when nothing reaches them (their reminders fail"
+        " into the delivery_failures queue, so the care team is told)."
+    )
+
     class Meta:
         model = Patient
         fields = (
@@ -178,11 +191,20 @@ class PatientOutputSerializer(serializers.ModelSerializer):
             "timezone",
             "preferred_channel",
             "sms_consent",
+            "preferred_channel_reachable",
+            "reminders_by",
             "opted_out",
             "language",
             "created_at",
             "updated_at",
         )
+
+    def get_preferred_channel_reachable(self, obj: Patient) -> bool:
+        return patient_reach(obj).preferred
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_reminders_by(self, obj: Patient) -> str | None:
+        return patient_reach(obj).channel
 
 
 # -- episodes -------------------------------------------------------------------------------------
@@ -351,12 +373,33 @@ class EpisodeOutputSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+class ReplyBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    received_at = serializers.DateTimeField()
+
+
+class QueueReplySerializer(ReplyBriefSerializer):
+    """A row's ``reply``: only rows that carry one have it (those of unread_replies)."""
+
+    def get_attribute(self, instance: Any) -> Any:  # noqa: ANN401 - DRF's signature
+        if not hasattr(instance, "reply"):
+            raise SkipField
+        return super().get_attribute(instance)
+
+
 class EpisodeSummarySerializer(serializers.ModelSerializer):
     """A queue or list row: enough to choose what to open next, from prefetched rows only."""
 
     patient_name = serializers.CharField(source="patient.display_name")
     red_flags = serializers.SerializerMethodField(help_text="Active red flags.")
     next_action = serializers.SerializerMethodField()
+    reply = QueueReplySerializer(
+        required=False,  # an output only, not read_only: the schema lists it as optional
+        allow_null=True,
+        help_text="Rows of the unread_replies queue only: the episode's oldest unread SMS"
+        " reply from the patient.",
+    )
 
     class Meta:
         model = Episode
@@ -373,6 +416,7 @@ class EpisodeSummarySerializer(serializers.ModelSerializer):
             "next_action",
             "assigned_to",
             "urgent_since",
+            "reply",
         )
 
     @extend_schema_field(RedFlagBriefSerializer(many=True))
@@ -429,7 +473,23 @@ def episode_summaries(rows: Iterable[Mapping[str, Any]], now: datetime) -> list[
                 ),
             }
         )
+        if "reply" in row:
+            out[-1]["reply"] = _reply(row["reply"])
     return out
+
+
+def _reply(reply: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A row's ``reply`` (JSON from the page's query) as ``ReplyBriefSerializer`` writes it."""
+    if reply is None:
+        return None
+    received_at = reply["received_at"]
+    if isinstance(received_at, str):
+        received_at = parse_datetime(received_at)
+    return {
+        "id": reply["id"],
+        "text": reply["text"],
+        "received_at": _DATETIME.to_representation(received_at),
+    }
 
 
 def _iso_datetime(value: datetime | None) -> str | None:
@@ -756,12 +816,24 @@ class TimelineEventSerializer(serializers.Serializer):
         "red_flag_reported (a patient's red-flag symptom that raised no new flag), "
         "red_flag_report_reviewed, imaging, "
         "care_plan_item, reminder, delivery_attempt (with the provider's delivery status), "
-        "patient_message (an SMS from the patient: opt_out, opt_in or reply), checkin, "
+        "patient_message (an SMS from the patient: opt_out, opt_in, help or reply; a reply "
+        "with its id, read_at and read_by), checkin, "
         "correction"
     )
     by = serializers.CharField(allow_null=True, help_text="Username, or null for the system.")
     source = serializers.CharField()
     data = serializers.JSONField()
+
+
+class ReplyOutputSerializer(serializers.Serializer):
+    """A patient's SMS reply: unread until a user of the episode's care team reads it."""
+
+    id = serializers.IntegerField()
+    episode = serializers.IntegerField(source="episode_id")
+    text = serializers.CharField(source="body")
+    received_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+    read_by = serializers.IntegerField(source="read_by_id", allow_null=True)
 
 
 class QueueCountSerializer(serializers.Serializer):

@@ -61,6 +61,11 @@ urlpatterns = [
         views.EpisodeReminderListApi.as_view(),
         name="episode-reminders",
     ),
+    path(
+        "episodes/<int:episode_id>/replies/<int:reply_id>/read/",
+        views.ReplyReadApi.as_view(),
+        name="episode-reply-read",
+    ),
     path("queues/", views.QueueListApi.as_view(), name="queues"),
     path("queues/<str:name>/", views.QueueEpisodeListApi.as_view(), name="queue"),
     # Last: any other URL under /api/ is a JSON 404 in the API's error shape.

@@ -63,6 +63,7 @@ from episodes.api.serializers import (
     RedFlagReportReviewInputSerializer,
     RedFlagUpdateInputSerializer,
     ReminderOutputSerializer,
+    ReplyOutputSerializer,
     TimelineEventSerializer,
     ValidationErrorSerializer,
     episode_output,
@@ -94,7 +95,8 @@ from episodes.selectors import (
     red_flag_report_get_for,
     red_flag_reports_to_review,
 )
-from notifications.selectors import episode_reminders
+from notifications.selectors import episode_reminders, reply_get_for
+from notifications.services import reply_mark_read
 
 # -- OpenAPI helpers ------------------------------------------------------------------------------
 
@@ -565,6 +567,23 @@ class EpisodeReminderListApi(APIView):
     def get(self, request: Request, episode_id: int) -> Response:
         episode = episode_get_for(request.user, episode_id)
         return Response(ReminderOutputSerializer(episode_reminders(episode), many=True).data)
+
+
+class ReplyReadApi(APIView):
+    @extend_schema(
+        operation_id="episodes_replies_read",
+        parameters=[EPISODE_ID, id_param("reply_id")],
+        request=None,
+        responses={200: ReplyOutputSerializer, **errors()},
+        description="Mark the patient's SMS reply read (who and when are kept); one already"
+        " read is answered as it is. Another care team's episode or reply is 404.",
+    )
+    def post(self, request: Request, episode_id: int, reply_id: int) -> Response:
+        episode = episode_get_for(request.user, episode_id)
+        reply = reply_get_for(episode, reply_id)
+        record_patient(request, episode.patient_id)
+        reply = reply_mark_read(episode_id=episode.pk, reply_id=reply.pk, by=request.user)
+        return Response(ReplyOutputSerializer(reply).data)
 
 
 # -- queues ---------------------------------------------------------------------------------------

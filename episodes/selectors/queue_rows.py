@@ -105,6 +105,7 @@ ROW_COLUMNS = (
     "reassessment_due_on",
     "urgent_rank",
     "urgent_since",
+    "unread_reply_since",
 )
 
 
@@ -126,22 +127,38 @@ def _rows() -> QuerySet[Any]:
     )
 
 
-def episode_rows_for(user: User) -> QuerySet[Any]:
+def _with_columns(rows: QuerySet[Any], columns: tuple[tuple[str, str], ...]) -> QuerySet[Any]:
+    """The rows with a queue's own columns (``Queue.columns``) beside every row's."""
+    functions = _JSON_FUNCTIONS[connection.vendor]
+    return rows.annotate(
+        **{
+            name: RawSQL(sql.format(**functions), (), JSONField())  # noqa: S611 - fixed text
+            for name, sql in columns
+        }
+    )
+
+
+def episode_rows_for(user: User, *, queue: str | None = None) -> QuerySet[Any]:
     """The user's episodes as rows (``episode_list_for``'s team filter): one query a page.
 
     Each row carries its columns, the patient's name, birth date and zone, and ``flags``
-    (active red flags) and ``studies`` (imaging) as JSON arrays.
+    (active red flags) and ``studies`` (imaging) as JSON arrays; with ``queue``, that
+    queue's own columns too (a row of its page drawn again).
     """
-    return episode_list_for(user, _rows())
+    rows = _rows() if queue is None else _with_columns(_rows(), queue_get(queue).columns)
+    return episode_list_for(user, rows)
 
 
 def queue_rows(name: str, *, user: User, now: datetime | None = None) -> QuerySet[Any]:
     """One queue's episodes as rows, most pressing first; 404 for an unknown name.
 
     ``queue_episodes`` (the same team filter, condition and order, so the same
-    authorisation and keyset pagination) read as ``episode_rows_for``'s rows.
+    authorisation and keyset pagination) read as ``episode_rows_for``'s rows, with the
+    queue's own columns.
     """
-    return queue_episodes(name, user=user, now=now, episodes=_rows())
+    columns = queue_get(name).columns
+    rows = _with_columns(_rows(), columns) if columns else _rows()
+    return queue_episodes(name, user=user, now=now, episodes=rows)
 
 
 # -- the page's statement written by hand (PostgreSQL; issue 16, fifth part) -------------------
@@ -162,11 +179,14 @@ _PATIENT_COLUMNS = {
 
 
 @cache
-def _select() -> tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...]]:
+def _select(
+    extra: tuple[tuple[str, str], ...] = (),
+) -> tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...]]:
     """The SELECT … FROM … JOIN text, its parameters, and each column's converters.
 
-    Built once from ROW_COLUMNS and the fragments ``_rows()`` reads, so the two select the
-    same; the converters are the ones ``values()`` applies (JSON decoded).
+    Built once (per queue's ``extra`` columns) from ROW_COLUMNS and the fragments
+    ``_rows()`` reads, so the two select the same; the converters are the ones ``values()``
+    applies (JSON decoded).
     """
     episode, patient = Episode._meta, Patient._meta  # noqa: SLF001 - Django's public _meta API
     columns, converted = [], []
@@ -183,6 +203,9 @@ def _select() -> tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...]]:
     for name, (sql, more) in _JSON_ROWS.items():
         columns.append(f'({sql.format(**functions)}) AS "{name}"')
         params.extend(more)
+        converted.append((name, JSONField()))
+    for name, sql in extra:
+        columns.append(f'({sql.format(**functions)}) AS "{name}"')
         converted.append((name, JSONField()))
     text = (
         f'SELECT {", ".join(columns)} FROM {_EPISODE} INNER JOIN "episodes_patient"'  # noqa: S608 - fixed text, built once from the model's columns
@@ -221,7 +244,7 @@ def queue_page_rows(
     ``filter()``: ``assigned_to`` (a user's id), ``unassigned``, ``state``.
     """
     queue = queue_get(name)
-    select, params, converters = _select()
+    select, params, converters = _select(queue.columns)
     where, args = [], list(params)
     if not user.is_superuser:
         teams = team_id_list(user)

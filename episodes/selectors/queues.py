@@ -45,6 +45,11 @@ class Queue:
     condition: QueueCondition
     ordering: tuple[str, ...]
     sql: QueueSql
+    # What this queue's rows carry beyond every row's columns (notifications' ``reply`` on
+    # unread_replies): (name, a scalar subquery on the row's "episodes_episode" as SQL text
+    # without parameters, ``{obj}`` standing for the JSON object function). Read in the
+    # page's one query (episodes.selectors.queue_rows).
+    columns: tuple[tuple[str, str], ...] = ()
 
 
 OPEN_EPISODES = Q(state__in=[s.value for s in NON_TERMINAL_STATES])

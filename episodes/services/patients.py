@@ -15,6 +15,7 @@ from careflow.states import (
 )
 from episodes.models import (
     CareTeam,
+    Channel,
     CorrectedField,
     Correction,
     Patient,
@@ -46,9 +47,20 @@ PATIENT_FIELDS = (
 )
 
 
-def _validate_patient(patient: Patient) -> None:
+def _validate_patient(patient: Patient, *, channel_chosen: bool = True) -> None:
+    """The record's own checks; SMS needs a phone and consent when it is chosen.
+
+    ``channel_chosen``: the write chooses the preferred channel (a new patient, or a change
+    of it). A withdrawal of consent afterwards (the patient's STOP, or a correction) never
+    makes the record invalid: the patient's choice stays and reminders fall back to email
+    (notifications.channels.patient_channel_for), so other corrections still go through.
+    """
     patient.full_clean()
-    if patient.preferred_channel == "sms" and not (patient.phone and patient.sms_consent):
+    if (
+        channel_chosen
+        and patient.preferred_channel == Channel.SMS
+        and not (patient.phone and patient.sms_consent)
+    ):
         raise ValidationError(
             {"preferred_channel": ["SMS needs a phone number and the patient's SMS consent."]}
         )
@@ -88,12 +100,15 @@ def patient_update(
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
     old_birth_date = patient.birth_date
+    channel_chosen = fields.get("preferred_channel", patient.preferred_channel) != (
+        patient.preferred_channel
+    )
     birth_date_changes = "birth_date" in fields and fields["birth_date"] != old_birth_date
     if birth_date_changes and not reason.strip():
         raise ValidationError({"reason": ["A birth-date correction needs a reason."]})
     for name, value in fields.items():
         setattr(patient, name, value)
-    _validate_patient(patient)
+    _validate_patient(patient, channel_chosen=channel_chosen)
     patient.save()
     if birth_date_changes:
         Correction.objects.create(

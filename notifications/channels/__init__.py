@@ -10,6 +10,7 @@ channel is its module here, a value in ``episodes.models.Channel`` and the setti
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -56,6 +57,30 @@ def patient_channel_for(patient: Patient) -> DeliveryChannel:
     if preferred is not None and preferred.address(patient) and not preferred.why_not(patient):
         return preferred
     return default_channel()
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """How reminders reach a patient now: ``channel`` (None: nothing reaches them)."""
+
+    channel: str | None
+    preferred: bool  # the preferred channel reaches them (SMS: a phone and consent)
+
+
+def patient_reach(patient: Patient) -> Reach:
+    """Whether the preferred channel reaches the patient, and what their reminders go by.
+
+    With SMS consent withdrawn (STOP) the preferred channel stays SMS and reminders go by
+    the default (email); with no email address either, nothing reaches the patient: their
+    reminders fail into ``delivery_failures`` and the care team is told.
+    """
+    preferred = registered().get(patient.preferred_channel)
+    if preferred is not None and preferred.address(patient) and not preferred.why_not(patient):
+        return Reach(channel=str(preferred.name), preferred=True)
+    default = default_channel()
+    if default.address(patient) and not default.why_not(patient):
+        return Reach(channel=str(default.name), preferred=False)
+    return Reach(channel=None, preferred=False)
 
 
 def webhook_urls() -> list[URLPattern]:

@@ -9,8 +9,10 @@ address or a message body.
   error code, which puts the episode in ``delivery_failures``.
   https://www.twilio.com/docs/messaging/guides/outbound-message-status-in-status-callbacks
 - Inbound SMS: Twilio's opt-out words withdraw SMS consent at once, its opt-in words
-  restore it, anything else is a reply for the care team; each lands on the timeline.
-  https://www.twilio.com/docs/messaging/tutorials/advanced-opt-out
+  restore it, its help words are Twilio's to answer, anything else is a reply the care team
+  reads; each lands on the timeline of the patient whose reminder last went to that number.
+  https://help.twilio.com/articles/223134027-Twilio-support-for-opt-out-keywords-SMS-STOP-filtering-
+  https://help.twilio.com/articles/31560110671259-How-to-Track-Opt-Out-Opt-In-and-Help-Messages-Using-the-OptOutType-Parameter
 - Email tracking (Anymail's normalised events from the ESP): delivered is stored; a hard
   bounce or a complaint marks the address unusable and fails the reminder.
   https://anymail.dev/en/stable/sending/tracking/
@@ -23,11 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from careflow.states import NON_TERMINAL_STATES
-from episodes.models import Episode, Patient
+from careflow.states import TERMINAL_STATES, State
+from episodes.models import Channel, Episode, Patient
 from notifications.models import (
+    Audience,
     DeliveryAttempt,
     PatientMessage,
     PatientMessageKind,
@@ -41,12 +45,14 @@ from notifications.services import reminders_sync
 
 logger = logging.getLogger(__name__)
 
-# Twilio's default opt-out and opt-in keywords (the whole message, any case).
-# https://www.twilio.com/docs/messaging/tutorials/advanced-opt-out
+# Twilio's default keywords (the whole message, any case): opt-out, opt-in, and help, which
+# Twilio answers itself.
+# https://help.twilio.com/articles/223134027-Twilio-support-for-opt-out-keywords-SMS-STOP-filtering-
 OPT_OUT_WORDS = frozenset(
     {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 )
 OPT_IN_WORDS = frozenset({"START", "YES", "UNSTOP"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
 # Status order: a late callback for an earlier status never overwrites a later one.
 _RANK = {
     "accepted": 0,
@@ -149,68 +155,210 @@ def sms_status_record(
 
 
 def classify_inbound(body: str, opt_out_type: str = "") -> str:
-    """STOP-like, START-like or a reply; Twilio's own ``OptOutType`` wins when it sends one."""
+    """STOP-like, START-like, HELP-like or a reply; Twilio's ``OptOutType`` wins when sent.
+
+    Twilio sends ``OptOutType`` (``STOP``, ``START``, ``HELP``) with Advanced Opt-Out, whose
+    keywords a Messaging Service may extend (other languages); without it the default
+    keywords are matched on the whole message, in any case, as Twilio matches them.
+    """
     kind = opt_out_type.strip().upper()
-    if kind == "STOP":
-        return PatientMessageKind.OPT_OUT
-    if kind == "START":
-        return PatientMessageKind.OPT_IN
+    if kind in _OPT_OUT_TYPES:
+        return _OPT_OUT_TYPES[kind]
     word = body.strip().upper()
     if word in OPT_OUT_WORDS:
         return PatientMessageKind.OPT_OUT
     if word in OPT_IN_WORDS:
         return PatientMessageKind.OPT_IN
+    if word in HELP_WORDS:
+        return PatientMessageKind.HELP
     return PatientMessageKind.REPLY
+
+
+_OPT_OUT_TYPES = {
+    "STOP": PatientMessageKind.OPT_OUT,
+    "START": PatientMessageKind.OPT_IN,
+    "HELP": PatientMessageKind.HELP,
+}
+_CONSENT_KINDS = (PatientMessageKind.OPT_OUT, PatientMessageKind.OPT_IN)
 
 
 @dataclass
 class InboundResult:
     kind: str
-    patients: int = 0
-    episodes: int = 0
+    patients: int = 0  # patients it reached (their episodes, or their consent)
+    episodes: int = 0  # episodes it was recorded on
+    consent_changed: int = 0
+    matched: bool = False  # False: it reached no care team (kept for operations)
     duplicate: bool = False
+
+
+def _last_reminded(sharing: list[Patient]) -> Patient | None:
+    """Of the patients sharing a number, the one whose SMS reminder last went to it.
+
+    One query: the latest ``sent`` patient reminder by SMS among their episodes, found
+    through each episode's reminders (``one_reminder_per_milestone``); a handful of rows.
+    """
+    if not sharing:
+        return None
+    patient_id = (
+        Reminder.objects.filter(
+            episode__patient_id__in=[p.pk for p in sharing],
+            audience=Audience.PATIENT,
+            channel=Channel.SMS,
+            status=ReminderStatus.SENT,
+        )
+        .order_by(F("sent_at").desc(nulls_last=True), "-id")
+        .values_list("episode__patient_id", flat=True)
+        .first()
+    )
+    return next((p for p in sharing if p.pk == patient_id), None)
+
+
+def _addressees(sharing: list[Patient]) -> tuple[int | None, list[Patient]]:
+    """The care team an SMS from a shared number belongs to, and the patients it is about.
+
+    The patient whose reminder last went to the number (PATHWAY.md "Patients also reply");
+    when none ever did, every patient with the number if they are all of one care team;
+    otherwise no team and nobody: a message must never reach another care team.
+    """
+    reminded = _last_reminded(sharing)
+    if reminded is not None:
+        return reminded.care_team_id, [reminded]
+    teams = {p.care_team_id for p in sharing}
+    if len(teams) == 1:
+        return teams.pop(), sharing
+    return None, []
+
+
+def _restorable(patient_ids: list[int]) -> set[int]:
+    """Of these patients, those whose SMS consent a STOP from their phone withdrew last.
+
+    START restores what STOP withdrew; it never grants SMS consent a patient did not give.
+    """
+    restorable = set()
+    for patient_id in patient_ids:
+        last = (
+            PatientMessage.objects.filter(episode__patient_id=patient_id, kind__in=_CONSENT_KINDS)
+            .order_by("-received_at", "-id")
+            .values_list("kind", flat=True)
+            .first()
+        )
+        if last == PatientMessageKind.OPT_OUT:
+            restorable.add(patient_id)
+    return restorable
+
+
+def _recorded_on(episodes: list[Episode]) -> list[Episode]:
+    """Each patient's open episodes, or their latest one when none is open (still seen)."""
+    by_patient: dict[int, list[Episode]] = {}
+    for episode in episodes:
+        by_patient.setdefault(episode.patient_id, []).append(episode)
+    chosen = []
+    for own in by_patient.values():
+        open_ones = [e for e in own if State(e.state) not in TERMINAL_STATES]
+        chosen.extend(open_ones or [max(own, key=lambda e: (e.created_at, e.pk))])
+    return chosen
 
 
 @transaction.atomic
 def sms_inbound_record(
     *, token: str, message_sid: str, from_number: str, body: str, opt_out_type: str = ""
 ) -> InboundResult:
-    """A patient's SMS: consent withdrawn or restored at once, or a reply on the timeline.
+    """A patient's SMS, for the care team whose reminder last went to that number.
 
-    Every patient with that number is concerned (a shared family phone). Their open
-    episodes' scheduled reminders are re-planned at once (``reminders_sync``): without SMS
-    consent they go by email (a reminder for a patient without an address then fails and
-    shows in ``delivery_failures``); a row already being sent is checked again by the
-    worker just before the send (no consent: cancelled).
+    STOP withdraws SMS consent at once and START restores it, for the patients with that
+    number in that care team only; HELP is Twilio's to answer and only lands on the
+    timeline; anything else is a reply that waits unread (``unread_replies``) until the
+    team marks it read. Each is recorded on the open episodes of the patients it is about
+    (their latest episode when none is open). An SMS no care team can be told apart for
+    is kept with no episode, for operations, and reaches nobody.
+
+    A change of consent re-plans the open episodes' scheduled reminders at once
+    (``reminders_sync``): without SMS consent they go by email (a reminder for a patient
+    without an address then fails and shows in ``delivery_failures``); a row already being
+    sent is checked again by the worker just before the send (no consent: cancelled).
     """
     kind = classify_inbound(body, opt_out_type)
     result = InboundResult(kind=kind)
     if not _first_time("twilio", token):
         result.duplicate = True
         return result
-    patients = list(Patient.objects.select_for_update().filter(phone=from_number))
-    for patient in patients:
-        if kind != PatientMessageKind.REPLY:
-            patient.sms_consent = kind == PatientMessageKind.OPT_IN
-            patient.save(update_fields=["sms_consent", "updated_at"])
-        result.patients += 1
-        episodes = Episode.objects.filter(
-            patient=patient, state__in=[s.value for s in NON_TERMINAL_STATES]
-        ).select_related("patient")
-        for episode in episodes:
-            _, created = PatientMessage.objects.get_or_create(
-                episode=episode,
-                provider_message_id=message_sid,
-                defaults={"kind": kind, "body": body[:1600]},
-            )
-            if created:
-                result.episodes += 1
-            if kind != PatientMessageKind.REPLY:
-                reminders_sync(episode=episode)
+    sharing = list(Patient.objects.filter(phone=from_number).order_by("pk"))
+    team_id, patients = _addressees(sharing)
+    if kind in _CONSENT_KINDS:
+        # Consent is the phone's, within the team: every patient of it with that number.
+        patients = [p for p in sharing if p.care_team_id == team_id]
+    # Locked as every episode write locks (the episode with its patient), in id order, so
+    # two SMS from one phone are recorded one after the other.
+    episodes = list(
+        Episode.objects.select_for_update()
+        .select_related("patient")
+        .filter(patient_id__in=[p.pk for p in patients])
+        .order_by("pk")
+    )
+    without_episodes = {p.pk for p in patients} - {e.patient_id for e in episodes}
+    if without_episodes:
+        list(
+            Patient.objects.select_for_update()
+            .filter(pk__in=without_episodes)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    changed = _consent_change(kind, [p.pk for p in patients])
+    result.consent_changed = len(changed)
+    result.patients = len(patients)
+    targets = _recorded_on(episodes)
+    for episode in targets:
+        if episode.patient_id in changed:
+            episode.patient.sms_consent = kind == PatientMessageKind.OPT_IN
+        message, created = PatientMessage.objects.get_or_create(
+            episode=episode,
+            provider_message_id=message_sid,
+            defaults={"kind": kind, "body": body[:1600], "from_number": from_number},
+        )
+        if not created:
+            continue
+        result.episodes += 1
+        if kind == PatientMessageKind.REPLY and episode.unread_reply_since is None:
+            Episode.objects.filter(pk=episode.pk).update(unread_reply_since=message.received_at)
+        if episode.patient_id in changed and State(episode.state) not in TERMINAL_STATES:
+            reminders_sync(episode=episode)
+    result.matched = bool(targets)
+    if not targets:
+        PatientMessage.objects.get_or_create(
+            episode=None,
+            provider_message_id=message_sid,
+            defaults={"kind": kind, "body": body[:1600], "from_number": from_number},
+        )
     logger.info(
-        "inbound sms kind=%s patients=%s episodes=%s", kind, result.patients, result.episodes
+        "inbound sms kind=%s matched=%s patients=%s episodes=%s consent_changed=%s",
+        kind,
+        result.matched,
+        result.patients,
+        result.episodes,
+        result.consent_changed,
     )
     return result
+
+
+def _consent_change(kind: str, patient_ids: list[int]) -> set[int]:
+    """Withdraw (STOP) or restore (START) SMS consent; the patients whose consent changed."""
+    if kind == PatientMessageKind.OPT_OUT:
+        ids = set(
+            Patient.objects.filter(pk__in=patient_ids, sms_consent=True).values_list(
+                "pk", flat=True
+            )
+        )
+    elif kind == PatientMessageKind.OPT_IN:
+        withdrawn = Patient.objects.filter(pk__in=patient_ids, sms_consent=False)
+        ids = _restorable(list(withdrawn.values_list("pk", flat=True)))
+    else:
+        return set()
+    if ids:
+        Patient.objects.filter(pk__in=ids).update(
+            sms_consent=kind == PatientMessageKind.OPT_IN, updated_at=timezone.now()
+        )
+    return ids
 
 
 @transaction.atomic

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from careflow.schedule import queue_moments
 from episodes.models import Episode, ImagingStudy, Patient, RedFlag
-from notifications.models import Reminder
+from notifications.models import PatientMessage, Reminder
 from tests.api.conftest import url
 from tests.api.test_queues_api import QUEUE_NAMES
 
@@ -95,6 +95,25 @@ def build(team, assignee, n: int) -> None:
         )
         for e in episodes[::4]
     )
+    # Unread SMS replies on every third episode, arriving in no particular order (ties
+    # too), and a read one that counts for nothing.
+    replies = PatientMessage.objects.bulk_create(
+        PatientMessage(
+            episode=e,
+            provider_message_id=f"SM{e.pk:032x}",
+            kind="reply",
+            body=f"Reply {i}",
+            from_number="+15551230000",
+        )
+        for i, e in enumerate(episodes[1::3])
+    )
+    for i, reply in enumerate(replies):
+        received = now - timedelta(minutes=(i * 7) % 11)
+        PatientMessage.objects.filter(pk=reply.pk).update(received_at=received)
+        Episode.objects.filter(pk=reply.episode_id).update(unread_reply_since=received)
+    PatientMessage.objects.create(
+        episode=episodes[0], provider_message_id="SM" + "f" * 32, kind="reply", read_at=now
+    )
 
 
 @pytest.mark.parametrize("n", [10, 200])
@@ -114,6 +133,7 @@ def test_every_queue_page_has_a_fixed_query_count(
     assert {q["name"]: min(q["count"], 100) for q in counts} == sizes
     assert sizes["urgent"] > 0
     assert sizes["delivery_failures"] > 0
+    assert sizes["unread_replies"] > 0
     assert sizes["mine"] > 0
     assert sizes["overdue"] > 0
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
 from episodes.api.serializers import EpisodeSummarySerializer
 from episodes.models import Episode, ImagingStudy, RedFlag
 from episodes.selectors import queue_episodes
+from notifications.selectors import unread_replies
 from tests.api.conftest import url
 from tests.api.test_queue_query_count import build
 from tests.api.test_queues_api import QUEUE_NAMES
@@ -34,8 +36,19 @@ def test_a_queue_page_is_the_summary_serializers_output(as_user, clinician, team
         pages.extend(body["results"])
         path = body["next"]
     expected = EpisodeSummarySerializer(queue_episodes(name, user=clinician), many=True).data
+    # A row's own ``reply`` (unread_replies) is the queue's column, not the episode's: the
+    # summary fields are the serializer's, and the reply is the episode's oldest unread one.
+    replies = {row["id"]: row.pop("reply") for row in pages if "reply" in row}
     assert pages == json.loads(JSONRenderer().render(expected))
     assert len(pages) > 0
+    assert bool(replies) == (name == "unread_replies")
+    for episode_id, reply in replies.items():
+        oldest = unread_replies(episode_id).first()
+        assert reply == {
+            "id": oldest.pk,
+            "text": oldest.body,
+            "received_at": serializers.DateTimeField().to_representation(oldest.received_at),
+        }
 
 
 def test_a_queue_page_walks_back_as_it_walked_forward(as_user, clinician, team):

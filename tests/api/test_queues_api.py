@@ -24,6 +24,7 @@ QUEUE_NAMES = [
     "specialist_referral",
     "surgical_review",
     "delivery_failures",
+    "unread_replies",
     "unassigned",
     "mine",
 ]

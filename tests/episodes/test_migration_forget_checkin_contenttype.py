@@ -25,6 +25,16 @@ def migrate_to(target: tuple[str, str]) -> None:
     ContentType.objects.clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def _latest_schema_after():
+    """Every migration applied again afterwards: later tests need the whole schema."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    ContentType.objects.clear_cache()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_stale_checkin_content_type_and_its_permissions_are_deleted() -> None:
     migrate_to(BEFORE)  # going back is the no-op

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,6 +22,7 @@ from tests.notifications.fake_twilio import (
 NY = ZoneInfo("America/New_York")
 # The address Twilio is given for our webhooks (and signs): the test client's host.
 PUBLIC_BASE_URL = "http://testserver"
+INBOUND_URL = f"{PUBLIC_BASE_URL}/webhooks/twilio/inbound/"
 
 
 def local(day: date, hour: int, minute: int = 0, zone: ZoneInfo = NY) -> datetime:
@@ -54,6 +56,22 @@ def claim_only(at: datetime) -> list[tuple[list[int], str]]:
     with time_machine.travel(at, tick=False):
         dispatch_cycle(enqueue=lambda ids, claim: batches.append((ids, claim)))
     return batches
+
+
+def text_us(client, twilio, number: str, body: str, *, again: object = None):
+    """The phone at ``number`` texts ``body`` to our number: Twilio's signed webhook, posted.
+
+    ``again``: a callback already posted, posted once more (Twilio retrying it).
+    """
+    callback = again or twilio.incoming(from_=number, body=body, url=INBOUND_URL)
+    response = client.post(
+        callback.url.removeprefix(PUBLIC_BASE_URL),
+        data=urlencode(callback.params),
+        content_type="application/x-www-form-urlencoded",
+        headers=callback.headers,
+    )
+    assert response.status_code == 200, response.content
+    return callback
 
 
 @pytest.fixture

@@ -25,6 +25,18 @@ What it does, and the page that says Twilio does it:
   https://www.twilio.com/docs/usage/webhooks/webhooks-security
 - Errors: JSON ``{"code", "message", "more_info", "status"}`` with the HTTP status.
   https://www.twilio.com/docs/usage/twilios-response#response-formats-exceptions
+- A patient's own SMS to our number (``incoming``): Twilio POSTs the incoming-message
+  webhook (``MessageSid``, ``AccountSid``, ``From``, ``To``, ``Body``, ``NumMedia``…), signed
+  like a status callback. A message that is exactly one of Twilio's keywords (whole body,
+  any case) is handled by Twilio first: an opt-out word (STOP, STOPALL, UNSUBSCRIBE,
+  CANCEL, END, QUIT, REVOKE, OPTOUT) blocks every later message from our number to that
+  phone (a create answers ``400`` with code 21610) until an opt-in word (START, YES,
+  UNSTOP); HELP and INFO are answered by Twilio. With Advanced Opt-Out on our Messaging
+  Service the webhook also carries ``OptOutType`` (``STOP``, ``START`` or ``HELP``).
+  https://www.twilio.com/docs/messaging/guides/webhook-request
+  https://help.twilio.com/articles/223134027-Twilio-support-for-opt-out-keywords-SMS-STOP-filtering-
+  https://help.twilio.com/articles/31560110671259-How-to-Track-Opt-Out-Opt-In-and-Help-Messages-Using-the-OptOutType-Parameter
+  https://www.twilio.com/docs/api/errors/21610
 
 Test controls: scripted answers (``fail_next``), a call that hangs after the message was
 accepted (``hang_on_call``: a worker killed while Twilio answers), ``answer_delay`` (a
@@ -53,6 +65,11 @@ from urllib.parse import parse_qs, urlsplit
 
 from twilio.request_validator import RequestValidator
 
+OPT_OUT_KEYWORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+)
+OPT_IN_KEYWORDS = frozenset({"START", "YES", "UNSTOP"})
+HELP_KEYWORDS = frozenset({"HELP", "INFO"})
 ACCOUNT_SID = "ACtest00000000000000000000000000"
 AUTH_TOKEN = "test-auth-token"  # noqa: S105 - the fake server's, not a secret
 FROM_NUMBER = "+15550000000"
@@ -115,6 +132,8 @@ class FakeTwilio:
     undeliverable: dict[str, int] = field(default_factory=dict)  # number -> ErrorCode
     callback_http: bool = False
     fail_lists: int = 0  # list calls still to answer 503 (Twilio unavailable)
+    advanced_opt_out: bool = True  # our Messaging Service's Advanced Opt-Out: OptOutType sent
+    opted_out: set[str] = field(default_factory=set)  # phones that texted an opt-out word
     hanging: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -171,6 +190,8 @@ class FakeTwilio:
                 return status, {**body, "status": status}, False
             if not form.get("To") or not (form.get("Body") or form.get("MediaUrl")):
                 return 400, _error(21602, "Message body is required.", 400), False
+            if form["To"] in self.opted_out:
+                return 400, _error(21610, "Attempt to send to unsubscribed recipient", 400), False
             message = Message(
                 sid=f"SM{uuid.uuid4().hex}",
                 to=form["To"],
@@ -271,6 +292,47 @@ class FakeTwilio:
         if path != f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json":
             return 404, _error(20404, "The requested resource was not found", 404)
         return 200, self.list(query)
+
+    # -- a patient's phone writing to our number ---------------------------------------------
+
+    def incoming(self, *, from_: str, body: str, url: str) -> Callback:
+        """The incoming-message webhook Twilio posts to ``url`` for ``body`` from ``from_``.
+
+        Keywords are Twilio's first: an opt-out word blocks ``from_``, an opt-in word lifts
+        the block; with Advanced Opt-Out the webhook names the keyword's ``OptOutType``.
+        """
+        sid = f"SM{uuid.uuid4().hex}"
+        params = {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "SmsMessageSid": sid,
+            "AccountSid": ACCOUNT_SID,
+            "From": from_,
+            "To": FROM_NUMBER,
+            "Body": body,
+            "NumMedia": "0",
+            "NumSegments": "1",
+            "SmsStatus": "received",
+            "ApiVersion": "2010-04-01",
+        }
+        word = body.strip().upper()
+        kind = (
+            "STOP"
+            if word in OPT_OUT_KEYWORDS
+            else "START"
+            if word in OPT_IN_KEYWORDS
+            else "HELP"
+            if word in HELP_KEYWORDS
+            else ""
+        )
+        with self.lock:
+            if kind == "STOP":
+                self.opted_out.add(from_)
+            elif kind == "START":
+                self.opted_out.discard(from_)
+        if kind and self.advanced_opt_out:
+            params["OptOutType"] = kind
+        return Callback(url=url, params=params, headers=sign(params, url))
 
     def post_callbacks(self, post) -> list[Any]:
         """Hand each collected callback to ``post(url, params, headers)``; their answers."""

@@ -22,3 +22,21 @@ def test_reminders_are_listed_and_read_only(client, superuser, patient, coordina
     reminder.refresh_from_db()
     assert reminder.status == "scheduled"
     assert client.get("/admin/notifications/reminder/add/").status_code == 403
+
+
+def test_sms_matched_to_no_care_team_are_listed_for_operations(client, superuser, db):
+    from notifications.models import PatientMessage  # noqa: PLC0415
+
+    kept = PatientMessage.objects.create(
+        episode=None,
+        provider_message_id="SM" + "a" * 32,
+        kind="reply",
+        body="Who is this?",
+        from_number="+15557654321",
+    )
+    client.force_login(superuser)
+    listing = client.get("/admin/notifications/patientmessage/?episode__isempty=1")
+    assert listing.status_code == 200
+    assert f">{kept.pk}<" in listing.content.decode()
+    assert client.get(f"/admin/notifications/patientmessage/{kept.pk}/change/").status_code == 200
+    assert client.get("/admin/notifications/patientmessage/add/").status_code == 403
