@@ -36,10 +36,11 @@ from careflow.guards import DISCECTOMY_TECHNIQUES, FUSION_INDICATIONS, evaluate
 from careflow.redflags import DERIVED_SIGNS, Sign
 from careflow.states import TERMINAL_STATES, State, TransitionName
 from episodes import services
-from episodes.models import Episode, RedFlagReport, TransitionLog
-from episodes.selectors import episode_timeline
+from episodes.models import Episode, Patient, RedFlagReport, TransitionLog
+from episodes.selectors import episode_timeline, queue_episodes
 from notifications import services as notifications_services
-from notifications.models import Reminder
+from notifications.models import PatientMessage, Reminder
+from notifications.providers.events import sms_inbound_record
 from tests.factories import PatientFactory
 
 NY = ZoneInfo("America/New_York")
@@ -116,6 +117,13 @@ checkin = st.tuples(
 )
 # The same red-flag symptom on two check-ins in a row: never absorbed.
 repeat_report = st.tuples(st.just("repeat_report"), st.sampled_from(SYMPTOMS))
+# An SMS from the patient's phone, which a patient of another care team shares: a reply,
+# STOP, START or HELP; the reply is never that other team's to read.
+sms = st.tuples(
+    st.just("sms"),
+    st.sampled_from(["can't feel my bottom", "STOP", "START", "HELP", "better today"]),
+)
+read = st.tuples(st.just("read"), st.just(None))
 transition_body = st.fixed_dictionaries(
     {},
     optional={
@@ -174,6 +182,8 @@ steps = st.lists(
         correct_birth,
         checkin,
         repeat_report,
+        sms,
+        read,
         move,
         refer,
         forward,
@@ -200,6 +210,7 @@ def snapshot(episode_id: int) -> str:
         "checkins",
         "corrections",
         "red_flag_reports",
+        "patient_messages",
     ):
         rows.extend(getattr(episode, related).order_by("pk"))
     if hasattr(episode, "closure"):
@@ -234,6 +245,13 @@ def _checkin(episode_id: int, arg) -> None:
         notifications_services.checkin_red_flags_report(reminder_id=reminder.pk, symptoms=symptoms)
 
 
+def _messages(episode_id: int, step, coordinator) -> None:
+    if step[0] == "sms":
+        _sms(episode_id, step[1], PatientMessage.objects.count())
+    else:
+        _read(episode_id, coordinator)
+
+
 def _checkins(episode_id: int, step) -> None:
     kind, arg = step
     if kind == "checkin":
@@ -243,56 +261,105 @@ def _checkins(episode_id: int, step) -> None:
         _checkin(episode_id, ("same", False, [arg], 1))
 
 
+def _sms(episode_id: int, body: str, step_id: int) -> None:
+    phone = Episode.objects.get(pk=episode_id).patient.phone
+    sms_inbound_record(
+        token=f"property-{episode_id}-{step_id}",
+        message_sid=f"SM{episode_id:010d}{step_id:012d}",
+        from_number=phone,
+        body=body,
+    )
+
+
+def _read(episode_id: int, coordinator) -> None:
+    unread = PatientMessage.objects.filter(
+        episode_id=episode_id, kind="reply", read_at__isnull=True
+    ).first()
+    if unread is not None:
+        notifications_services.reply_mark_read(
+            episode_id=episode_id, reply_id=unread.pk, by=coordinator
+        )
+
+
+def _assess(arg, episode_id, day, users):
+    services.assessment_record(episode_id=episode_id, by=users[0], values=arg)
+
+
+def _raise(arg, episode_id, day, users):
+    services.red_flag_raise(episode_id=episode_id, sign=arg, by=users[0])
+
+
+def _rule_out(arg, episode_id, day, users):
+    index, who, note = arg
+    flags = list(Episode.objects.get(pk=episode_id).red_flags.filter(status="active"))
+    if flags:
+        services.red_flag_rule_out(
+            flag_id=flags[index % len(flags)].pk,
+            episode_id=episode_id,
+            by=users[1] if who == "clinician" else users[0],
+            note=note,
+        )
+
+
+def _correct(arg, episode_id, day, users):
+    name, offset, reason = arg
+    services.episode_update(
+        episode_id=episode_id,
+        by=users[0],
+        fields={name: ONSET + timedelta(days=min(offset, day))},
+        reason=reason,
+    )
+
+
+def _correct_birth(arg, episode_id, day, users):
+    birth_date, reason = arg
+    patient_id = Episode.objects.get(pk=episode_id).patient_id
+    services.patient_update(
+        patient_id=patient_id, by=users[0], reason=reason, fields={"birth_date": birth_date}
+    )
+
+
+def _imaging(arg, episode_id, day, users):
+    compression, correlated, offset = arg
+    services.imaging_record(
+        episode_id=episode_id,
+        by=users[1],
+        performed_on=ONSET + timedelta(days=day + offset),
+        nerve_root_compression=compression,
+        clinically_correlated=correlated,
+    )
+
+
+def _transition(arg, episode_id, day, users):
+    name, body, who = arg
+    services.episode_transition(
+        episode_id=episode_id,
+        name=name,
+        by=users[1] if who == "clinician" else users[0],
+        data=body,
+    )
+
+
+STEPS = {
+    "assess": _assess,
+    "raise_flag": _raise,
+    "rule_out": _rule_out,
+    "correct": _correct,
+    "correct_birth": _correct_birth,
+    "imaging": _imaging,
+    "checkin": lambda arg, episode_id, day, users: _checkins(episode_id, ("checkin", arg)),  # noqa: ARG005
+    "repeat_report": lambda arg, episode_id, day, users: _checkins(  # noqa: ARG005
+        episode_id, ("repeat_report", arg)
+    ),
+    "sms": lambda arg, episode_id, day, users: _messages(episode_id, ("sms", arg), users[0]),  # noqa: ARG005
+    "read": lambda arg, episode_id, day, users: _messages(episode_id, ("read", arg), users[0]),  # noqa: ARG005
+    "transition": _transition,
+}
+
+
 def _write(step, episode_id: int, day: int, users) -> None:
     kind, arg = step
-    coordinator, clinician = users
-    if kind == "assess":
-        services.assessment_record(episode_id=episode_id, by=coordinator, values=arg)
-    elif kind == "raise_flag":
-        services.red_flag_raise(episode_id=episode_id, sign=arg, by=coordinator)
-    elif kind == "rule_out":
-        index, who, note = arg
-        flags = list(Episode.objects.get(pk=episode_id).red_flags.filter(status="active"))
-        if flags:
-            services.red_flag_rule_out(
-                flag_id=flags[index % len(flags)].pk,
-                episode_id=episode_id,
-                by=clinician if who == "clinician" else coordinator,
-                note=note,
-            )
-    elif kind == "correct":
-        name, offset, reason = arg
-        services.episode_update(
-            episode_id=episode_id,
-            by=coordinator,
-            fields={name: ONSET + timedelta(days=min(offset, day))},
-            reason=reason,
-        )
-    elif kind == "correct_birth":
-        birth_date, reason = arg
-        patient_id = Episode.objects.get(pk=episode_id).patient_id
-        services.patient_update(
-            patient_id=patient_id, by=coordinator, reason=reason, fields={"birth_date": birth_date}
-        )
-    elif kind == "imaging":
-        compression, correlated, offset = arg
-        services.imaging_record(
-            episode_id=episode_id,
-            by=clinician,
-            performed_on=ONSET + timedelta(days=day + offset),
-            nerve_root_compression=compression,
-            clinically_correlated=correlated,
-        )
-    elif kind in ("checkin", "repeat_report"):
-        _checkins(episode_id, step)
-    elif kind == "transition":
-        name, body, who = arg
-        services.episode_transition(
-            episode_id=episode_id,
-            name=name,
-            by=clinician if who == "clinician" else coordinator,
-            data=body,
-        )
+    STEPS[kind](arg, episode_id, day, users)
 
 
 def run_step(step, episode_id: int, day: int, users) -> bool:
@@ -371,6 +438,22 @@ def check_reports(step, episode: Episode, reports_before: int) -> None:
         assert episode.urgent_since is not None, "a new red-flag report left the urgent queue"
 
 
+def check_replies(step, episode: Episode, decoy: Episode) -> None:
+    """A patient's SMS reaches only the care team whose reminder last went to that number.
+
+    The decoy patient shares the phone in another care team and was sent nothing: no
+    message of this number is ever on its episode, its consent never changes, and its
+    team's unread_replies queue stays empty. A reply waits unread until someone reads it.
+    """
+    assert not PatientMessage.objects.filter(episode=decoy).exists(), "a reply crossed teams"
+    decoy_patient = Patient.objects.get(pk=decoy.patient_id)
+    assert decoy_patient.sms_consent, "a STOP changed another care team's patient"
+    decoy_user = decoy.care_team.memberships.get().user
+    assert not queue_episodes("unread_replies", user=decoy_user).exists()
+    if step[0] == "sms" and step[1] not in ("STOP", "START", "HELP"):
+        assert episode.unread_reply_since is not None, "a reply does not wait unread"
+
+
 def check_resolution_request(step, episode: Episode, *, refused: bool) -> None:
     """The latest check-in answer stands: only "resolved" asks the team to confirm."""
     if refused or step[0] != "checkin" or not step[1][0]:
@@ -428,19 +511,40 @@ def _corrections_made(step, *, refused: bool, before: Episode, after: Episode) -
     return int(getattr(before, name) != getattr(after, name))
 
 
+def _decoy(phone: str, team, coordinator) -> Episode:
+    """A patient of another care team with the same phone, who was sent nothing."""
+    patient = PatientFactory(care_team=team, phone=phone, preferred_channel="sms", sms_consent=True)
+    with time_machine.travel(moment(0), tick=False):
+        return services.episode_create(patient=patient, by=coordinator, symptom_onset=ONSET)
+
+
 @settings(
     max_examples=PROPERTY_EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(sequence=steps)
-def test_random_sequences_keep_the_pathway_invariants(sequence, team, coordinator, clinician):
+def test_random_sequences_keep_the_pathway_invariants(  # noqa: PLR0917 - pytest's fixtures
+    sequence, team, coordinator, clinician, other_team, other_coordinator
+):
     note(f"steps: {sequence!r}")  # the shrunk failing sequence, in the report
     # A patient per example: hypothesis runs every example in one test's database, and a
     # birth-date correction belongs to the patient.
-    patient = PatientFactory(care_team=team, birth_date=date(1985, 5, 1))
+    phone = f"+1555{PatientMessage.objects.count() + Patient.objects.count():07d}"
+    patient = PatientFactory(
+        care_team=team,
+        birth_date=date(1985, 5, 1),
+        phone=phone,
+        preferred_channel="sms",
+        sms_consent=True,
+    )
+    decoy = _decoy(phone, other_team, other_coordinator)
     with time_machine.travel(moment(0), tick=False):
         episode = services.episode_create(patient=patient, by=coordinator, symptom_onset=ONSET)
+    # The 2-week check-in went to the patient's phone: their replies are theirs.
+    Reminder.objects.filter(episode=episode, milestone="2_weeks", audience="patient").update(
+        status="sent", channel="sms", sent_at=moment(0)
+    )
     day = 0
     corrections = 0
     states_seen = [episode.state]
@@ -457,6 +561,7 @@ def test_random_sequences_keep_the_pathway_invariants(sequence, team, coordinato
         corrections += _corrections_made(step, refused=refused, before=row_before, after=after)
         check_urgency(after)
         check_reports(step, after, reports_before)
+        check_replies(step, after, decoy)
         check_resolution_request(step, after, refused=refused)
         check_deadlines_do_not_slide(before, after)
         if after.state != states_seen[-1]:
