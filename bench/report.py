@@ -40,10 +40,10 @@ def missing_keys(result: dict[str, Any]) -> list[str]:
 
 
 def targets(result: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
-    """(target, measured, goal, met) for each target of issue 16, as ratios within one run.
+    """(target, measured, goal, met) for each target (docs/PERFORMANCE.md), ratios within one run.
 
-    The queue page's 20 ms is issue 16's figure at 1M episodes (`make bench-full`); a smaller
-    run shows it against the same goal.
+    The queue page's 20 ms is the goal at 1M episodes (`make bench-full`); a smaller run shows
+    it against the same goal.
     """
     d, q = result["dispatch"], result["queue"]
     s, m, tr = result["scan"], result["memory"], result["transitions"]
@@ -129,8 +129,8 @@ def table(result: dict[str, Any]) -> str:
         )
     if "api_vs_raw_prepared_worst" in q:
         lines.append(
-            "raw: each statement parsed and planned, as the API's are; prepared (the baseline"
-            f" before issue 16's seventh part): worst ratio {q['api_vs_raw_prepared_worst']:.2f}x"
+            "raw: each statement parsed and planned, as the API's are; against them prepared"
+            f" (no request skips planning): worst ratio {q['api_vs_raw_prepared_worst']:.2f}x"
         )
     lines += [
         "",
