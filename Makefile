@@ -1,5 +1,5 @@
 # Two commands matter: `make run` (the whole service, locally) and `make test`.
-.PHONY: run test chaos lint format venv migrate graph deps pathway screenshots bench bench-full fuzz
+.PHONY: run test chaos lint format venv migrate graph deps pathway screenshots bench bench-full perf-doc fuzz
 
 run:
 	scripts/run.sh
@@ -68,3 +68,8 @@ bench: venv
 bench-full: venv
 	scripts/ensure_services.sh
 	.venv/bin/python -m bench.run --episodes 1000000 --due 50000 --memory-due 100000 --deep-rows 5000
+
+# docs/PERFORMANCE.md's figures, rendered from the newest complete run of each size in
+# bench/results/*.json (`python -m bench.report --check` says whether the doc is stale).
+perf-doc: venv
+	.venv/bin/python -m bench.report --write

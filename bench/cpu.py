@@ -1,4 +1,4 @@
-r"""Python CPU per API request, in process: steadier than a p95 on a shared machine (issue 16).
+r"""Python CPU per API request, in process: steadier than a p95 on a shared machine.
 
 ``python -m bench.cpu queues --n 150`` and ``python -m bench.cpu transitions --n 150`` print
 one JSON line: ``time.process_time()`` per request through ``django.test.Client`` (the

@@ -3,8 +3,8 @@
 Writes with PostgreSQL COPY (bench/datagen.py): a million episodes with their reminders in
 minutes. Adds to what is there; users are ``bench-coordinator-<team>-<n>`` /
 ``bench-clinician-<team>-<n>`` with the password ``careflow-bench``. The database is the
-one ``DATABASE_URL`` names, as for ``manage.py``. Bench uses the product, never the reverse:
-this was ``manage.py generate_episodes`` until issue 13.
+one ``DATABASE_URL`` names, as for ``manage.py``. A module of bench, not a management
+command: bench uses the product, never the reverse.
 """
 
 from __future__ import annotations

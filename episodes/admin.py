@@ -235,7 +235,7 @@ admin.site.unregister(User)
 class CareflowUserAdmin(UserAdmin):
     """Users who touched a record are deactivated, not deleted.
 
-    Their rows are ``PROTECT``ed (issue 12, item 6), so a delete is refused with the list
+    Their rows are ``PROTECT``ed (every ``*_by`` column), so a delete is refused with the list
     of records that name them; "Deactivate" ends their logins and tokens and keeps who did
     what.
     """

@@ -67,9 +67,9 @@ def _target() -> tuple[Any, str, str]:
 
 
 def _insert(rows: list[tuple[Any, ...]]) -> None:
-    """Write access records as one multi-row INSERT (issue 16): no model instance per row.
+    """Write access records as one multi-row INSERT: no model instance per row.
 
-    What ``bulk_create`` wrote, the same columns and values, without its per-row ``AccessRecord``
+    The columns and values ``bulk_create`` would write, without its per-row ``AccessRecord``
     objects, field pre-saves and the BEGIN/COMMIT it wraps one statement in (a single
     statement is atomic by itself). Every row of a response shares one ``at``.
     """
@@ -91,9 +91,9 @@ def _insert_shown(common: tuple[Any, ...], patient_ids: list[int]) -> None:
     """One read record per patient shown, all sharing ``common`` (user … status code).
 
     On PostgreSQL one ``INSERT … SELECT … FROM UNNEST`` whose text and nine parameters are
-    the same for every page (issue 16): psycopg converts a statement of up to 50 parameters
-    once and caches it, while the multi-row ``VALUES`` of a 25-row page (225 parameters)
-    was parsed again on every request (~1 ms of CPU). The same rows, in the order shown.
+    the same for every page: psycopg converts a statement of up to 50 parameters once and
+    caches it, while the multi-row ``VALUES`` of a 25-row page (225 parameters) is parsed
+    again on every request (~1 ms of CPU). The same rows, in the order shown.
     """
     if connection.vendor != "postgresql":
         _insert([(*common, patient_id, None) for patient_id in patient_ids])

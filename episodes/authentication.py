@@ -1,4 +1,4 @@
-"""The API's token check: django-rest-knox's tokens, one query a request (issue 16).
+"""The API's token check: django-rest-knox's tokens, one query a request.
 
 knox's ``TokenAuthentication`` runs two queries on every request: the token (its user
 joined) and then every other token of that user, deleting the expired ones as it goes. The
@@ -15,7 +15,7 @@ request wraps the same Django request, so a POST looks its token up once, not tw
 
 On PostgreSQL that one query is a plain statement written once (``_token_query``), its rows
 made into the token and user instances knox's queryset would give: building and compiling
-that queryset was 0.5 to 1 ms of Python on every API request (issue 16).
+that queryset was 0.5 to 1 ms of Python on every API request (cProfile).
 
 Its own module below ``episodes.api``: DRF's settings import it, and the middleware uses it.
 """
@@ -83,7 +83,7 @@ def _token_query() -> tuple[str, list[str], list[str]]:
     With it, the token's and the user's field names, in the order of the columns.
 
     What knox's ``filter(token_key=…).select_related("user")`` sends, written once as a
-    plain statement: Django compiled that queryset again on every request (issue 16).
+    plain statement: otherwise Django compiles that queryset again on every request.
     """
     token_model = get_token_model()
     user_model = token_model._meta.get_field("user").related_model  # noqa: SLF001 - public _meta
@@ -91,8 +91,8 @@ def _token_query() -> tuple[str, list[str], list[str]]:
     users = user_model._meta.concrete_fields  # noqa: SLF001
     quote = connection.ops.quote_name
     columns = [f"t.{quote(f.column)}" for f in tokens] + [f"u.{quote(f.column)}" for f in users]
-    # The user's team ids beside, for the access checks of the same request (issue 16):
-    # every list and queue page read them in a query of its own.
+    # The user's team ids beside, for the access checks of the same request: otherwise
+    # every list and queue page reads them in a query of its own.
     membership = CareTeamMembership._meta  # noqa: SLF001 - Django's public _meta API
     columns.append(
         f"ARRAY(SELECT m.{quote(membership.get_field('team').column)}"  # noqa: S608 - names

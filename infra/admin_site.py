@@ -1,7 +1,7 @@
 """The admin site: superusers (operations) only, its login limited like the token endpoint.
 
 Coordinators and clinicians work in the workspace and the API; the admin shows every care
-team's records, so a staff flag alone no longer opens it (issue 12, item 7). Its login is
+team's records, so a staff flag alone does not open it. Its login is
 rate-limited per client address with the token endpoint's rate
 (``CAREFLOW_API_RATES["login"]``), on top of django-axes' per (username, address) lockout,
 so spraying many usernames from one address is slowed too.

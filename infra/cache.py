@@ -70,8 +70,8 @@ class FailOpenRedisCache(RedisCache):
     def hit(self, key: str, timeout: int, version: object = None) -> int | None:
         """Count one more request under ``key`` (kept ``timeout`` seconds): the new count.
 
-        ``INCR`` and ``EXPIRE`` in one pipeline, one round trip (issue 16: the API's
-        throttle did a ``GET`` and a ``SET`` of its whole request history per request).
+        ``INCR`` and ``EXPIRE`` in one pipeline, one round trip, where DRF's throttle does a
+        ``GET`` and a ``SET`` of the client's whole request history per request.
         None when Redis is down: the limit fails open as the rest of this cache does.
         """
         key = self.make_and_validate_key(key, version=version)

@@ -9,8 +9,9 @@ update (``notifications.services._write_resynced``). Their text is fixed and the
 are parameters, so ``prepared_cursor`` sends them bound server-side and prepared: parsed once
 per database connection, and planned once where PostgreSQL finds a generic plan no worse
 than a custom one (``plan_cache_mode`` auto; the page's conditions on dates and cursors
-keep their custom plans). Issue 16, seventh part: planning was half of the page's time on
-the server (0.25 of 0.5 ms).
+keep their custom plans). Planning was half of the page's time on the server (0.25 of
+0.5 ms, ``EXPLAIN ANALYZE`` at 100k). Why, and what it asks of a pooler:
+docs/decisions/0003-prepared-statements-and-poolers.md.
 
 ``CAREFLOW_DB_PREPARED_STATEMENTS=false`` turns it off (a cursor as Django's own), for a
 connection pooler in transaction mode that does not keep prepared statements per client:

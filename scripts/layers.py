@@ -1,6 +1,6 @@
 """The apps' layers, checked and drawn: ``python scripts/layers.py check|svg PATH|edges``.
 
-Dependencies point one way (STYLE.md, issue 13). Lowest first, a module may import its own
+Dependencies point one way (STYLE.md). Lowest first, a module may import its own
 layer and the layers below it, never one above:
 
     careflow       the guideline: pure rules, standard library only (no Django, no I/O)

@@ -211,7 +211,8 @@ TEMPLATES = [
         },
     },
     # The workspace's queue rows only (workspace/jinja2/): the same markup at a fifth of
-    # the Django template engine's cost on the hottest page (issue 16, docs/PERFORMANCE.md).
+    # the Django template engine's cost on the hottest page (25 rows: 1.1 ms of CPU against
+    # 4.7-5.0 ms; docs/decisions/0011-queue-rows-in-jinja2.md).
     # https://docs.djangoproject.com/en/5.2/topics/templates/#django.template.backends.jinja2.Jinja2
     {
         "BACKEND": "django.template.backends.jinja2.Jinja2",
@@ -348,7 +349,7 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 # Celery's Django fixup closes every database connection before and after each task unless
 # this is set (then once per 2 x N tasks): a new PostgreSQL backend per reminder batch, ~7 %
-# of a worker's time (docs/PERFORMANCE.md, issue 16). Set high, the worker's connections
+# of a worker's time by py-spy. Set high, the worker's connections
 # follow CONN_MAX_AGE and CONN_HEALTH_CHECKS instead, as a request's do: config/celery_app.py
 # calls Django's close_old_connections around each task.
 # https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
@@ -374,7 +375,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=60),
     },
     # Expired API tokens are refused as they expire (episodes.authentication); their rows
-    # are deleted here, not inside every request as django-rest-knox would (issue 16).
+    # are deleted here, not inside every request as django-rest-knox would (a second query
+    # on every API request).
     "delete-expired-tokens": {
         "task": "episodes.tasks.delete_expired_tokens",
         "schedule": timedelta(hours=1),
@@ -462,12 +464,13 @@ CAREFLOW_SMS_TIMEOUT_SECONDS = env.int("CAREFLOW_SMS_TIMEOUT_SECONDS", default=1
 # Reminder dispatch (notifications/delivery/dispatch.py, docs/REMINDERS.md). A claimed row is
 # `sending` under a lease; a row still `sending` after its lease (worker killed, Redis
 # restarted) is reclaimed; the provider is asked whether it took it before any re-send
-# (reconciliation: the lease is also how long Twilio's list has had to show it). The
-# worker renews the lease once per chunk (issue 16), so the lease must exceed a chunk's sends
-# (20 x EMAIL_TIMEOUT or CAREFLOW_SMS_TIMEOUT_SECONDS = 200 s).
+# (reconciliation: the lease is also how long Twilio's list has had to show it). A chunk's
+# begin renews the lease when less than 3/4 of it is left, so every chunk starts with at
+# least 3/4 of it (225 s), which must exceed a chunk's sends (20 x EMAIL_TIMEOUT or
+# CAREFLOW_SMS_TIMEOUT_SECONDS = 200 s).
 CAREFLOW_REMINDER_LEASE_SECONDS = env.int("CAREFLOW_REMINDER_LEASE_SECONDS", default=300)
-# Rows per claim and per worker task (issue 16: 100 instead of 20, so a claim, a task
-# message, a connection and the batch's reads serve 100 reminders). A batch at the
+# Rows per claim and per worker task: 100, so a claim, a task message, a connection and the
+# batch's reads serve 100 reminders rather than 20. A batch at the
 # SMS/email timeouts still ends inside CELERY_TASK_SOFT_TIME_LIMIT: it begins no chunk
 # after CAREFLOW_REMINDER_BATCH_SECONDS (below).
 CAREFLOW_REMINDER_BATCH_SIZE = env.int("CAREFLOW_REMINDER_BATCH_SIZE", default=100)
@@ -479,7 +482,8 @@ CAREFLOW_REMINDER_BATCH_SECONDS = env.int("CAREFLOW_REMINDER_BATCH_SECONDS", def
 # a batch in chunks of one channel; a crash leaves the chunk being sent in doubt (each row
 # reconciled with the provider before any re-send). SMS: Twilio's list is asked per row, so
 # a chunk costs nothing at the phone but list calls. Email over SMTP cannot be asked: a
-# crash may re-send the whole chunk, so it is kept small (docs/REMINDERS.md).
+# crash may re-send the whole chunk, up to 20 emails, a price paid for throughput
+# (docs/decisions/0006-duplicate-sends-after-a-crash.md; 5 or 1 where it matters more).
 CAREFLOW_REMINDER_CHUNK_SMS = env.int("CAREFLOW_REMINDER_CHUNK_SMS", default=20)
 CAREFLOW_REMINDER_CHUNK_EMAIL = env.int("CAREFLOW_REMINDER_CHUNK_EMAIL", default=20)  # Postmark
 CAREFLOW_REMINDER_CHUNK_SMTP = env.int("CAREFLOW_REMINDER_CHUNK_SMTP", default=20)

@@ -108,7 +108,7 @@ class KeysetPagination(BasePagination):
 
         ``fetch`` answers up to ``limit`` rows beyond the cursor's ``position`` (None: from
         the start) in ``ordering``, reversed when ``before``. The API's queue pages read their
-        hand-written statement this way (episodes.selectors.queue_page_rows, issue 16);
+        hand-written statement this way (episodes.selectors.queue_page_rows);
         ``paginate_queryset`` filters a queryset the same way.
         """
         self.request = request
@@ -148,7 +148,7 @@ class KeysetPagination(BasePagination):
 
     def _position_of(self, row: Model | dict[str, Any]) -> list[str]:
         if isinstance(row, dict):
-            # A values() page (the queue pages, issue 16): the ordering columns by name.
+            # A values() page (the queue pages): the ordering columns by name.
             row = SimpleNamespace(
                 **{self._field(name).attname: row[name] for name in self.ordering}
             )
@@ -195,14 +195,15 @@ class KeysetPagination(BasePagination):
         op = "lt" if before else "gt"
         if len(self.ordering) == 1:
             return Q(**{f"{self.ordering[0]}__{op}": position[0]})
-        # One row comparison, ``(a, id) > (x, y)`` (issue 16, 1M): PostgreSQL starts the
-        # ordered index range (care_team, a, id) exactly at the cursor and reads the page's
-        # rows only. Spelled as ``a > x OR (a = x AND id > y)`` it was two bitmap scans and a
-        # sort wherever few rows were left, so a page near a queue's end read and sorted what
-        # was left of it. SQLite (3.15+) reads row values too. ``a >= x`` beside it changes no
-        # answer: the planner estimates a row comparison by its first column alone, and
-        # without the plain bound it misjudged how much of the queue was left (at 100k it
-        # ANDed a 13 000-entry bitmap into reassessment_due's last page).
+        # One row comparison, ``(a, id) > (x, y)``: PostgreSQL starts the ordered index
+        # range (care_team, a, id) exactly at the cursor and reads the page's rows only.
+        # Spelled as ``a > x OR (a = x AND id > y)`` it is two bitmap scans and a sort
+        # wherever few rows are left, so a page near a queue's end reads and sorts what is
+        # left of it (urgent's last page at 1M: 158 entries read against 52). SQLite (3.15+)
+        # reads row values too. ``a >= x`` beside it changes no answer: the planner
+        # estimates a row comparison by its first column alone, and without the plain bound
+        # it misjudges how much of the queue is left (at 100k it ANDed a 13 000-entry bitmap
+        # into reassessment_due's last page). docs/decisions/0004-keyset-by-row-comparison.md.
         fields = [self._field(name) for name in self.ordering]
         first = self.ordering[0]
         return Q(

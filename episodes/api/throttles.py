@@ -6,7 +6,8 @@ lets operators (and tests) change a rate without a restart of the import machine
 Each limit counts requests in fixed windows of its period (``N/minute``: the clock's
 minutes), one counter per client and window, so a request costs one round trip to Redis
 (``INCR`` and ``EXPIRE`` pipelined, ``infra.cache.FailOpenRedisCache.hit``) instead of
-DRF's ``GET`` and ``SET`` of a list of every request's time in the last period (issue 16).
+DRF's ``GET`` and ``SET`` of a list of every request's time in the last period (two round
+trips and a pickled list each way: 12 % of a queue page's samples under py-spy).
 A client gets at most N requests in any window; across a window's edge, up to 2N within
 one period. ``Retry-After`` is the time until the window ends, when the count starts again.
 """

@@ -1,8 +1,8 @@
 """A claimed batch's rows as plain values: what delivery reads, without ORM objects.
 
-A worker's batch read (``batch.deliver_claimed``) built a Reminder, an Episode (django-fsm
-reads its state on every one built), a Patient and a CareTeam per row: about a fifth of a
-worker's time (docs/PERFORMANCE.md, issue 16). One query reads the columns delivery needs
+Read as models, a worker's batch (``batch.deliver_claimed``) builds a Reminder, an Episode
+(django-fsm reads its state on every one built), a Patient and a CareTeam per row: 22 % of
+a worker's samples under py-spy. One query reads the columns delivery needs
 (``_COLUMNS``; on PostgreSQL the ORM's statement compiled once per process, ``_read``) into
 the small types below. They carry the
 attributes, under the same names, that the "still serves" rule
@@ -130,10 +130,11 @@ def _read(ids: list[int]) -> Iterable[tuple]:
     """The ``_COLUMNS`` of the rows, as ``values_list`` gives them.
 
     On PostgreSQL the statement is the ORM's, compiled once per process with the ids as
-    one array parameter (``id = ANY(%s)``): a batch's read paid the ORM's compilation and
-    a new 100-parameter statement text every time, 1.2 of its 1.6 ms of CPU with the
-    values' loading (issue 16). The values need no converting on PostgreSQL: the
-    ``values_list`` path applies none to these columns (``test_batch_rows`` compares).
+    one array parameter (``id = ANY(%s)``): compiled per batch, with a new 100-parameter
+    statement text each time, the ORM's compilation and psycopg's conversion were 1.2 ms of
+    the read's 1.6 ms of CPU (values' loading included). The values need no converting on
+    PostgreSQL: the ``values_list`` path applies none to these columns (``test_batch_rows``
+    compares).
     """
     if connection.vendor != "postgresql":
         return Reminder.objects.filter(pk__in=ids).values_list(*_COLUMNS)
