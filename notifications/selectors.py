@@ -12,13 +12,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.db.models.lookups import IsNull
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
 from episodes.selectors import (
     OPEN_EPISODES,
-    OPEN_EPISODES_SQL,
     Queue,
     TimelineEvent,
     queue_episodes,
@@ -58,22 +56,14 @@ def episode_reminders(episode: Episode) -> QuerySet[Any]:
 # -- the delivery_failures queue --------------------------------------------------------------
 
 
-def _delivery_failures(_user: User, _now: datetime) -> Q:
-    failed = Reminder.objects.filter(
-        episode_id=OuterRef("pk"), status__in=[ReminderStatus.FAILED, ReminderStatus.SKIPPED]
-    ).values("pk")[:1]
+def _delivery_failures(_user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
     # A reminder that could not go out matters while the episode is still being cared for.
-    # "Has one" as a scalar subquery, not EXISTS (issue 16, 1M): PostgreSQL turns an EXISTS
-    # into a merge semi-join that reads the failed reminders' index from its start (the page's
-    # cursor cannot reach it), so a page 5 000 rows deep read 63 000 entries (10-26 ms). As a
+    # "Has one" as a scalar subquery, not EXISTS: PostgreSQL turns an EXISTS into a merge
+    # semi-join that reads the failed reminders' index from its start (the page's cursor
+    # cannot reach it), so at 1M a page 5 000 rows deep read 63 000 entries (10-26 ms). As a
     # filter it reads the team's open episodes from the cursor (episode_team_open) and looks
     # up each one's failed reminders (reminder_delivery_problem): deep costs what first does.
-    return OPEN_EPISODES & Q(IsNull(Subquery(failed), rhs=False))
-
-
-def _delivery_failures_sql(_user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
-    # ``_delivery_failures`` in the page's hand-written statement (the same scalar subquery).
-    open_sql, open_params = OPEN_EPISODES_SQL
+    open_sql, open_params = OPEN_EPISODES
     return (
         (
             f"{open_sql} AND (SELECT r.id FROM notifications_reminder r"  # noqa: S608 - fixed text
@@ -91,15 +81,10 @@ def queue_delivery_failures(*, user: User, now: datetime | None = None) -> Query
 # -- the unread_replies queue -----------------------------------------------------------------
 
 
-def _unread_replies(_user: User, _now: datetime) -> Q:
+def _unread_replies(_user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
     # Episodes with a reply nobody of the team has read, oldest first: the column is the
     # oldest unread reply's arrival (sms_inbound_record sets it, reply_mark_read moves it).
     # Open or not: a reply to a patient with no open episode lands on their latest one.
-    return Q(unread_reply_since__isnull=False)
-
-
-def _unread_replies_sql(_user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
-    # ``_unread_replies`` in the page's hand-written statement.
     return '"episodes_episode"."unread_reply_since" IS NOT NULL', ()
 
 
@@ -107,7 +92,7 @@ def _unread_replies_sql(_user: User, _now: datetime) -> tuple[str, tuple[Any, ..
 # (kind and read_at are literals, PatientMessageKind.REPLY's value, so a prepared
 # statement's generic plan still matches the partial index's predicate).
 OLDEST_UNREAD_REPLY_SQL = (
-    "SELECT {obj}('id', m.id, 'text', m.body, 'received_at', m.received_at)"
+    "SELECT JSONB_BUILD_OBJECT('id', m.id, 'text', m.body, 'received_at', m.received_at)"
     " FROM notifications_patientmessage m"
     ' WHERE m.episode_id = "episodes_episode"."id"'
     " AND m.kind = 'reply' AND m.read_at IS NULL"
@@ -227,7 +212,7 @@ def _checkin_events(episode: Episode) -> Iterable[TimelineEvent]:
 def register() -> None:
     """Put notifications' queue and timeline entries into the clinical record's registries."""
     queue_register(
-        Queue("delivery_failures", _delivery_failures, ("id",), _delivery_failures_sql),
+        Queue("delivery_failures", _delivery_failures, ("id",)),
         after="surgical_review",
     )
     queue_register(
@@ -235,7 +220,6 @@ def register() -> None:
             "unread_replies",
             _unread_replies,
             ("unread_reply_since", "id"),
-            _unread_replies_sql,
             columns=(("reply", OLDEST_UNREAD_REPLY_SQL),),
         ),
         after="delivery_failures",

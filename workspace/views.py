@@ -22,7 +22,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.backends.utils import csrf_input
@@ -59,18 +58,17 @@ from episodes.models import CareTeamMembership, Episode
 from episodes.selectors import (
     MAX_ID,
     QUEUES,
+    RowFilters,
     care_plan_for,
     care_teams_for,
     episode_get_for,
     episode_pathway_view,
-    episode_rows_for,
+    episode_row,
     episode_timeline,
     patient_today,
     queue_counts,
     queue_get,
     queue_page_rows,
-    queue_page_sql_available,
-    queue_rows,
     red_flag_get_for,
     red_flag_report_get_for,
     red_flag_reports_to_review,
@@ -134,7 +132,7 @@ def _board_context(request: HttpRequest) -> dict[str, Any]:
     counts = {row["name"]: row["count"] for row in queue_counts(user=user)}
     order = [*BOARD_ORDER, *(name for name in QUEUES if name not in BOARD_ORDER)]
     now = timezone.now()
-    urgent = list(queue_rows("urgent", user=user, now=now)[:BOARD_PREVIEW])
+    urgent = queue_page_rows("urgent", None, user=user, now=now, before=False, limit=BOARD_PREVIEW)
     record_shown(request, (row["patient_id"] for row in urgent))
     return {
         "queues": [
@@ -169,16 +167,12 @@ def _parse_date(text: str) -> date | None:
     return None
 
 
-def _search(episodes: QuerySet[Any], text: str) -> QuerySet[Any]:
-    """By date of birth (2026-01-31 or 31/01/2026) or by every word of the name."""
+def _search(text: str) -> dict[str, Any]:
+    """By date of birth (2026-01-31 or 31/01/2026) or by every word of the name (four)."""
     born = _parse_date(text)
     if born is not None:
-        return episodes.filter(patient__birth_date=born)
-    for word in text.split()[:4]:
-        episodes = episodes.filter(
-            Q(patient__given_name__icontains=word) | Q(patient__family_name__icontains=word)
-        )
-    return episodes
+        return {"born": born}
+    return {"words": tuple(text.split()[:4])}
 
 
 def _row(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
@@ -351,34 +345,6 @@ def _members_by_team(user: Any) -> dict[int, list[tuple[str, str]]]:  # noqa: AN
     return out
 
 
-def _queue_page_reader(
-    name: str, request: HttpRequest, now: datetime, filters: dict[str, Any], text: str
-) -> Callable[[KeysetPagination, Request], list[dict[str, Any]]]:
-    """How a queue page reads its rows: ``reader(pager, request)`` is the page.
-
-    On PostgreSQL without a text search, the API's hand-written, prepared page statement
-    with the page's filters (``queue_page_rows``); with a search, or on SQLite, the same
-    rows through the ORM (``queue_rows`` filtered). Both raise 404 for an unknown queue.
-    The ORM path was ~1 ms more CPU a page (issue 16, seventh part).
-    """
-    if queue_page_sql_available() and not text:
-        queue = queue_get(name)
-        fetch = partial(queue_page_rows, name, user=request.user, now=now, **filters)
-        return lambda pager, drf_request: pager.paginate_rows(
-            fetch, ordering=queue.ordering, model=Episode, request=drf_request
-        )
-    rows = queue_rows(name, user=request.user, now=now)
-    if "assigned_to" in filters:
-        rows = rows.filter(assigned_to_id=filters["assigned_to"])
-    if filters.get("unassigned"):
-        rows = rows.filter(assigned_to__isnull=True)
-    if "state" in filters:
-        rows = rows.filter(state=filters["state"])
-    if text:
-        rows = _search(rows, text)
-    return lambda pager, drf_request: pager.paginate_queryset(rows, drf_request)
-
-
 @require_GET
 @signed_in
 def queue(request: HttpRequest, name: str) -> HttpResponse:
@@ -393,7 +359,16 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
     if state in State.__members__.values():
         filters["state"] = state
     text = request.GET.get("q", "").strip()[:100]
-    read = _queue_page_reader(name, request, now, filters, text)  # 404 for an unknown queue
+    if text:
+        filters |= _search(text)
+    ordering = queue_get(name).ordering  # 404 for an unknown queue, before the cursor is read
+    fetch = partial(
+        queue_page_rows, name, user=request.user, now=now, filters=RowFilters(**filters)
+    )
+
+    def read(pager: KeysetPagination, drf_request: Request) -> list[dict[str, Any]]:
+        return pager.paginate_rows(fetch, ordering=ordering, model=Episode, request=drf_request)
+
     pager = KeysetPagination()
     pager.page_size = QUEUE_PAGE_SIZE
     error = ""
@@ -485,7 +460,7 @@ def _row_again(
     """
     name = request.POST.get("queue", "")
     name = name if name in QUEUES else ""
-    fresh = episode_rows_for(request.user, queue=name or None).filter(pk=episode_id).first()
+    fresh = episode_row(request.user, episode_id, queue=name or None)
     if fresh is None:
         raise Http404
     shared = _row_page(request, name)

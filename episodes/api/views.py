@@ -89,8 +89,6 @@ from episodes.selectors import (
     queue_episodes,
     queue_get,
     queue_page_rows,
-    queue_page_sql_available,
-    queue_rows,
     red_flag_get_for,
     red_flag_report_get_for,
     red_flag_reports_to_review,
@@ -609,20 +607,16 @@ class QueueEpisodeListApi(GenericAPIView):
         responses={200: EpisodeSummarySerializer(many=True), **errors(400)},
     )
     def get(self, request: Request, name: str) -> Response:
-        # One query for the page and one pass over its rows (issue 16): plain dicts with the
-        # summary serializer's output, which the schema above still describes.
+        # One statement for the page (queue_page_rows) and one pass over its rows: plain
+        # dicts with the summary serializer's output, which the schema above describes.
         now = timezone.now()
-        if queue_page_sql_available():
-            # The page's statement written by hand (issue 16, fifth part): no ORM compilation.
-            queue = queue_get(name)  # 404 for an unknown queue, before the cursor is read
-            page = self.paginator.paginate_rows(
-                partial(queue_page_rows, name, user=request.user, now=now),
-                ordering=queue.ordering,
-                model=Episode,
-                request=request,
-            )
-        else:
-            page = self.paginate_queryset(queue_rows(name, user=request.user, now=now))
+        queue = queue_get(name)  # 404 for an unknown queue, before the cursor is read
+        page = self.paginator.paginate_rows(
+            partial(queue_page_rows, name, user=request.user, now=now),
+            ordering=queue.ordering,
+            model=Episode,
+            request=request,
+        )
         record_shown(request, (row["patient_id"] for row in page))
         return self.get_paginated_response(episode_summaries(page, now))
 

@@ -6,7 +6,7 @@ One module per concern; this package re-exports the public API, so
     pathway   the patient's today, the episode's facts, next actions, the pathway view
     access    what a user may see: teams, patients, episodes (404 for the rest)
     queues    the Queue registry, a queue's episodes, every queue's count
-    queue_rows  a queue page as plain rows: one query, flags and imaging in it (issue 16)
+    queue_rows  a queue page as plain rows: one hand-written statement, flags and imaging in it
     timeline  the timeline and its registered sources
 """
 
@@ -39,10 +39,9 @@ from episodes.selectors.pathway import (
     patient_today,
 )
 from episodes.selectors.queue_rows import (
-    episode_rows_for,
+    RowFilters,
+    episode_row,
     queue_page_rows,
-    queue_page_sql_available,
-    queue_rows,
     row_facts,
     row_flags,
     row_next_action,
@@ -51,11 +50,9 @@ from episodes.selectors.queue_rows import (
 from episodes.selectors.queues import (
     LOCAL_DATE_SPREAD,
     OPEN_EPISODES,
-    OPEN_EPISODES_SQL,
     QUEUES,
     Queue,
-    QueueCondition,
-    QueueSql,
+    Where,
     queue_counts,
     queue_episodes,
     queue_get,
@@ -73,14 +70,13 @@ __all__ = [
     "LOCAL_DATE_SPREAD",
     "MAX_ID",
     "OPEN_EPISODES",
-    "OPEN_EPISODES_SQL",
     "QUEUES",
     "TIMELINE_SOURCES",
     "Queue",
-    "QueueCondition",
-    "QueueSql",
+    "RowFilters",
     "TimelineEvent",
     "TimelineSource",
+    "Where",
     "active_red_flags",
     "care_plan_for",
     "care_plan_item_get_for",
@@ -93,7 +89,7 @@ __all__ = [
     "episode_list_for",
     "episode_next_action",
     "episode_pathway_view",
-    "episode_rows_for",
+    "episode_row",
     "episode_timeline",
     "facts_refresh",
     "facts_with_flag",
@@ -104,9 +100,7 @@ __all__ = [
     "queue_episodes",
     "queue_get",
     "queue_page_rows",
-    "queue_page_sql_available",
     "queue_register",
-    "queue_rows",
     "red_flag_get_for",
     "red_flag_report_get_for",
     "red_flag_reports_to_review",

@@ -1,25 +1,27 @@
-"""A queue page as plain rows: one query, red flags and imaging aggregated in SQL (issue 16).
+"""A queue page as plain rows, in one hand-written statement.
 
 The queue pages are the hottest reads. Through model instances a page cost three queries
-(the page, then red flags and imaging prefetched) and most of its time in Python: building
-a related manager and queryset per episode for the prefetch, then a serializer per row.
-Here the page is one ``values()`` query on the same queue queryset (the same team filter,
-condition and order, so the same authorisation and the same keyset pagination), with each
-episode's active red flags and imaging studies as a JSON array beside its columns; the
-facts careflow reads are built from the row, and the next action is careflow's, as before.
+(the page, then red flags and imaging prefetched) and most of its time in Python; compiling
+a page's queryset was ~20 % of a page's CPU (SQLCompiler.as_sql and pre_sql_setup,
+cProfile of 400 pages). A page is instead one statement written here, prepared once per
+connection (infra/db.py; docs/decisions/0002, 0003): the episode's columns, the patient's
+name, birth date and zone, each episode's active red flags and imaging studies as JSON
+arrays, and the queue's own columns; the team filter (``team_id_list``), the queue's
+``where``, the page's filters, the keyset condition (docs/decisions/0004) and the queue's
+order. The facts careflow reads are built from the row, and the next action is careflow's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import F, JSONField, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import JSONField
 from django.utils import timezone
 
 from careflow.deadlines import next_actions
@@ -27,9 +29,9 @@ from careflow.facts import BOOLEAN_FACTS, Facts, ImagingFinding
 from careflow.redflags import RedFlag as RedFlagFact
 from careflow.states import State
 from episodes.models import Episode, Patient, RedFlagStatus
-from episodes.selectors.access import episode_list_for, team_id_list
+from episodes.selectors.access import team_id_list
 from episodes.selectors.pathway import local_date
-from episodes.selectors.queues import queue_episodes, queue_get
+from episodes.selectors.queues import queue_get
 from infra.db import prepared_cursor
 
 if TYPE_CHECKING:
@@ -39,16 +41,14 @@ if TYPE_CHECKING:
 
 
 # Each episode's active red flags and imaging studies as a JSON array beside its columns
-# (NULL when it has none): a correlated subquery on the row's episode, written out as SQL.
-# Built by the ORM (``Subquery`` of ``JSONObject``s) it cost ~0.7 ms of the ~0.9 ms Django
-# took to compile a page's query, on every request (issue 16); as a fixed fragment it is
-# pasted in. ``{agg}``/``{obj}``: JSONB_AGG/JSONB_BUILD_OBJECT on PostgreSQL,
-# JSON_GROUP_ARRAY/JSON_OBJECT on SQLite (what Django's own JSONObject compiles to there).
+# (NULL when it has none): a correlated subquery on the row's episode. Built by the ORM
+# (``Subquery`` of ``JSONObject``s) it cost ~0.7 ms of the ~0.9 ms Django took to compile a
+# page's query, on every request; as fixed text it is pasted in.
 _JSON_ROWS = {
     "flags": (
         (
-            "SELECT {agg}({obj}('id', f.id, 'sign', f.sign, 'category', f.category,"
-            " 'raised_on', f.raised_on, 'raised_at', f.raised_at))"
+            "SELECT JSONB_AGG(JSONB_BUILD_OBJECT('id', f.id, 'sign', f.sign,"
+            " 'category', f.category, 'raised_on', f.raised_on, 'raised_at', f.raised_at))"
             " FROM episodes_redflag f"
             " WHERE f.status = %s AND f.episode_id = episodes_episode.id GROUP BY f.episode_id"
         ),
@@ -56,8 +56,8 @@ _JSON_ROWS = {
     ),
     "studies": (
         (
-            "SELECT {agg}({obj}('id', s.id, 'modality', s.modality, 'performed_on',"
-            " s.performed_on, 'nerve_root_compression', s.nerve_root_compression,"
+            "SELECT JSONB_AGG(JSONB_BUILD_OBJECT('id', s.id, 'modality', s.modality,"
+            " 'performed_on', s.performed_on, 'nerve_root_compression', s.nerve_root_compression,"
             " 'clinically_correlated', s.clinically_correlated, 'level', s.level))"
             " FROM episodes_imagingstudy s"
             " WHERE s.episode_id = episodes_episode.id GROUP BY s.episode_id"
@@ -65,17 +65,6 @@ _JSON_ROWS = {
         (),
     ),
 }
-_JSON_FUNCTIONS = {
-    "postgresql": {"agg": "JSONB_AGG", "obj": "JSONB_BUILD_OBJECT"},
-    "sqlite": {"agg": "JSON_GROUP_ARRAY", "obj": "JSON_OBJECT"},
-}
-
-
-def _json_rows(name: str) -> RawSQL:
-    sql, params = _JSON_ROWS[name]
-    sql = sql.format(**_JSON_FUNCTIONS[connection.vendor])
-    return RawSQL(sql, params, JSONField())  # noqa: S611 - fixed text; the status is a parameter
-
 
 # What a queue row reads: the summary's columns, what careflow's facts need, the patient's
 # name and zone, and every queue's ordering columns (the keyset cursor is built from them).
@@ -109,66 +98,6 @@ ROW_COLUMNS = (
 )
 
 
-@cache
-def _rows() -> QuerySet[Any]:
-    """Every episode as a queue row; built once, so a page only adds its filters and order.
-
-    Resolving the values() list was much of the time Django spent building a page's query
-    (py-spy, issue 16); a clone of this shares it. The JSON arrays are ``_JSON_ROWS``.
-    """
-    return Episode.objects.values(
-        *ROW_COLUMNS,
-        given_name=F("patient__given_name"),
-        family_name=F("patient__family_name"),
-        birth_date=F("patient__birth_date"),
-        zone=F("patient__timezone"),
-        flags=_json_rows("flags"),
-        studies=_json_rows("studies"),
-    )
-
-
-def _with_columns(rows: QuerySet[Any], columns: tuple[tuple[str, str], ...]) -> QuerySet[Any]:
-    """The rows with a queue's own columns (``Queue.columns``) beside every row's."""
-    functions = _JSON_FUNCTIONS[connection.vendor]
-    return rows.annotate(
-        **{
-            name: RawSQL(sql.format(**functions), (), JSONField())  # noqa: S611 - fixed text
-            for name, sql in columns
-        }
-    )
-
-
-def episode_rows_for(user: User, *, queue: str | None = None) -> QuerySet[Any]:
-    """The user's episodes as rows (``episode_list_for``'s team filter): one query a page.
-
-    Each row carries its columns, the patient's name, birth date and zone, and ``flags``
-    (active red flags) and ``studies`` (imaging) as JSON arrays; with ``queue``, that
-    queue's own columns too (a row of its page drawn again).
-    """
-    rows = _rows() if queue is None else _with_columns(_rows(), queue_get(queue).columns)
-    return episode_list_for(user, rows)
-
-
-def queue_rows(name: str, *, user: User, now: datetime | None = None) -> QuerySet[Any]:
-    """One queue's episodes as rows, most pressing first; 404 for an unknown name.
-
-    ``queue_episodes`` (the same team filter, condition and order, so the same
-    authorisation and keyset pagination) read as ``episode_rows_for``'s rows, with the
-    queue's own columns.
-    """
-    columns = queue_get(name).columns
-    rows = _with_columns(_rows(), columns) if columns else _rows()
-    return queue_episodes(name, user=user, now=now, episodes=rows)
-
-
-# -- the page's statement written by hand (PostgreSQL; issue 16, fifth part) -------------------
-#
-# Compiling a page's queryset was ~20 % of a page's CPU (SQLCompiler.as_sql and
-# pre_sql_setup, cProfile of 400 pages), on every request. On PostgreSQL the page is this
-# text instead: the same SELECT list as ``_rows()``, the team filter as ``episode_list_for``,
-# the queue's condition as its ``Queue.sql`` (written beside its Q), the keyset condition as
-# ``KeysetPagination._beyond`` builds it, the queue's order. SQLite keeps the ORM path.
-
 _EPISODE = '"episodes_episode"'
 _PATIENT_COLUMNS = {
     "given_name": "given_name",
@@ -184,9 +113,8 @@ def _select(
 ) -> tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...]]:
     """The SELECT … FROM … JOIN text, its parameters, and each column's converters.
 
-    Built once (per queue's ``extra`` columns) from ROW_COLUMNS and the fragments
-    ``_rows()`` reads, so the two select the same; the converters are the ones ``values()``
-    applies (JSON decoded).
+    Built once per queue's ``extra`` columns from ROW_COLUMNS, the patient's columns and
+    ``_JSON_ROWS``; the converters are Django's for each field (JSON decoded).
     """
     episode, patient = Episode._meta, Patient._meta  # noqa: SLF001 - Django's public _meta API
     columns, converted = [], []
@@ -199,13 +127,12 @@ def _select(
         columns.append(f'"episodes_patient"."{field.column}" AS "{name}"')
         converted.append((name, field))
     params: list[Any] = []
-    functions = _JSON_FUNCTIONS["postgresql"]
     for name, (sql, more) in _JSON_ROWS.items():
-        columns.append(f'({sql.format(**functions)}) AS "{name}"')
+        columns.append(f'({sql}) AS "{name}"')
         params.extend(more)
         converted.append((name, JSONField()))
     for name, sql in extra:
-        columns.append(f'({sql.format(**functions)}) AS "{name}"')
+        columns.append(f'({sql}) AS "{name}"')
         converted.append((name, JSONField()))
     text = (
         f'SELECT {", ".join(columns)} FROM {_EPISODE} INNER JOIN "episodes_patient"'  # noqa: S608 - fixed text, built once from the model's columns
@@ -218,9 +145,70 @@ def _select(
     return text, tuple(params), tuple((name, c) for name, c in converters if c)
 
 
-def queue_page_sql_available() -> bool:
-    """Whether queue pages read through ``queue_page_rows`` (PostgreSQL) or the ORM."""
-    return connection.vendor == "postgresql"
+@dataclass(frozen=True, slots=True)
+class RowFilters:
+    """A page's filters beyond its queue (the workspace's): each one condition in the statement.
+
+    ``words``: every word must be in the patient's given or family name (any case);
+    ``born``: the patient's date of birth.
+    """
+
+    assigned_to: int | None = None
+    unassigned: bool = False
+    state: str | None = None
+    words: tuple[str, ...] = ()
+    born: date | None = None
+
+    def sql(self) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        args: list[Any] = []
+        if self.assigned_to is not None:
+            where.append(f'{_EPISODE}."assigned_to_id" = %s')
+            args.append(self.assigned_to)
+        if self.unassigned:
+            where.append(f'{_EPISODE}."assigned_to_id" IS NULL')
+        if self.state is not None:
+            where.append(f'{_EPISODE}."state" = %s')
+            args.append(self.state)
+        for word in self.words:
+            where.append(
+                '("episodes_patient"."given_name" ILIKE %s ESCAPE \'\\\''
+                ' OR "episodes_patient"."family_name" ILIKE %s ESCAPE \'\\\')'
+            )
+            pattern = f"%{_like_escaped(word)}%"
+            args.extend([pattern, pattern])
+        if self.born is not None:
+            where.append('"episodes_patient"."birth_date" = %s')
+            args.append(self.born)
+        return where, args
+
+
+def _like_escaped(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _team(user: User) -> tuple[list[str], list[Any]] | None:
+    """The user's teams as a condition (``episode_list_for``'s); None: no team, no rows."""
+    if user.is_superuser:
+        return [], []
+    teams = team_id_list(user)
+    if not teams:
+        return None
+    if len(teams) == 1:
+        return [f'{_EPISODE}."care_team_id" = %s'], list(teams)
+    return [f'{_EPISODE}."care_team_id" IN ({", ".join(["%s"] * len(teams))})'], list(teams)
+
+
+def _read(sql: str, args: list[Any], converters: tuple[tuple[str, Any], ...]) -> list[dict]:
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, args)
+        names = [column.name for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        for column, functions in converters:
+            for convert in functions:
+                row[column] = convert(row[column], None, connection)
+    return rows
 
 
 def queue_page_rows(
@@ -231,40 +219,30 @@ def queue_page_rows(
     now: datetime,
     before: bool,
     limit: int,
-    assigned_to: int | None = None,
-    unassigned: bool = False,
-    state: str | None = None,
+    filters: RowFilters | None = None,
 ) -> list[dict[str, Any]]:
     """Up to ``limit`` rows of a queue after (or ``before``) the keyset ``position``.
 
-    The rows ``queue_rows(name, …)`` filtered by ``KeysetPagination`` reads, as the same
-    dicts, in one hand-written statement (PostgreSQL). ``position``: the values of the
-    queue's ordering columns, as the pagination decoded them; backward pages come in
-    reverse order, as the ORM path's do. The workspace's filters, as its ORM path's
-    ``filter()``: ``assigned_to`` (a user's id), ``unassigned``, ``state``.
+    404 for an unknown queue. ``position``: the values of the queue's ordering columns, as
+    the pagination decoded them (``KeysetPagination.paginate_rows``); backward pages come
+    in reverse order.
     """
     queue = queue_get(name)
+    team = _team(user)
+    if team is None:
+        return []
     select, params, converters = _select(queue.columns)
-    where, args = [], list(params)
-    if not user.is_superuser:
-        teams = team_id_list(user)
-        if not teams:
-            return []  # the ORM's IN () answers nothing without asking
-        if len(teams) == 1:
-            where.append(f'{_EPISODE}."care_team_id" = %s')
-        else:
-            where.append(f'{_EPISODE}."care_team_id" IN ({", ".join(["%s"] * len(teams))})')
-        args.extend(teams)
-    condition, more = queue.sql(user, now)
+    where, args = team[0], [*params, *team[1]]
+    condition, more = queue.where(user, now)
     where.append(condition)
     args.extend(more)
-    more_where, more = _filters(assigned_to=assigned_to, unassigned=unassigned, state=state)
+    more_where, more_args = (filters or RowFilters()).sql()
     where.extend(more_where)
-    args.extend(more)
+    args.extend(more_args)
     fields = [Episode._meta.get_field(column) for column in queue.ordering]  # noqa: SLF001
     columns = [f'{_EPISODE}."{field.column}"' for field in fields]
     if position is not None:
-        # As KeysetPagination._beyond: one row comparison and the first column's plain bound.
+        # One row comparison and the first column's plain bound (docs/decisions/0004).
         values = [f.get_db_prep_value(v, connection) for f, v in zip(fields, position, strict=True)]
         op = "<" if before else ">"
         if len(columns) == 1:
@@ -279,32 +257,22 @@ def queue_page_rows(
     order = ", ".join(f"{column} {'DESC' if before else 'ASC'}" for column in columns)
     sql = f"{select} WHERE {' AND '.join(f'({w})' for w in where)} ORDER BY {order} LIMIT %s"
     args.append(limit)
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, args)
-        names = [column.name for column in cursor.description]
-        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-    for row in rows:
-        for column, functions in converters:
-            for convert in functions:
-                row[column] = convert(row[column], None, connection)
-    return rows
+    return _read(sql, args, converters)
 
 
-def _filters(
-    *, assigned_to: int | None, unassigned: bool, state: str | None
-) -> tuple[list[str], list[Any]]:
-    """The workspace's filters as conditions and their parameters (``queue_page_rows``)."""
-    where: list[str] = []
-    args: list[Any] = []
-    if assigned_to is not None:
-        where.append(f'{_EPISODE}."assigned_to_id" = %s')
-        args.append(assigned_to)
-    if unassigned:
-        where.append(f'{_EPISODE}."assigned_to_id" IS NULL')
-    if state is not None:
-        where.append(f'{_EPISODE}."state" = %s')
-        args.append(state)
-    return where, args
+def episode_row(user: User, episode_id: int, *, queue: str | None = None) -> dict | None:
+    """One of the user's episodes as a queue row (with ``queue``'s own columns), or None.
+
+    A row of a page drawn again after a change (the workspace's Take and Assign): in or out
+    of the queue now, the row is the same statement's.
+    """
+    team = _team(user)
+    if team is None:
+        return None
+    select, params, converters = _select(queue_get(queue).columns if queue else ())
+    where, args = [*team[0], f'{_EPISODE}."id" = %s'], [*params, *team[1], episode_id]
+    rows = _read(f"{select} WHERE {' AND '.join(f'({w})' for w in where)}", args, converters)
+    return rows[0] if rows else None
 
 
 def _day(value: Any) -> date:  # noqa: ANN401 - a date, or its ISO text from JSON

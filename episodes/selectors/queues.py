@@ -1,4 +1,9 @@
-"""The work queues: a registry of conditions on indexed columns, and their pages and counts."""
+"""The work queues: a registry of conditions on indexed columns, and their pages and counts.
+
+Each queue's membership is defined once, as SQL on ``episodes_episode``'s columns (its
+``where``): the page's hand-written statement pastes it in (``queue_rows.queue_page_rows``),
+and the ORM uses the same text (``Queue.condition``) for the counts and for querysets.
+"""
 
 from __future__ import annotations
 
@@ -7,65 +12,59 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BooleanField, Count, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
 
 from careflow.schedule import DUE_SOON_DAYS
 from careflow.states import NON_TERMINAL_STATES, State
-from episodes.models import (
-    Episode,
-)
+from episodes.models import Episode
+from episodes.selectors.access import episode_list_for, team_ids_for
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
     User = AbstractBaseUser
 
-from episodes.selectors.access import episode_list_for, team_ids_for
-
-# A queue condition compares the episode's instants (careflow.schedule.queue_moments, in
-# the patient's zone) with now: "today" is each patient's local date (PATHWAY.md).
-QueueCondition = Callable[["User", datetime], Q]
-# The same condition as a fragment of the queue page's hand-written statement (issue 16,
-# fifth part: episodes.selectors.queue_rows): SQL text on "episodes_episode"'s columns with
-# %s parameters, written beside its Q so the two are read together.
-QueueSql = Callable[["User", datetime], tuple[str, tuple[Any, ...]]]
+# A queue's membership: SQL text on "episodes_episode"'s columns and its %s parameters, for
+# this user at this moment. It compares the episode's instants (careflow.schedule.
+# queue_moments, in the patient's zone) with now: "today" is each patient's local date
+# (PATHWAY.md "Queue dates").
+Where = Callable[["User", datetime], tuple[str, tuple[Any, ...]]]
 
 
 @dataclass(frozen=True, slots=True)
 class Queue:
     """A work queue: which of the user's episodes, in which order (most pressing first).
 
-    Every condition reads indexed columns of Episode (or the partial index of failed
-    reminders), and the order ends with ``id`` so keyset pagination is exact.
+    Every condition reads indexed columns of Episode (or a partial index of a higher app's
+    rows), and the order ends with ``id`` so keyset pagination is exact.
     """
 
     name: str
-    condition: QueueCondition
+    where: Where
     ordering: tuple[str, ...]
-    sql: QueueSql
     # What this queue's rows carry beyond every row's columns (notifications' ``reply`` on
     # unread_replies): (name, a scalar subquery on the row's "episodes_episode" as SQL text
-    # without parameters, ``{obj}`` standing for the JSON object function). Read in the
-    # page's one query (episodes.selectors.queue_rows).
+    # without parameters). Read in the page's one query (episodes.selectors.queue_rows).
     columns: tuple[tuple[str, str], ...] = ()
 
+    def condition(self, user: User, now: datetime) -> RawSQL:
+        """``where`` as an expression the ORM filters and counts with: the same text."""
+        sql, params = self.where(user, now)
+        return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611 - fixed text
 
-OPEN_EPISODES = Q(state__in=[s.value for s in NON_TERMINAL_STATES])
-OPEN_EPISODES_SQL = (
+
+OPEN_EPISODES: Final = (
     f'"episodes_episode"."state" IN ({", ".join(["%s"] * len(NON_TERMINAL_STATES))})',
-    tuple(s.value for s in NON_TERMINAL_STATES),
+    tuple(sorted(s.value for s in NON_TERMINAL_STATES)),
 )
 
 
-def _urgent(_user: User, _now: datetime) -> Q:
+def _urgent(_user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
     # PATHWAY.md: a raised red flag, or a patient's red-flag report, puts the episode in
     # the queue until someone acts on it (``urgent_since``; ``urgent_rank`` is set with it).
-    return Q(urgent_since__isnull=False)
-
-
-def _urgent_sql(_user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
     return '"episodes_episode"."urgent_since" IS NOT NULL', ()
 
 
@@ -75,13 +74,8 @@ def _urgent_sql(_user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
 LOCAL_DATE_SPREAD = timedelta(days=1)
 
 
-def _overdue(_user: User, now: datetime) -> Q:
+def _overdue(_user: User, now: datetime) -> tuple[str, tuple[Any, ...]]:
     # The deadline's date has passed in the patient's zone.
-    latest = now.astimezone(UTC).date() + LOCAL_DATE_SPREAD
-    return Q(overdue_from__lte=now, next_deadline__lt=latest)
-
-
-def _overdue_sql(_user: User, now: datetime) -> tuple[str, tuple[Any, ...]]:
     latest = now.astimezone(UTC).date() + LOCAL_DATE_SPREAD
     return (
         '"episodes_episode"."overdue_from" <= %s AND "episodes_episode"."next_deadline" < %s',
@@ -89,22 +83,10 @@ def _overdue_sql(_user: User, now: datetime) -> tuple[str, tuple[Any, ...]]:
     )
 
 
-def _due_soon(_user: User, now: datetime) -> Q:
+def _due_soon(_user: User, now: datetime) -> tuple[str, tuple[Any, ...]]:
     # Within DUE_SOON_DAYS of the deadline in the patient's zone, and not yet overdue. Both
-    # date bounds are implied (issue 16): without the upper one, a page near the queue's end
-    # read every later deadline of the team before it could stop.
-    today = now.astimezone(UTC).date()
-    earliest = today - LOCAL_DATE_SPREAD
-    latest = today + LOCAL_DATE_SPREAD + timedelta(days=DUE_SOON_DAYS)
-    return Q(
-        due_soon_from__lte=now,
-        overdue_from__gt=now,
-        next_deadline__gte=earliest,
-        next_deadline__lte=latest,
-    )
-
-
-def _due_soon_sql(_user: User, now: datetime) -> tuple[str, tuple[Any, ...]]:
+    # date bounds are implied: without the upper one, a page near the queue's end read
+    # every later deadline of the team before it could stop.
     today = now.astimezone(UTC).date()
     earliest = today - LOCAL_DATE_SPREAD
     latest = today + LOCAL_DATE_SPREAD + timedelta(days=DUE_SOON_DAYS)
@@ -118,18 +100,9 @@ def _due_soon_sql(_user: User, now: datetime) -> tuple[str, tuple[Any, ...]]:
     )
 
 
-def _reassessment_due(_user: User, now: datetime) -> Q:
+def _reassessment_due(_user: User, now: datetime) -> tuple[str, tuple[Any, ...]]:
     # CC-1: past day 42 of conservative care with no reassessment since (the column is
-    # cleared once an assessment after day 42 is recorded or the state changes).
-    latest = now.astimezone(UTC).date() + LOCAL_DATE_SPREAD
-    return Q(
-        state=State.CONSERVATIVE_CARE,
-        reassessment_due_from__lte=now,
-        reassessment_due_on__lte=latest,
-    )
-
-
-def _reassessment_due_sql(_user: User, now: datetime) -> tuple[str, tuple[Any, ...]]:
+    # cleared once a clinician's assessment after day 42 is recorded or the state changes).
     latest = now.astimezone(UTC).date() + LOCAL_DATE_SPREAD
     return (
         (
@@ -140,35 +113,20 @@ def _reassessment_due_sql(_user: User, now: datetime) -> tuple[str, tuple[Any, .
     )
 
 
-def _in_state(state: State) -> QueueCondition:
-    def condition(_user: User, _now: datetime) -> Q:
-        return Q(state=state)
-
-    return condition
-
-
-def _in_state_sql(state: State) -> QueueSql:
-    def sql(_user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
+def _in_state(state: State) -> Where:
+    def where(_user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
         return '"episodes_episode"."state" = %s', (state.value,)
 
-    return sql
+    return where
 
 
-def _unassigned(_user: User, _now: datetime) -> Q:
-    return Q(assigned_to__isnull=True) & OPEN_EPISODES
-
-
-def _unassigned_sql(_user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
-    open_sql, open_params = OPEN_EPISODES_SQL
+def _unassigned(_user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
+    open_sql, open_params = OPEN_EPISODES
     return f'"episodes_episode"."assigned_to_id" IS NULL AND {open_sql}', open_params
 
 
-def _mine(user: User, _now: datetime) -> Q:
-    return Q(assigned_to_id=user.pk) & OPEN_EPISODES
-
-
-def _mine_sql(user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
-    open_sql, open_params = OPEN_EPISODES_SQL
+def _mine(user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
+    open_sql, open_params = OPEN_EPISODES
     return f'"episodes_episode"."assigned_to_id" = %s AND {open_sql}', (user.pk, *open_params)
 
 
@@ -177,17 +135,12 @@ QUEUES: Final[dict[str, Queue]] = {
     for queue in (
         # PATHWAY.md "Order of the urgent queue": careflow.urgency's rank, then the longest
         # waiting first.
-        Queue("urgent", _urgent, ("urgent_rank", "urgent_since", "id"), _urgent_sql),
-        Queue("overdue", _overdue, ("next_deadline", "id"), _overdue_sql),
-        Queue("due_soon", _due_soon, ("next_deadline", "id"), _due_soon_sql),
-        Queue(
-            "reassessment_due",
-            _reassessment_due,
-            ("reassessment_due_on", "id"),
-            _reassessment_due_sql,
-        ),
+        Queue("urgent", _urgent, ("urgent_rank", "urgent_since", "id")),
+        Queue("overdue", _overdue, ("next_deadline", "id")),
+        Queue("due_soon", _due_soon, ("next_deadline", "id")),
+        Queue("reassessment_due", _reassessment_due, ("reassessment_due_on", "id")),
         *(
-            Queue(state.value, _in_state(state), ("id",), _in_state_sql(state))
+            Queue(state.value, _in_state(state), ("id",))
             for state in (
                 State.IMAGING_ELIGIBLE,
                 State.ESI,
@@ -195,8 +148,8 @@ QUEUES: Final[dict[str, Queue]] = {
                 State.SURGICAL_REVIEW,
             )
         ),
-        Queue("unassigned", _unassigned, ("id",), _unassigned_sql),
-        Queue("mine", _mine, ("id",), _mine_sql),
+        Queue("unassigned", _unassigned, ("id",)),
+        Queue("mine", _mine, ("id",)),
     )
 }
 
@@ -221,21 +174,14 @@ def queue_get(name: str) -> Queue:
         raise Http404 from exc
 
 
-def queue_episodes(
-    name: str,
-    *,
-    user: User,
-    now: datetime | None = None,
-    episodes: QuerySet[Episode] | None = None,
-) -> QuerySet[Episode]:
-    """One queue's episodes for this user, most pressing first; 404 for an unknown name.
+def queue_episodes(name: str, *, user: User, now: datetime | None = None) -> QuerySet[Episode]:
+    """One queue's episodes as model instances, most pressing first; 404 for an unknown name.
 
-    ``episodes``: what to read them as (``episode_list_for``'s default, or ``queue_rows``).
+    The pages read rows instead (``queue_rows.queue_page_rows``), with the same ``where``.
     """
     queue = queue_get(name)
     now = now or timezone.now()
-    visible = episode_list_for(user, episodes)
-    return visible.filter(queue.condition(user, now)).order_by(*queue.ordering)
+    return episode_list_for(user).filter(queue.condition(user, now)).order_by(*queue.ordering)
 
 
 def queue_counts(*, user: User, now: datetime | None = None) -> list[dict[str, Any]]:
