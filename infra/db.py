@@ -19,10 +19,10 @@ PgBouncer before 1.21, or later without ``max_prepared_statements``.
 https://www.psycopg.org/psycopg3/docs/advanced/prepare.html#using-prepared-statements-with-pgbouncer
 
 The cursor is Django's wrapper (errors as Django's, execute wrappers see its statements).
-On SQLite, and while Django logs queries (``DEBUG``, ``CaptureQueriesContext``), it is
-Django's own cursor: the log then shows each statement with its values, as it always did
-(Django spells out a prepared statement's text only with ``$1`` placeholders, or not at
-all), and the same text and values reach the same database either way.
+While Django logs queries (``DEBUG``, ``CaptureQueriesContext``), it is Django's own
+cursor: the log then shows each statement with its values (Django spells out a prepared
+statement's text only with ``$1`` placeholders, or not at all), and the same text and
+values reach the same database either way.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from django.db.backends.utils import CursorWrapper
 
 
 def prepared_statements() -> bool:
-    """Whether ``prepared_cursor`` prepares (PostgreSQL, and the setting not turned off)."""
-    return connection.vendor == "postgresql" and settings.CAREFLOW_DB_PREPARED_STATEMENTS
+    """Whether ``prepared_cursor`` prepares (the setting not turned off)."""
+    return settings.CAREFLOW_DB_PREPARED_STATEMENTS
 
 
 def prepared_cursor() -> CursorWrapper:

@@ -13,7 +13,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-# Runtime state (SQLite database, private Redis, mail files, static files); gitignored.
+# Runtime state (the embedded PostgreSQL, private Redis, mail files, static files); gitignored.
 VAR_DIR = BASE_DIR / "var"
 VAR_DIR.mkdir(exist_ok=True)
 
