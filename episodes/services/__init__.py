@@ -1,7 +1,10 @@
 """Every write to an episode, each in one transaction.
 
 Views, admin actions, tasks and check-ins all come through here, so the pathway's rules,
-the audit trail and the reminders stay consistent whoever makes the change. One module per
+the audit trail and the reminders stay consistent whoever makes the change. A service
+``<entity>_<verb>`` is a transaction of its own that locks the episode; a step named
+``<entity>_<verb>_locked`` runs inside such a write, on the episode its caller has locked,
+and leaves the saving to the write's ``after_write``. One module per
 sub-domain; this package re-exports the public API, so ``from episodes import services``
 and ``services.episode_transition(...)`` read as before:
 

@@ -17,8 +17,8 @@ from episodes.models import (
 from episodes.selectors import patient_today
 from episodes.services.checks import lock
 from episodes.services.derived import after_write
-from episodes.services.facts import record_assessment
-from episodes.services.reports import reported_signs_record
+from episodes.services.facts import assessment_record_locked
+from episodes.services.reports import reported_signs_record_locked
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +47,13 @@ def episode_checkin_red_flags_report(
     whatever else the form lacks, the flag is raised with the patient as its source, the
     episode escalates and the care team is alerted; a symptom whose flag is already active,
     or reported on an ended episode, is a report for a clinician to review, and the care
-    team is alerted again (``reported_signs_record``). The page then asks for the rest.
+    team is alerted again (``reported_signs_record_locked``). The page then asks for the rest.
     Returns the flags raised. notifications' ``checkin_red_flags_report`` finds the
     episode from the reminder and calls this.
     """
     checkin_answers_validate(symptoms=symptoms)
     episode = lock(episode_id)
-    raised, to_review, facts = reported_signs_record(
+    raised, to_review, facts = reported_signs_record_locked(
         episode,
         signs=signs_for(symptoms),
         reminder_id=reminder_id,
@@ -96,7 +96,7 @@ def episode_checkin_apply(
     records the check-in row (its model) and calls this.
     """
     today = patient_today(episode.patient)
-    raised, to_review, facts = reported_signs_record(
+    raised, to_review, facts = reported_signs_record_locked(
         episode,
         signs=signs_for(symptoms),
         reminder_id=reminder_id,
@@ -110,7 +110,7 @@ def episode_checkin_apply(
             after_write(episode, facts)
         return
     if disabling_pain and not (episode.facts or {}).get("disabling_pain"):
-        record_assessment(
+        assessment_record_locked(
             episode,
             values={"disabling_pain": True},
             by=None,

@@ -28,7 +28,7 @@ from episodes.services.checks import (
     validate_fact_values,
 )
 from episodes.services.derived import after_write
-from episodes.services.facts import record_assessment
+from episodes.services.facts import assessment_record_locked
 from episodes.services.red_flags import derive_red_flags
 
 if TYPE_CHECKING:
@@ -66,7 +66,9 @@ def episode_create(
         enrolled_on=today,
     )
     if values:
-        record_assessment(episode, values=values, by=by, note="", source=Source.USER, today=today)
+        assessment_record_locked(
+            episode, values=values, by=by, note="", source=Source.USER, today=today
+        )
     facts = derive_red_flags(episode, today=today, facts=None)
     after_write(episode, facts)
     logger.info("episode created id=%s state=%s", episode.pk, episode.state)

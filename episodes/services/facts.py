@@ -33,7 +33,7 @@ RUN_DATED_FACTS = {
 }
 
 
-def record_assessment(
+def assessment_record_locked(
     episode: Episode,
     *,
     values: dict[str, bool],
@@ -86,7 +86,7 @@ def assessment_record(
     refuse_terminal(episode)
     checked = validate_fact_values(values)
     today = patient_today(episode.patient)
-    assessment = record_assessment(
+    assessment = assessment_record_locked(
         episode, values=checked, by=by, note=note, source=source, today=today
     )
     episode.version += 1

@@ -57,7 +57,7 @@ def red_flag_raise(
     episode = lock(episode_id)
     refuse_terminal(episode)
     today = patient_today(episode.patient)
-    flag, facts = raise_flag(
+    flag, facts = red_flag_raise_locked(
         episode, sign=sign, by=by, note=note, source=source, today=today, facts=None
     )
     episode.version += 1
@@ -65,7 +65,7 @@ def red_flag_raise(
     return flag
 
 
-def raise_flag(
+def red_flag_raise_locked(
     episode: Episode,
     *,
     sign: str,
@@ -108,7 +108,7 @@ def raise_flag(
 def derive_red_flags(episode: Episode, *, today: date, facts: Facts | None) -> Facts | None:
     """RF-3 ``age_over_50_new_onset``: raised by the system, once per episode.
 
-    ``facts`` as ``raise_flag`` takes them; returned with any flag raised here.
+    ``facts`` as ``red_flag_raise_locked`` takes them; returned with any flag raised here.
     """
     values = episode.facts or {}
     wanted = derived_signs(
@@ -120,7 +120,7 @@ def derive_red_flags(episode: Episode, *, today: date, facts: Facts | None) -> F
         return facts
     existing = set(episode.red_flags.values_list("sign", flat=True))
     for sign in sorted(wanted - existing):
-        _, facts = raise_flag(
+        _, facts = red_flag_raise_locked(
             episode,
             sign=sign,
             by=None,

@@ -32,7 +32,7 @@ from episodes.models import (
 from episodes.services.checks import lock
 from episodes.services.derived import after_write
 from episodes.services.errors import NotPermittedError
-from episodes.services.red_flags import raise_flag
+from episodes.services.red_flags import red_flag_raise_locked
 from episodes.signals import red_flag_reported
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def reported_signs_record(
+def reported_signs_record_locked(
     episode: Episode,
     *,
     signs: list[Sign],
@@ -60,8 +60,9 @@ def reported_signs_record(
     until a clinician reviews it. The same check-in sending the same sign again (the
     unfinished form, then the whole of it; a correction) is the same report: nothing new.
 
-    Returns the flags raised, the reports to review and the write's facts (``raise_flag``'s;
-    None when no flag was raised and none were given). The caller ends with ``after_write``.
+    Returns the flags raised, the reports to review and the write's facts (as
+    ``red_flag_raise_locked`` returns them; None when no flag was raised and none were
+    given). The caller ends with ``after_write``.
     """
     ended = State(episode.state) in TERMINAL_STATES
     active = {} if ended else _active_flags(episode)
@@ -73,7 +74,7 @@ def reported_signs_record(
         if (sign, flag.pk if flag else None) in pending:
             continue
         if flag is None and not ended:
-            flag, facts = raise_flag(
+            flag, facts = red_flag_raise_locked(
                 episode,
                 sign=sign,
                 by=None,
