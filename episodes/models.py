@@ -172,6 +172,17 @@ def _permission(name: TransitionName) -> Any:  # noqa: ANN401 - django-fsm permi
     return is_team_clinician if TRANSITIONS[name].clinician_only else None
 
 
+def pathway_transition(name: TransitionName) -> Any:  # noqa: ANN401 - django-fsm's decorator
+    """django-fsm's ``transition`` on ``Episode.state`` for careflow's transition ``name``."""
+    return transition(
+        field="state",
+        source=_sources(name),
+        target=_target(name),
+        conditions=[_transition_guard(name)],
+        permission=_permission(name),
+    )
+
+
 def _when_set(column: str, name: str) -> models.Index:
     """A partial index on a queue's column (and ``id``, for keyset pages) where it is set."""
     return models.Index(
@@ -186,9 +197,6 @@ def _team_when_set(column: str, name: str) -> models.Index:
         name=name,
         condition=models.Q(**{f"{column}__isnull": False}),
     )
-
-
-T = TransitionName
 
 
 class Episode(ConcurrentTransitionMixin, models.Model):
@@ -311,65 +319,52 @@ class Episode(ConcurrentTransitionMixin, models.Model):
 
     # -- transitions: each changes state and nothing else; services do the rest ----------
     # Each is declared once from careflow's table (sources, target, clinician-only), with
-    # its careflow guard as the django-fsm condition.
+    # its careflow guard as the django-fsm condition (``pathway_transition``).
 
-    def _pathway(name: TransitionName, field: FSMField = state) -> Any:  # noqa: ANN401, N805
-        return transition(
-            field=field,
-            source=_sources(name),
-            target=_target(name),
-            conditions=[_transition_guard(name)],
-            permission=_permission(name),
-        )
-
-    @_pathway(T.ESCALATE)
+    @pathway_transition(TransitionName.ESCALATE)
     def escalate(self) -> None:
         """RF-1..RF-5: an active red flag escalates at once."""
 
-    @_pathway(T.CLEAR_ESCALATION)
+    @pathway_transition(TransitionName.CLEAR_ESCALATION)
     def clear_escalation(self) -> None:
         """Every red flag ruled out; clinician only."""
 
-    @_pathway(T.CONFIRM_IMAGING_ELIGIBILITY)
+    @pathway_transition(TransitionName.CONFIRM_IMAGING_ELIGIBILITY)
     def confirm_imaging_eligibility(self) -> None:
         """CC-1, IM-1, IM-2 (URG-1 waives them while a red flag is active)."""
 
-    @_pathway(T.SCHEDULE_ESI)
+    @pathway_transition(TransitionName.SCHEDULE_ESI)
     def schedule_esi(self) -> None:
         """ESI-1, ESI-2, ESI-3; never waived."""
 
-    @_pathway(T.REFER_TO_SPECIALIST)
+    @pathway_transition(TransitionName.REFER_TO_SPECIALIST)
     def refer_to_specialist(self) -> None:
         """Never blocked: it meets the REF-1/REF-2/REF-3 deadline."""
 
-    @_pathway(T.BEGIN_SURGICAL_REVIEW)
+    @pathway_transition(TransitionName.BEGIN_SURGICAL_REVIEW)
     def begin_surgical_review(self) -> None:
         """SX-1, SX-2, SX-3, CC-1 (URG-1 waives the elective parts); clinician only."""
 
-    @_pathway(T.DECLINE_SURGERY)
+    @pathway_transition(TransitionName.DECLINE_SURGERY)
     def decline_surgery(self) -> None:
         """Back to specialist care; the reason is recorded."""
 
-    @_pathway(T.PLAN_SURGERY)
+    @pathway_transition(TransitionName.PLAN_SURGERY)
     def plan_surgery(self) -> None:
         """SX-4, SX-5; clinician only."""
 
-    @_pathway(T.DECLARE_REFRACTORY)
+    @pathway_transition(TransitionName.DECLARE_REFRACTORY)
     def declare_refractory(self) -> None:
         """RX-1."""
 
-    @_pathway(T.RESOLVE)
+    @pathway_transition(TransitionName.RESOLVE)
     def resolve(self) -> None:
         """Symptoms resolved (terminal)."""
 
-    @_pathway(T.CLOSE)
+    @pathway_transition(TransitionName.CLOSE)
     def close(self) -> None:
         """Ended for another reason (terminal); the closure reason is recorded."""
 
-    del _pathway
-
-
-del T
 
 
 class Source(models.TextChoices):
