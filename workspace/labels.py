@@ -245,7 +245,7 @@ _EVENT_TEXT: dict[str, Any] = {
         _("Red flag ruled out: %(sign)s") % {"sign": sign(d["sign"])} + _note(d)
     ),
     "red_flag_reported": lambda d: (
-        _("The patient reported %(sign)s (%(rule)s) again: for a clinician to review")
+        _("The patient reported %(sign)s (%(rule)s): for a clinician to review")
         % {"sign": sign(d["sign"]), "rule": d["category"]}
     ),
     "red_flag_report_reviewed": lambda d: (

@@ -274,7 +274,7 @@ def _row_page(request: HttpRequest, queue: str = "") -> _RowPage:
         words={
             "red_flag": _("Red flag"),
             "raised": _("raised"),
-            "reported_again": _("Reported again:"),
+            "reported_again": _("Patient report to review:"),
             "overdue": _("Overdue"),
             "nobody": _("nobody"),
             "take": _("Take"),
