@@ -16,7 +16,7 @@ from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from episodes.api.pagination import BACKWARD, FORWARD, KeysetPagination
+from api.pagination import BACKWARD, FORWARD, KeysetPagination
 from episodes.models import Episode
 from episodes.selectors import (
     QUEUES,
