@@ -14,7 +14,7 @@ chaos:
 venv:
 	scripts/venv.sh
 
-# The layers (careflow <- episodes <- notifications <- web <- config) are checked here:
+# The layers (careflow <- episodes <- notifications <- api <- web <- config) are checked here:
 # scripts/layers.py fails on any import against them (docs/ARCHITECTURE.md).
 lint: venv
 	.venv/bin/ruff format --check .

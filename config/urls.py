@@ -6,14 +6,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from api.auth import TokenObtainApi
 from config.health import healthz
-from episodes.api.auth import TokenObtainApi
 from notifications.channels import webhook_urls
 from notifications.checkins.views import checkin_page
 from reports.apis import AdherenceReportApi
 
 # Bodies Django refuses before any view (too large) are JSON under /api/.
-handler400 = "episodes.api.errors.bad_request"
+handler400 = "api.errors.bad_request"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -32,7 +32,7 @@ urlpatterns = [
     path("api/auth/token/", TokenObtainApi.as_view(), name="api-token"),
     # App APIs are included below this line.
     path("api/reports/adherence/", AdherenceReportApi.as_view(), name="report-adherence"),
-    path("api/", include("episodes.api.urls")),
+    path("api/", include("api.urls")),
     # The HL7 FHIR R4B facade over the same selectors and services (interop/).
     path("fhir/", include("interop.urls")),
     # The patient check-in page: a signed link in each reminder, no login.

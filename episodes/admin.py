@@ -22,7 +22,6 @@ from careflow.states import State, transitions_from
 from episodes import services
 from episodes.admin_forms import TRANSITION_FORMS
 from episodes.models import (
-    AccessRecord,
     Assessment,
     CarePlanItem,
     CareTeam,
@@ -210,22 +209,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: http.HttpRequest, obj: Any = None) -> bool:  # noqa: ANN401, ARG002
         return False
-
-
-@admin.register(AccessRecord)
-class AccessRecordAdmin(ReadOnlyAdmin):
-    """Superusers only, read-only: the record of who read or changed which patient."""
-
-    list_display = ("at", "username", "action", "method", "path", "status_code", "patient_id")
-    list_filter = ("action", "status_code")
-    search_fields = ("=patient_id", "=episode_id", "username")
-    date_hierarchy = "at"
-
-    def has_module_permission(self, request: http.HttpRequest) -> bool:
-        return bool(request.user.is_active and request.user.is_superuser)
-
-    def has_view_permission(self, request: http.HttpRequest, obj: Any = None) -> bool:  # noqa: ANN401, ARG002
-        return bool(request.user.is_active and request.user.is_superuser)
 
 
 admin.site.unregister(User)

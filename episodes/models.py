@@ -366,7 +366,6 @@ class Episode(ConcurrentTransitionMixin, models.Model):
         """Ended for another reason (terminal); the closure reason is recorded."""
 
 
-
 class Source(models.TextChoices):
     USER = "user"
     SYSTEM = "system"
@@ -676,57 +675,3 @@ class Correction(AppendOnly, models.Model):
 
     def __str__(self) -> str:
         return f"{self.field} corrected ({self.old_value} -> {self.new_value})"
-
-
-class AccessRecord(models.Model):
-    """Who read or changed which patient's record: written for every such request.
-
-    Users who touched a record are deactivated, never deleted (``PROTECT`` here and on
-    every ``*_by`` column); the username is also kept as it was at the time.
-    """
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
-    )
-    username = models.CharField(max_length=150, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
-    action = models.CharField(max_length=5)  # read, write
-    method = models.CharField(max_length=7)
-    path = models.CharField(max_length=300)
-    status_code = models.PositiveSmallIntegerField()
-    patient_id = models.BigIntegerField(null=True, blank=True)
-    episode_id = models.BigIntegerField(null=True, blank=True)
-
-    class Meta:
-        ordering: ClassVar = ["-at", "-id"]
-        indexes: ClassVar = [
-            models.Index(fields=["patient_id", "at"], name="access_by_patient"),
-            models.Index(fields=["user", "at"], name="access_by_user"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.path} by user #{self.user_id} ({self.status_code})"
-
-
-class IdempotentRequest(models.Model):
-    """A POST made with an ``Idempotency-Key``: its fingerprint and, once done, its answer.
-
-    Written by ``episodes.idempotency.IdempotencyMiddleware``; a repeat of the same key
-    and request gets the stored answer instead of running again.
-    """
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    key = models.CharField(max_length=255)
-    fingerprint = models.CharField(max_length=64)  # sha256 of method, path and body
-    created_at = models.DateTimeField(auto_now_add=True)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)  # null: running
-    content_type = models.CharField(max_length=100, blank=True)
-    body = models.BinaryField(blank=True)
-
-    class Meta:
-        constraints: ClassVar = [
-            models.UniqueConstraint(fields=["user", "key"], name="one_request_per_user_key"),
-        ]
-
-    def __str__(self) -> str:
-        return f"idempotent request #{self.pk} ({self.status_code})"

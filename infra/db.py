@@ -2,9 +2,9 @@
 
 Django sends every statement with its values spelled into the text (psycopg's client-side
 binding) and never prepares one, so PostgreSQL parses and plans each again. Three
-statements run on every queue page: the token check (``episodes.authentication``, every
+statements run on every queue page: the token check (``api.authentication``, every
 API request's), the page (``episodes.selectors.queue_rows``) and the read records'
-``INSERT`` (``episodes.audit``); a fourth in about half of all transitions, the reminders'
+``INSERT`` (``api.audit``); a fourth in about half of all transitions, the reminders'
 update (``notifications.services._write_resynced``). Their text is fixed and their values
 are parameters, so ``prepared_cursor`` sends them bound server-side and prepared: parsed once
 per database connection, and planned once where PostgreSQL finds a generic plan no worse

@@ -19,9 +19,9 @@ from django.db import transaction
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError as PydanticValidationError
 
+from api.serializers.inputs import EpisodeCreateInputSerializer, PatientCreateInputSerializer
 from careflow.facts import BOOLEAN_FACTS
 from episodes import services
-from episodes.api.serializers import EpisodeCreateInputSerializer, PatientCreateInputSerializer
 from episodes.models import Episode, Patient
 from episodes.selectors import care_team_for_new_patient
 from interop import codes

@@ -25,9 +25,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from api.audit import record_shown
+from api.parsers import SafeJSONParser
 from careflow.deadlines import Milestone
-from episodes.api.parsers import SafeJSONParser
-from episodes.audit import record_shown
 from episodes.selectors import MAX_ID, episode_get_for, patient_today
 from interop import codes
 from interop import resources as fhir
@@ -149,7 +149,7 @@ def bundle(request: Request, kind: str, resources: list[Resource], total: int | 
 def _note_for_audit(request: Request, *, patient_id: int, episode_id: int | None) -> None:
     """Name the patient and episode a read is about, for the audit middleware.
 
-    ``episodes.audit`` takes them from the URL's ``patient_id`` / ``episode_id``; a FHIR id
+    ``api.audit`` takes them from the URL's ``patient_id`` / ``episode_id``; a FHIR id
     is often not one (``Flag/7``, ``Observation/12-radicular-pain``), so once the resource
     is located the view adds them to the resolved URL's arguments, which the middleware
     reads after the response (denied reads included).

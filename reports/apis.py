@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from episodes.api.views import errors
+from api.views.openapi import errors
 from reports.figures import ReportRequestError, adherence_report, flatten, parse_request
 
 

@@ -7,7 +7,9 @@ layer and the layers below it, never one above:
     infra          Django-aware infrastructure: client address, cache, admin site, login
     episodes       the clinical record, its state machine, services and selectors
     notifications  reminders, channels, check-ins, provider webhooks
-    web            episodes.api, workspace, interop, reports (the API, the pages, FHIR)
+    api            the HTTP API, its token check, idempotency and access audit
+    web            workspace, interop, reports (the pages, FHIR, the reports), which use
+                   the API's serializers, parsers, audit and OpenAPI helpers
     config         settings, URLs, Celery: wires everything
 
 Product code never imports ``bench`` or ``tests`` (they sit above everything). Every
@@ -31,7 +33,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("infra", ("infra",)),
     ("episodes", ("episodes",)),
     ("notifications", ("notifications",)),
-    ("web", ("episodes.api", "workspace", "interop", "reports")),
+    ("api", ("api",)),
+    ("web", ("workspace", "interop", "reports")),
     ("config", ("config",)),
 ]
 OUTSIDE_PRODUCT = ("bench", "tests")

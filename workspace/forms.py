@@ -17,7 +17,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from episodes.api.serializers import StrictBooleanField
+from api.serializers.fields import StrictBooleanField
 
 LABELS: dict[str, Any] = {
     "given_name": _("Given name"),

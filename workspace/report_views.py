@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from episodes.audit import record_shown
+from api.audit import record_shown
 from episodes.models import Episode
 from episodes.selectors import care_teams_for
 from reports.figures import (

@@ -37,12 +37,9 @@ from django_htmx.http import HttpResponseClientRedirect
 from rest_framework.exceptions import ValidationError as DrfValidationError
 from rest_framework.request import Request
 
-from careflow.careplan import CATALOGUE
-from careflow.redflags import CATEGORY_LABEL, CATEGORY_OF_SIGN, DERIVED_SIGNS, Sign
-from careflow.states import State, TransitionName
-from episodes import services
-from episodes.api.pagination import KeysetPagination
-from episodes.api.serializers import (
+from api.audit import record_shown
+from api.pagination import KeysetPagination
+from api.serializers.inputs import (
     TRANSITION_INPUT,
     AssessmentInputSerializer,
     CarePlanItemInputSerializer,
@@ -53,7 +50,10 @@ from episodes.api.serializers import (
     RedFlagReportReviewInputSerializer,
     RedFlagUpdateInputSerializer,
 )
-from episodes.audit import record_shown
+from careflow.careplan import CATALOGUE
+from careflow.redflags import CATEGORY_LABEL, CATEGORY_OF_SIGN, DERIVED_SIGNS, Sign
+from careflow.states import State, TransitionName
+from episodes import services
 from episodes.models import CareTeamMembership, Episode
 from episodes.selectors import (
     MAX_ID,

@@ -95,6 +95,8 @@ INSTALLED_APPS = [
     "careflow",
     "episodes",
     "notifications",
+    # The API, and the middleware every request under /api/ passes through.
+    "api",
     # The top layer: nothing imports these.
     "interop",  # the FHIR facade (/fhir/)
     "workspace",  # the coordinator workspace (server-rendered pages + htmx)
@@ -151,9 +153,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A retried API POST with the same Idempotency-Key gets the first answer again.
-    "episodes.idempotency.IdempotencyMiddleware",
+    "api.idempotency.IdempotencyMiddleware",
     # Who read or changed which patient's record: one AccessRecord per request.
-    "episodes.audit.AuditMiddleware",
+    "api.audit.AuditMiddleware",
     # Last, per django-axes: it turns a lockout into its response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -283,6 +285,7 @@ LOGGING = {
         "careflow": {"level": LOG_LEVEL, "handlers": ["console"], "propagate": False},
         "episodes": {"level": LOG_LEVEL, "handlers": ["console"], "propagate": False},
         "notifications": {"level": LOG_LEVEL, "handlers": ["console"], "propagate": False},
+        "api": {"level": LOG_LEVEL, "handlers": ["console"], "propagate": False},
     },
 }
 
@@ -374,11 +377,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.dispatch_due_reminders",
         "schedule": timedelta(seconds=60),
     },
-    # Expired API tokens are refused as they expire (episodes.authentication); their rows
+    # Expired API tokens are refused as they expire (api.authentication); their rows
     # are deleted here, not inside every request as django-rest-knox would (a second query
     # on every API request).
     "delete-expired-tokens": {
-        "task": "episodes.tasks.delete_expired_tokens",
+        "task": "api.tasks.delete_expired_tokens",
         "schedule": timedelta(hours=1),
     },
 }
@@ -389,8 +392,8 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Hashed, expiring, revocable tokens (django-rest-knox), "Authorization: Token ...".
-        # One query a request: episodes.authentication (knox's check without its cleanup).
-        "episodes.authentication.CareflowTokenAuthentication",
+        # One query a request: api.authentication (knox's check without its cleanup).
+        "api.authentication.CareflowTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -399,14 +402,14 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         # JSON only (API.md): the schema then offers one body type per operation.
-        "episodes.api.parsers.SafeJSONParser",
+        "api.parsers.SafeJSONParser",
     ],
     # Every error in API.md's shape ({"error", "detail", ...}) with its status code.
-    "EXCEPTION_HANDLER": "episodes.api.errors.exception_handler",
-    # Rates come from CAREFLOW_API_RATES at request time (episodes/api/throttles.py).
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    # Rates come from CAREFLOW_API_RATES at request time (api/throttles.py).
     "DEFAULT_THROTTLE_CLASSES": [
-        "episodes.api.throttles.UserThrottle",
-        "episodes.api.throttles.AnonThrottle",
+        "api.throttles.UserThrottle",
+        "api.throttles.AnonThrottle",
     ],
 }
 # Requests per user / per address for the API, and token requests per address.

@@ -34,7 +34,7 @@ CELERY_BROKER_URL = REDIS_URL
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # The suite makes thousands of API requests as a handful of users; tests of the limits set
-# lower rates with the `settings` fixture (read per request: episodes/api/throttles.py).
+# lower rates with the `settings` fixture (read per request: api/throttles.py).
 CAREFLOW_API_RATES = {"user": "100000/minute", "anon": "100000/minute", "login": "100000/minute"}
 # django-axes needs the request in authenticate(); Django's test Client.login() does not
 # pass it. Lockout tests switch it back on with the `settings` fixture.

@@ -14,9 +14,10 @@ from datetime import date
 import pytest
 from rest_framework.renderers import JSONRenderer
 
+from api.serializers.outputs import EpisodeOutputSerializer
+from api.serializers.plain import episode_output
+from api.views.episodes import episode_body
 from episodes import services
-from episodes.api.serializers import EpisodeOutputSerializer, episode_output
-from episodes.api.views import episode_body
 from episodes.selectors import episode_get_for
 from tests.api.conftest import at_day, new_episode, url
 

@@ -9,7 +9,8 @@ import pytest
 from django.utils import timezone
 from knox.models import AuthToken
 
-from episodes.models import IdempotentRequest, RedFlag
+from api.models import IdempotentRequest
+from episodes.models import RedFlag
 from notifications.models import Reminder
 from tests.episodes.test_pathway_services import new_episode
 from tests.proxy import request

@@ -12,7 +12,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from episodes.models import AccessRecord, Episode
+from api.models import AccessRecord
+from episodes.models import Episode
 from tests.api.conftest import url
 from tests.api.test_queue_query_count import build
 

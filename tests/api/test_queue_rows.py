@@ -8,7 +8,7 @@ import pytest
 from rest_framework import serializers
 from rest_framework.renderers import JSONRenderer
 
-from episodes.api.serializers import EpisodeSummarySerializer
+from api.serializers.outputs import EpisodeSummarySerializer
 from episodes.models import Episode, ImagingStudy, RedFlag
 from episodes.selectors import queue_episodes
 from notifications.selectors import unread_replies

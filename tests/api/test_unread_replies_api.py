@@ -13,7 +13,7 @@ import uuid
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
-from episodes.models import AccessRecord
+from api.models import AccessRecord
 from notifications.models import PatientMessage
 from notifications.providers.events import sms_inbound_record
 from tests.api.conftest import at_day, client_for, new_episode, url

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
+from api.models import AccessRecord
 from episodes import services
-from episodes.models import AccessRecord
 from notifications import services as notifications_services
 from notifications.models import DeliveryAttempt, Reminder
 from tests.api.conftest import at_day, client_for

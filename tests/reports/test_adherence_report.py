@@ -43,9 +43,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from api.models import AccessRecord
 from careflow.schedule import local_day_start
 from episodes.models import (
-    AccessRecord,
     CarePlanItem,
     Episode,
     EsiPlan,

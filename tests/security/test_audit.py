@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from episodes.models import AccessRecord
+from api.models import AccessRecord
 from tests.api.conftest import at_day, client_for, new_episode
 
 
@@ -76,9 +76,9 @@ def test_only_superusers_see_the_audit_records(client, superuser, coordinator, e
     coordinator.save()
     client.force_login(coordinator)
     # The admin as a whole is for superusers: a staff coordinator is sent to its login.
-    assert client.get("/admin/episodes/accessrecord/").status_code == 302
+    assert client.get("/admin/api/accessrecord/").status_code == 302
     client.force_login(superuser)
-    page = client.get("/admin/episodes/accessrecord/")
+    page = client.get("/admin/api/accessrecord/")
     assert page.status_code == 200
     assert f"/api/episodes/{episode.pk}/" in page.content.decode()
 

@@ -17,7 +17,7 @@ from tests.factories import UserFactory
 TOKEN_ENDPOINT = "/api/auth/token/"  # noqa: S105 - a URL, not a password
 
 
-# 20 seconds into a minute: the limits count in the clock's minutes (episodes/api/throttles.py).
+# 20 seconds into a minute: the limits count in the clock's minutes (api/throttles.py).
 MID_MINUTE = datetime(2026, 11, 26, 9, 30, 20, tzinfo=UTC)
 
 

@@ -1,7 +1,7 @@
 """The API's token check costs one query a request and refuses what it must (issue 16).
 
 knox deleted the user's expired tokens inside every request (a second query); that is beat's
-job now (``episodes.tasks.delete_expired_tokens``). Expired and revoked tokens are refused
+job now (``api.tasks.delete_expired_tokens``). Expired and revoked tokens are refused
 just the same.
 """
 
@@ -17,7 +17,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from episodes.tasks import delete_expired_tokens
+from api.tasks import delete_expired_tokens
 from tests.api.conftest import new_episode
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +88,7 @@ def test_beat_deletes_the_expired_tokens_only(coordinator):
 
 def test_the_token_query_gives_what_knoxs_queryset_gives(coordinator, clinician):
     """Issue 16: the plain statement's tokens and users, field for field, as the ORM's."""
-    from episodes.authentication import _tokens_with_users  # noqa: PLC0415
+    from api.authentication import _tokens_with_users  # noqa: PLC0415
 
     token, text = AuthToken.objects.create(user=coordinator)
     AuthToken.objects.create(user=clinician)

@@ -7,8 +7,9 @@ from django.db.models import ProtectedError
 from django.urls import reverse
 from knox.models import AuthToken
 
+from api.models import AccessRecord
 from episodes import services
-from episodes.models import AccessRecord, RedFlag
+from episodes.models import RedFlag
 from tests.api.conftest import client_for
 from tests.episodes.test_pathway_services import new_episode
 

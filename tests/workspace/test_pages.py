@@ -8,8 +8,9 @@ from html import unescape
 import pytest
 from django.urls import reverse
 
+from api.models import AccessRecord
 from episodes import services
-from episodes.models import AccessRecord, Episode, Patient
+from episodes.models import Episode, Patient
 from tests.api.conftest import ONSET, at_day, new_episode
 from workspace.models import OutreachNote
 

@@ -1,7 +1,7 @@
-"""Celery tasks of the record: housekeeping on beat, carrying no patient data.
+"""Celery tasks of the API: housekeeping on beat, carrying no patient data.
 
 ``delete_expired_tokens`` deletes the API tokens whose expiry has passed. They are refused
-already (``episodes.authentication``); this keeps the table small, work knox would otherwise
+already (``api.authentication``); this keeps the table small, work knox would otherwise
 do inside every request.
 """
 
@@ -11,12 +11,12 @@ import logging
 
 from celery import shared_task
 
-from episodes.authentication import delete_expired_tokens as _delete_expired_tokens
+from api.authentication import delete_expired_tokens as _delete_expired_tokens
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="episodes.tasks.delete_expired_tokens", ignore_result=True)
+@shared_task(name="api.tasks.delete_expired_tokens", ignore_result=True)
 def delete_expired_tokens() -> None:
     deleted = _delete_expired_tokens()
     logger.info("expired API tokens deleted count=%d", deleted)

@@ -22,8 +22,8 @@ from django.utils import timezone
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from episodes.authentication import CareflowTokenAuthentication
-from episodes.models import IdempotentRequest
+from api.authentication import CareflowTokenAuthentication
+from api.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 # Far longer than any request runs (gunicorn's worker timeout is 30 s).

@@ -1,7 +1,7 @@
-"""API tokens end with the user's password or activity (connected in ``episodes.apps``).
+"""API tokens end with the user's password or activity (connected in ``api.apps``).
 
-The record's side of the API's tokens (django-rest-knox, ``episodes/api/auth.py``): a new
-password or a deactivation deletes every token of the user.
+The API's tokens (django-rest-knox, ``api/auth.py``) outlive no change of their user: a
+new password or a deactivation (the admin's "Deactivate") deletes every token of the user.
 """
 
 from __future__ import annotations

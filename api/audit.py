@@ -19,7 +19,8 @@ from django.db import DatabaseError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from episodes.models import AccessRecord, Episode
+from api.models import AccessRecord
+from episodes.models import Episode
 from infra.db import prepared_cursor
 
 logger = logging.getLogger(__name__)

@@ -2,7 +2,7 @@
 
 Tokens are django-rest-knox's: stored as a hash, expiring after ``REST_KNOX["TOKEN_TTL"]``,
 deleted on logout, on a password change and on deactivation (
-``episodes.tokens.revoke_tokens_on_user_change``, connected in ``episodes.apps``). The answer keeps
+``api.tokens.revoke_tokens_on_user_change``, connected in ``api.apps``). The answer keeps
 API.md's ``{"token"}`` and adds ``expiry``.
 
 Its own module: the throttles are loaded by DRF's settings, which this view's import of
@@ -22,8 +22,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from episodes.api.throttles import LoginThrottle
-from episodes.authentication import CareflowTokenAuthentication
+from api.authentication import CareflowTokenAuthentication
+from api.throttles import LoginThrottle
 
 
 class LockedOutError(exceptions.APIException):

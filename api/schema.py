@@ -1,8 +1,8 @@
-"""OpenAPI for ``/api/auth/token/`` (``episodes.api.auth``): POST logs in, DELETE out.
+"""OpenAPI for ``/api/auth/token/`` (``api.auth``): POST logs in, DELETE out.
 
 drf-spectacular's own extension documents only its 200 (and with the request serializer as
 the response); clients also get a 400 in the API's error shape for wrong credentials.
-Imported by ``episodes.api.views`` so it is registered before the schema is generated.
+Imported by ``api.views.openapi`` so it is registered before the schema is generated.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from drf_spectacular.extensions import OpenApiViewExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
 
-from episodes.api.serializers import ErrorSerializer, ValidationErrorSerializer
+from api.serializers.outputs import ErrorSerializer, ValidationErrorSerializer
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -33,11 +33,11 @@ class TokenSerializer(serializers.Serializer):
 class CareflowTokenScheme(KnoxTokenScheme):
     """The API's token check is knox's (one query a request): documented as knox's."""
 
-    target_class = "episodes.authentication.CareflowTokenAuthentication"
+    target_class = "api.authentication.CareflowTokenAuthentication"
 
 
 class ObtainAuthTokenSchema(OpenApiViewExtension):
-    target_class = "episodes.api.auth.TokenObtainApi"
+    target_class = "api.auth.TokenObtainApi"
     match_subclasses = True
     priority = 1  # above drf-spectacular's contrib extension for the same view
 

@@ -4,20 +4,20 @@ knox's ``TokenAuthentication`` runs two queries on every request: the token (its
 joined) and then every other token of that user, deleting the expired ones as it goes. The
 second is housekeeping, not security: this class refuses an expired token just the same
 (its ``expiry`` is checked against now, so it is refused the second it expires) and leaves
-the deletion of expired rows to ``episodes.tasks.delete_expired_tokens`` (a beat task,
+the deletion of expired rows to ``api.tasks.delete_expired_tokens`` (a beat task,
 ``CELERY_BEAT_SCHEDULE``). A revoked token (logout, password change, deactivation) is a
 deleted row, so it is refused by the next request at once. Refresh (``AUTO_REFRESH``) stays
 knox's own, whose writes are already throttled by ``MIN_REFRESH_INTERVAL``.
 
 The result is kept on the Django request: the ``Idempotency-Key`` middleware
-(``episodes.idempotency``) authenticates a POST before the view does, and the view's DRF
+(``api.idempotency``) authenticates a POST before the view does, and the view's DRF
 request wraps the same Django request, so a POST looks its token up once, not twice.
 
 On PostgreSQL that one query is a plain statement written once (``_token_query``), its rows
 made into the token and user instances knox's queryset would give: building and compiling
 that queryset was 0.5 to 1 ms of Python on every API request (cProfile).
 
-Its own module below ``episodes.api``: DRF's settings import it, and the middleware uses it.
+Its own module: DRF's settings import it, and the middleware uses it.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class CareflowTokenAuthentication(TokenAuthentication):
         now = timezone.now()
         for auth_token in _tokens_with_users(text[: CONSTANTS.TOKEN_KEY_LENGTH]):
             if auth_token.expiry is not None and auth_token.expiry < now:
-                continue  # expired: refused; episodes.tasks.delete_expired_tokens deletes it
+                continue  # expired: refused; api.tasks.delete_expired_tokens deletes it
             try:
                 digest = hash_token(text)
             except (TypeError, binascii.Error):
