@@ -1,5 +1,5 @@
 # Two commands matter: `make run` (the whole service, locally) and `make test`.
-.PHONY: run test chaos lint format venv migrate graph deps pathway screenshots bench bench-full perf-doc fuzz
+.PHONY: run test chaos lint format venv migrate graph pathway screenshots bench bench-full perf-doc fuzz
 
 run:
 	scripts/run.sh
@@ -14,12 +14,13 @@ chaos:
 venv:
 	scripts/venv.sh
 
-# The layers (careflow <- episodes <- notifications <- api <- web <- config) are checked here:
-# scripts/layers.py fails on any import against them (docs/ARCHITECTURE.md).
+# The layers (README.md, "Where code goes") are checked here by import-linter's contracts in
+# pyproject.toml, and careflow's imports by scripts/careflow_is_pure.py.
 lint: venv
 	.venv/bin/ruff format --check .
 	.venv/bin/ruff check .
-	.venv/bin/python scripts/layers.py check
+	.venv/bin/lint-imports --no-cache
+	.venv/bin/python scripts/careflow_is_pure.py
 
 format: venv
 	.venv/bin/ruff format .
@@ -34,11 +35,6 @@ graph: venv
 	.venv/bin/python manage.py graph_transitions -l dot -e resolve,close -o docs/pathway.png episodes.Episode
 	.venv/bin/python manage.py graph_transitions -l dot -o docs/pathway-full.png episodes.Episode
 	rm -f docs/pathway docs/pathway-full
-
-# The apps and their imports, by layer (docs/dependencies.svg), drawn in Python from the code.
-deps: venv
-	.venv/bin/python scripts/layers.py svg docs/dependencies.svg
-	.venv/bin/python scripts/layers.py edges
 
 # The pathway picture (docs/pathway.svg), drawn in Python from careflow's tables.
 pathway: venv
