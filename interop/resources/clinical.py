@@ -1,0 +1,235 @@
+"""Patient, EpisodeOfCare, Condition, Flag, Observation and the imaging DiagnosticReport."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from careflow.redflags import CATEGORY_LABEL
+from careflow.states import TERMINAL_STATES, State
+from episodes.models import (
+    Assessment,
+    Episode,
+    ImagingStudy,
+    Patient,
+    RedFlag,
+    RedFlagStatus,
+)
+from interop import codes
+from interop.resources.common import (
+    Resource,
+    coding,
+    concept,
+    episode_ext,
+    fhir_id,
+    instant,
+    meta,
+    ref,
+    team_ref,
+    who,
+)
+
+# -- Patient, EpisodeOfCare, Condition -------------------------------------------------------
+
+
+def patient_resource(patient: Patient) -> Resource:
+    telecom: list[dict[str, Any]] = []
+    if patient.email:
+        telecom.append(
+            {
+                "system": "email",
+                "value": patient.email,
+                "rank": 1 if patient.preferred_channel == "email" else 2,
+            }
+        )
+    if patient.phone:
+        telecom.append(
+            {
+                "system": "sms" if patient.sms_consent else "phone",
+                "value": patient.phone,
+                "rank": 1 if patient.preferred_channel == "sms" else 2,
+                # Reminders go by SMS only with this consent (and never once opted out).
+                "extension": [{"url": codes.EXT_SMS_CONSENT, "valueBoolean": patient.sms_consent}],
+            }
+        )
+    resource: Resource = {
+        "resourceType": "Patient",
+        "id": str(patient.pk),
+        "meta": meta(patient.updated_at),
+        "extension": [
+            {"url": codes.EXT_TIMEZONE, "valueCode": patient.timezone},
+            {"url": codes.EXT_OPTED_OUT, "valueBoolean": patient.opted_out},
+        ],
+        "active": True,
+        "name": [{"family": patient.family_name, "given": [patient.given_name]}],
+        "birthDate": patient.birth_date.isoformat(),
+        "communication": [
+            {
+                "language": concept(codes.BCP47, patient.language, patient.get_language_display()),
+                "preferred": True,
+            }
+        ],
+        "managingOrganization": team_ref(patient.care_team_id),
+    }
+    if telecom:
+        resource["telecom"] = telecom
+    return resource
+
+
+def episode_status(state: str) -> str:
+    """EpisodeOfCare.status: every open pathway state is ``active``; both ends ``finished``."""
+    return "finished" if State(state) in TERMINAL_STATES else "active"
+
+
+def episode_resource(episode: Episode) -> Resource:
+    period: dict[str, str] = {"start": episode.enrolled_on.isoformat()}
+    if State(episode.state) in TERMINAL_STATES:
+        period["end"] = instant(episode.state_changed_at)
+    resource: Resource = {
+        "resourceType": "EpisodeOfCare",
+        "id": str(episode.pk),
+        "meta": meta(episode.updated_at),
+        "extension": [
+            {"url": codes.EXT_STATE, "valueCoding": coding(codes.STATES, episode.state)},
+            {"url": codes.EXT_CARE_START, "valueDate": episode.conservative_care_start.isoformat()},
+        ],
+        "status": episode_status(episode.state),
+        "type": [concept(codes.PLAN_DEFINITION, "radiculopathy", "Radiculopathy pathway")],
+        "diagnosis": [{"condition": ref("Condition", episode.pk), "rank": 1}],
+        "patient": ref("Patient", episode.patient_id),
+        "managingOrganization": team_ref(episode.care_team_id),
+        "period": period,
+    }
+    if episode.assigned_to_id is not None:
+        resource["careManager"] = who(episode.assigned_to, "user")
+    return resource
+
+
+def condition_code() -> dict[str, Any]:
+    code, display = codes.ICD10CM_LUMBOSACRAL
+    return {
+        "coding": [
+            coding(codes.ICD10CM, code, display),
+            coding(codes.SNOMED, *codes.SNOMED_LUMBAR_RADICULOPATHY),
+        ],
+        "text": codes.CONDITION_TEXT,
+    }
+
+
+def condition_resource(episode: Episode, *, abated: datetime | None = None) -> Resource:
+    """The radiculopathy itself: one per episode, with the episode's id."""
+    state = State(episode.state)
+    resource: Resource = {
+        "resourceType": "Condition",
+        "id": str(episode.pk),
+        "meta": meta(episode.updated_at),
+        "extension": [episode_ext(episode.pk)],
+        "verificationStatus": concept(codes.CONDITION_VERIFICATION, "confirmed"),
+        "category": [concept(codes.CONDITION_CATEGORY, "encounter-diagnosis")],
+        "code": condition_code(),
+        "subject": ref("Patient", episode.patient_id),
+        "onsetDateTime": episode.symptom_onset.isoformat(),
+        "recordedDate": episode.enrolled_on.isoformat(),
+    }
+    # A closed episode (withdrawn, transferred, lost to follow-up) says nothing about
+    # whether the radiculopathy is still there: no clinical status then.
+    if state == State.RESOLVED:
+        resource["clinicalStatus"] = concept(codes.CONDITION_CLINICAL, "resolved")
+        resource["abatementDateTime"] = instant(abated or episode.state_changed_at)
+    elif state != State.CLOSED:
+        resource["clinicalStatus"] = concept(codes.CONDITION_CLINICAL, "active")
+    return resource
+
+
+# -- Flag, Observation, DiagnosticReport ------------------------------------------------------
+
+
+def flag_resource(flag: RedFlag, *, patient_id: int) -> Resource:
+    period: dict[str, str] = {"start": instant(flag.raised_at)}
+    if flag.ruled_out_at is not None:
+        period["end"] = instant(flag.ruled_out_at)
+    return {
+        "resourceType": "Flag",
+        "id": str(flag.pk),
+        "meta": meta(flag.ruled_out_at or flag.raised_at),
+        "extension": [episode_ext(flag.episode_id)],
+        "status": "active" if flag.status == RedFlagStatus.ACTIVE else "inactive",
+        "category": [
+            concept(codes.FLAG_CATEGORY, "clinical", "Clinical"),
+            concept(codes.RULES, flag.category, CATEGORY_LABEL.get(flag.category)),
+        ],
+        "code": concept(codes.SIGNS, flag.sign, flag.sign.replace("_", " ")),
+        "subject": ref("Patient", patient_id),
+        "period": period,
+        "author": who(flag.raised_by, flag.source),
+    }
+
+
+def observation_id(assessment_id: int, fact: str) -> str:
+    return f"{assessment_id}-{fact_id(fact)}"
+
+
+def fact_id(fact: str) -> str:
+    return fhir_id(fact)
+
+
+def observation_resources(assessment: Assessment, *, patient_id: int) -> list[Resource]:
+    """One Observation per fact an assessment recorded."""
+    out = []
+    for fact, value in sorted(assessment.values.items()):
+        resource: Resource = {
+            "resourceType": "Observation",
+            "id": observation_id(assessment.pk, fact),
+            "meta": meta(assessment.recorded_at),
+            "extension": [episode_ext(assessment.episode_id)],
+            "status": "final",
+            "category": [concept(codes.OBSERVATION_CATEGORY, "exam", "Exam")],
+            "code": concept(codes.FACTS, fact, fact.replace("_", " ")),
+            "subject": ref("Patient", patient_id),
+            "effectiveDateTime": instant(assessment.recorded_at),
+            "performer": [
+                ref("Patient", patient_id)
+                if assessment.source == "patient"
+                else who(assessment.recorded_by, assessment.source)
+            ],
+            "valueBoolean": bool(value),
+        }
+        if assessment.note:
+            resource["note"] = [{"text": assessment.note}]
+        out.append(resource)
+    return out
+
+
+def imaging_resource(study: ImagingStudy, *, patient_id: int) -> Resource:
+    """Imaging as a DiagnosticReport: careflow records findings, not DICOM series."""
+    found = (
+        "nerve-root compression" if study.nerve_root_compression else "no nerve-root compression"
+    )
+    if study.level:
+        found += f" at {study.level}"
+    correlated = "clinically correlated" if study.clinically_correlated else "not correlated"
+    conclusion_codes = [
+        concept(
+            codes.IMAGING,
+            "nerve-root-compression" if study.nerve_root_compression else "no-compression",
+        ),
+        concept(
+            codes.IMAGING,
+            "clinically-correlated" if study.clinically_correlated else "not-correlated",
+        ),
+    ]
+    return {
+        "resourceType": "DiagnosticReport",
+        "id": str(study.pk),
+        "meta": meta(study.recorded_at),
+        "extension": [episode_ext(study.episode_id)],
+        "status": "final",
+        "category": [concept(codes.DIAGNOSTIC_SECTION, "RAD", "Radiology")],
+        "code": concept(codes.IMAGING, study.modality, study.modality.replace("_", " ")),
+        "subject": ref("Patient", patient_id),
+        "effectiveDateTime": study.performed_on.isoformat(),
+        "issued": instant(study.recorded_at),
+        "performer": [who(study.recorded_by, "user")],
+        "conclusion": f"{found}; {correlated}",
+        "conclusionCode": conclusion_codes,
+    }
