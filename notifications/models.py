@@ -44,7 +44,7 @@ RED_FLAG_REPORT_MILESTONE_PREFIX = f"{RED_FLAG_MILESTONE_PREFIX}report:"
 class Reminder(models.Model):
     # No index of its own: ``one_reminder_per_milestone`` (episode, milestone, audience)
     # serves every lookup by episode, and each index is written on every status change
-    # (issue 16: one index fewer to maintain on the claim and the finish).
+    # (one index fewer to maintain on the claim and the finish).
     episode = models.ForeignKey(
         Episode, on_delete=models.CASCADE, related_name="reminders", db_index=False
     )
@@ -120,7 +120,7 @@ class DeliveryAttempt(models.Model):
     """One try at sending a reminder: for the timeline and the on-call engineer."""
 
     # No index of its own: ``one_row_per_attempt`` (reminder, attempt) serves lookups by
-    # reminder (issue 16: one index fewer written per attempt).
+    # reminder (one index fewer written per attempt).
     reminder = models.ForeignKey(
         Reminder, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
@@ -247,7 +247,7 @@ class CheckIn(models.Model):
     """A patient's answers to one reminder's check-in; correctable until the link expires.
 
     notifications owns it (the check-in page answers a reminder); its table keeps the name
-    it had in episodes (``episodes_checkin``): issue 13 moved the model, not the rows.
+    it had in episodes (``episodes_checkin``): the model moved, not the rows.
     """
 
     episode = models.ForeignKey(Episode, on_delete=models.CASCADE, related_name="checkins")

@@ -136,7 +136,7 @@ def _care_plan_item(item: CarePlanItem) -> dict[str, Any]:
 
 
 def episode_output(body: Mapping[str, Any]) -> dict[str, Any]:
-    """``EpisodeOutputSerializer(body).data`` as plain dicts, in one pass (issue 16).
+    """``EpisodeOutputSerializer(body).data`` as plain dicts, in one pass.
 
     The same keys in the same order, the same values and formats (the OpenAPI schema still
     names the serializer); a test compares the two, byte for byte, on every transition.

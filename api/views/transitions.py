@@ -51,6 +51,6 @@ class EpisodeTransitionApi(APIView):
         record_patient(request, episode.patient_id)
         # The episode as this write left it (committed): its columns, and the rows of its
         # facts read under the lock; a transition adds no red flag or study, so nothing is
-        # read again but the care plan. Plain dicts, not the nested serializer (issue 16):
+        # read again but the care plan. Plain dicts, not the nested serializer:
         # the same JSON, tests/api/test_episode_output.py compares the two.
         return Response(episode_output(episode_body(episode)))

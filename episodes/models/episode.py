@@ -178,7 +178,7 @@ class Episode(ConcurrentTransitionMixin, models.Model):
                 condition=models.Q(assigned_to__isnull=True),
             ),
             models.Index(fields=["assigned_to", "id"], name="episode_assignee"),
-            # A coordinator's queues in their order (issue 16): with the team's id as a value,
+            # A coordinator's queues in their order: with the team's id as a value,
             # PostgreSQL reads the team's part of the index in order and stops at the page.
             models.Index(
                 fields=["care_team", "urgent_rank", "urgent_since", "id"],
@@ -189,11 +189,11 @@ class Episode(ConcurrentTransitionMixin, models.Model):
             _team_when_set("reassessment_due_on", "episode_team_reassessment"),
             _when_set("unread_reply_since", "episode_unread_reply"),
             _team_when_set("unread_reply_since", "episode_team_unread_reply"),
-            # "mine" within the user's team (issue 16): the assignee's index alone left the
+            # "mine" within the user's team: the assignee's index alone left the
             # planner to guess how many of them are the team's (a tenth, it assumed), and at
             # 100k it sorted a bitmap of all 1 234 instead of reading 26 in order.
             models.Index(fields=["care_team", "assigned_to", "id"], name="episode_team_assignee"),
-            # A team's open episodes in id order (issue 16, 1M): delivery_failures reads this
+            # A team's open episodes in id order (measured at 1M): delivery_failures reads this
             # range from the cursor and checks each episode's failed reminders, so a page 5 000
             # rows deep costs what the first does (sorted: a stable migration).
             models.Index(
