@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -55,8 +54,6 @@ def _ids(request: HttpRequest) -> tuple[int | None, int | None]:
 # The columns ``_insert`` writes, ``at`` (now) first; a row gives the others in this order.
 COLUMNS = ("at", "user_id", "username", "action", "method", "path", "status_code",
            "patient_id", "episode_id")  # fmt: skip
-# Rows per INSERT: 9 parameters a row stays under SQLite's oldest limit of 999.
-ROWS_PER_INSERT = 100
 
 
 def _target() -> tuple[Any, str, str]:
@@ -77,28 +74,22 @@ def _insert(rows: list[tuple[Any, ...]]) -> None:
     if not rows:
         return
     at, table, columns = _target()
-    chunks = [rows[i : i + ROWS_PER_INSERT] for i in range(0, len(rows), ROWS_PER_INSERT)]
-    atomic = transaction.atomic(savepoint=False) if len(chunks) > 1 else nullcontext()
-    with atomic, connection.cursor() as cursor:
-        for chunk in chunks:
-            placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(chunk))
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {placeholders}",  # noqa: S608 - names, not data
-                [value for row in chunk for value in (at, *row)],
-            )
+    placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {placeholders}",  # noqa: S608 - names, not data
+            [value for row in rows for value in (at, *row)],
+        )
 
 
 def _insert_shown(common: tuple[Any, ...], patient_ids: list[int]) -> None:
     """One read record per patient shown, all sharing ``common`` (user … status code).
 
-    On PostgreSQL one ``INSERT … SELECT … FROM UNNEST`` whose text and nine parameters are
+    One ``INSERT … SELECT … FROM UNNEST`` whose text and nine parameters are
     the same for every page: psycopg converts a statement of up to 50 parameters once and
     caches it, while the multi-row ``VALUES`` of a 25-row page (225 parameters) is parsed
     again on every request (~1 ms of CPU). The same rows, in the order shown.
     """
-    if connection.vendor != "postgresql":
-        _insert([(*common, patient_id, None) for patient_id in patient_ids])
-        return
     at, table, columns = _target()
     with prepared_cursor() as cursor:
         cursor.execute(

@@ -112,12 +112,10 @@ def _token_query() -> tuple[str, list[str], list[str]]:
 def _tokens_with_users(key: str) -> Iterable[Any]:
     """The tokens whose key is ``key``, each with its user set, as model instances.
 
-    PostgreSQL hands back every column as its field's Python value; other databases (SQLite:
-    development and the tests' second run) go through the ORM, which converts their values.
+    PostgreSQL hands back every column as its field's Python value: the rows become models
+    with ``from_db``, as the ORM would build them, without its query compilation.
     """
     token_model = get_token_model()
-    if connection.vendor != "postgresql":
-        return token_model.objects.filter(token_key=key).select_related("user")
     sql, token_names, user_names = _token_query()
     user_model = token_model._meta.get_field("user").related_model  # noqa: SLF001 - public _meta
     with prepared_cursor() as cursor:
