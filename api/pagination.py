@@ -37,7 +37,7 @@ class RowCompare(Expression):
     """``(a, b, …) < (x, y, …)`` (or ``>``): a row comparison.
 
     A btree index on ``(…, a, b)`` reads it as one range (PostgreSQL's "row constructor
-    comparison"; SQLite's row values).
+    comparison").
     """
 
     conditional = True
@@ -199,11 +199,11 @@ class KeysetPagination(BasePagination):
         # range (care_team, a, id) exactly at the cursor and reads the page's rows only.
         # Spelled as ``a > x OR (a = x AND id > y)`` it is two bitmap scans and a sort
         # wherever few rows are left, so a page near a queue's end reads and sorts what is
-        # left of it (urgent's last page at 1M: 158 entries read against 52). SQLite (3.15+)
-        # reads row values too. ``a >= x`` beside it changes no answer: the planner
-        # estimates a row comparison by its first column alone, and without the plain bound
-        # it misjudges how much of the queue is left (at 100k it ANDed a 13 000-entry bitmap
-        # into reassessment_due's last page). docs/decisions/0004-keyset-by-row-comparison.md.
+        # left of it (urgent's last page at 1M: 158 entries read against 52). ``a >= x``
+        # beside it changes no answer: the planner estimates a row comparison by its first
+        # column alone, and without the plain bound it misjudges how much of the queue is
+        # left (at 100k it ANDed a 13 000-entry bitmap into reassessment_due's last page).
+        # docs/decisions/0004-keyset-by-row-comparison.md.
         fields = [self._field(name) for name in self.ordering]
         first = self.ordering[0]
         return Q(
