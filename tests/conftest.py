@@ -11,14 +11,14 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.db import connection, connections
 
 from config.celery_app import app as celery_app
-from tests.processes import celery_worker_argv
+from tests.chromium import CHROMIUM, CHROMIUM_ARGS, PHONE
+from tests.processes import celery_worker_argv, database_url_for_worker
 
 # The fixtures that run Playwright's sync API (tests/checkin, tests/workspace).
 BROWSER_FIXTURES = frozenset({"browser", "browser_page"})
@@ -43,21 +43,6 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> object:
 
 WORKER_START_TIMEOUT_SECONDS = 30
 WORKER_STOP_TIMEOUT_SECONDS = 15
-
-
-def database_url_for_worker(settings_dict: dict) -> str:
-    """DATABASE_URL of the database this test session uses (pytest-django's test_<name>).
-
-    A Unix-socket server (the embedded one) is named by its socket directory as ``host``.
-    """
-    user = quote(settings_dict.get("USER") or "", safe="")
-    password = quote(settings_dict.get("PASSWORD") or "", safe="")
-    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = settings_dict.get("HOST") or ""
-    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
-    url = f"postgres://{credentials}{host}{port}/{quote(settings_dict['NAME'], safe='')}"
-    socket = settings_dict.get("OPTIONS", {}).get("host")
-    return f"{url}?host={quote(socket, safe='/')}" if socket else url
 
 
 def _worker_answers(hostname: str) -> bool:
@@ -221,6 +206,27 @@ def patient(team):
     return PatientFactory(care_team=team)
 
 
+@pytest.fixture
+def episode(patient, coordinator):
+    """Team A's episode, whose facts satisfy IM-1 and ESI-3: only the day count may block."""
+    from tests.factories import new_episode  # noqa: PLC0415
+
+    return new_episode(
+        patient,
+        coordinator,
+        radicular_pain=True,
+        conservative_therapy_failed=True,
+        candidate_for_esi=True,
+    )
+
+
+@pytest.fixture
+def other_episode(other_team, other_coordinator):
+    from tests.factories import PatientFactory, new_episode  # noqa: PLC0415
+
+    return new_episode(PatientFactory(care_team=other_team), other_coordinator)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters live in the cache: every test starts from zero."""
@@ -229,6 +235,24 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    """A page in Debian's headless Chromium (tests/chromium.py) at a phone's size."""
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test
+    # makes around it are synchronous and safe here.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional at import
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
 
 
 @pytest.fixture

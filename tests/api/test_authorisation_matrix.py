@@ -8,18 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import client_for, url
+from tests.api.helpers import ACTORS, EXPECTED, actor
+from tests.clients import client_for, url
 
-ACTORS = ("coordinator", "clinician", "other_coordinator", "other_clinician", "superuser", None)
-# What each actor gets for Team A's episode and patient.
-EXPECTED = {
-    "coordinator": 200,
-    "clinician": 200,
-    "other_coordinator": 404,
-    "other_clinician": 404,
-    "superuser": 200,
-    None: 401,
-}
 READS = (
     "episodes/{episode}/",
     "episodes/{episode}/timeline/",
@@ -27,10 +18,6 @@ READS = (
     "episodes/{episode}/care-plan/",
     "patients/{patient}/",
 )
-
-
-def actor(request, name):
-    return None if name is None else request.getfixturevalue(name)
 
 
 @pytest.mark.parametrize("name", ACTORS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from careflow import rules
-from tests.api.conftest import url
+from tests.clients import url
 
 
 def add(client, episode, **body):

@@ -8,7 +8,8 @@ import pytest
 
 from careflow import rules
 from episodes.models import Episode, RedFlag
-from tests.api.conftest import at_day, url
+from tests.clients import url
+from tests.clock import at_day
 
 
 def test_assessment_updates_facts_and_dates_ref2(as_user, clinician, episode):

@@ -15,8 +15,8 @@ from django.utils import timezone
 from careflow.states import NON_TERMINAL_STATES
 from episodes.models import Episode
 from notifications.models import Reminder
-from tests.api.conftest import url, walk_pages
-from tests.api.test_queue_query_count import build
+from tests.clients import url, walk_pages
+from tests.factories import bulk_episodes
 
 PROBLEMS = ("failed", "skipped")
 
@@ -38,7 +38,7 @@ def _reminder(episode_id: int, milestone: str, status: str) -> Reminder:
 def test_delivery_failures_pages_are_the_teams_open_episodes_with_a_problem(
     as_user, clinician, team, other_episode
 ):
-    build(team, clinician, 60)  # a failed "2_weeks" reminder on every fourth episode
+    bulk_episodes(team, clinician, 60)  # a failed "2_weeks" reminder on every fourth episode
     ids = list(Episode.objects.filter(care_team=team).order_by("id").values_list("id", flat=True))
     Reminder.objects.bulk_create(
         [

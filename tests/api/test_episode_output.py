@@ -19,7 +19,9 @@ from api.serializers.plain import episode_output
 from api.views.episodes import episode_body
 from episodes import services
 from episodes.selectors import episode_get_for
-from tests.api.conftest import at_day, new_episode, url
+from tests.clients import url
+from tests.clock import at_day
+from tests.factories import new_episode
 
 RENDER = JSONRenderer().render
 

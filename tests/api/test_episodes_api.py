@@ -9,8 +9,9 @@ import pytest
 from careflow import rules
 from episodes.models import Episode
 from notifications.models import Reminder
-from tests.api.conftest import ONSET, at_day, new_episode, url
-from tests.factories import MembershipFactory, PatientFactory, UserFactory
+from tests.clients import url
+from tests.clock import ONSET, at_day
+from tests.factories import MembershipFactory, PatientFactory, UserFactory, new_episode
 
 
 def create(client, patient, **body):

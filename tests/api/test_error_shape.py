@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import url
+from tests.clients import url
 
 
 def assert_error(response, status: int, code: str):

@@ -12,7 +12,7 @@ from knox.models import AuthToken
 from api.models import IdempotentRequest
 from episodes.models import RedFlag
 from notifications.models import Reminder
-from tests.episodes.test_pathway_services import new_episode
+from tests.factories import new_episode
 from tests.proxy import request
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -12,13 +12,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from episodes.selectors import queue_episodes
-from tests.api.conftest import url, walk_pages
-from tests.api.test_queue_query_count import build
+from tests.clients import url, walk_pages
+from tests.factories import bulk_episodes
 
 
 @pytest.mark.parametrize("name", ["urgent", "overdue", "due_soon", "reassessment_due", "esi"])
 def test_pages_forward_and_back_are_the_queue_in_order(as_user, clinician, team, name):
-    build(team, clinician, 60)  # next_deadline and reassessment_due_on repeat: ties
+    bulk_episodes(team, clinician, 60)  # next_deadline and reassessment_due_on repeat: ties
     expected = list(queue_episodes(name, user=clinician).values_list("id", flat=True))
     assert len(expected) > 6
     client = as_user(clinician)
@@ -33,7 +33,7 @@ def test_pages_forward_and_back_are_the_queue_in_order(as_user, clinician, team,
 
 
 def test_a_cursor_on_two_columns_is_one_row_comparison(as_user, clinician, team):
-    build(team, clinician, 20)
+    bulk_episodes(team, clinician, 20)
     client = as_user(clinician)
     second = client.get(url("queues/overdue/?page_size=2")).json()["next"]
     with CaptureQueriesContext(connection) as ctx:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management import call_command
 
-from tests.api.conftest import url
+from tests.clients import url
 
 
 def test_schema_validates_without_warnings(db, tmp_path):

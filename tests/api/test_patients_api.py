@@ -5,20 +5,9 @@ from __future__ import annotations
 import pytest
 
 from episodes.models import Patient
-from tests.api.conftest import url
+from tests.api.helpers import ANA
+from tests.clients import url
 from tests.factories import MembershipFactory
-
-ANA = {
-    "given_name": "Ana",
-    "family_name": "Ruiz",
-    "birth_date": "1968-04-02",
-    "email": "ana@example.org",
-    "phone": "+15551230000",
-    "timezone": "America/New_York",
-    "preferred_channel": "sms",
-    "sms_consent": True,
-    "language": "es",
-}
 
 
 def test_create_defaults_to_the_users_only_team(as_user, coordinator, team):

@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from api.models import AccessRecord
 from episodes.models import Episode
-from tests.api.conftest import url
-from tests.api.test_queue_query_count import build
+from tests.clients import url
+from tests.factories import bulk_episodes
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
@@ -46,7 +46,7 @@ def forget_prepared() -> None:
 
 @pytest.fixture
 def queue_client(as_user, clinician, team):
-    build(team, clinician, 8)
+    bulk_episodes(team, clinician, 8)
     forget_prepared()
     return as_user(clinician)
 

@@ -28,7 +28,7 @@ from episodes.selectors import QUEUES, episode_facts
 from notifications import services as notifications_services
 from notifications.models import PatientMessage, Reminder
 from notifications.providers.events import sms_inbound_record
-from tests.api.conftest import url
+from tests.clients import url
 from tests.factories import PatientFactory
 
 # 10:30 UTC: already tomorrow in Kiritimati (UTC+14), still yesterday in Pago Pago (UTC-11).

@@ -12,14 +12,14 @@ from api.serializers.outputs import EpisodeSummarySerializer
 from episodes.models import Episode, ImagingStudy, RedFlag
 from episodes.selectors import queue_episodes
 from notifications.selectors import unread_replies
-from tests.api.conftest import url
-from tests.api.test_queue_query_count import build
-from tests.api.test_queues_api import QUEUE_NAMES
+from tests.api.helpers import QUEUE_NAMES
+from tests.clients import url
+from tests.factories import bulk_episodes
 
 
 @pytest.mark.parametrize("name", QUEUE_NAMES)
 def test_a_queue_page_is_the_summary_serializers_output(as_user, clinician, team, name):
-    build(team, clinician, 60)
+    bulk_episodes(team, clinician, 60)
     # Some flags ruled out, some episodes with two flags and two studies (order matters).
     RedFlag.objects.filter(episode__in=Episode.objects.all()[::5]).update(status="ruled_out")
     for episode in Episode.objects.all()[::3]:
@@ -52,7 +52,7 @@ def test_a_queue_page_is_the_summary_serializers_output(as_user, clinician, team
 
 
 def test_a_queue_page_walks_back_as_it_walked_forward(as_user, clinician, team):
-    build(team, clinician, 60)
+    bulk_episodes(team, clinician, 60)
     client = as_user(clinician)
     first = client.get(url("queues/overdue/?page_size=5")).json()
     second = client.get(first["next"]).json()

@@ -11,23 +11,10 @@ from django.utils import timezone
 from episodes import services
 from episodes.models import Episode
 from notifications.models import Reminder
-from tests.api.conftest import NY, at_day, new_episode, url
-from tests.factories import PatientFactory
-
-QUEUE_NAMES = [
-    "urgent",
-    "overdue",
-    "due_soon",
-    "reassessment_due",
-    "imaging_eligible",
-    "esi",
-    "specialist_referral",
-    "surgical_review",
-    "delivery_failures",
-    "unread_replies",
-    "unassigned",
-    "mine",
-]
+from tests.api.helpers import QUEUE_NAMES
+from tests.clients import url
+from tests.clock import NY, at_day
+from tests.factories import PatientFactory, new_episode
 
 
 def queue(client, name):

@@ -16,8 +16,9 @@ from episodes import services
 from episodes.models import RedFlagReport
 from notifications.checkins.tokens import checkin_token_for
 from notifications.models import Reminder
-from tests.api.conftest import NY, ONSET, at_day, new_episode, url
-from tests.factories import PatientFactory
+from tests.clients import url
+from tests.clock import NY, ONSET, at_day
+from tests.factories import PatientFactory, new_episode
 
 
 def post(client, path, body, day):

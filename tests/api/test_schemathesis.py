@@ -27,8 +27,8 @@ from schemathesis.specs.openapi.checks import (
 
 from episodes import services
 from episodes.models import CarePlanItem, Episode, RedFlag
-from tests.api.conftest import client_for, new_episode
-from tests.factories import PatientFactory
+from tests.clients import client_for
+from tests.factories import PatientFactory, new_episode
 
 # ~25 operations x 15 examples: a few hundred requests in every `make test`; `make fuzz`
 # (run by CI) raises it to a few thousand.

@@ -6,7 +6,8 @@ from datetime import date
 
 from episodes import services
 from notifications.models import DeliveryAttempt, Reminder
-from tests.api.conftest import at_day, url
+from tests.clients import url
+from tests.clock import at_day
 
 
 def test_timeline_has_every_event_in_order(as_user, coordinator, clinician, episode):

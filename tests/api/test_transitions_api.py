@@ -7,7 +7,9 @@ import pytest
 from careflow import rules
 from episodes import services
 from episodes.models import Episode, TransitionLog
-from tests.api.conftest import at_day, new_episode, url
+from tests.clients import url
+from tests.clock import at_day
+from tests.factories import new_episode
 
 
 def post(client, episode, name, body=None):

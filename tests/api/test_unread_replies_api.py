@@ -16,8 +16,9 @@ from drf_spectacular.generators import SchemaGenerator
 from api.models import AccessRecord
 from notifications.models import PatientMessage
 from notifications.providers.events import sms_inbound_record
-from tests.api.conftest import at_day, client_for, new_episode, url
-from tests.factories import PatientFactory
+from tests.clients import client_for, url
+from tests.clock import at_day
+from tests.factories import PatientFactory, new_episode
 
 
 def sms(episode, body: str) -> PatientMessage:

@@ -15,9 +15,10 @@ import time_machine
 from careflow import rules
 from episodes import services
 from episodes.models import CareTeam, Episode, Patient, RedFlag
-from tests.api.conftest import ONSET, at_day, new_episode, url
-from tests.api.test_patients_api import ANA
-from tests.factories import PatientFactory
+from tests.api.helpers import ANA
+from tests.clients import url
+from tests.clock import ONSET, at_day
+from tests.factories import PatientFactory, new_episode
 
 
 def post(client, path, body, day):

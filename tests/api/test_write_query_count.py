@@ -12,7 +12,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from episodes import services
-from tests.api.conftest import at_day, new_episode, url
+from tests.clients import url
+from tests.clock import at_day
+from tests.factories import new_episode
 
 TRANSITION_API_BUDGET = 14  # was 36; 15 before knox's second query went to beat
 TRANSITION_SERVICE_BUDGET = 10  # was 20

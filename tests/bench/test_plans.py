@@ -9,14 +9,14 @@ from knox.models import AuthToken
 
 from bench.plans import page_sql, summary
 from episodes.selectors import queue_episodes
-from tests.api.test_queue_query_count import build
+from tests.factories import bulk_episodes
 
 
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="EXPLAIN (ANALYZE, BUFFERS) is PostgreSQL's"
 )
 def test_a_queue_pages_plan_is_summarised(clinician, team):
-    build(team, clinician, 60)
+    bulk_episodes(team, clinician, 60)
     token = AuthToken.objects.create(user=clinician)[1]
     sql = page_sql(Client(), "/api/queues/delivery_failures/?page_size=25", token)
     assert 'FROM "episodes_episode"' in sql

@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 
 from tests.chaos.harness import CHAOS_DIR, PrivateRedis, Rig
-from tests.conftest import database_url_for_worker
+from tests.processes import database_url_for_worker
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from episodes.selectors import episode_pathway_view
 from notifications import services as notifications_services
 from notifications.checkins.tokens import checkin_token_for
 from notifications.models import CheckIn, Reminder
-from tests.episodes.test_pathway_services import ONSET, at_day, new_episode
-from tests.factories import PatientFactory
+from tests.clock import ONSET, at_day
+from tests.factories import PatientFactory, new_episode
 
 
 @pytest.fixture

@@ -22,36 +22,6 @@ from episodes.models import Episode
 from notifications.checkins.tokens import checkin_token_for
 from notifications.models import Reminder
 
-CHROMIUM = os.environ.get("CAREFLOW_CHROMIUM", "/usr/bin/chromium")
-PHONE = {"width": 390, "height": 844}
-# Closed network: without these, Chromium keeps trying to reach Google's hosts.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def browser_page(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test
-    # makes around it are synchronous and safe here.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional at import
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
-
 
 @pytest.mark.django_db(transaction=True)
 def test_patient_reports_saddle_numbness_from_a_phone(

@@ -13,8 +13,8 @@ from careflow import rules
 from episodes.models import Episode, RedFlag
 from notifications.checkins.tokens import checkin_token_for
 from notifications.models import CheckIn, Reminder
-from tests.episodes.test_pathway_services import at_day, new_episode
-from tests.factories import PatientFactory
+from tests.clock import at_day
+from tests.factories import PatientFactory, new_episode
 
 PROXY = "10.0.0.1"  # every patient behind one reverse proxy shares its address
 

@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 
 from episodes.models import TransitionLog
-from tests.episodes.test_pathway_services import ONSET, at_day, new_episode
+from tests.clock import ONSET, at_day
+from tests.factories import new_episode
 
 
 @pytest.fixture

@@ -2,57 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 
 from careflow import rules
 from episodes import services
 from episodes.models import AppendOnlyError, Episode, RedFlag, Referral, TransitionLog
 from notifications.models import Reminder
-
-NY = ZoneInfo("America/New_York")
-ONSET = date(2026, 10, 1)
-
-
-def at_day(day: int, start: date = ONSET):
-    """Travel to 10:00 New York time on day ``day`` of conservative care."""
-    moment = datetime.combine(start + timedelta(days=day), datetime.min.time(), tzinfo=NY)
-    return time_machine.travel(moment + timedelta(hours=10), tick=False)
-
-
-def new_episode(patient, coordinator, **facts) -> Episode:
-    with at_day(0):
-        return services.episode_create(
-            patient=patient,
-            by=coordinator,
-            symptom_onset=ONSET,
-            conservative_care_start=ONSET,
-            **facts,
-        )
-
-
-def transition(episode, name, by, **data):
-    return services.episode_transition(episode_id=episode.pk, name=name, by=by, data=data)
-
-
-def refresh(episode) -> Episode:
-    return Episode.objects.get(pk=episode.pk)
+from tests.clock import ONSET, at_day
+from tests.episodes.helpers import refresh, transition
+from tests.factories import new_episode
 
 
 @pytest.fixture
-def ready(patient, coordinator):
+def ready(episode):
     """An episode whose facts satisfy IM-1 and ESI-3: only the day count may block."""
-    return new_episode(
-        patient,
-        coordinator,
-        radicular_pain=True,
-        conservative_therapy_failed=True,
-        candidate_for_esi=True,
-    )
+    return episode
 
 
 def test_create_schedules_reminders_and_starts_in_conservative_care(patient, coordinator):

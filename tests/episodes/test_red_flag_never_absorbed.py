@@ -17,7 +17,8 @@ from episodes.models import Episode, RedFlag, RedFlagReport, Referral
 from episodes.selectors import episode_next_action, episode_pathway_view, queue_episodes
 from notifications import services as notifications_services
 from notifications.models import CheckIn, Reminder
-from tests.episodes.test_pathway_services import NY, ONSET, at_day, new_episode
+from tests.clock import NY, ONSET, at_day
+from tests.factories import new_episode
 
 
 def refresh(episode) -> Episode:

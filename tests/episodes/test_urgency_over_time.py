@@ -15,8 +15,9 @@ from episodes import services
 from episodes.models import Correction, Episode, RedFlag, Referral, SurgeryPlan
 from episodes.selectors import episode_pathway_view, episode_timeline
 from notifications.models import Reminder
-from tests.episodes.test_pathway_services import ONSET, at_day, new_episode, refresh, transition
-from tests.factories import PatientFactory
+from tests.clock import ONSET, at_day
+from tests.episodes.helpers import refresh, transition
+from tests.factories import PatientFactory, new_episode
 
 
 def raise_flag(episode, sign, by, day):

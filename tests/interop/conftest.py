@@ -1,4 +1,4 @@
-"""FHIR facade helpers: the demo data (seed_demo's episodes) plus what it lacks, and a validator."""
+"""FHIR facade fixtures: the demo data (seed_demo's episodes) plus what it lacks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 from django.utils import timezone
-from fhir.resources.R4B import get_fhir_model_class
 
 from careflow.deadlines import Milestone
 from episodes import services
@@ -18,19 +17,6 @@ from notifications import services as notifications_services
 from notifications.delivery.batch import deliver_batch
 from notifications.delivery.dispatch import dispatch_cycle
 from notifications.models import Reminder, ReminderStatus
-from tests.api.conftest import client_for, episode, other_episode  # noqa: F401 - fixtures shared with the API tests
-
-FHIR_JSON = "application/fhir+json"
-
-
-def validate(resource: dict) -> object:
-    """The resource parsed by fhir.resources' R4B model of its type: any error fails the test."""
-    return get_fhir_model_class(resource["resourceType"]).model_validate(resource)
-
-
-def fhir_get(user, path: str, **params):
-    return client_for(user).get(f"/fhir/{path}", params, HTTP_ACCEPT=FHIR_JSON)
-
 
 _REFERRED = (("refer_to_specialist", {"urgency": "routine"}), ("begin_surgical_review", {}))
 _SURGERY = (*_REFERRED, ("plan_surgery", {"procedure": "discectomy", "technique": "open"}))

@@ -13,10 +13,11 @@ from api.models import AccessRecord
 from episodes import services
 from notifications import services as notifications_services
 from notifications.models import DeliveryAttempt, Reminder
-from tests.api.conftest import at_day, client_for
-from tests.api.test_authorisation_matrix import ACTORS, EXPECTED, actor
-from tests.interop.conftest import FHIR_JSON, validate
-from tests.notifications.conftest import local, run_cycle
+from tests.api.helpers import ACTORS, EXPECTED, actor
+from tests.clients import client_for
+from tests.clock import at_day, local
+from tests.interop.helpers import FHIR_JSON, validate
+from tests.notifications.helpers import run_cycle
 
 pytestmark = pytest.mark.django_db
 

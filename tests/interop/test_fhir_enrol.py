@@ -10,70 +10,12 @@ import copy
 
 import pytest
 
-from episodes.models import Episode, Patient, RedFlag
 from interop import codes
-from notifications.models import Reminder
-from tests.api.conftest import at_day, client_for
-from tests.interop.conftest import FHIR_JSON, fhir_get, validate
+from tests.clients import client_for
+from tests.clock import at_day
+from tests.interop.helpers import FHIR_JSON, counts, enrolment, fhir_get, post, validate
 
 pytestmark = pytest.mark.django_db
-
-PATIENT_URL = "urn:uuid:6f1c0c1e-5a4b-4f0e-9a55-0d1e2f3a4b5c"
-
-
-def enrolment(**condition_extra) -> dict:
-    patient = {
-        "resourceType": "Patient",
-        "name": [{"family": "Demo-Fhir", "given": ["Iris"]}],
-        "birthDate": "1968-03-14",
-        "telecom": [
-            {"system": "email", "value": "iris@example.org", "rank": 1},
-            {"system": "sms", "value": "+15551239999", "rank": 2},
-        ],
-        "communication": [
-            {"language": {"coding": [{"system": codes.BCP47, "code": "es"}]}, "preferred": True}
-        ],
-        "extension": [{"url": codes.EXT_TIMEZONE, "valueCode": "America/Chicago"}],
-    }
-    condition = {
-        "resourceType": "Condition",
-        "code": {"coding": [{"system": codes.ICD10CM, "code": "M54.17"}]},
-        "subject": {"reference": PATIENT_URL},
-        "onsetDateTime": "2026-10-01",
-        "evidence": [
-            {"code": [{"coding": [{"system": codes.FACTS, "code": "radicular_pain"}]}]},
-            {"code": [{"coding": [{"system": codes.FACTS, "code": "new_onset_pain"}]}]},
-        ],
-        **condition_extra,
-    }
-    return {
-        "resourceType": "Bundle",
-        "type": "transaction",
-        "entry": [
-            {
-                "fullUrl": PATIENT_URL,
-                "resource": patient,
-                "request": {"method": "POST", "url": "Patient"},
-            },
-            {"resource": condition, "request": {"method": "POST", "url": "Condition"}},
-        ],
-    }
-
-
-def post(user, body, content_type=FHIR_JSON):
-    client = client_for(user)
-    return client.post(
-        "/fhir/", body, format="json", CONTENT_TYPE=content_type, HTTP_ACCEPT=FHIR_JSON
-    )
-
-
-def counts():
-    return (
-        Patient.objects.count(),
-        Episode.objects.count(),
-        RedFlag.objects.count(),
-        Reminder.objects.count(),
-    )
 
 
 def test_round_trip_enrol_then_read_through_api_and_fhir(coordinator):

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.api.conftest import at_day
-from tests.interop.test_fhir_enrol import counts, enrolment, post
+from tests.clock import at_day
+from tests.interop.helpers import counts, enrolment, post
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from episodes import services
-from tests.api.conftest import client_for, new_episode
-from tests.factories import PatientFactory
-from tests.interop.conftest import FHIR_JSON, fhir_get, validate
+from tests.clients import client_for
+from tests.factories import PatientFactory, new_episode
+from tests.interop.helpers import FHIR_JSON, fhir_get, validate
 
 pytestmark = pytest.mark.django_db
 

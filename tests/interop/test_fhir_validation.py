@@ -14,7 +14,7 @@ import pytest
 from careflow.states import State
 from interop.capability import served_types
 from interop.selectors import LOCATORS
-from tests.interop.conftest import FHIR_JSON, fhir_get, validate
+from tests.interop.helpers import FHIR_JSON, fhir_get, validate
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from careflow.guards import GUARDS
 from careflow.states import TRANSITIONS, State, TransitionName
 from interop.pathway import guard_rules, plan_definition, rule_texts
 from interop.resources import fhir_id
-from tests.interop.conftest import fhir_get, validate
+from tests.interop.helpers import fhir_get, validate
 
 
 def _actions(definition):

@@ -10,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from notifications.delivery.batch import deliver_claimed, drain_due, top_up
 from notifications.models import DeliveryAttempt, Reminder
+from tests.clock import local
 from tests.factories import PatientFactory
-from tests.notifications.conftest import enroll, local
+from tests.notifications.helpers import enroll
 
 ONSET = date(2026, 3, 2)
 DUE = local(date(2026, 3, 16), 9)  # every episode's 2-week rows (patient and care team)

@@ -15,8 +15,9 @@ from notifications.delivery.messages import recipient_of, render_message
 from notifications.delivery.rows import _COLUMNS, _read, delivery_rows
 from notifications.models import DeliveryAttempt, Reminder
 from notifications.services import reminder_why_not
+from tests.clock import local
 from tests.factories import PatientFactory
-from tests.notifications.conftest import enroll, local
+from tests.notifications.helpers import enroll
 
 ONSET = date(2026, 3, 2)
 DUE = local(date(2026, 3, 16), 9)

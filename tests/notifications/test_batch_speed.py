@@ -16,8 +16,9 @@ from notifications.delivery.dispatch import DeliveryCounts
 from notifications.delivery.messages import BatchRenderer, render_message, rendering_once
 from notifications.delivery.rows import delivery_rows
 from notifications.models import Reminder
+from tests.clock import local
 from tests.factories import PatientFactory
-from tests.notifications.conftest import enroll, local
+from tests.notifications.helpers import enroll
 
 ONSET = date(2026, 3, 2)
 DUE = local(date(2026, 3, 16), 9)  # every episode's 2-week rows (patient and care team)

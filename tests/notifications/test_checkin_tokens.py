@@ -9,7 +9,8 @@ import time_machine
 from django.core import signing
 
 from notifications.checkins.tokens import checkin_token_for, checkin_url_for, reminder_id_from_token
-from tests.notifications.conftest import enroll, local, reminder
+from tests.clock import local
+from tests.notifications.helpers import enroll, reminder
 
 ONSET = date(2026, 3, 2)
 

@@ -10,8 +10,9 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 
+from tests.clock import local
 from tests.factories import PatientFactory
-from tests.notifications.conftest import enroll, local, reminder
+from tests.notifications.helpers import enroll, reminder
 
 ONSET = date(2026, 3, 2)
 NOW = local(date(2026, 3, 24), 10)  # New York; 23:00 in Tokyo

@@ -8,7 +8,8 @@ from datetime import date, timedelta
 import pytest
 
 from notifications.delivery.dispatch import retry_delay
-from tests.notifications.conftest import enroll, local, reminder, run_cycle
+from tests.clock import local
+from tests.notifications.helpers import enroll, reminder, run_cycle
 
 ONSET = date(2026, 3, 2)
 DUE = local(date(2026, 3, 16), 9)

@@ -16,8 +16,9 @@ from notifications.delivery.dispatch import (
     due_rows,
 )
 from notifications.models import Reminder
+from tests.clock import local
 from tests.factories import PatientFactory
-from tests.notifications.conftest import enroll, local, run_cycle
+from tests.notifications.helpers import enroll, run_cycle
 
 ONSET = date(2026, 3, 2)
 QUIET_MOMENT = local(date(2026, 3, 5), 12)  # nothing due yet

@@ -21,39 +21,14 @@ from notifications.channels.email import EmailChannel
 from notifications.channels.sms import SmsChannel
 from notifications.delivery.dispatch import deliver_one
 from notifications.models import DeliveryAttempt, Reminder
-from tests.notifications.conftest import (
-    PUBLIC_BASE_URL,
-    claim_only,
-    enroll,
-    local,
-    reminder,
-    run_cycle,
-)
-from tests.notifications.fake_postmark import (
-    SERVER_TOKEN,
-    WEBHOOK_SECRET,
-    basic_auth,
-    start_fake_postmark,
-)
+from tests.clock import local
+from tests.notifications.fake_postmark import basic_auth
 from tests.notifications.fake_twilio import AUTH_TOKEN, sign
+from tests.notifications.helpers import PUBLIC_BASE_URL, claim_only, enroll, reminder, run_cycle
 
 ONSET = date(2026, 3, 2)
 DUE = local(date(2026, 3, 16), 9)
 POSTMARK_HOOK = "/webhooks/email/postmark/tracking/"
-
-
-@pytest.fixture
-def postmark(settings):
-    state, server = start_fake_postmark()
-    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
-    settings.ANYMAIL = {
-        "POSTMARK_SERVER_TOKEN": SERVER_TOKEN,
-        "POSTMARK_API_URL": state.url,
-        "WEBHOOK_SECRET": WEBHOOK_SECRET,
-    }
-    yield state
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture

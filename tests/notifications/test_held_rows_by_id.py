@@ -24,7 +24,7 @@ from notifications.delivery.dispatch import held_by
 from notifications.delivery.rows import delivery_rows
 from notifications.models import Reminder
 from tests.factories import PatientFactory
-from tests.notifications.conftest import enroll
+from tests.notifications.helpers import enroll
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PostgreSQL's planner is what is tested"

@@ -7,14 +7,17 @@ https://help.twilio.com/articles/223134027-Twilio-support-for-opt-out-keywords-S
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from episodes.models import Patient
 from notifications.models import PatientMessageKind
 from notifications.providers.events import classify_inbound
-from tests.api.conftest import client_for, url
-from tests.notifications.conftest import enroll, text_us
-from tests.notifications.test_twilio_webhooks import ONSET
+from tests.clients import client_for, url
+from tests.notifications.helpers import enroll, text_us
+
+ONSET = date(2026, 3, 2)
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,8 @@ from notifications.delivery.batch import deliver_batch
 from notifications.delivery.dispatch import reclaim_expired
 from notifications.delivery.messages import render_message
 from notifications.models import DeliveryAttempt
-from tests.notifications.conftest import claim_only, enroll, local, reminder, run_cycle
+from tests.clock import local
+from tests.notifications.helpers import claim_only, enroll, reminder, run_cycle
 
 ONSET = date(2026, 3, 2)
 DUE = local(date(2026, 3, 16), 9)

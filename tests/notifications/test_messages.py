@@ -9,7 +9,7 @@ import pytest
 
 from notifications.checkins.tokens import reminder_id_from_token
 from notifications.delivery.messages import render_message
-from tests.notifications.conftest import enroll, reminder
+from tests.notifications.helpers import enroll, reminder
 
 ONSET = date(2026, 3, 2)
 SAFETY_NET = {

@@ -17,31 +17,13 @@ from episodes.selectors import queue_episodes
 from notifications.channels.base import PermanentSendError, TransientSendError
 from notifications.channels.email import find_sent_email, send_email
 from notifications.models import DeliveryAttempt, Reminder, UnusableEmail
-from tests.notifications.conftest import enroll, local, reminder, run_cycle
-from tests.notifications.fake_postmark import (
-    SERVER_TOKEN,
-    WEBHOOK_SECRET,
-    basic_auth,
-    start_fake_postmark,
-)
+from tests.clock import local
+from tests.notifications.fake_postmark import basic_auth
+from tests.notifications.helpers import enroll, reminder, run_cycle
 
 ONSET = date(2026, 3, 2)
 DUE = local(date(2026, 3, 16), 9)
 HOOK = "/webhooks/email/postmark/tracking/"
-
-
-@pytest.fixture
-def postmark(settings):
-    state, server = start_fake_postmark()
-    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
-    settings.ANYMAIL = {
-        "POSTMARK_SERVER_TOKEN": SERVER_TOKEN,
-        "POSTMARK_API_URL": state.url,
-        "WEBHOOK_SECRET": WEBHOOK_SECRET,
-    }
-    yield state
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import time_machine
 from django.core import mail
 
 from notifications.delivery.batch import deliver_batch
-from tests.notifications.conftest import claim_only, enroll, local, reminder, run_cycle
+from tests.clock import local
+from tests.notifications.helpers import claim_only, enroll, reminder, run_cycle
 
 ONSET = date(2026, 3, 2)
 TWO_WEEKS = date(2026, 3, 16)

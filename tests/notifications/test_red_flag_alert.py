@@ -11,7 +11,8 @@ from kombu.exceptions import OperationalError
 
 from episodes import services
 from notifications.models import Reminder
-from tests.notifications.conftest import enroll, local, run_cycle
+from tests.clock import local
+from tests.notifications.helpers import enroll, run_cycle
 
 ONSET = date(2026, 3, 2)
 RAISED = local(date(2026, 3, 5), 23, 30)  # late evening: quiet hours are the patient's only
@@ -95,7 +96,7 @@ def test_a_system_derived_flag_alerts_too(team, coordinator):
 @pytest.mark.parametrize("name", ["resolve", "close"])
 def test_an_alert_for_a_closed_episode_is_cancelled(patient, coordinator, clinician, name):
     from notifications.delivery.batch import deliver_batch  # noqa: PLC0415
-    from tests.notifications.conftest import claim_only  # noqa: PLC0415
+    from tests.notifications.helpers import claim_only  # noqa: PLC0415
 
     episode = enroll(patient, coordinator, onset=ONSET, on=ONSET)
     flag = _raise(episode, coordinator)

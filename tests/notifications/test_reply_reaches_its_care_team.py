@@ -16,9 +16,10 @@ from django.test import Client
 
 from episodes.models import Patient
 from notifications.models import PatientMessage
-from tests.api.conftest import client_for, url
+from tests.clients import client_for, url
+from tests.clock import local
 from tests.factories import PatientFactory
-from tests.notifications.conftest import enroll, local, reminder, run_cycle, text_us
+from tests.notifications.helpers import enroll, reminder, run_cycle, text_us
 
 PHONE = "+15557654321"
 THEIR_ONSET = date(2026, 3, 1)  # the decoy's 2-week reminder goes first, on 15 March

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from episodes import services
 from notifications.models import Reminder
-from tests.notifications.conftest import enroll, local, reminder, run_cycle
+from tests.clock import local
+from tests.notifications.helpers import enroll, reminder, run_cycle
 
 ONSET = date(2026, 3, 2)
 

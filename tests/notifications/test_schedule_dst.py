@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from tests.notifications.conftest import enroll, reminder
+from tests.notifications.helpers import enroll, reminder
 
 
 def test_two_week_reminder_after_dst_ends_is_0900_eastern_standard_time(patient, coordinator):

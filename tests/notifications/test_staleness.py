@@ -6,7 +6,8 @@ from datetime import date
 
 from django.core import mail
 
-from tests.notifications.conftest import enroll, local, reminder, run_cycle
+from tests.clock import local
+from tests.notifications.helpers import enroll, reminder, run_cycle
 
 ONSET = date(2026, 3, 2)  # the 2-week milestone is 16 March, 09:00
 

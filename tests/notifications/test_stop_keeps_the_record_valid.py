@@ -14,9 +14,10 @@ import pytest
 from django.test import Client
 
 from episodes.models import Patient
-from tests.api.conftest import client_for, url
+from tests.clients import client_for, url
+from tests.clock import local
 from tests.factories import PatientFactory
-from tests.notifications.conftest import enroll, local, reminder, run_cycle, text_us
+from tests.notifications.helpers import enroll, reminder, run_cycle, text_us
 
 ONSET = date(2026, 3, 2)
 DUE = local(date(2026, 3, 16), 9)
@@ -88,7 +89,7 @@ def test_the_whole_record_sent_back_after_a_stop_is_taken(stopped, coordinator):
 
 
 def test_choosing_sms_without_consent_is_still_refused_and_changes_nothing(coordinator, team):
-    from tests.api.conftest import new_episode  # noqa: PLC0415 - the API's calendar
+    from tests.factories import new_episode  # noqa: PLC0415 - the fixed calendar, not ONSET here
 
     episode = new_episode(PatientFactory(care_team=team, sms_consent=False), coordinator)
     api = client_for(coordinator)

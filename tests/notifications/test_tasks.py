@@ -8,7 +8,8 @@ from datetime import date
 import time_machine
 
 from notifications import tasks
-from tests.notifications.conftest import enroll, local, reminder
+from tests.clock import local
+from tests.notifications.helpers import enroll, reminder
 
 ONSET = date(2026, 3, 2)
 DUE = local(date(2026, 3, 16), 9)

@@ -15,8 +15,9 @@ import pytest
 from episodes.selectors import episode_timeline, queue_episodes
 from notifications.models import DeliveryAttempt, Reminder, WebhookReceipt
 from notifications.selectors import episode_reminders
-from tests.notifications.conftest import PUBLIC_BASE_URL, enroll, local, reminder, run_cycle
+from tests.clock import local
 from tests.notifications.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, sign
+from tests.notifications.helpers import PUBLIC_BASE_URL, enroll, reminder, run_cycle
 
 ONSET = date(2026, 3, 2)
 DUE = local(date(2026, 3, 16), 9)

@@ -58,7 +58,7 @@ from episodes.models import (
 )
 from notifications.models import CheckIn, Reminder
 from reports.figures import ReportRequest, adherence_report, collect, figure_episode_ids
-from tests.api.conftest import client_for
+from tests.clients import client_for
 from tests.factories import PatientFactory, UserFactory
 
 TODAY = datetime(2026, 6, 30, 12, tzinfo=UTC)

@@ -17,7 +17,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from episodes.models import Episode
-from tests.episodes.test_pathway_services import new_episode
+from tests.factories import new_episode
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from api.models import AccessRecord
-from tests.api.conftest import at_day, client_for, new_episode
+from tests.clients import client_for
+from tests.clock import at_day
+from tests.factories import new_episode
 
 
 @pytest.fixture
@@ -84,7 +86,6 @@ def test_only_superusers_see_the_audit_records(client, superuser, coordinator, e
 
 
 def test_list_and_queue_pages_record_every_patient_they_show(coordinator, team, other_team):
-    from tests.episodes.test_pathway_services import new_episode  # noqa: PLC0415
     from tests.factories import PatientFactory  # noqa: PLC0415
 
     mine = [PatientFactory(care_team=team) for _ in range(3)]
@@ -144,7 +145,6 @@ def test_a_queue_page_records_its_patients_in_order_in_one_statement(coordinator
     from django.db import connection  # noqa: PLC0415
     from django.test.utils import CaptureQueriesContext  # noqa: PLC0415
 
-    from tests.episodes.test_pathway_services import new_episode  # noqa: PLC0415
     from tests.factories import PatientFactory  # noqa: PLC0415
 
     for _ in range(4):

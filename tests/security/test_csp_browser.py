@@ -9,8 +9,7 @@ import pytest
 
 from notifications.checkins.tokens import checkin_token_for
 from notifications.models import Reminder
-from tests.checkin.test_checkin_browser import browser_page  # noqa: F401 - a fixture
-from tests.episodes.test_pathway_services import new_episode
+from tests.factories import new_episode
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,7 +23,7 @@ def _violations(page) -> list[str]:
     return seen
 
 
-def test_swagger_ui_works_under_the_policy(browser_page, live_server):  # noqa: F811
+def test_swagger_ui_works_under_the_policy(browser_page, live_server):
     violations = _violations(browser_page)
     response = browser_page.goto(f"{live_server.url}/api/docs/")
     assert "script-src 'self'" in response.headers["content-security-policy"]
@@ -34,7 +33,7 @@ def test_swagger_ui_works_under_the_policy(browser_page, live_server):  # noqa: 
     assert violations == []
 
 
-def test_checkin_page_is_styled_under_the_policy(browser_page, live_server, patient, coordinator):  # noqa: F811
+def test_checkin_page_is_styled_under_the_policy(browser_page, live_server, patient, coordinator):
     episode = new_episode(patient, coordinator, radicular_pain=True)
     reminder = Reminder.objects.get(episode=episode, milestone="2_weeks", audience="patient")
     violations = _violations(browser_page)

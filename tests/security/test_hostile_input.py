@@ -7,7 +7,9 @@ import json
 import pytest
 
 from episodes.models import Patient
-from tests.api.conftest import at_day, client_for, new_episode
+from tests.clients import client_for
+from tests.clock import at_day
+from tests.factories import new_episode
 
 HOSTILE_TEXT = [
     "'; DROP TABLE episodes_episode; --",

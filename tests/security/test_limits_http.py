@@ -11,7 +11,7 @@ import pytest
 from knox.models import AuthToken
 
 from episodes.models import Episode, Patient
-from tests.episodes.test_pathway_services import new_episode
+from tests.factories import new_episode
 from tests.proxy import request
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -17,8 +17,8 @@ from django.db import connection
 
 from notifications.checkins.tokens import checkin_token_for
 from notifications.models import Reminder
-from tests.conftest import database_url_for_worker
-from tests.episodes.test_pathway_services import new_episode
+from tests.factories import new_episode
+from tests.processes import database_url_for_worker
 from tests.proxy import request
 
 pytestmark = pytest.mark.django_db(transaction=True)

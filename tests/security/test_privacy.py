@@ -21,7 +21,7 @@ from django.core import mail
 from notifications.checkins.tokens import checkin_token_for
 from notifications.models import Reminder
 from notifications.tasks import deliver_reminders, dispatch_due_reminders
-from tests.api.conftest import client_for
+from tests.clients import client_for
 
 GIVEN, FAMILY = "Zuleika", "Quattlebaum"
 BIRTH, PHONE, EMAIL = "1961-03-17", "+15557654321", "zq.private@example.org"

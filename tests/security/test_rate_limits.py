@@ -11,7 +11,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from config.settings import base
-from tests.api.conftest import client_for
+from tests.clients import client_for
 from tests.factories import UserFactory
 
 TOKEN_ENDPOINT = "/api/auth/token/"  # noqa: S105 - a URL, not a password

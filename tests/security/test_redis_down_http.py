@@ -18,7 +18,7 @@ from config.settings import base
 from episodes.models import RedFlag
 from notifications.checkins.tokens import checkin_token_for
 from notifications.models import CheckIn, Reminder
-from tests.episodes.test_pathway_services import new_episode
+from tests.factories import new_episode
 from tests.proxy import request
 
 pytestmark = pytest.mark.django_db(transaction=True)

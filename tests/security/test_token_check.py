@@ -18,7 +18,7 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from api.tasks import delete_expired_tokens
-from tests.api.conftest import new_episode
+from tests.factories import new_episode
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from knox.models import AuthToken
 from api.models import AccessRecord
 from episodes import services
 from episodes.models import RedFlag
-from tests.api.conftest import client_for
-from tests.episodes.test_pathway_services import new_episode
+from tests.clients import client_for
+from tests.factories import new_episode
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,8 @@ from django.urls import reverse
 from api.models import AccessRecord
 from episodes import services
 from episodes.models import Episode, Patient
-from tests.api.conftest import ONSET, at_day, new_episode
+from tests.clock import ONSET, at_day
+from tests.factories import new_episode
 from workspace.models import OutreachNote
 
 

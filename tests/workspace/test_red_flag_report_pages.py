@@ -8,7 +8,8 @@ from episodes import services
 from episodes.models import RedFlagReport
 from notifications import services as notifications_services
 from notifications.models import Reminder
-from tests.api.conftest import at_day, new_episode
+from tests.clock import at_day
+from tests.factories import new_episode
 
 
 def _login(user) -> Client:

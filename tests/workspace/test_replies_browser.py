@@ -14,13 +14,8 @@ from playwright.sync_api import expect
 
 from notifications.models import PatientMessage
 from notifications.providers.events import sms_inbound_record
-from tests.workspace.test_workspace_browser import (  # noqa: F401 - fixtures, by name
-    browser,
-    check_accessibility,
-    episode_for,
-    new_page,
-    sign_in,
-)
+from tests.chromium import check_accessibility, sign_in
+from tests.factories import episode_for
 
 SIZES = {
     "laptop": {"width": 1366, "height": 768},
@@ -41,7 +36,7 @@ def sms(episode, body: str) -> None:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("size", list(SIZES))
 def test_a_reply_is_read_from_the_queue_in_place_and_shows_on_the_episode(
-    new_page,  # noqa: F811 - the fixture imported above
+    new_page,
     live_server,
     team,
     coordinator,

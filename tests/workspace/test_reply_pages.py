@@ -16,7 +16,7 @@ from django.test import Client
 
 from notifications.models import PatientMessage
 from notifications.providers.events import sms_inbound_record
-from tests.api.conftest import at_day
+from tests.clock import at_day
 
 HTMX = {"HX-Request": "true"}
 

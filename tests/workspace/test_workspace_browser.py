@@ -8,10 +8,8 @@ critical violation. Set CAREFLOW_SCREENSHOTS=<folder> to keep a screenshot of ea
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -21,75 +19,8 @@ from episodes import services
 from episodes.models import Episode
 from notifications.checkins.tokens import checkin_token_for
 from notifications.models import Reminder
-from tests.checkin.test_checkin_browser import CHROMIUM, CHROMIUM_ARGS
-from tests.factories import PatientFactory
-
-LAPTOP = {"width": 1366, "height": 900}
-PASSWORD = "pw-for-tests"  # noqa: S105 - tests/factories.py UserFactory
-SHOTS = os.environ.get("CAREFLOW_SCREENSHOTS", "")
-BLOCKING_IMPACTS = {"serious", "critical"}
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - optional at import
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def new_page(browser):
-    contexts = []
-
-    def make(viewport=LAPTOP):
-        context = browser.new_context(viewport=viewport)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def check_accessibility(page, name: str = "") -> None:
-    """axe-core on the page as it is: no serious or critical violation."""
-    from axe_playwright_python.sync_playwright import Axe  # noqa: PLC0415
-
-    violations = Axe().run(page).response["violations"]
-    blocking = [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-        for v in violations
-        if v["impact"] in BLOCKING_IMPACTS
-    ]
-    assert not blocking, f"{page.url}: " + "; ".join(blocking)
-    if SHOTS and name:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"workspace-{name}.png"), full_page=True)
-
-
-def sign_in(page, live_server, user) -> None:
-    page.goto(f"{live_server.url}/")
-    assert "/login/" in page.url
-    check_accessibility(page)
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{live_server.url}/")
-
-
-def episode_for(team, by, *, days: int, given_name: str = "Ana", **facts):
-    today = timezone.localdate()
-    patient = PatientFactory(care_team=team, given_name=given_name, timezone="UTC")
-    onset = today - timedelta(days=days)
-    return services.episode_create(
-        patient=patient, by=by, symptom_onset=onset, conservative_care_start=onset, **facts
-    )
+from tests.chromium import check_accessibility, sign_in
+from tests.factories import episode_for
 
 
 @pytest.mark.django_db(transaction=True)
