@@ -78,12 +78,29 @@ def row_summary(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
+# Reversed in place of an id: above PostgreSQL's bigint, so no episode or reply has it.
+STAND_IN_ID = 10**19
+
+
+def link_format(name: str, ids: int = 1) -> str:
+    """``reverse(name, args=[...])`` as a format string with ``{}`` where each id goes.
+
+    Reversed once a page: ``reverse`` costs about 11 µs and a page of 25 rows has 50 links
+    (75 in unread_replies), 0.5-0.8 ms a page against 0.05 ms this way (timeit).
+    """
+    return reverse(name, args=[STAND_IN_ID] * ids).replace(str(STAND_IN_ID), "{}")
+
+
 @dataclass(frozen=True)
 class RowPage:
     """What every row of a queue page shares, worked out once a page."""
 
     user_id: int
     members: dict[int, list[tuple[str, str]]]
+    # Each row's links, as ``link_format`` gives them: ``episode_link.format(pk)``.
+    episode_link: str
+    assign_link: str
+    reply_read_link: str
     # The row template's words, translated once a page: a {% translate %} per row and word
     # was a sixth of the page's time (in-process CPU time).
     words: dict[str, str]
@@ -97,6 +114,9 @@ def row_page(request: HttpRequest) -> RowPage:
         user_id=request.user.pk,
         csrf_field=csrf_input(request),
         members=_members_by_team(request.user),
+        episode_link=link_format("workspace:episode"),
+        assign_link=link_format("workspace:assign"),
+        reply_read_link=link_format("workspace:reply-read", ids=2),
         words={
             "red_flag": _("Red flag"),
             "raised": _("raised"),
@@ -127,8 +147,8 @@ def queue_row(row: Mapping[str, Any], page: RowPage, now: datetime) -> dict[str,
     return {
         **row_summary(row, now),
         "id": str(pk),
-        "url": reverse("workspace:episode", args=[pk]),
-        "assign_url": reverse("workspace:assign", args=[pk]),
+        "url": page.episode_link.format(pk),
+        "assign_url": page.assign_link.format(pk),
         "born": page.words["born"] % {"born": row["birth_date"].isoformat()},
         "deadline_text": row["next_deadline"].isoformat() if row["next_deadline"] else "",
         "assign_to": page.words["assign_to"] % {"name": name},
@@ -137,12 +157,12 @@ def queue_row(row: Mapping[str, Any], page: RowPage, now: datetime) -> dict[str,
         "mine": assignee == page.user_id,
         "assignee": dict(team).get(str(assignee), f"#{assignee}") if assignee else "",
         "has_reply": "reply" in row,
-        "reply": _reply(row.get("reply"), pk),
+        "reply": _reply(row.get("reply"), pk, page),
         "reply_from": page.words["reply_from"] % {"name": name},
     }
 
 
-def _reply(reply: Mapping[str, Any] | None, pk: int) -> dict[str, Any] | None:
+def _reply(reply: Mapping[str, Any] | None, pk: int, page: RowPage) -> dict[str, Any] | None:
     """A queue row's unread reply (the unread_replies queue's own column), ready to print."""
     if reply is None:
         return None
@@ -151,7 +171,7 @@ def _reply(reply: Mapping[str, Any] | None, pk: int) -> dict[str, Any] | None:
     return {
         "text": reply["text"],
         "received": timezone.localtime(received).strftime("%Y-%m-%d %H:%M"),
-        "url": reverse("workspace:reply-read", args=[pk, reply["id"]]),
+        "url": page.reply_read_link.format(pk, reply["id"]),
     }
 
 
