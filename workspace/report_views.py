@@ -23,7 +23,7 @@ from reports.figures import (
 )
 from workspace import labels
 from workspace.report_svg import Stack, bars, stacked
-from workspace.views import signed_in
+from workspace.views.common import signed_in
 
 DRILL_LIMIT: Final = 500
 RULE_LABELS: Final = {"REF-1": "REF-1 persistent symptoms", "REF-2": "REF-2 disabling pain",

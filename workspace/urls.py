@@ -5,48 +5,55 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from workspace import report_views, views
+from workspace import report_views
+from workspace.views import board, enrol, episode, episode_writes, pathway, queue
 
 app_name = "workspace"
 
 urlpatterns = [
-    path("", views.board, name="board"),
+    path("", board.board, name="board"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="workspace/login.html"),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("pathway.svg", views.pathway_picture, name="pathway"),
-    path("queues/<str:name>/", views.queue, name="queue"),
-    path("enrol/", views.enrol, name="enrol"),
+    path("pathway.svg", pathway.pathway_picture, name="pathway"),
+    path("queues/<str:name>/", queue.queue, name="queue"),
+    path("enrol/", enrol.enrol, name="enrol"),
     path("reports/adherence/", report_views.report, name="report"),
     path("reports/adherence/episodes/", report_views.report_episodes, name="report-episodes"),
-    path("episodes/<int:episode_id>/", views.episode, name="episode"),
-    path("episodes/<int:episode_id>/assign/", views.episode_assign, name="assign"),
+    path("episodes/<int:episode_id>/", episode.episode, name="episode"),
+    path("episodes/<int:episode_id>/assign/", queue.episode_assign, name="assign"),
     path(
         "episodes/<int:episode_id>/transitions/<str:name>/",
-        views.transition,
+        episode_writes.transition,
         name="transition",
     ),
-    path("episodes/<int:episode_id>/red-flags/", views.red_flag_raise, name="red-flag-raise"),
+    path(
+        "episodes/<int:episode_id>/red-flags/", episode_writes.red_flag_raise, name="red-flag-raise"
+    ),
     path(
         "episodes/<int:episode_id>/red-flags/<int:flag_id>/rule-out/",
-        views.red_flag_rule_out,
+        episode_writes.red_flag_rule_out,
         name="red-flag-rule-out",
     ),
     path(
         "episodes/<int:episode_id>/red-flag-reports/<int:report_id>/review/",
-        views.red_flag_report_review,
+        episode_writes.red_flag_report_review,
         name="red-flag-report-review",
     ),
-    path("episodes/<int:episode_id>/assessments/", views.assessment_record, name="assessment"),
-    path("episodes/<int:episode_id>/imaging/", views.imaging_record, name="imaging"),
-    path("episodes/<int:episode_id>/care-plan/", views.care_plan_add, name="care-plan"),
-    path("episodes/<int:episode_id>/outreach/", views.outreach_add, name="outreach"),
+    path(
+        "episodes/<int:episode_id>/assessments/",
+        episode_writes.assessment_record,
+        name="assessment",
+    ),
+    path("episodes/<int:episode_id>/imaging/", episode_writes.imaging_record, name="imaging"),
+    path("episodes/<int:episode_id>/care-plan/", episode_writes.care_plan_add, name="care-plan"),
+    path("episodes/<int:episode_id>/outreach/", episode_writes.outreach_add, name="outreach"),
     path(
         "episodes/<int:episode_id>/replies/<int:reply_id>/read/",
-        views.reply_read,
+        queue.reply_read,
         name="reply-read",
     ),
 ]
