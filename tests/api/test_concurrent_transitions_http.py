@@ -5,7 +5,7 @@ request) takes twenty POSTs that carry the same ``version``, half ``resolve`` an
 ``close``. The row lock and the version check let exactly one through: one 200, nineteen
 409s, one TransitionLog row, and the version moved by one. On PostgreSQL the row lock
 orders the writers; on SQLite (the embedded default) every write transaction begins
-IMMEDIATE and waits for the lock up to its busy timeout (issue 12, item 8), so the losers
+IMMEDIATE and waits for the lock up to its busy timeout, so the losers
 get the same 409 instead of a 500 "database is locked".
 """
 

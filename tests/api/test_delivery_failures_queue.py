@@ -1,4 +1,4 @@
-"""delivery_failures read as a filter on the team's open episodes (issue 16, 1M): the same rows.
+"""delivery_failures read as a filter on the team's open episodes (fast at 1M): the same rows.
 
 The queue's condition is "has a failed or skipped reminder" as a scalar subquery, so that
 PostgreSQL reads the team's open episodes from the page's cursor (``episode_team_open``)

@@ -1,6 +1,6 @@
-"""The episode as plain dicts (``episode_output``) renders byte for byte as the serializer did.
+"""The episode as plain dicts (``episode_output``) renders byte for byte as the serializer does.
 
-Issue 16: a transition's response (and every episode response) is built without the nested
+A transition's response (and every episode response) is built without the nested
 ``EpisodeOutputSerializer``; the OpenAPI schema still names it. Every episode here is
 compared, rendered by the API's JSON renderer, against the serializer's output of the same
 body: states along the pathway, red flags active and ruled out, imaging, care plan items

@@ -1,4 +1,4 @@
-"""Issue 12, item 13: a client generated from the live schema works.
+"""A client generated from the live schema works.
 
 openapi-python-client 0.29 (https://github.com/openapi-generators/openapi-python-client),
 the generator a Python integrator reaches for, writes a client from ``/api/schema/``; the

@@ -1,4 +1,4 @@
-"""Issue 12, item 9, over real HTTP: an ``Idempotency-Key`` makes a retried POST harmless."""
+"""Over real HTTP: an ``Idempotency-Key`` makes a retried POST harmless."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""Keyset pages as one row comparison, ``(a, id) > (x, y)`` (issue 16, 1M): the same pages.
+"""Keyset pages as one row comparison, ``(a, id) > (x, y)`` (fast at 1M): the same pages.
 
-The cursor's condition was ``a > x OR (a = x AND id > y)``; it is now the row comparison
-PostgreSQL reads as one index range. Walking forward and back must give every queue's
+The cursor's condition is the row comparison PostgreSQL reads as one index range, not
+``a > x OR (a = x AND id > y)``. Walking forward and back must give every queue's
 rows once, in order, across ties on the ordering column (dates shared by many episodes).
 """
 

@@ -1,4 +1,4 @@
-"""The three statements of every queue page are prepared on PostgreSQL (infra/db.py, issue 16).
+"""The three statements of every queue page are prepared on PostgreSQL (infra/db.py).
 
 The token check, the page and the read records' ``INSERT`` are sent bound server-side and
 prepared once per connection; every other statement stays Django's (values spelled into

@@ -9,17 +9,17 @@ from tests.api.helpers import QUEUE_NAMES
 from tests.clients import url
 from tests.factories import bulk_episodes
 
-# Token lookup (user joined; knox's second query, the user's other tokens, is beat's job
-# since issue 16: api.authentication), the page (patients joined), red flags, imaging,
+# Token lookup (user joined; knox's second query, the user's other tokens, is beat's job:
+# api.authentication), the page (patients joined), red flags, imaging,
 # and the access records of the patients shown (one multi-row INSERT, api/audit.py);
-# and the user's team ids, read as values first (issue 16) so the page is an ordered range
+# and the user's team ids, read as values first so the page is an ordered range
 # of a per-team index.
-QUERY_BUDGET = 6  # was 7
-# A queue page is one query since issue 16 (red flags and imaging aggregated in it): the
+QUERY_BUDGET = 6
+# A queue page is one query (red flags and imaging aggregated in it): the
 # token, the team ids, the page, the access records. On PostgreSQL the token check reads the
 # user's team ids with the token (api.authentication): three.
 ON_POSTGRESQL = connection.vendor == "postgresql"
-QUEUE_QUERY_BUDGET = 3 if ON_POSTGRESQL else 4  # was 5
+QUEUE_QUERY_BUDGET = 3 if ON_POSTGRESQL else 4
 
 
 @pytest.mark.parametrize("n", [10, 200])

@@ -1,4 +1,4 @@
-"""A queue page through its one query (issue 16) answers what the summary serializer did."""
+"""A queue page through its one query answers what the summary serializer does."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Urgency is never lowered silently, over HTTP (issue 11): each item through the API.
+"""Urgency is never lowered silently, over HTTP: each rule through the API.
 
 The service-level proofs are in tests/episodes/test_urgency_over_time.py; these show the
 same rules reach a client with the status codes and error shapes API.md names.
@@ -46,7 +46,7 @@ def flagged(patient, coordinator, sign="saddle_anesthesia", day=2):
     return episode
 
 
-# -- item 1 -------------------------------------------------------------------------------------
+# -- URG-1 waives persistent radicular symptoms, never compression or SX-3 ----------------------
 
 
 def test_urg1_surgical_review_without_leg_pain(as_user, patient, coordinator, clinician):
@@ -70,7 +70,7 @@ def test_urg1_surgical_review_without_leg_pain(as_user, patient, coordinator, cl
     assert response.json()["state"] == "surgical_review"
 
 
-# -- item 3 -------------------------------------------------------------------------------------
+# -- REF-3's deadline runs from the first recording of the current run --------------------------
 
 
 def test_ref3_deadline_does_not_slide_when_recorded_again(as_user, patient, coordinator):
@@ -89,7 +89,7 @@ def test_ref3_deadline_does_not_slide_when_recorded_again(as_user, patient, coor
     }
 
 
-# -- item 4 -------------------------------------------------------------------------------------
+# -- urgency clears only when someone decides ---------------------------------------------------
 
 
 def test_a_routine_referral_of_a_flagged_episode_is_422(as_user, patient, coordinator):
@@ -156,7 +156,7 @@ def test_resolve_is_422_and_close_is_for_a_clinician_while_flagged(
     assert closed.json()["state"] == "closed"
 
 
-# -- item 5 -------------------------------------------------------------------------------------
+# -- the emergency waiver lapses with the emergency ---------------------------------------------
 
 
 def test_plan_surgery_after_urg1_lapsed_is_422(as_user, patient, coordinator, clinician):
@@ -179,7 +179,7 @@ def test_plan_surgery_after_urg1_lapsed_is_422(as_user, patient, coordinator, cl
     assert {rules.CC_1, rules.SX_1, rules.SX_2} == set(rules_of(response))
 
 
-# -- items 6 and 7 ------------------------------------------------------------------------------
+# -- corrections recompute and leave a trace ----------------------------------------------------
 
 
 def test_birth_date_correction_needs_a_reason_and_derives_rf3(as_user, team, coordinator):
@@ -231,7 +231,7 @@ def test_date_correction_needs_a_reason_and_a_current_version(as_user, patient, 
     assert correction["data"]["new"] == "2026-10-05"
 
 
-# -- item 8 -------------------------------------------------------------------------------------
+# -- stale facts --------------------------------------------------------------------------------
 
 
 def test_imaging_before_onset_does_not_satisfy_sx1(as_user, patient, coordinator, clinician):
@@ -245,7 +245,7 @@ def test_imaging_before_onset_does_not_satisfy_sx1(as_user, patient, coordinator
     assert rules_of(response) == [rules.SX_1]
 
 
-# -- item 9 -------------------------------------------------------------------------------------
+# -- a false alarm keeps the 6-week reminder ----------------------------------------------------
 
 
 def test_the_six_week_reminder_comes_back_after_a_false_alarm(
@@ -269,7 +269,7 @@ def test_the_six_week_reminder_comes_back_after_a_false_alarm(
     assert (six_weeks["status"], six_weeks["status_reason"]) == ("scheduled", "")
 
 
-# -- item 10 ------------------------------------------------------------------------------------
+# -- queues by each patient's local date --------------------------------------------------------
 
 
 def test_overdue_queue_uses_each_patients_date(as_user, team, coordinator):
@@ -293,7 +293,7 @@ def test_overdue_queue_uses_each_patients_date(as_user, team, coordinator):
     assert Episode.objects.get(pk=new_york.pk).next_deadline == ONSET.replace(day=4)
 
 
-# -- item 11 ------------------------------------------------------------------------------------
+# -- SX-5 ---------------------------------------------------------------------------------------
 
 
 def test_fusion_for_a_recurrent_herniation_needs_its_qualifier(
@@ -321,7 +321,7 @@ def test_fusion_for_a_recurrent_herniation_needs_its_qualifier(
     assert done.json()["state"] == "surgery"
 
 
-# -- item 12 ------------------------------------------------------------------------------------
+# -- writes to a closed episode -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -349,7 +349,7 @@ def test_a_write_to_a_closed_episode_is_409_episode_closed(as_user, patient, coo
     assert Episode.objects.get(pk=episode.pk).version == version
 
 
-# -- item 13 ------------------------------------------------------------------------------------
+# -- a fresh install has one care team ----------------------------------------------------------
 
 
 def test_a_fresh_install_enrols_a_patient_with_a_superuser(as_user, superuser):

@@ -1,9 +1,10 @@
-"""A write reads its facts once and writes the episode once (issue 16: transitions/s).
+"""A write reads its facts once and writes the episode once: transitions a second rest on it.
 
-Budgets as measured when the write path was reworked (issue 13/16): a transition through
-the API ran 36 statements and read the episode three times and its facts four; raising a
-red flag ran 23 and read the facts twice. Counts include the savepoints the test's own
-transaction turns each ``atomic`` into. Lower a budget when you cut a query, never raise it.
+Each budget is the measured count with every read done once; a write path that reads per
+use runs 36 statements for a transition through the API (the episode read three times, its
+facts four) and 23 for raising a red flag (the facts twice). Counts include the savepoints
+the test's own transaction turns each ``atomic`` into. Lower a budget when you cut a query,
+never raise it.
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from tests.clients import url
 from tests.clock import at_day
 from tests.factories import new_episode
 
-TRANSITION_API_BUDGET = 14  # was 36; 15 before knox's second query went to beat
-TRANSITION_SERVICE_BUDGET = 10  # was 20
-RED_FLAG_SERVICE_BUDGET = 16  # was 23
+TRANSITION_API_BUDGET = 14  # knox's second query (the user's other tokens) is beat's job
+TRANSITION_SERVICE_BUDGET = 10
+RED_FLAG_SERVICE_BUDGET = 16
 
 
 def reads_of(ctx: CaptureQueriesContext, table: str) -> int:

@@ -1,4 +1,4 @@
-"""The pure rules of issue 11, without a database: each rule both ways."""
+"""The pure rules of urgency over time, without a database: each rule both ways."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ connections, as a database restart or failover does. The processes are found by 
    back; meanwhile the connections are terminated; then the answer comes. The worker
    cannot record it: the task fails, its rows stay ``sending`` under their lease. A later
    cycle reclaims them (the chunk's in-flight attempts become ``interrupted``: delivery is
-   set-based, issue 16) and they go; each interrupted one is first looked up in Twilio's
+   set-based) and they go; each interrupted one is first looked up in Twilio's
    message list, and those found are not re-sent.
 2. Idle: the connections are terminated while nothing runs, then more reminders fall due.
    The worker and beat carry on with new connections.
@@ -81,7 +81,7 @@ def test_database_connections_dropped_under_worker_and_beat(rig, team, coordinat
             "respawns": {"worker": worker.proc.respawns(), "beat": beat.respawns()},
         },
     )
-    # Set-based delivery (issue 16): the chunk being sent is in doubt, not one row; the
+    # Set-based delivery: the chunk being sent is in doubt, not one row; the
     # ones Twilio took are reconciled, the others sent once.
     assert (figures.raw_repeats, figures.duplicated_sms) == (0, 0)
     assert 1 <= figures.reconciled <= len(interrupted)

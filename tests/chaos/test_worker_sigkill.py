@@ -2,7 +2,7 @@
 
 Real beat (1 s tick) and a worker under scripts/respawn.sh, on a private Redis. The fourth
 SMS of the first batch is accepted by the provider and its answer held back; the worker
-is killed while it waits (the crash-in-flight window). Delivery is set-based (issue 16):
+is killed while it waits (the crash-in-flight window). Delivery is set-based:
 the batch's SMS chunk was begun together, so every SMS of it has an ``in_flight``
 attempt, the three sent before the hung one included. The supervisor starts the worker
 again; once the lease runs out a dispatch cycle reclaims the batch (each attempt becomes

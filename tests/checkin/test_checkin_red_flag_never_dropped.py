@@ -1,4 +1,4 @@
-"""A reported red-flag symptom is never dropped by the check-in page (issue 11, item 2).
+"""A reported red-flag symptom is never dropped by the check-in page.
 
 PATHWAY.md "Patient check-in answers": a reported red-flag symptom raises the flag,
 escalates and alerts the care team even when the rest of the form is incomplete; no rate

@@ -47,8 +47,8 @@ NY = ZoneInfo("America/New_York")
 ONSET = date(2026, 9, 1)
 USER_SIGNS = [s.value for s in Sign if s not in DERIVED_SIGNS]
 # Examples per run: enough to find, from scratch, a sliding REF-3 deadline and a routine
-# referral of a flagged episode (issue 11, items 3 and 4). CAREFLOW_PROPERTY_EXAMPLES
-# raises it for a longer hunt.
+# referral of a flagged episode (REF-3, RF-1). CAREFLOW_PROPERTY_EXAMPLES raises it for a
+# longer hunt.
 PROPERTY_EXAMPLES = int(os.environ.get("CAREFLOW_PROPERTY_EXAMPLES", "200"))
 
 SYMPTOMS = [s.value for s in Symptom]

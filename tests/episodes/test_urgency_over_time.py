@@ -1,6 +1,6 @@
-"""Urgency is never lowered silently: the pathway as facts change over days (issue 11).
+"""Urgency is never lowered silently: the pathway as facts change over days.
 
-Each test names the item of the issue and the PATHWAY.md rule it proves, both ways.
+Each test names the PATHWAY.md rule it proves, both ways.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def surgical_review(patient, coordinator, clinician):
     return episode
 
 
-# -- item 1: URG-1 waives persistent radicular symptoms, never compression or SX-3 ----------
+# -- URG-1 waives persistent radicular symptoms, never compression or SX-3 ------------------
 
 
 def test_cauda_equina_opens_surgical_review_without_radicular_pain(patient, coordinator, clinician):
@@ -113,7 +113,7 @@ def test_without_a_flag_surgical_review_still_needs_radicular_pain(patient, coor
     assert review_refusal(episode, clinician, 50) == []
 
 
-# -- item 3: REF-2 / REF-3 deadlines run from the first recording of the current run -------
+# -- REF-2 / REF-3 deadlines run from the first recording of the current run ---------------
 
 
 @pytest.mark.parametrize(
@@ -153,7 +153,7 @@ def test_recording_a_finding_absent_ends_its_run(patient, coordinator):
     )
 
 
-# -- item 4: urgency clears only when someone decides ------------------------------------------
+# -- urgency clears only when someone decides --------------------------------------------------
 
 
 @pytest.mark.parametrize("urgency", ["routine", "within_2_weeks"])
@@ -275,7 +275,7 @@ def test_an_active_flag_blocks_resolve_and_close_is_for_a_clinician(
         assert transition(other, "resolve", coordinator).state == "resolved"
 
 
-# -- item 5: the emergency waiver lapses with the emergency ---------------------------------
+# -- the emergency waiver lapses with the emergency -----------------------------------------
 
 
 def test_plan_surgery_checks_the_elective_gates_once_urg1_lapsed(patient, coordinator, clinician):
@@ -313,7 +313,7 @@ def test_while_the_flag_is_active_plan_surgery_keeps_the_waiver(patient, coordin
     assert after.state == "surgery"
 
 
-# -- item 6 and 7: corrections recompute and leave a trace ------------------------------------
+# -- corrections recompute and leave a trace --------------------------------------------------
 
 
 def test_a_birth_date_correction_derives_rf3_and_is_on_the_timeline(team, coordinator):
@@ -408,7 +408,7 @@ def test_a_stale_version_on_a_correction_is_a_conflict(patient, coordinator):
     assert correct(refresh(episode).version).symptom_onset == ONSET - timedelta(days=3)
 
 
-# -- item 8: stale facts ------------------------------------------------------------------------
+# -- stale facts --------------------------------------------------------------------------------
 
 
 def test_an_mri_before_symptom_onset_does_not_satisfy_sx1(patient, coordinator, clinician):
@@ -443,7 +443,7 @@ def test_imaging_eligible_whose_facts_stopped_holding_gets_a_review_action(
     ]
 
 
-# -- item 9: a false alarm keeps the 6-week reminder --------------------------------------------
+# -- a false alarm keeps the 6-week reminder ----------------------------------------------------
 
 
 def test_clear_escalation_brings_the_six_week_reminder_back(patient, coordinator, clinician):
@@ -463,7 +463,7 @@ def test_clear_escalation_brings_the_six_week_reminder_back(patient, coordinator
     assert six_weeks.milestone_date == ONSET + timedelta(days=42)
 
 
-# -- item 10: queues by each patient's local date ---------------------------------------------
+# -- queues by each patient's local date ------------------------------------------------------
 
 
 def test_overdue_follows_the_patients_local_date(team, coordinator):
@@ -502,7 +502,7 @@ def test_overdue_follows_the_patients_local_date(team, coordinator):
     assert overdue == {e.pk for e in episodes.values()}
 
 
-# -- item 11: SX-5 ---------------------------------------------------------------------------
+# -- SX-5 ------------------------------------------------------------------------------------
 
 
 def test_recurrent_herniation_alone_does_not_allow_fusion(patient, coordinator, clinician):
@@ -529,7 +529,7 @@ def test_recurrent_herniation_alone_does_not_allow_fusion(patient, coordinator, 
     assert plan.fusion_indication == "recurrent_herniation_reoperation,instability"
 
 
-# -- item 12: writes to a closed episode -------------------------------------------------------
+# -- writes to a closed episode ----------------------------------------------------------------
 
 
 def test_writes_to_a_closed_episode_are_episode_closed(patient, coordinator, clinician):

@@ -1,4 +1,4 @@
-"""No fixed cap per cycle: claims follow the workers (issue 16), set-based delivery's writes."""
+"""No fixed cap per cycle: claims follow the workers, set-based delivery's writes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A batch's rows as plain values (issue 16): what delivery reads, without ORM objects."""
+"""A batch's rows as plain values: what delivery reads, without ORM objects."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 16's dispatch speed: what a batch reads once, and what it gives back when late."""
+"""Dispatch speed: what a batch reads once, and what it gives back when late."""
 
 from __future__ import annotations
 

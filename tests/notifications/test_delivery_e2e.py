@@ -122,7 +122,7 @@ def test_two_dispatchers_at_once_still_send_each_reminder_once(
     wait_until_done(ids)
     drain(worker, queue)
 
-    # A worker that finishes a batch claims the next one itself (issue 16), so the two
+    # A worker that finishes a batch claims the next one itself, so the two
     # dispatchers need not claim every row: no row is claimed twice, and each is sent once.
     dispatched = claimed[0] + claimed[1]
     assert dispatched

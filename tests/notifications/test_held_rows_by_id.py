@@ -1,4 +1,4 @@
-"""A batch finds its rows by id, whatever PostgreSQL's statistics say (issue 16, at 1M).
+"""A batch finds its rows by id, whatever PostgreSQL's statistics say (at 1M).
 
 "Still held by this batch" (``sending``, its claim, its lease) written as separate
 conditions beside ``id IN (…)`` let PostgreSQL read the rows through the partial index

@@ -1,7 +1,7 @@
-"""A worker keeps its database connection between tasks, as a request does (issue 16).
+"""A worker keeps its database connection between tasks, as a request does.
 
-Celery's Django fixup closed every connection before and after each task: a new
-PostgreSQL backend per reminder batch. Now ``config.celery_app`` applies Django's
+Celery's Django fixup closes every connection before and after each task: a new
+PostgreSQL backend per reminder batch. ``config.celery_app`` applies Django's
 ``close_old_connections`` around a task instead: CONN_MAX_AGE and health checks decide.
 """
 

@@ -1,7 +1,7 @@
 """A worker killed with SIGKILL in the middle of a batch: every reminder still goes once.
 
 The fake Twilio in this process behaves as Twilio documents (no dedupe of a repeated create)
-and keeps every message it accepted. Delivery is set-based (issue 16): the batch's SMS
+and keeps every message it accepted. Delivery is set-based: the batch's SMS
 chunk begins together (every row an `in_flight` attempt before any send), is sent, and
 finished together. The third SMS call is accepted by the provider but its answer never
 comes back: the worker is killed while waiting for it. Every SMS row of the chunk still

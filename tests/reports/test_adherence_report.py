@@ -497,7 +497,7 @@ def test_the_report_page_draws_charts_with_tables_and_links_to_the_episodes(
     assert listing.status_code == 200
     assert f"/episodes/{data['e4'].pk}/" in listing.content.decode()
     assert f"/episodes/{data['e3'].pk}/" not in listing.content.decode()
-    # The list shows patients' names: one access record per patient shown (issue 12 item 5).
+    # The list shows patients' names: one access record per patient shown.
     shown = AccessRecord.objects.filter(
         user=coordinator, path__startswith="/reports/adherence/episodes/"
     ).values_list("patient_id", flat=True)

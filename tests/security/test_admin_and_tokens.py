@@ -1,4 +1,4 @@
-"""Issue 12, items 4, 7 and 11 (sessions): tokens end; the admin is for superusers.
+"""Tokens end; the admin is for superusers, and its sessions last a working day.
 
 And the admin never edits what the services own.
 """
@@ -38,7 +38,7 @@ def _with(token: str) -> APIClient:
     return client
 
 
-# -- item 4: tokens --------------------------------------------------------------------------
+# -- tokens ----------------------------------------------------------------------------------
 
 
 def test_tokens_are_stored_hashed_and_expire(settings, coordinator):
@@ -89,7 +89,7 @@ def test_unrelated_user_saves_keep_the_token(coordinator):
     assert _with(token).get("/api/queues/").status_code == 200
 
 
-# -- item 7: the admin ---------------------------------------------------------------------
+# -- the admin -----------------------------------------------------------------------------
 
 
 def test_admin_refuses_staff_with_view_rights_on_other_teams_records(
@@ -136,7 +136,7 @@ def test_every_episode_column_is_read_only_in_the_admin(client, superuser, patie
     assert Episode.objects.values().get(pk=episode.pk) == before
 
 
-# -- item 11: sessions of a working day ------------------------------------------------------
+# -- sessions of a working day ---------------------------------------------------------------
 
 
 def test_admin_sessions_last_a_working_day(client, superuser):

@@ -107,7 +107,7 @@ def test_list_and_queue_pages_record_every_patient_they_show(coordinator, team, 
 
 
 def test_workspace_and_fhir_lists_record_every_patient_they_show(coordinator, team, other_team):
-    """Issue 12 item 5 on the pages added beside the API: the board, a queue, FHIR searches."""
+    """Every patient shown is recorded beside the API too: the board, a queue, FHIR searches."""
     from django.test import Client  # noqa: PLC0415
 
     from tests.factories import PatientFactory  # noqa: PLC0415
@@ -138,7 +138,7 @@ def test_workspace_and_fhir_lists_record_every_patient_they_show(coordinator, te
 
 
 def test_a_queue_page_records_its_patients_in_order_in_one_statement(coordinator, team):
-    """One INSERT for a queue page (UNNEST on PostgreSQL since issue 16).
+    """One INSERT for a queue page (UNNEST on PostgreSQL).
 
     One row per patient shown, in the page's order, all with one user, path, status, instant.
     """

@@ -1,4 +1,4 @@
-"""Issue 12, items 2 and 3, over real HTTP: the app behind a reverse proxy.
+"""Over real HTTP, behind a reverse proxy: limits and lockouts go by the real address.
 
 A live server behind ``tests/proxy.py`` (it appends the peer's address to
 ``X-Forwarded-For`` as nginx does); clients connect from different loopback addresses, so

@@ -1,4 +1,4 @@
-"""Issue 12, item 11: under the Content-Security-Policy, in a real Chromium.
+"""Under the Content-Security-Policy, in a real Chromium.
 
 Swagger UI still renders the API and the check-in page still gets its style; no violation.
 """

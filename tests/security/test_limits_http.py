@@ -1,4 +1,4 @@
-"""Issue 12, item 11, over real HTTP: headers and limits.
+"""Over real HTTP: headers and limits.
 
 Caching headers, CSP, body and text limits, strict PATCH bodies, real time zones, JSON-only.
 """

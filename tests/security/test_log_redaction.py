@@ -1,4 +1,4 @@
-"""Issue 12, item 10: a real gunicorn serves check-in links; no log carries a token.
+"""A real gunicorn serves check-in links; no log carries a token.
 
 gunicorn starts with the project's gunicorn.conf.py; its access log and Django's log are read.
 """

@@ -45,7 +45,7 @@ def redis_cache(settings):
 
 
 def test_api_user_throttle_counts_in_redis_per_minute(settings, redis_cache, coordinator):
-    """Issue 16: the count of a minute is one Redis counter; the next minute starts anew."""
+    """The count of a minute is one Redis counter; the next minute starts anew."""
     settings.CAREFLOW_API_RATES = {**settings.CAREFLOW_API_RATES, "user": "2/minute"}
     with time_machine.travel(MID_MINUTE, tick=False):
         client = client_for(coordinator)

@@ -1,4 +1,4 @@
-"""Issue 12, item 1, over real HTTP: with Redis unreachable the API keeps working.
+"""Over real HTTP: with Redis unreachable the API keeps working.
 
 The check-in page too; their limits fail open, and the red-flag alert waits in the database.
 

@@ -1,7 +1,7 @@
-"""The API's token check costs one query a request and refuses what it must (issue 16).
+"""The API's token check costs one query a request and refuses what it must.
 
-knox deleted the user's expired tokens inside every request (a second query); that is beat's
-job now (``api.tasks.delete_expired_tokens``). Expired and revoked tokens are refused
+knox deletes the user's expired tokens inside every request (a second query); here that is
+beat's job (``api.tasks.delete_expired_tokens``). Expired and revoked tokens are refused
 just the same.
 """
 
@@ -87,7 +87,7 @@ def test_beat_deletes_the_expired_tokens_only(coordinator):
 
 
 def test_the_token_query_gives_what_knoxs_queryset_gives(coordinator, clinician):
-    """Issue 16: the plain statement's tokens and users, field for field, as the ORM's."""
+    """The plain statement's tokens and users, field for field, as the ORM's."""
     from api.authentication import _tokens_with_users  # noqa: PLC0415
 
     token, text = AuthToken.objects.create(user=coordinator)
@@ -108,7 +108,7 @@ def test_the_token_query_gives_what_knoxs_queryset_gives(coordinator, clinician)
 
 
 def test_the_team_ids_read_with_the_token_are_read_again_each_request(coordinator, patient):
-    """The token check brings the user's team ids (issue 16), read anew by each request.
+    """The token check brings the user's team ids, read anew by each request.
 
     A membership ended is seen by the very next request: the episode is then a 404.
     """

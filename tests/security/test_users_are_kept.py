@@ -1,4 +1,4 @@
-"""Issue 12, item 6: deleting a user never erases who did what; the admin deactivates."""
+"""Deleting a user never erases who did what; the admin deactivates."""
 
 from __future__ import annotations
 

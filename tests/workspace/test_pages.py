@@ -94,7 +94,7 @@ def _row_of(html: str, episode_id: int) -> str:
 def test_a_queue_row_links_its_episode_and_offers_its_teams_members(
     browser_of, coordinator, clinician, episode, other_episode
 ):
-    """Each row's links, ids and choices are its own (built once a page, issue 16)."""
+    """Each row's links, ids and choices are its own (built once a page)."""
     with at_day(3):
         html = browser_of(coordinator).get("/queues/unassigned/", {"show": "all"}).content.decode()
     assert f"row-{other_episode.pk}" not in html  # another team's episode: not listed
@@ -167,7 +167,7 @@ def test_take_and_assign_in_place(browser_of, coordinator, clinician, other_coor
         url, {"assigned_to": str(other_coordinator.pk)}, headers={"HX-Request": "true"}
     )
     assert outsider.status_code == 400
-    # The row is Jinja2's since issue 16: its apostrophe is &#39;, Django's was &#x27;.
+    # Jinja2 renders the row: its apostrophe is &#39; (Django's is &#x27;), so unescape.
     assert "Not a member of the episode's care team." in unescape(outsider.content.decode())
     huge = client.post(url, {"assigned_to": "9" * 30}, headers={"HX-Request": "true"})
     assert huge.status_code == 400
