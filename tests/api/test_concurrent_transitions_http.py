@@ -3,10 +3,8 @@
 A live server (Django's threaded test server: one thread and one database connection per
 request) takes twenty POSTs that carry the same ``version``, half ``resolve`` and half
 ``close``. The row lock and the version check let exactly one through: one 200, nineteen
-409s, one TransitionLog row, and the version moved by one. On PostgreSQL the row lock
-orders the writers; on SQLite (the embedded default) every write transaction begins
-IMMEDIATE and waits for the lock up to its busy timeout, so the losers
-get the same 409 instead of a 500 "database is locked".
+409s, one TransitionLog row, and the version moved by one. The row lock orders the
+writers; the losers see the winner's version and get a 409, never a 500.
 """
 
 from __future__ import annotations

@@ -17,10 +17,6 @@ from episodes.models import Episode
 from tests.clients import url
 from tests.factories import bulk_episodes
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
-)
-
 TOKEN = 'SELECT t."digest"'  # noqa: S105 - the token check's statement, not a token
 PAGE = 'SELECT "episodes_episode"."id" AS "id"'
 INSERT = 'INSERT INTO "episodes_accessrecord"'

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 
 from tests.api.helpers import QUEUE_NAMES
 from tests.clients import url
@@ -16,10 +15,9 @@ from tests.factories import bulk_episodes
 # of a per-team index.
 QUERY_BUDGET = 6
 # A queue page is one query (red flags and imaging aggregated in it): the
-# token, the team ids, the page, the access records. On PostgreSQL the token check reads the
-# user's team ids with the token (api.authentication): three.
-ON_POSTGRESQL = connection.vendor == "postgresql"
-QUEUE_QUERY_BUDGET = 3 if ON_POSTGRESQL else 4
+# token, the team ids, the page, the access records; the token check reads the user's team
+# ids with the token (api.authentication): three.
+QUEUE_QUERY_BUDGET = 3
 
 
 @pytest.mark.parametrize("n", [10, 200])

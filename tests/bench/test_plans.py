@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from django.db import connection
 from django.test import Client
 from knox.models import AuthToken
@@ -12,9 +11,6 @@ from episodes.selectors import queue_episodes
 from tests.factories import bulk_episodes
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="EXPLAIN (ANALYZE, BUFFERS) is PostgreSQL's"
-)
 def test_a_queue_pages_plan_is_summarised(clinician, team):
     bulk_episodes(team, clinician, 60)
     token = AuthToken.objects.create(user=clinician)[1]

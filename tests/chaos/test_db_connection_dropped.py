@@ -30,13 +30,7 @@ from tests.chaos.harness import (
     wait_until_done,
 )
 
-pytestmark = [
-    pytest.mark.chaos,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="dropping a server connection needs PostgreSQL (SQLite has no connection)",
-    ),
-]
+pytestmark = pytest.mark.chaos
 
 
 def terminate_chaos_backends() -> int:

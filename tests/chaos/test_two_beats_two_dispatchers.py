@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 from notifications.models import DeliveryAttempt
 from tests.chaos.harness import (
@@ -23,15 +22,7 @@ from tests.chaos.harness import (
     wait_until_done,
 )
 
-pytestmark = [
-    pytest.mark.chaos,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql",
-        reason="two beats need a database that takes concurrent writers: on one SQLite file"
-        " the second DatabaseScheduler exits at start with 'database is locked' (SQLite is"
-        " for make run and tests; tests/notifications runs two dispatchers on it)",
-    ),
-]
+pytestmark = pytest.mark.chaos
 PATIENTS = 25
 
 

@@ -6,15 +6,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from episodes import services
 from episodes.models import Episode, TransitionLog
 from episodes.selectors import patient_today
-
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="row locks are what is tested: PostgreSQL only"
-)
 
 
 @pytest.mark.django_db(transaction=True)
