@@ -71,9 +71,7 @@ def test_corrected_to_less_than_7_days_past_it_goes_at_the_next_cycle(patient, c
     assert delivered.sent == 2
 
 
-def test_corrected_to_a_date_still_more_than_7_days_past_it_stays_skipped(
-    patient, coordinator
-):
+def test_corrected_to_a_date_still_more_than_7_days_past_it_stays_skipped(patient, coordinator):
     episode = _skipped_two_week_reminders(patient, coordinator)
     before = reminder(episode)
 
