@@ -36,8 +36,14 @@ class ReminderStatus(models.TextChoices):
 # Milestones beyond the pathway's three: an alert to the care team for each red flag.
 RED_FLAG_MILESTONE_PREFIX = "red_flag:"
 # What makes a reminder an alert, once: its milestone's prefix. ``Reminder.alert`` is this,
-# computed by the database on every write, whichever code writes the row.
+# computed by the database on every write, whichever code writes the row; ``is_alert`` is
+# the same test on a milestone in hand.
 IS_ALERT = models.Q(milestone__startswith=RED_FLAG_MILESTONE_PREFIX)
+
+
+def is_alert(milestone: str) -> bool:
+    """Whether a reminder of this milestone is an alert to the care team (``IS_ALERT``)."""
+    return milestone.startswith(RED_FLAG_MILESTONE_PREFIX)
 
 
 class Reminder(models.Model):

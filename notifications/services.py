@@ -28,6 +28,7 @@ from notifications.models import (
     Reminder,
     ReminderChannel,
     ReminderStatus,
+    is_alert,
 )
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def reminder_why_not(reminder: Reminder) -> str:
     consent or opt-out may have changed since the row was scheduled.
     """
     episode = reminder.episode
-    if reminder.milestone.startswith(RED_FLAG_MILESTONE_PREFIX):
+    if is_alert(reminder.milestone):
         state = State(episode.state)
         return f"episode {state}" if state in TERMINAL_STATES else ""
     why_not = _still_serves(episode, Milestone(reminder.milestone), reminder.audience)

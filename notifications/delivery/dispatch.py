@@ -31,12 +31,13 @@ that remains, per channel).
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -341,6 +342,41 @@ def _claim_batch(
     return claimed, claim, alerts
 
 
+# Where ``_claim_sql`` compiles the picks: a moment no claim runs at, so the parameters
+# that are the claim's ``now`` can be told apart.
+_COMPILED_AT = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@functools.cache
+def _claim_sql(size: int) -> tuple[str, tuple[object, ...], frozenset[int]]:
+    """The claim statement, its picks' parameters, and which of those are ``now``.
+
+    Compiled once per process and batch size: the two picks through the ORM cost 0.33 ms
+    of a 2.9 ms claim (the bench's database at 100k episodes). Must run in a transaction
+    (the picks lock: Django compiles ``select_for_update`` in none other).
+    """
+    alerts_pick, routine_pick = (
+        pick.values("pk")[:size].query.sql_with_params() for pick in _picks(_COMPILED_AT)
+    )
+    params = (*alerts_pick[1], *routine_pick[1])
+    at_now = frozenset(index for index, value in enumerate(params) if value == _COMPILED_AT)
+    reminders = Reminder._meta.db_table  # noqa: SLF001
+    episodes = Episode._meta.db_table  # noqa: SLF001
+    patients = Patient._meta.db_table  # noqa: SLF001
+    sql = (
+        f"WITH alerts AS MATERIALIZED ({alerts_pick[0]}),"  # noqa: S608
+        f" routine AS MATERIALIZED ({routine_pick[0]}),"
+        " picked AS (SELECT pk FROM alerts UNION ALL SELECT pk FROM routine"
+        " WHERE %s AND NOT EXISTS (SELECT 1 FROM alerts))"
+        f" UPDATE {reminders} r SET status = %s,"
+        " claim_token = %s, lease_expires_at = %s, updated_at = %s"
+        f" FROM picked, {episodes} e, {patients} p WHERE r.id = picked.pk"
+        " AND r.status = %s AND e.id = r.episode_id AND p.id = e.patient_id"
+        " RETURNING r.id, r.due_at, r.audience, p.timezone, r.alert"
+    )
+    return sql, params, at_now
+
+
 def _claim_together(
     *, now: datetime, counts: DispatchCounts, routine: bool
 ) -> tuple[list[int], str, bool] | None:
@@ -360,35 +396,13 @@ def _claim_together(
     claim, so no other transaction ever sees them ``sending``. One statement where the
     claim took three (read, mark, read back).
     """
-    size = settings.CAREFLOW_REMINDER_BATCH_SIZE
-    alerts_pick, routine_pick = (
-        pick.values("pk")[:size].query.sql_with_params() for pick in _picks(now)
-    )
-    reminders = Reminder._meta.db_table  # noqa: SLF001
-    episodes = Episode._meta.db_table  # noqa: SLF001
-    patients = Patient._meta.db_table  # noqa: SLF001
+    sql, params, at_now = _claim_sql(settings.CAREFLOW_REMINDER_BATCH_SIZE)
+    picks = [now if index in at_now else value for index, value in enumerate(params)]
     claim = uuid.uuid4().hex
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH alerts AS MATERIALIZED ({alerts_pick[0]}),"  # noqa: S608
-            f" routine AS MATERIALIZED ({routine_pick[0]}),"
-            " picked AS (SELECT pk FROM alerts UNION ALL SELECT pk FROM routine"
-            " WHERE %s AND NOT EXISTS (SELECT 1 FROM alerts))"
-            f" UPDATE {reminders} r SET status = %s,"
-            " claim_token = %s, lease_expires_at = %s, updated_at = %s"
-            f" FROM picked, {episodes} e, {patients} p WHERE r.id = picked.pk"
-            " AND r.status = %s AND e.id = r.episode_id AND p.id = e.patient_id"
-            " RETURNING r.id, r.due_at, r.audience, p.timezone, r.alert",
-            [
-                *alerts_pick[1],
-                *routine_pick[1],
-                routine,
-                ReminderStatus.SENDING,
-                claim,
-                now + _lease(),
-                now,
-                "scheduled",
-            ],
+            sql,
+            [*picks, routine, ReminderStatus.SENDING, claim, now + _lease(), now, "scheduled"],
         )
         rows = cursor.fetchall()
     if not rows:

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from episodes import services
 from notifications.delivery.batch import drain_due, top_up
 from notifications.delivery.dispatch import DispatchCounts, _picks, claim_and_enqueue
-from notifications.models import Reminder
+from notifications.models import Reminder, is_alert
 from tests.factories import PatientFactory
 from tests.notifications.conftest import enroll, local
 
@@ -119,6 +119,9 @@ def test_an_alert_is_any_milestone_with_the_prefix_whoever_writes_the_row(
     assert list(rows.values_list("pk", "alert")) == [
         (pk, pk == report.pk) for pk in sorted([report.pk, *routine])
     ]
+    assert all(
+        is_alert(milestone) == alert for milestone, alert in rows.values_list("milestone", "alert")
+    )
     with time_machine.travel(RAISED, tick=False):
         claim_and_enqueue(
             enqueue=handed.enqueue,
