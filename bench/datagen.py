@@ -125,7 +125,9 @@ class _Ids:
 
 
 def _columns(model: type[models.Model]) -> list[str]:
-    return [f.column for f in model._meta.concrete_fields]  # noqa: SLF001
+    """The columns COPY writes: a generated one (``Reminder.alert``) the database computes."""
+    fields = model._meta.concrete_fields  # noqa: SLF001
+    return [f.column for f in fields if not f.generated]
 
 
 def _table(model: type[models.Model]) -> str:

@@ -213,6 +213,19 @@ def table(result: dict[str, Any]) -> str:
             f"{d['raw_sql_claims_per_s']:.0f} rows/s;"
             f" batch 1000: {d['raw_sql_claims_per_s_batch_1000']:.0f} rows/s"
         ),
+        *(
+            [
+                (
+                    f"  an alert raised {a['rows_sent_before_the_alert_was_raised']:,} rows"
+                    " into the burst: sent after"
+                    f" {a['rows_sent_after_it_was_raised_before_it']:,} more rows"
+                    f" ({a['batches_sent_after_it_was_raised_before_it']:.1f} batches),"
+                    f" {a['latency_ms']:.0f} ms after it was raised"
+                )
+            ]
+            if (a := d.get("alert_in_burst"))
+            else []
+        ),
         (
             f"scan: cycle claiming 1k due: {result['scan']['big']['cycle_ms_median']:.1f} ms among"
             f" {result['scan']['big']['reminders']:,} reminders vs"

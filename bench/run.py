@@ -764,6 +764,72 @@ def burst_through_beat(ids: list[int]) -> dict[str, Any]:
     return {"burst_due": len(ids), "burst_drain_s": elapsed, "burst_by_status": by_status}
 
 
+# How far into the burst the alert is raised: a fifth of its rows sent.
+ALERT_AFTER_SHARE = 0.2
+
+
+def alert_during_burst(ids: list[int]) -> dict[str, Any]:
+    """The burst again, and a red flag raised once a fifth of it is sent: when its alert goes.
+
+    The flag is raised through the service a user's request calls, on an episode of
+    another team outside the burst (team 1's episodes are the transitions'), so its alert
+    (``red_flag_alert_schedule``) is created and its dispatch asked for as in production.
+    Reported: the burst's rows sent after the alert was created and before it was sent (and
+    that in batches, ``CAREFLOW_REMINDER_BATCH_SIZE``), and its latency, creation to send.
+    """
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from bench.probe import reset_due
+    from episodes.services import red_flag_raise
+    from notifications.models import RED_FLAG_MILESTONE_PREFIX, Reminder
+    from notifications.tasks import enqueue_dispatch
+
+    by = get_user_model().objects.get(username="bench-coordinator-2-1")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e.id FROM episodes_episode e JOIN episodes_careteam t ON t.id = e.care_team_id"
+            " WHERE t.name = 'Bench team 2' AND e.state = 'conservative_care' AND NOT EXISTS"
+            " (SELECT 1 FROM notifications_reminder r WHERE r.episode_id = e.id"
+            " AND r.id = ANY(%s)) ORDER BY e.id LIMIT 1",
+            [ids],
+        )
+        (episode_id,) = cursor.fetchone()
+        reset_due(cursor, ids)
+    enqueue_dispatch()  # what beat publishes every minute
+    mark = ids[int(len(ids) * ALERT_AFTER_SHARE)]
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    while Reminder.objects.filter(pk=mark).values_list("status", flat=True).get() != "sent":
+        if time.monotonic() > deadline:
+            msg = "the burst did not reach the alert's moment"
+            raise RuntimeError(msg)
+        time.sleep(0.005)
+    flag = red_flag_raise(episode_id=episode_id, sign="saddle_anesthesia", by=by)
+    alert = Reminder.objects.get(
+        episode_id=episode_id, milestone=f"{RED_FLAG_MILESTONE_PREFIX}{flag.pk}"
+    )
+    wait_all_sent([*ids, alert.pk])
+    alert.refresh_from_db()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE sent_at <= %s),"
+            " count(*) FILTER (WHERE sent_at > %s AND sent_at < %s)"
+            " FROM notifications_reminder WHERE id = ANY(%s)",
+            [alert.created_at, alert.created_at, alert.sent_at, ids],
+        )
+        sent_before, sent_between = cursor.fetchone()
+    return {
+        "alert_status": alert.status,
+        "rows_sent_before_the_alert_was_raised": sent_before,
+        "rows_sent_after_it_was_raised_before_it": sent_between,
+        "batches_sent_after_it_was_raised_before_it": (
+            sent_between / settings.CAREFLOW_REMINDER_BATCH_SIZE
+        ),
+        "latency_ms": (alert.sent_at - alert.created_at).total_seconds() * 1000,
+    }
+
+
 def bench_dispatch(app: Any, due: int) -> dict[str, Any]:
     """2.: raw SQL claims, raw Celery, end to end, and a burst through beat's path."""
     from django.db import connection
@@ -793,11 +859,20 @@ def bench_dispatch(app: Any, due: int) -> dict[str, Any]:
         vacuum(BIG_DB)
         burst = burst_through_beat(ids)
         say(f"burst of {len(ids)} through beat: {burst['burst_drain_s']:.1f} s")
+        vacuum(BIG_DB)
+        alert = alert_during_burst(ids)
+        say(
+            f"an alert raised after {alert['rows_sent_before_the_alert_was_raised']} rows of the"
+            f" burst: sent after {alert['rows_sent_after_it_was_raised_before_it']} more"
+            f" ({alert['batches_sent_after_it_was_raised_before_it']:.1f} batches),"
+            f" {alert['latency_ms']:.0f} ms"
+        )
     with connection.cursor() as cursor:
         park_due(cursor)
     return {
         **e2e,
         **burst,
+        "alert_in_burst": alert,
         "raw_celery_per_s": celery_per_s,
         "raw_sql_claims_per_s": sql_20,
         "raw_sql_batch": batch,

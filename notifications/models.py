@@ -39,6 +39,15 @@ class ReminderStatus(models.TextChoices):
 # (``red_flag:report:<report id>``). Every row with the prefix is a care-team alert.
 RED_FLAG_MILESTONE_PREFIX = "red_flag:"
 RED_FLAG_REPORT_MILESTONE_PREFIX = f"{RED_FLAG_MILESTONE_PREFIX}report:"
+# What makes a reminder an alert, once: its milestone's prefix. ``Reminder.alert`` is this,
+# computed by the database on every write, whichever code writes the row; ``is_alert`` is
+# the same test on a milestone in hand.
+IS_ALERT = models.Q(milestone__startswith=RED_FLAG_MILESTONE_PREFIX)
+
+
+def is_alert(milestone: str) -> bool:
+    """Whether a reminder of this milestone is an alert to the care team (``IS_ALERT``)."""
+    return milestone.startswith(RED_FLAG_MILESTONE_PREFIX)
 
 
 class Reminder(models.Model):
@@ -49,6 +58,13 @@ class Reminder(models.Model):
         Episode, on_delete=models.CASCADE, related_name="reminders", db_index=False
     )
     milestone = models.CharField(max_length=40)
+    # Alerts are claimed before any routine reminder (docs/REMINDERS.md): a column, so the
+    # claim reads them through an index of their own (``reminder_alert_due``).
+    alert = models.GeneratedField(
+        expression=models.ExpressionWrapper(IS_ALERT, output_field=models.BooleanField()),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
     audience = models.CharField(max_length=10, choices=Audience.choices)
     channel = models.CharField(max_length=CHANNEL_MAX_LENGTH, choices=ReminderChannel.choices)
     milestone_date = models.DateField()
@@ -87,6 +103,12 @@ class Reminder(models.Model):
                 fields=["next_attempt_at", "id"],
                 name="reminder_due_scheduled",
                 condition=models.Q(status="scheduled"),
+            ),
+            # The alerts due, for the claim's first pick: a handful of entries at most.
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="reminder_alert_due",
+                condition=models.Q(status="scheduled", alert=True),
             ),
             models.Index(
                 fields=["lease_expires_at", "id"],

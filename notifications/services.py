@@ -32,6 +32,7 @@ from notifications.models import (
     Reminder,
     ReminderChannel,
     ReminderStatus,
+    is_alert,
 )
 from notifications.selectors import unread_replies
 
@@ -95,7 +96,7 @@ def reminder_why_not(reminder: Reminder) -> str:
     if reminder.milestone.startswith(RED_FLAG_REPORT_MILESTONE_PREFIX):
         # A red-flag report on an ended episode is exactly what must reach the team.
         return ""
-    if reminder.milestone.startswith(RED_FLAG_MILESTONE_PREFIX):
+    if is_alert(reminder.milestone):
         state = State(episode.state)
         return f"episode {state}" if state in TERMINAL_STATES else ""
     why_not = _still_serves(episode, Milestone(reminder.milestone), reminder.audience)
@@ -115,11 +116,12 @@ def reminders_sync(*, episode: Episode, facts: Facts | None = None) -> list[Remi
     ``facts``: the episode's facts when the caller has just read them (the
     ``episode_changed`` event hands them along); read here otherwise.
 
-    Only rows still ``scheduled`` move: a reminder being sent, sent, failed or skipped is
-    history and stays as it is. A row whose due moment does not change keeps its
-    ``next_attempt_at`` (a retry backoff or quiet-hours deferral is not undone by an
-    unrelated write to the episode). A row is written only when it changes, and the changed
-    rows in one statement.
+    Only rows still ``scheduled`` move: a reminder being sent, sent or failed is history
+    and stays as it is. A cancelled or skipped one that was never tried is scheduled again
+    when it serves again at a moment that is not stale (``_revivable``). A row whose due
+    moment does not change keeps its ``next_attempt_at`` (a retry backoff or quiet-hours
+    deferral is not undone by an unrelated write to the episode). A row is written only
+    when it changes, and the changed rows in one statement.
     """
     existing = {
         (r.milestone, r.audience): r
@@ -209,11 +211,11 @@ def _resynced_sql() -> str:
 
 def _resync_row(row: Reminder, *, why_not: str, on: date, due_at: datetime, channel: str) -> bool:
     """Bring an existing row in line with the episode; True when it changed (unsaved)."""
-    if row.status == ReminderStatus.CANCELLED and not why_not:
+    if row.status in _REVIVABLE and not why_not:
         if not _revivable(row, due_at):
             return False
-        # It serves again (PATHWAY.md "Facts change over time"): a cancelled row was never
-        # sent, so scheduling it again cannot send it twice.
+        # It serves again (PATHWAY.md "Facts change over time"): a row never tried was
+        # never sent, so scheduling it again cannot send it twice.
         row.status, row.status_reason = ReminderStatus.SCHEDULED, ""
         row.milestone_date, row.due_at, row.channel = on, due_at, channel
         row.next_attempt_at = due_at
@@ -231,13 +233,27 @@ def _resync_row(row: Reminder, *, why_not: str, on: date, due_at: datetime, chan
     return True
 
 
-def _revivable(row: Reminder, due_at: datetime) -> bool:
-    """A cancelled reminder is scheduled again only while it would not be stale.
+# Rows that go back to ``scheduled`` when they serve again (``_revivable`` says when).
+_REVIVABLE = (ReminderStatus.CANCELLED, ReminderStatus.SKIPPED)
 
-    Cancelled by the worker at send time (consent withdrawn, say) it has attempts behind
-    it and stays cancelled; one more than the staleness limit late would only be skipped.
+
+def _revivable(row: Reminder, due_at: datetime) -> bool:
+    """Whether a cancelled or skipped row, never tried, may go again at ``due_at``.
+
+    PATHWAY.md "Facts change over time": "A reminder skipped as stale or cancelled is
+    scheduled again when a correction makes it serve again (its new date is ahead, or less
+    than 7 days past)". Every path that cancels or skips a row does it before an attempt
+    (the claim, or the worker's begin, which writes the attempt only for rows it sends), so
+    a row with no attempts was never sent. One with attempts behind it stays as it is: an
+    earlier attempt may have reached the patient (a timeout, a worker lost mid-send).
+    A skipped row moves only when its due moment does (a correction): at the moment it was
+    skipped at, it is still stale.
     """
-    return row.attempts == 0 and not is_stale(due_at, timezone.now())
+    if row.attempts:
+        return False
+    if row.status == ReminderStatus.SKIPPED and row.due_at == due_at:
+        return False
+    return not is_stale(due_at, timezone.now())
 
 
 @transaction.atomic

@@ -48,13 +48,23 @@ def _enqueue_delivery(reminder_ids: list[int], claim: str) -> None:
     transaction.on_commit(lambda: _publish(deliver_reminders, [reminder_ids, claim], shown))
 
 
+def _deliver_alerts_here(reminder_ids: list[int], claim: str) -> None:
+    """A batch of alerts is sent by the worker that claimed it, at once.
+
+    Published, it would wait in the broker queue behind the routine batches already there
+    (in a burst, up to ``CAREFLOW_DISPATCH_MAX_IN_FLIGHT`` rows' worth).
+    """
+    transaction.on_commit(lambda: deliver_claimed(reminder_ids=reminder_ids, claim=claim))
+
+
 @shared_task(name="notifications.tasks.dispatch_due_reminders", ignore_result=True)
 def dispatch_due_reminders() -> None:
-    drain_due(enqueue=_enqueue_delivery)
+    drain_due(enqueue=_enqueue_delivery, enqueue_alerts=_deliver_alerts_here)
 
 
 @shared_task(name="notifications.tasks.deliver_reminders", ignore_result=True)
 def deliver_reminders(reminder_ids: list[int], claim: str) -> None:
     deliver_claimed(reminder_ids=reminder_ids, claim=claim)
     # The room this batch leaves is claimed at once: a burst is not left for the next tick.
-    top_up(enqueue=_enqueue_delivery)
+    # An alert written meanwhile is claimed first and sent here, before that batch goes.
+    top_up(enqueue=_enqueue_delivery, enqueue_alerts=_deliver_alerts_here)

@@ -24,6 +24,8 @@ claims batches until nothing is due or ``CAREFLOW_DISPATCH_MAX_IN_FLIGHT`` rows 
 ``sending`` (claimed, not finished: counted on the partial index
 ``reminder_sending_lease``); each worker that finishes a batch claims the next
 (``top_up``). A burst drains at the workers' speed, and nobody sleeps in a worker slot.
+Alerts are claimed first (``dispatch.claim_and_enqueue``), whatever the room, and their
+batches are outside it: a batch of alerts neither uses a top-up's turn nor tops up.
 """
 
 from __future__ import annotations
@@ -75,25 +77,39 @@ def in_flight_rows() -> int:
 
 
 def claim_while_room(
-    *, enqueue: Enqueue, counts: DispatchCounts, now: datetime | None = None
+    *,
+    enqueue: Enqueue,
+    counts: DispatchCounts,
+    now: datetime | None = None,
+    enqueue_alerts: Enqueue | None = None,
 ) -> DispatchCounts:
     """Claim batch after batch until nothing is due or the workers hold enough.
 
     Back-pressure on unfinished work: while ``CAREFLOW_DISPATCH_MAX_IN_FLIGHT`` rows or
-    more are ``sending`` (claimed, not finished), nothing more is claimed; the worker that
-    finishes a batch calls this again (``top_up``), so claims follow the workers' speed.
+    more are ``sending`` (claimed, not finished), no routine row is claimed; the worker
+    that finishes a batch calls this again (``top_up``), so claims follow the workers'
+    speed. Alerts are claimed whatever the room (to ``enqueue_alerts``) and use none of it.
     """
     ceiling = settings.CAREFLOW_DISPATCH_MAX_IN_FLIGHT
     room = ceiling - in_flight_rows()
-    while room > 0:
-        ids = claim_and_enqueue(enqueue=enqueue, now=now, counts=counts)
-        if ids is None:
+    while True:
+        claimed = claim_and_enqueue(
+            enqueue=enqueue,
+            enqueue_alerts=enqueue_alerts,
+            now=now,
+            counts=counts,
+            routine=room > 0,
+        )
+        if claimed is None:
             break
-        room -= max(len(ids), 1)
+        if not claimed.alerts:
+            room -= max(len(claimed.ids), 1)
     return counts
 
 
-def drain_due(*, enqueue: Enqueue, now: datetime | None = None) -> DispatchCounts:
+def drain_due(
+    *, enqueue: Enqueue, now: datetime | None = None, enqueue_alerts: Enqueue | None = None
+) -> DispatchCounts:
     """Beat's cycle: reclaim, then claim up to the in-flight ceiling; no fixed cap.
 
     A burst larger than the ceiling is not left to the next tick: each worker that
@@ -102,13 +118,17 @@ def drain_due(*, enqueue: Enqueue, now: datetime | None = None) -> DispatchCount
     """
     counts = DispatchCounts()
     reclaim_expired(now=now or timezone.now(), counts=counts)
-    claim_while_room(enqueue=enqueue, counts=counts, now=now)
+    claim_while_room(enqueue=enqueue, enqueue_alerts=enqueue_alerts, counts=counts, now=now)
     log_cycle("dispatch drain", counts)
     return counts
 
 
-def top_up(*, enqueue: Enqueue) -> DispatchCounts:
+def top_up(*, enqueue: Enqueue, enqueue_alerts: Enqueue | None = None) -> DispatchCounts:
     """After a worker finished a batch: one batch in its place, without counting.
+
+    Alerts due are claimed first (to ``enqueue_alerts``), each batch of them besides the
+    one routine batch: in a burst, the first worker to finish a batch after an alert is
+    written claims it.
 
     The batch just finished held part of the room beat's tick filled (``drain_due``: up to
     ``CAREFLOW_DISPATCH_MAX_IN_FLIGHT`` rows ``sending``), so one batch in its place keeps
@@ -121,8 +141,12 @@ def top_up(*, enqueue: Enqueue) -> DispatchCounts:
     batch of 100, and it grows with the burst (docs/PERFORMANCE.md, "Dispatch at 1M").
     """
     counts = DispatchCounts()
-    claim_and_enqueue(enqueue=enqueue, now=None, counts=counts)
-    return counts
+    while True:
+        claimed = claim_and_enqueue(
+            enqueue=enqueue, enqueue_alerts=enqueue_alerts, now=None, counts=counts
+        )
+        if claimed is None or not claimed.alerts:
+            return counts
 
 
 # -- the worker: a batch in chunks of one channel -------------------------------------------
