@@ -18,8 +18,9 @@ from episodes import services
 from notifications.delivery.batch import drain_due, top_up
 from notifications.delivery.dispatch import DispatchCounts, _picks, claim_and_enqueue
 from notifications.models import Reminder, is_alert
+from tests.clock import local
 from tests.factories import PatientFactory
-from tests.notifications.conftest import enroll, local
+from tests.notifications.helpers import enroll
 
 ONSET = date(2026, 3, 2)
 DUE = local(date(2026, 3, 16), 9)  # the routine rows: every episode's 2-week reminders

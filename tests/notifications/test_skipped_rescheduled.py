@@ -13,8 +13,9 @@ import time_machine
 from django.core import mail
 
 from episodes import services
-from tests.api.conftest import client_for
-from tests.notifications.conftest import enroll, local, reminder, run_cycle
+from tests.clients import client_for
+from tests.clock import local
+from tests.notifications.helpers import enroll, reminder, run_cycle
 
 TODAY = date(2026, 3, 24)
 WRONG_ONSET = TODAY - timedelta(days=30)  # the 2-week milestone was 8 March
