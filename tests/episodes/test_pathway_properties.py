@@ -1,8 +1,11 @@
 """Property-based tests: random sequences over simulated weeks, invariants after every step.
 
 Facts recorded and re-recorded, red flags raised and ruled out (by clinicians and, refused,
-by coordinators), date and birth-date corrections, patient check-ins (finished or not) and
-transitions by either actor. Whatever the sequence:
+by coordinators), date and birth-date corrections, patient check-ins (finished or not, on
+any of the three reminders, the same red-flag symptom again, before and after the episode
+ended), SMS from a number a patient of another care team shares (replies, STOP, START,
+HELP), replies read, the dispatcher running, and transitions by either actor. Whatever the
+sequence:
 
 - no imaging or ESI before day 42 unless a red flag was active (ESI never), terminal states
   have no way out, every state change has exactly one log row, a refused transition or
@@ -14,7 +17,13 @@ transitions by either actor. Whatever the sequence:
 - a REF-2 / REF-3 deadline never moves later while its finding stays present;
 - every state reached satisfied its guard on the facts of that moment (re-evaluated from the
   log's snapshot), and a referral made with an active flag recorded a deadline;
-- every correction and ruling-out is on the timeline with who and why (a clinician, a note).
+- every correction and ruling-out is on the timeline with who and why (a clinician, a note);
+- a reported red-flag symptom is never absorbed: it is recorded against its check-in, its
+  alert to the care team exists and is not cancelled, and a new report leaves the episode
+  in the ``urgent`` queue; the latest check-in answer decides whether resolution is asked;
+- a patient's SMS never reaches the other care team, nor does a STOP change its patient;
+  a reply waits unread;
+- no reminder that serves stays skipped or cancelled (unless it would be stale).
 """
 
 from __future__ import annotations
@@ -27,18 +36,21 @@ import time_machine
 from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
 from careflow.checkin import Symptom, signs_for
+from careflow.deadlines import milestones
 from careflow.facts import BOOLEAN_FACTS, Facts
 from careflow.guards import DISCECTOMY_TECHNIQUES, FUSION_INDICATIONS, evaluate
 from careflow.redflags import DERIVED_SIGNS, Sign
+from careflow.schedule import is_stale
 from careflow.states import TERMINAL_STATES, State, TransitionName
 from episodes import services
 from episodes.models import Episode, Patient, RedFlagReport, TransitionLog
-from episodes.selectors import episode_timeline, queue_episodes
+from episodes.selectors import episode_facts, episode_timeline, queue_episodes
 from notifications import services as notifications_services
+from notifications.delivery.batch import deliver_claimed, drain_due
 from notifications.models import PatientMessage, Reminder
 from notifications.providers.events import sms_inbound_record
 from tests.factories import PatientFactory
@@ -124,6 +136,9 @@ sms = st.tuples(
     st.sampled_from(["can't feel my bottom", "STOP", "START", "HELP", "better today"]),
 )
 read = st.tuples(st.just("read"), st.just(None))
+# The dispatcher runs (beat's drain, delivering in this process): reminders go, or are
+# skipped as stale, or deferred; a correction afterwards may make a skipped one serve again.
+dispatch = st.tuples(st.just("dispatch"), st.just(None))
 transition_body = st.fixed_dictionaries(
     {},
     optional={
@@ -179,6 +194,7 @@ steps = st.lists(
         rule_out,
         imaging,
         correct,
+        dispatch,
         correct_birth,
         checkin,
         repeat_report,
@@ -340,7 +356,12 @@ def _transition(arg, episode_id, day, users):
     )
 
 
+def _dispatch(arg, episode_id, day, users):
+    drain_due(enqueue=lambda ids, claim: deliver_claimed(reminder_ids=ids, claim=claim))
+
+
 STEPS = {
+    "dispatch": _dispatch,
     "assess": _assess,
     "raise_flag": _raise,
     "rule_out": _rule_out,
@@ -375,6 +396,29 @@ def run_step(step, episode_id: int, day: int, users) -> bool:
 
 
 # -- invariants -------------------------------------------------------------------------------
+
+
+def check_reminders_serve(episode: Episode, now: datetime) -> None:
+    """No reminder that serves stays skipped or cancelled (PATHWAY.md "Facts change over time").
+
+    A row never tried that was cancelled, or skipped, is scheduled again once it serves and
+    the moment its milestone falls on now (after any correction) is not stale: one left
+    behind still does not serve, or would be stale.
+    """
+    due = {}
+    for mark in milestones(episode_facts(episode)):
+        due[(mark.milestone.value, "patient")] = notifications_services.patient_due_at(
+            mark.on, episode.patient
+        )
+        due[(mark.milestone.value, "care_team")] = notifications_services.care_team_due_at(mark.on)
+    left = Reminder.objects.filter(
+        episode=episode, status__in=["skipped", "cancelled"], attempts=0
+    ).exclude(milestone__startswith="red_flag:")
+    for row in left.select_related("episode__patient"):
+        serves = not notifications_services.reminder_why_not(row)
+        assert not serves or is_stale(due[(row.milestone, row.audience)], now), (
+            f"{row.milestone}/{row.audience} stays {row.status} although it serves again"
+        )
 
 
 def check_urgency(episode: Episode) -> None:
@@ -512,8 +556,14 @@ def _corrections_made(step, *, refused: bool, before: Episode, after: Episode) -
 
 
 def _decoy(phone: str, team, coordinator) -> Episode:
-    """A patient of another care team with the same phone, who was sent nothing."""
-    patient = PatientFactory(care_team=team, phone=phone, preferred_channel="sms", sms_consent=True)
+    """A patient of another care team with the same phone, who is never sent an SMS.
+
+    Reminders reach them by email (they chose it), so no reminder of theirs ever goes to
+    the shared number, whatever the dispatcher sends: a reply from it is never theirs.
+    """
+    patient = PatientFactory(
+        care_team=team, phone=phone, preferred_channel="email", sms_consent=True
+    )
     with time_machine.travel(moment(0), tick=False):
         return services.episode_create(patient=patient, by=coordinator, symptom_onset=ONSET)
 
@@ -524,6 +574,18 @@ def _decoy(phone: str, team, coordinator) -> Episode:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(sequence=steps)
+# Always played besides the random ones: the 6-week reminders skipped as stale by the
+# dispatcher on day 50, then conservative care's start corrected to day 20, which puts them
+# ahead again (day 62).
+@example(
+    sequence=[
+        ("advance", 20),
+        ("advance", 20),
+        ("advance", 10),
+        ("dispatch", None),
+        ("correct", ("conservative_care_start", 20, "therapy began later, per the GP letter")),
+    ]
+)
 def test_random_sequences_keep_the_pathway_invariants(  # noqa: PLR0917 - pytest's fixtures
     sequence, team, coordinator, clinician, other_team, other_coordinator
 ):
@@ -562,6 +624,7 @@ def test_random_sequences_keep_the_pathway_invariants(  # noqa: PLR0917 - pytest
         check_urgency(after)
         check_reports(step, after, reports_before)
         check_replies(step, after, decoy)
+        check_reminders_serve(after, moment(day))
         check_resolution_request(step, after, refused=refused)
         check_deadlines_do_not_slide(before, after)
         if after.state != states_seen[-1]:
