@@ -15,13 +15,14 @@ from api.views.facts import (
     RedFlagRuleOutApi,
 )
 from api.views.not_found import ApiNotFoundApi
-from api.views.patients import PatientDetailApi, PatientsApi
+from api.views.patients import PatientDetailApi, PatientsApi, PatientSearchApi
 from api.views.queues import QueueEpisodeListApi, QueueListApi
 from api.views.timeline import EpisodeReminderListApi, EpisodeTimelineApi, ReplyReadApi
 from api.views.transitions import EpisodeTransitionApi
 
 urlpatterns = [
     path("patients/", PatientsApi.as_view(), name="patients"),
+    path("patients/_search", PatientSearchApi.as_view(), name="patients-search"),
     path("patients/<int:patient_id>/", PatientDetailApi.as_view(), name="patient"),
     path("episodes/", EpisodesApi.as_view(), name="episodes"),
     path("episodes/<int:episode_id>/", EpisodeDetailApi.as_view(), name="episode"),

@@ -252,3 +252,11 @@ class AnyTransitionInputSerializer(TransitionInputSerializer):
     procedure = serializers.ChoiceField(choices=["discectomy", "fusion"], required=False)
     technique = serializers.ChoiceField(choices=list(DISCECTOMY_TECHNIQUES), required=False)
     fusion_indication = FusionIndicationField(required=False)
+
+
+class PatientSearchInputSerializer(StrictInputSerializer):
+    q = serializers.CharField(
+        max_length=100,
+        help_text="Any part of the name (accents and case ignored), or the date of birth"
+        " (1968-04-02 or 02/04/1968).",
+    )

@@ -85,6 +85,20 @@ class PatientOutputSerializer(serializers.ModelSerializer):
         return patient_reach(obj).channel
 
 
+class EpisodeBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    state = serializers.CharField()
+
+
+class PatientRowSerializer(PatientOutputSerializer):
+    """A patient in a list or a search, with their episodes (open or not), oldest first."""
+
+    episodes = EpisodeBriefSerializer(many=True, read_only=True)
+
+    class Meta(PatientOutputSerializer.Meta):
+        fields = (*PatientOutputSerializer.Meta.fields, "episodes")
+
+
 class RedFlagOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = RedFlag

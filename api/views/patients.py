@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -13,27 +13,82 @@ from rest_framework.views import APIView
 
 from api.audit import record_shown
 from api.pagination import KeysetPagination
-from api.serializers.inputs import PatientCreateInputSerializer, PatientUpdateInputSerializer
-from api.serializers.outputs import PatientOutputSerializer
+from api.serializers.inputs import (
+    PatientCreateInputSerializer,
+    PatientSearchInputSerializer,
+    PatientUpdateInputSerializer,
+)
+from api.serializers.outputs import PatientOutputSerializer, PatientRowSerializer
 from api.views.openapi import PATIENT_ID, errors
 from episodes import services
-from episodes.models import Patient
-from episodes.selectors import care_team_for_new_patient, patient_get_for, patient_list_for
+from episodes.models import Episode, Patient
+from episodes.selectors import (
+    care_team_for_new_patient,
+    patient_get_for,
+    patient_list_for,
+    patient_search,
+)
 
 
-class PatientListApi(GenericAPIView):
+def _with_episodes(patients: QuerySet[Patient]) -> QuerySet[Patient]:
+    """Each patient's episodes (id and state), in one more query a page."""
+    return patients.prefetch_related(
+        Prefetch("episodes", Episode.objects.only("id", "state", "patient_id").order_by("id"))
+    )
+
+
+class _PatientPages(GenericAPIView):
     pagination_class = KeysetPagination
 
+    def page_of(self, request: Request, patients: QuerySet[Patient]) -> Response:
+        page = self.paginate_queryset(_with_episodes(patients))
+        record_shown(request, (patient.pk for patient in page))
+        return self.get_paginated_response(PatientRowSerializer(page, many=True).data)
+
+
+class PatientListApi(_PatientPages):
     def get_queryset(self) -> QuerySet[Patient]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Patient.objects.none()
         return patient_list_for(self.request.user).order_by("id")
 
-    @extend_schema(responses={200: PatientOutputSerializer(many=True), **errors(400)})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "q",
+                str,
+                description="Find patients by any part of the name (accents and case ignored)"
+                " or by date of birth, whatever their episodes' states. POST "
+                "/api/patients/_search keeps the search out of the URL.",
+            )
+        ],
+        responses={200: PatientRowSerializer(many=True), **errors(400)},
+    )
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.get_queryset())
-        record_shown(request, (patient.pk for patient in page))
-        return self.get_paginated_response(PatientOutputSerializer(page, many=True).data)
+        text = request.query_params.get("q", "").strip()
+        if text:
+            return self.page_of(request, _search(request, text))
+        return self.page_of(request, self.get_queryset())
+
+
+def _search(request: Request, text: str) -> QuerySet[Patient]:
+    serializer = PatientSearchInputSerializer(data={"q": text})
+    serializer.is_valid(raise_exception=True)
+    return patient_search(request.user, serializer.validated_data["q"])
+
+
+class PatientSearchApi(_PatientPages):
+    """``POST /api/patients/_search``: the same search with its words in the body."""
+
+    @extend_schema(
+        operation_id="patients_search",
+        request=PatientSearchInputSerializer,
+        responses={200: PatientRowSerializer(many=True), **errors(400)},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PatientSearchInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self.page_of(request, _search(request, serializer.validated_data["q"]))
 
 
 class PatientCreateApi(APIView):

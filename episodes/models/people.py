@@ -105,6 +105,9 @@ class Patient(models.Model):
         indexes: ClassVar = [
             # An inbound SMS finds the patients with its number (notifications' providers).
             models.Index(fields=["phone"], name="patient_phone", condition=~models.Q(phone="")),
+            # Finding a patient by date of birth within a team (episodes.selectors.search);
+            # by name: the trigram index the migration creates (patient_name_trigram).
+            models.Index(fields=["care_team", "birth_date"], name="patient_team_birth_date"),
         ]
 
     def __str__(self) -> str:

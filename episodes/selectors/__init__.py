@@ -7,6 +7,7 @@ One module per concern; this package re-exports the public API, so
     access    what a user may see: teams, patients, episodes (404 for the rest)
     queues    the Queue registry, a queue's episodes, every queue's count
     queue_rows  a queue page as plain rows: one hand-written statement, flags and imaging in it
+    search    patients by any part of the name (accents ignored) or date of birth
     timeline  the timeline and its registered sources
 """
 
@@ -58,6 +59,7 @@ from episodes.selectors.queues import (
     queue_get,
     queue_register,
 )
+from episodes.selectors.search import parse_birth_date, patient_search, search_terms
 from episodes.selectors.timeline import (
     TIMELINE_SOURCES,
     TimelineEvent,
@@ -93,8 +95,10 @@ __all__ = [
     "episode_timeline",
     "facts_refresh",
     "facts_with_flag",
+    "parse_birth_date",
     "patient_get_for",
     "patient_list_for",
+    "patient_search",
     "patient_today",
     "queue_counts",
     "queue_episodes",
@@ -108,6 +112,7 @@ __all__ = [
     "row_flags",
     "row_next_action",
     "row_today",
+    "search_terms",
     "team_ids_for",
     "timeline_source_register",
 ]

@@ -32,6 +32,7 @@ from episodes.models import Episode, Patient, RedFlagStatus
 from episodes.selectors.access import team_id_list
 from episodes.selectors.pathway import local_date
 from episodes.selectors.queues import queue_get
+from episodes.selectors.search import name_words_sql
 from infra.db import prepared_cursor
 
 if TYPE_CHECKING:
@@ -149,8 +150,8 @@ def _select(
 class RowFilters:
     """A page's filters beyond its queue (the workspace's): each one condition in the statement.
 
-    ``words``: every word must be in the patient's given or family name (any case);
-    ``born``: the patient's date of birth.
+    ``words``: every word somewhere in the patient's name, accents and case ignored
+    (``search.name_words_sql``); ``born``: the patient's date of birth.
     """
 
     assigned_to: int | None = None
@@ -170,21 +171,13 @@ class RowFilters:
         if self.state is not None:
             where.append(f'{_EPISODE}."state" = %s')
             args.append(self.state)
-        for word in self.words:
-            where.append(
-                '("episodes_patient"."given_name" ILIKE %s ESCAPE \'\\\''
-                ' OR "episodes_patient"."family_name" ILIKE %s ESCAPE \'\\\')'
-            )
-            pattern = f"%{_like_escaped(word)}%"
-            args.extend([pattern, pattern])
+        more_where, more_args = name_words_sql(self.words)
+        where.extend(more_where)
+        args.extend(more_args)
         if self.born is not None:
             where.append('"episodes_patient"."birth_date" = %s')
             args.append(self.born)
         return where, args
-
-
-def _like_escaped(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _team(user: User) -> tuple[list[str], list[Any]] | None:

@@ -6,7 +6,6 @@ row alone (``rows.queue_row``); without JavaScript they redirect back to the pag
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from functools import partial
 from typing import Any
 
@@ -37,6 +36,7 @@ from episodes.selectors import (
     episode_row,
     queue_get,
     queue_page_rows,
+    search_terms,
 )
 from notifications.selectors import reply_get_for, unread_replies
 from notifications.services import reply_mark_read
@@ -57,23 +57,6 @@ READ_ROW_TEMPLATE = "workspace/partials/queue_row_read.html"
 QUEUE_COLUMNS = 8
 
 
-def _parse_date(text: str) -> date | None:
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date
-        except ValueError:
-            continue
-    return None
-
-
-def _search(text: str) -> dict[str, Any]:
-    """By date of birth (2026-01-31 or 31/01/2026) or by every word of the name (four)."""
-    born = _parse_date(text)
-    if born is not None:
-        return {"born": born}
-    return {"words": tuple(text.split()[:4])}
-
-
 @require_GET
 @signed_in
 def queue(request: HttpRequest, name: str) -> HttpResponse:
@@ -89,7 +72,8 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
         filters["state"] = state
     text = request.GET.get("q", "").strip()[:100]
     if text:
-        filters |= _search(text)
+        born, words = search_terms(text)
+        filters |= {"born": born} if born is not None else {"words": words}
     ordering = queue_get(name).ordering  # 404 for an unknown queue, before the cursor is read
     fetch = partial(
         queue_page_rows, name, user=request.user, now=now, filters=RowFilters(**filters)
