@@ -212,7 +212,7 @@ RENEW_BELOW = 0.75
 #
 # The rows are found by id only: "still held" is one CASE (``attempts.held_by`` says why:
 # as separate conditions PostgreSQL read the whole ``reminder_sending_lease`` index).
-_HOLD = (
+HOLD = (
     f"UPDATE {_REMINDERS} SET attempts = attempts + 1, lease_expires_at = CASE"  # noqa: S608
     " WHEN lease_expires_at < %s THEN %s ELSE lease_expires_at END,"
     " updated_at = %s WHERE id = ANY(%s) AND CASE WHEN status = %s"
@@ -220,19 +220,17 @@ _HOLD = (
 )
 
 
-def hold_statement(
-    sendable: list[DeliveryRow], claim: str, now: datetime
-) -> tuple[str, list[object]]:
-    """The begin's conditional update and its parameters (the begin returns from it)."""
+def hold_params(sendable: list[DeliveryRow], claim: str, now: datetime) -> list[object]:
+    """``HOLD``'s parameters: the lease's renewal, the rows, the claim that must hold them."""
     renew_below = now + lease() * RENEW_BELOW
     ids = [row.pk for row in sendable]
-    return _HOLD, [renew_below, now + lease(), now, ids, ReminderStatus.SENDING, claim, now]
+    return [renew_below, now + lease(), now, ids, ReminderStatus.SENDING, claim, now]
 
 
 # ``WITH held AS (UPDATE … RETURNING) INSERT … SELECT FROM held``: only rows this batch
 # still holds get an ``in_flight`` attempt, numbered by the update's ``attempts``.
 _BEGIN = (
-    f"WITH held AS ({_HOLD} RETURNING id, attempts, channel)"  # noqa: S608
+    f"WITH held AS ({HOLD} RETURNING id, attempts, channel)"  # noqa: S608
     f" INSERT INTO {_ATTEMPTS} (reminder_id, attempt, at, channel, outcome, error,"
     " provider_message_id, provider_status, provider_error_code)"
     " SELECT id, attempts, %s, channel, %s, '', '', '', '' FROM held"
@@ -257,9 +255,8 @@ def begin_chunk(rows: list[DeliveryRow], *, claim: str, counts: DeliveryCounts) 
             settle_held_back(row, why, claim=claim, now=now, counts=counts)
     if not sendable:
         return []
-    _, hold_params = hold_statement(sendable, claim, now)
     with connection.cursor() as cursor:
-        cursor.execute(_BEGIN, [*hold_params, now, AttemptOutcome.IN_FLIGHT])
+        cursor.execute(_BEGIN, [*hold_params(sendable, claim, now), now, AttemptOutcome.IN_FLIGHT])
         held = {reminder_id: (pk, attempt) for reminder_id, pk, attempt in cursor.fetchall()}
     counts.lost += len(sendable) - len(held)
     begun = []
