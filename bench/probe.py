@@ -65,11 +65,11 @@ def _setup() -> None:
 
 
 def scan(due: int, repeats: int) -> dict[str, Any]:
-    """Wall time of one dispatch cycle claiming ``due`` rows (no delivery), median."""
+    """Wall time of beat's cycle (``drain_due``) claiming ``due`` rows (no delivery), median."""
     _setup()
     from django.db import connection
 
-    from notifications.delivery.dispatch import dispatch_cycle
+    from notifications.delivery.claims import drain_due
 
     with connection.cursor() as cursor:
         ids = make_due(cursor, due)
@@ -82,7 +82,7 @@ def scan(due: int, repeats: int) -> dict[str, Any]:
         with connection.cursor() as cursor:
             reset_due(cursor, ids)
         started = time.perf_counter()
-        counts = dispatch_cycle(enqueue=lambda _ids, _claim: None)
+        counts = drain_due(enqueue=lambda _ids, _claim: None)
         times.append(time.perf_counter() - started)
         claimed = counts.claimed
     with connection.cursor() as cursor:
@@ -99,11 +99,11 @@ def scan(due: int, repeats: int) -> dict[str, Any]:
 
 
 def dispatcher_memory(due: int) -> dict[str, Any]:
-    """Peak memory of one real dispatch cycle (claims, then publishes each batch to Redis)."""
+    """Peak memory of beat's cycle (``drain_due``: claims, publishes each batch to Redis)."""
     _setup()
     from django.db import connection
 
-    from notifications.delivery.dispatch import dispatch_cycle
+    from notifications.delivery.claims import drain_due
     from notifications.tasks import _enqueue_delivery
 
     with connection.cursor() as cursor:
@@ -111,7 +111,7 @@ def dispatcher_memory(due: int) -> dict[str, Any]:
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tracemalloc.start()
     started = time.perf_counter()
-    counts = dispatch_cycle(enqueue=_enqueue_delivery)
+    counts = drain_due(enqueue=_enqueue_delivery)
     elapsed = time.perf_counter() - started
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

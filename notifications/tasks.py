@@ -14,7 +14,8 @@ from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError as BrokerError
 
-from notifications.delivery.batch import deliver_claimed, drain_due, top_up
+from notifications.delivery.batch import deliver_claimed
+from notifications.delivery.claims import drain_due, top_up
 
 logger = logging.getLogger(__name__)
 

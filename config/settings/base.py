@@ -464,7 +464,7 @@ CAREFLOW_SMS_BACKEND = env(
 CAREFLOW_SMS_FILE_PATH = env.path("CAREFLOW_SMS_FILE_PATH", default=VAR_DIR / "sms")
 # Bounded so one slow provider call cannot outlive the reminder's lease (below).
 CAREFLOW_SMS_TIMEOUT_SECONDS = env.int("CAREFLOW_SMS_TIMEOUT_SECONDS", default=10)
-# Reminder dispatch (notifications/delivery/dispatch.py, docs/REMINDERS.md). A claimed row is
+# Reminder dispatch (notifications/delivery/claims.py, docs/REMINDERS.md). A claimed row is
 # `sending` under a lease; a row still `sending` after its lease (worker killed, Redis
 # restarted) is reclaimed; the provider is asked whether it took it before any re-send
 # (reconciliation: the lease is also how long Twilio's list has had to show it). A chunk's
@@ -490,8 +490,9 @@ CAREFLOW_REMINDER_BATCH_SECONDS = env.int("CAREFLOW_REMINDER_BATCH_SECONDS", def
 CAREFLOW_REMINDER_CHUNK_SMS = env.int("CAREFLOW_REMINDER_CHUNK_SMS", default=20)
 CAREFLOW_REMINDER_CHUNK_EMAIL = env.int("CAREFLOW_REMINDER_CHUNK_EMAIL", default=20)  # Postmark
 CAREFLOW_REMINDER_CHUNK_SMTP = env.int("CAREFLOW_REMINDER_CHUNK_SMTP", default=20)
-# Back-pressure instead of a cap per cycle: claim while fewer rows than this are claimed and
-# unfinished; each finished batch claims the next, so a burst drains at the workers' speed.
+# Back-pressure (notifications/delivery/claims.py): beat's cycle claims while fewer rows than
+# this are claimed and unfinished; each finished batch claims the next, so a burst drains at
+# the workers' speed.
 CAREFLOW_DISPATCH_MAX_IN_FLIGHT = env.int("CAREFLOW_DISPATCH_MAX_IN_FLIGHT", default=1000)
 # Transient errors retry by rescheduling the row: base x 2^(n-1), capped, with jitter.
 CAREFLOW_REMINDER_MAX_ATTEMPTS = env.int("CAREFLOW_REMINDER_MAX_ATTEMPTS", default=5)

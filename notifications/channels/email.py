@@ -5,7 +5,7 @@ The reminder's id travels as the Message-ID (and, through Anymail, as the messag
 message. Through Anymail (Postmark) the ESP's own message id is returned and recorded: its
 tracking webhooks name it (notifications/providers/webhooks.py). An address the ESP
 reported a hard bounce or complaint for is not written to again
-(notifications/delivery/dispatch.py: a permanent error, the care team sees it in
+(notifications/delivery/attempts.py: a permanent error, the care team sees it in
 ``delivery_failures``).
 https://anymail.dev/en/stable/sending/anymail_additions/#anymail.message.AnymailStatus
 """

@@ -2,10 +2,9 @@
 
 Read as models, a worker's batch (``batch.deliver_claimed``) builds a Reminder, an Episode
 (django-fsm reads its state on every one built), a Patient and a CareTeam per row: 22 % of
-a worker's samples under py-spy. One query reads the columns delivery needs
-(``_COLUMNS``; on PostgreSQL the ORM's statement compiled once per process, ``_read``) into
-the small types below. They carry the
-attributes, under the same names, that the "still serves" rule
+a worker's samples under py-spy. One query reads the columns delivery needs (``COLUMNS``,
+the ORM's statement compiled once per process: ``read_columns``) into the small types
+below. They carry the attributes, under the same names, that the "still serves" rule
 (``services.reminder_why_not``), quiet hours, rendering (``messages.render_message``),
 addressing (``DeliveryChannel.address``/``why_not`` take a ``Contact``) and the begin and
 finish statements read of a reminder: a ``DeliveryRow`` goes where a Reminder went.
@@ -75,7 +74,9 @@ class DeliveryRow(_Row):
     episode: RowEpisode
 
 
-_COLUMNS = (
+# What delivery reads of a reminder, its episode, patient and care team, in the order
+# ``delivery_rows`` unpacks them.
+COLUMNS = (
     "id",
     "episode_id",
     "milestone",
@@ -109,35 +110,74 @@ def delivery_rows(ids: Iterable[int]) -> dict[int, DeliveryRow]:
     patients: dict[int, RowPatient] = {}
     teams: dict[int, RowTeam] = {}
     rows: dict[int, DeliveryRow] = {}
-    for values in _read(list(ids)):
-        (pk, episode_id, milestone, audience, channel, milestone_date, due_at) = values[:7]
-        attempts, state, referral = values[7:10]
-        patient_id, team_id = values[10], values[19]
+    for (
+        pk,
+        episode_id,
+        milestone,
+        audience,
+        channel,
+        milestone_date,
+        due_at,
+        attempts,
+        state,
+        referral_made_on,
+        patient_id,
+        given_name,
+        email,
+        phone,
+        timezone,
+        preferred_channel,
+        sms_consent,
+        opted_out,
+        language,
+        team_id,
+        team_email,
+    ) in read_columns(list(ids)):
         patient = patients.get(patient_id)
         if patient is None:
-            patient = patients[patient_id] = RowPatient(patient_id, *values[11:19])
+            patient = patients[patient_id] = RowPatient(
+                id=patient_id,
+                given_name=given_name,
+                email=email,
+                phone=phone,
+                timezone=timezone,
+                preferred_channel=preferred_channel,
+                sms_consent=sms_consent,
+                opted_out=opted_out,
+                language=language,
+            )
         team = teams.get(team_id)
         if team is None:
-            team = teams[team_id] = RowTeam(team_id, values[20])
-        episode = RowEpisode(episode_id, state, referral, patient, team)
+            team = teams[team_id] = RowTeam(id=team_id, email=team_email)
         rows[pk] = DeliveryRow(
-            pk, episode_id, milestone, audience, channel, milestone_date, due_at, attempts, episode
+            id=pk,
+            episode_id=episode_id,
+            milestone=milestone,
+            audience=audience,
+            channel=channel,
+            milestone_date=milestone_date,
+            due_at=due_at,
+            attempts=attempts,
+            episode=RowEpisode(
+                id=episode_id,
+                state=state,
+                referral_made_on=referral_made_on,
+                patient=patient,
+                care_team=team,
+            ),
         )
     return rows
 
 
-def _read(ids: list[int]) -> Iterable[tuple]:
-    """The ``_COLUMNS`` of the rows, as ``values_list`` gives them.
+def read_columns(ids: list[int]) -> list[tuple]:
+    """The ``COLUMNS`` of the rows, as ``values_list`` gives them.
 
-    On PostgreSQL the statement is the ORM's, compiled once per process with the ids as
-    one array parameter (``id = ANY(%s)``): compiled per batch, with a new 100-parameter
-    statement text each time, the ORM's compilation and psycopg's conversion were 1.2 ms of
-    the read's 1.6 ms of CPU (values' loading included). The values need no converting on
-    PostgreSQL: the ``values_list`` path applies none to these columns (``test_batch_rows``
-    compares).
+    The statement is the ORM's, compiled once per process with the ids as one array
+    parameter (``id = ANY(%s)``): compiled per batch, with a new 100-parameter statement
+    text each time, the ORM's compilation and psycopg's conversion were 1.2 ms of the
+    read's 1.6 ms of CPU (values' loading included). The values need no converting: the
+    ``values_list`` path applies none to these columns (``test_batch_rows`` compares).
     """
-    if connection.vendor != "postgresql":
-        return Reminder.objects.filter(pk__in=ids).values_list(*_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(_read_sql(), [ids])
         return cursor.fetchall()
@@ -148,7 +188,7 @@ def _read_sql() -> str:
     table = Reminder._meta.db_table  # noqa: SLF001
     # Fixed text: the table's own name, the ids a parameter.
     by_ids = RawSQL(f'"{table}"."id" = ANY(%s)', ([0],), output_field=BooleanField())  # noqa: S611
-    sql, _ = Reminder.objects.filter(by_ids).values_list(*_COLUMNS).query.sql_with_params()
+    sql, _ = Reminder.objects.filter(by_ids).values_list(*COLUMNS).query.sql_with_params()
     return sql
 
 

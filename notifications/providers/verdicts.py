@@ -3,8 +3,8 @@
 The provider's webhook (Twilio's status callback, the ESP's tracking event) stores its
 status on the attempt it is about. It may come before the worker has recorded that
 attempt as finished, while the reminder is still ``sending``: the finish reads the stored
-verdict back and fails the reminder itself (``delivery.dispatch._finish_attempt``,
-``delivery.batch._finish_chunk``); a verdict after the finish fails the ``sent`` reminder
+verdict back and fails the reminder itself (``delivery.batch``'s finish,
+``delivery.attempts.fail_on_verdict``); a verdict after the finish fails the ``sent`` reminder
 at once (``providers.events``). Either order ends ``failed``, with the same reason.
 """
 

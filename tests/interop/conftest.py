@@ -14,8 +14,8 @@ from episodes.management.commands import seed_demo
 from episodes.management.commands.seed_demo import _READY, DEMO_EPISODES, DemoEpisode
 from episodes.models import Episode
 from notifications import services as notifications_services
-from notifications.delivery.batch import deliver_batch
-from notifications.delivery.dispatch import dispatch_cycle
+from notifications.delivery.batch import deliver_claimed
+from notifications.delivery.claims import drain_due
 from notifications.models import Reminder, ReminderStatus
 
 _REFERRED = (("refer_to_specialist", {"urgency": "routine"}), ("begin_surgical_review", {}))
@@ -73,8 +73,8 @@ def demo(team, coordinator, clinician, monkeypatch):
         .get()
     )
     with time_machine.travel(two_weeks + timedelta(hours=1), tick=False):
-        dispatch_cycle(
-            enqueue=lambda ids, claim: deliver_batch(reminder_ids=ids, claim=claim),
+        drain_due(
+            enqueue=lambda ids, claim: deliver_claimed(reminder_ids=ids, claim=claim),
         )
     sent = Reminder.objects.filter(
         episode=ana, audience="patient", status=ReminderStatus.SENT

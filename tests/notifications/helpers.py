@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-from notifications.delivery.batch import deliver_batch
-from notifications.delivery.dispatch import DeliveryCounts, dispatch_cycle
+from notifications.delivery.attempts import DeliveryCounts
+from notifications.delivery.batch import deliver_claimed
+from notifications.delivery.claims import DispatchCounts, drain_due
 from notifications.models import Reminder
 from tests.clock import local
 from tests.factories import EpisodeFactory
@@ -35,21 +36,21 @@ def reminder(episode, milestone="2_weeks", audience="patient") -> Reminder:
     return Reminder.objects.get(episode=episode, milestone=milestone, audience=audience)
 
 
-def run_cycle(at: datetime) -> tuple[object, DeliveryCounts]:
-    """One cycle at ``at`` with the batches delivered in this process (task bodies)."""
+def run_cycle(at: datetime) -> tuple[DispatchCounts, DeliveryCounts]:
+    """Beat's cycle at ``at`` with the batches delivered in this process (task bodies)."""
     delivered = DeliveryCounts()
     with time_machine.travel(at, tick=False):
-        cycle = dispatch_cycle(
-            enqueue=lambda ids, claim: delivered.add(deliver_batch(reminder_ids=ids, claim=claim))
+        cycle = drain_due(
+            enqueue=lambda ids, claim: delivered.add(deliver_claimed(reminder_ids=ids, claim=claim))
         )
     return cycle, delivered
 
 
 def claim_only(at: datetime) -> list[tuple[list[int], str]]:
-    """One cycle at ``at`` that claims but delivers nothing (a worker that never ran)."""
+    """Beat's cycle at ``at``, claiming but delivering nothing (a worker that never ran)."""
     batches: list[tuple[list[int], str]] = []
     with time_machine.travel(at, tick=False):
-        dispatch_cycle(enqueue=lambda ids, claim: batches.append((ids, claim)))
+        drain_due(enqueue=lambda ids, claim: batches.append((ids, claim)))
     return batches
 
 

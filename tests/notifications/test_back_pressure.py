@@ -8,7 +8,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from notifications.delivery.batch import deliver_claimed, drain_due, top_up
+from notifications.delivery.batch import deliver_claimed
+from notifications.delivery.claims import drain_due, top_up
 from notifications.models import DeliveryAttempt, Reminder
 from tests.clock import local
 from tests.factories import PatientFactory

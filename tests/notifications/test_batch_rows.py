@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import time_machine
-from django.db import connection
 from django.db.models.signals import pre_init
 
 from episodes.models import CareTeam, Episode, Patient
 from notifications.channels import channel_for
-from notifications.delivery.batch import deliver_claimed, drain_due
+from notifications.delivery.batch import deliver_claimed
+from notifications.delivery.claims import drain_due
 from notifications.delivery.messages import recipient_of, render_message
-from notifications.delivery.rows import _COLUMNS, _read, delivery_rows
+from notifications.delivery.rows import COLUMNS, delivery_rows, read_columns
 from notifications.models import DeliveryAttempt, Reminder
 from notifications.services import reminder_why_not
 from tests.clock import local
@@ -45,10 +45,8 @@ def test_a_plain_row_reads_as_its_reminder_does(team, coordinator):
 
 
 def test_a_batch_builds_no_reminder_episode_patient_or_team(team, coordinator):
-    """Nor, on PostgreSQL (one statement begins a chunk), an attempt object."""
-    models = [Reminder, Episode, Patient, CareTeam]
-    if connection.vendor == "postgresql":
-        models.append(DeliveryAttempt)
+    """Nor an attempt object: one statement begins a chunk."""
+    models = [Reminder, Episode, Patient, CareTeam, DeliveryAttempt]
     for _ in range(3):
         enroll(PatientFactory(care_team=team), coordinator, onset=ONSET, on=ONSET)
     built: list[type] = []
@@ -71,16 +69,16 @@ def test_a_batch_builds_no_reminder_episode_patient_or_team(team, coordinator):
 
 
 def test_the_batch_read_gives_what_values_list_gives(team, coordinator):
-    """On PostgreSQL the read is the ORM's statement compiled once, ids as one array."""
+    """The read is the ORM's statement compiled once, ids as one array."""
     enroll(PatientFactory(care_team=team, language="es"), coordinator, onset=ONSET, on=ONSET)
     sms = PatientFactory(care_team=team, phone="+15551230000", sms_consent=True)
     enroll(sms, coordinator, onset=ONSET, on=ONSET)
     ids = list(Reminder.objects.values_list("pk", flat=True))
-    expected = sorted(Reminder.objects.filter(pk__in=ids).values_list(*_COLUMNS))
-    got = sorted(tuple(row) for row in _read(ids))
+    expected = sorted(Reminder.objects.filter(pk__in=ids).values_list(*COLUMNS))
+    got = sorted(tuple(row) for row in read_columns(ids))
     assert got == expected
     assert [[type(value) for value in row] for row in got] == [
         [type(value) for value in row] for row in expected
     ]
-    assert list(_read(ids[:1])) == [row for row in expected if row[0] == ids[0]]
-    assert list(_read([])) == []
+    assert list(read_columns(ids[:1])) == [row for row in expected if row[0] == ids[0]]
+    assert list(read_columns([])) == []

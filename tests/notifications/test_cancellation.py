@@ -8,7 +8,7 @@ import time_machine
 from django.core import mail
 
 from episodes import services
-from notifications.delivery.batch import deliver_batch
+from notifications.delivery.batch import deliver_claimed
 from tests.clock import local
 from tests.notifications.helpers import claim_only, enroll, reminder, run_cycle
 
@@ -60,7 +60,7 @@ def test_an_episode_closed_after_the_claim_is_cancelled_by_the_worker(patient, c
 
     with time_machine.travel(local(date(2026, 3, 16), 9, 1), tick=False):
         for ids, claim in batches:
-            deliver_batch(reminder_ids=ids, claim=claim)
+            deliver_claimed(reminder_ids=ids, claim=claim)
 
     row = reminder(episode)
     assert (row.status, row.status_reason, row.attempts) == ("cancelled", "episode closed", 0)

@@ -8,7 +8,7 @@ import time_machine
 from django.core import mail
 
 from episodes import services
-from notifications.delivery.batch import deliver_batch
+from notifications.delivery.batch import deliver_claimed
 from tests.clock import local
 from tests.notifications.helpers import claim_only, enroll, reminder, run_cycle
 
@@ -62,7 +62,7 @@ def test_consent_withdrawn_after_the_claim_cancels_the_sms(sms_patient, coordina
 
     with time_machine.travel(DUE, tick=False):
         for ids, claim in batches:
-            deliver_batch(reminder_ids=ids, claim=claim)
+            deliver_claimed(reminder_ids=ids, claim=claim)
 
     row = reminder(episode)
     assert (row.status, row.status_reason) == ("cancelled", "no SMS consent")

@@ -15,7 +15,7 @@ from django.db import connection
 
 from episodes import services
 from notifications import tasks
-from notifications.delivery.dispatch import dispatch_cycle
+from notifications.delivery.claims import drain_due
 from notifications.models import Reminder
 from tests.factories import PatientFactory
 from tests.notifications.e2e import (
@@ -109,7 +109,7 @@ def test_two_dispatchers_at_once_still_send_each_reminder_once(
         try:
             start.wait()
             for _ in range(3):
-                cycle = dispatch_cycle(enqueue=tasks._enqueue_delivery)  # noqa: SLF001
+                cycle = drain_due(enqueue=tasks._enqueue_delivery)  # noqa: SLF001
                 claimed[n].extend(pk for batch, _ in cycle.batches for pk in batch)
         finally:
             connection.close()

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from notifications.delivery.dispatch import retry_delay
+from notifications.delivery.attempts import retry_delay
 from tests.clock import local
 from tests.notifications.helpers import enroll, reminder, run_cycle
 
@@ -97,7 +97,7 @@ def test_an_unexpected_error_is_retried_and_logged_without_details(
         msg = "cannot render for +15557654321 Ana"
         raise ValueError(msg)
 
-    monkeypatch.setattr("notifications.delivery.dispatch.render_message", broken)
+    monkeypatch.setattr("notifications.delivery.attempts.render_message", broken)
 
     run_cycle(DUE)
 

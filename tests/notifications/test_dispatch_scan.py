@@ -1,20 +1,14 @@
-"""A dispatch cycle costs what the due rows cost, not what the episodes cost."""
+"""Beat's dispatch costs what the due rows cost, not what the episodes cost."""
 
 from __future__ import annotations
 
 from datetime import date
 
-import pytest
 import time_machine
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from notifications.delivery.dispatch import (
-    DispatchCounts,
-    claim_and_enqueue,
-    dispatch_cycle,
-    due_rows,
-)
+from notifications.delivery.claims import DispatchCounts, claim_and_enqueue, drain_due, due_rows
 from notifications.models import Reminder
 from tests.clock import local
 from tests.factories import PatientFactory
@@ -41,7 +35,7 @@ def test_an_idle_cycle_costs_the_same_with_five_or_forty_episodes(team, coordina
     _episodes(team, coordinator, 35)
 
     assert _queries_of_a_cycle(QUIET_MOMENT) == few
-    assert few <= 8  # reclaim scan, due scan (and on SQLite the write-lock no-ops)
+    assert few <= 8  # the reclaim's scan, the count of rows in flight, the claim
 
 
 def test_a_busy_cycle_grows_with_the_due_rows_not_with_the_other_episodes(
@@ -51,7 +45,7 @@ def test_a_busy_cycle_grows_with_the_due_rows_not_with_the_other_episodes(
     _episodes(team, coordinator, 3)  # 6 rows due on 16 March
     due_moment = local(date(2026, 3, 16), 9)
     with time_machine.travel(due_moment, tick=False), CaptureQueriesContext(connection) as queries:
-        dispatch_cycle(enqueue=lambda *_: None)
+        drain_due(enqueue=lambda *_: None)
     claim_queries = len(queries)
     assert Reminder.objects.filter(status="sending").count() == 6
     # Forty more episodes whose reminders are months away change nothing.
@@ -64,30 +58,21 @@ def test_a_busy_cycle_grows_with_the_due_rows_not_with_the_other_episodes(
         )
     Reminder.objects.filter(status="sending").update(status="scheduled", claim_token="")
     with time_machine.travel(due_moment, tick=False), CaptureQueriesContext(connection) as queries:
-        dispatch_cycle(enqueue=lambda *_: None)
+        drain_due(enqueue=lambda *_: None)
     assert len(queries) == claim_queries
 
 
 def test_the_scan_reads_the_partial_index_of_due_scheduled_rows(team, coordinator):
     _episodes(team, coordinator, 3)
     query = due_rows(QUIET_MOMENT)
-    if connection.vendor == "postgresql":
-        with transaction.atomic(), connection.cursor() as cursor:
-            # Tiny tables would be scanned whole; forbid that to see the index is usable.
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            plan = query.explain()
-    elif connection.vendor == "sqlite":
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Tiny tables would be scanned whole; forbid that to see the index is usable.
+        cursor.execute("SET LOCAL enable_seqscan = off")
         plan = query.explain()
-    else:
-        pytest.skip(f"no plan check for {connection.vendor}")
     assert "reminder_due_scheduled" in plan
 
 
-def test_on_postgresql_a_claim_is_one_statement_and_takes_at_most_a_batch(
-    settings, team, coordinator
-):
-    if connection.vendor != "postgresql":
-        pytest.skip("the one-statement claim is PostgreSQL's")
+def test_a_claim_is_one_statement_and_takes_at_most_a_batch(settings, team, coordinator):
     settings.CAREFLOW_REMINDER_BATCH_SIZE = 4
     _episodes(team, coordinator, 5)  # 10 rows due on 16 March
     batches: list[list[int]] = []
@@ -109,8 +94,6 @@ def test_on_postgresql_a_claim_is_one_statement_and_takes_at_most_a_batch(
 
 def test_the_reminder_table_is_vacuumed_after_a_mornings_churn(db):
     """Migration 0006: autovacuum after 1 % of the rows are dead, not PostgreSQL's 20 %."""
-    if connection.vendor != "postgresql":
-        pytest.skip("a PostgreSQL storage parameter")
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT reloptions FROM pg_class WHERE oid = %s::regclass",

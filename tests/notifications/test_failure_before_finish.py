@@ -14,17 +14,15 @@ from datetime import date
 from urllib.parse import urlencode
 
 import pytest
-import time_machine
 
 from episodes.selectors import queue_episodes
 from notifications.channels.email import EmailChannel
 from notifications.channels.sms import SmsChannel
-from notifications.delivery.dispatch import deliver_one
 from notifications.models import DeliveryAttempt, Reminder
 from tests.clock import local
 from tests.notifications.fake_postmark import basic_auth
 from tests.notifications.fake_twilio import AUTH_TOKEN, sign
-from tests.notifications.helpers import PUBLIC_BASE_URL, claim_only, enroll, reminder, run_cycle
+from tests.notifications.helpers import PUBLIC_BASE_URL, enroll, reminder, run_cycle
 
 ONSET = date(2026, 3, 2)
 DUE = local(date(2026, 3, 16), 9)
@@ -140,22 +138,6 @@ def test_undelivered_after_the_finish_fails_the_reminder(client, twilio, sms_epi
     undelivered(client, row, row.provider_message_id)
 
     assert_failed(row, SMS_REASON, coordinator)
-
-
-def test_the_one_row_path_respects_a_bounce_before_its_finish_too(
-    client, monkeypatch, postmark, email_episode, coordinator
-):
-    seen = verdict_during_send(
-        monkeypatch, EmailChannel, lambda _row, pid: bounce(client, postmark, pid)
-    )
-    ((_, claim),) = claim_only(DUE)
-    row = reminder(email_episode)
-
-    with time_machine.travel(DUE, tick=False):
-        deliver_one(reminder_id=row.pk, claim=claim)
-
-    assert seen == ["sending"]
-    assert_failed(row, EMAIL_REASON, coordinator)
 
 
 def test_undelivered_on_an_interrupted_attempt_fails_the_reconciled_reminder(

@@ -5,7 +5,7 @@ conditions beside ``id IN (…)`` let PostgreSQL read the rows through the parti
 ``reminder_sending_lease``: its statistics, taken when nothing was ``sending``, made that
 index look empty, and during a burst it holds an entry for every row claimed since the
 last vacuum. At 1M a chunk's begin read all 944 pages of it, 3.6 ms a chunk against 0.8 ms
-by the primary key. ``dispatch.held_by`` and ``batch._hold`` write the test as one CASE,
+by the primary key. ``attempts.held_by`` and ``batch.HOLD`` write the test as one CASE,
 which implies no index's predicate. These tests show the hazard with the separate
 conditions, and its absence with the CASE, on the same table and statistics.
 """
@@ -14,21 +14,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
 from episodes.selectors import patient_today
-from notifications.delivery.batch import _hold, _hold_params
-from notifications.delivery.dispatch import held_by
+from notifications.delivery.attempts import held_by
+from notifications.delivery.batch import HOLD, hold_params
 from notifications.delivery.rows import delivery_rows
 from notifications.models import Reminder
 from tests.factories import PatientFactory
 from tests.notifications.helpers import enroll
-
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="PostgreSQL's planner is what is tested"
-)
 
 ROWS = 20_000
 CLAIM = "c" * 32
@@ -70,7 +65,7 @@ def _plan(sql: str, params: list[object]) -> str:
 def test_a_chunks_begin_reads_its_rows_by_primary_key(team, coordinator):
     ids = _table_as_between_bursts(team, coordinator)
     sendable = list(delivery_rows(ids).values())
-    sql, params = _hold(sendable), _hold_params(sendable, CLAIM, timezone.now())
+    sql, params = HOLD, hold_params(sendable, CLAIM, timezone.now())
 
     plan = _plan(sql, params)
     assert "notifications_reminder_pkey" in plan, plan

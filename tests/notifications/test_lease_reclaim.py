@@ -8,8 +8,8 @@ import pytest
 import time_machine
 
 from notifications.channels.sms import TwilioSmsBackend
-from notifications.delivery.batch import deliver_batch
-from notifications.delivery.dispatch import reclaim_expired
+from notifications.delivery.batch import deliver_claimed
+from notifications.delivery.claims import reclaim_expired
 from notifications.delivery.messages import render_message
 from notifications.models import DeliveryAttempt
 from tests.clock import local
@@ -71,7 +71,7 @@ def test_a_worker_lost_after_twilio_took_it_is_reconciled_not_resent(sms_episode
     assert twilio.received() == {f"reminder-{row.pk}": 1}
     # The dead worker's task message, redelivered late, finds its claim gone: no send.
     with time_machine.travel(DUE + timedelta(minutes=3), tick=False):
-        late = deliver_batch(reminder_ids=ids, claim=claim)
+        late = deliver_claimed(reminder_ids=ids, claim=claim)
     assert (late.sent, late.lost) == (0, len(ids))
     assert len(twilio.creates()) == 1
 

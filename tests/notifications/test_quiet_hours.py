@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import time_machine
 from django.core import mail
 
-from notifications.delivery.batch import deliver_batch
+from notifications.delivery.batch import deliver_claimed
 from tests.clock import local
 from tests.notifications.helpers import claim_only, enroll, reminder, run_cycle
 
@@ -61,7 +61,7 @@ def test_a_batch_that_reaches_the_worker_in_quiet_hours_is_deferred_not_sent(pat
     # The worker only gets to the batch at 20:01 (a backlog): quiet hours have begun.
     with time_machine.travel(local(TWO_WEEKS, 20, 1), tick=False):
         for ids, claim in batches:
-            counts = deliver_batch(reminder_ids=ids, claim=claim)
+            counts = deliver_claimed(reminder_ids=ids, claim=claim)
     row.refresh_from_db()
     assert (counts.deferred, counts.sent) == (1, 1)  # the care team's notice went
     assert (row.status, row.attempts, row.claim_token) == ("scheduled", 0, "")

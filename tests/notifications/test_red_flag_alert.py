@@ -95,7 +95,7 @@ def test_a_system_derived_flag_alerts_too(team, coordinator):
 
 @pytest.mark.parametrize("name", ["resolve", "close"])
 def test_an_alert_for_a_closed_episode_is_cancelled(patient, coordinator, clinician, name):
-    from notifications.delivery.batch import deliver_batch  # noqa: PLC0415
+    from notifications.delivery.batch import deliver_claimed  # noqa: PLC0415
     from tests.notifications.helpers import claim_only  # noqa: PLC0415
 
     episode = enroll(patient, coordinator, onset=ONSET, on=ONSET)
@@ -110,5 +110,5 @@ def test_an_alert_for_a_closed_episode_is_cancelled(patient, coordinator, clinic
             episode_id=episode.pk, name=name, by=clinician, data={"reason": "other", "note": ""}
         )
         for ids, claim in batches:
-            deliver_batch(reminder_ids=ids, claim=claim)
+            deliver_claimed(reminder_ids=ids, claim=claim)
     assert mail.outbox == []
