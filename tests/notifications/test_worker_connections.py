@@ -24,8 +24,6 @@ def _backend() -> int:
 
 @pytest.fixture
 def max_age():
-    if connection.vendor != "postgresql":
-        pytest.skip("a backend's pid is PostgreSQL's")
     saved = connection.settings_dict["CONN_MAX_AGE"]
 
     def use(seconds: int) -> int:

@@ -126,8 +126,7 @@ def test_the_team_ids_read_with_the_token_are_read_again_each_request(coordinato
         and "knox_authtoken" not in q["sql"]
         and "careteammembership" in q["sql"]
     ]
-    if connection.vendor == "postgresql":
-        assert alone == []  # read with the token, not in a query of its own
+    assert alone == []  # read with the token, not in a query of its own
     CareTeamMembership.objects.filter(user=coordinator).delete()
     assert client.get(f"/api/episodes/{episode.pk}/").status_code == 404
     assert client.get("/api/queues/overdue/").json()["results"] == []
