@@ -50,7 +50,8 @@ from episodes import services
 from episodes.models import Episode, Patient, RedFlagReport, TransitionLog
 from episodes.selectors import episode_facts, episode_timeline, queue_episodes
 from notifications import services as notifications_services
-from notifications.delivery.batch import deliver_claimed, drain_due
+from notifications.delivery.batch import deliver_claimed
+from notifications.delivery.claims import drain_due
 from notifications.models import PatientMessage, Reminder
 from notifications.providers.events import sms_inbound_record
 from tests.factories import PatientFactory
