@@ -39,6 +39,7 @@ def _with_episodes(patients: QuerySet[Patient]) -> QuerySet[Patient]:
 
 class _PatientPages(GenericAPIView):
     pagination_class = KeysetPagination
+    queryset = Patient.objects.none()  # the schema's model; each view reads its own
 
     def page_of(self, request: Request, patients: QuerySet[Patient]) -> Response:
         page = self.paginate_queryset(_with_episodes(patients))
