@@ -44,7 +44,7 @@ SMALL_EPISODES = 10_000
 REPEATS = 30
 # Rounds of the queue and workspace pages (``interleaved``): their targets divide one p95 by
 # another, and of 30 requests the p95 is the second-slowest, one neighbour's busy moment;
-# of 100 it is the sixth (issue 16, seventh part).
+# of 100 it is the sixth.
 QUEUE_ROUNDS = 100
 # Requests to every queue's first page before any is timed: a gunicorn worker's first
 # requests pay one-off costs (imports, URL resolver and template caches, the first
@@ -54,7 +54,7 @@ QUEUE_ROUNDS = 100
 WARMUP = 5
 REPORT_REPEATS = 10
 # The Celery worker's processes for dispatch (raw Celery and the reminders alike): two, as
-# many as the cores; BENCH_WORKERS tries another count (docs/PERFORMANCE.md, issue 16).
+# many as the cores; BENCH_WORKERS tries another count (docs/PERFORMANCE.md).
 WORKER_PROCESSES = int(os.environ.get("BENCH_WORKERS", "2"))
 START_TIMEOUT_S = 60
 DRAIN_TIMEOUT_S = 900
@@ -69,7 +69,7 @@ def bench_env(database: str) -> dict[str, str]:
         "DJANGO_DEBUG": "False",
         # Production's connections (config/settings/production.py: CONN_MAX_AGE 60, health
         # checks), not local settings' one connection per request: a new PostgreSQL backend
-        # per request was ~10 % of a queue page's time (issue 16).
+        # per request was ~10 % of a queue page's time.
         # https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
         "DATABASE_URL": f"{PG_BASE}/{database}?conn_max_age=60&conn_health_checks=true",
         "REDIS_URL": REDIS_URL,
@@ -308,7 +308,7 @@ def interleaved(runs: dict[str, Any], rounds: int) -> dict[str, list[float]]:
     Two figures divided one by the other (a page by its raw SQL, a deep page by the first,
     the workspace's page by the API's) are timed in the same moments of a shared machine,
     and neither always follows the other: timed in blocks of 30 one after the other, a
-    neighbour's busy second fell on one side only (issue 16, seventh part).
+    neighbour's busy second fell on one side only.
     """
     for run in runs.values():
         run()  # warm: the same cache state the timed rounds see
@@ -350,15 +350,15 @@ def raw_run(conn: psycopg.Connection, statements: list[str], *, prepare: bool = 
     every run, as every API request's are. The API sends its statements through Django's
     client-side-binding cursor, never prepared, and a page's text is never the same twice
     (its ``now``, its cursor). Repeated through psycopg's default connection the identical
-    literal text was prepared from its sixth run (``prepare_threshold``), so until the
-    seventh part of issue 16 most of the baseline's runs skipped a planning no API request
-    can skip (the page's: ~0.25 of its ~0.5 ms on the server). ``prepare=True`` is that
-    old baseline, kept beside it (``raw_prepared_p95_ms``).
+    literal text is prepared from its sixth run (``prepare_threshold``), and most runs
+    would skip a planning no API request can skip (the page's: ~0.25 of its ~0.5 ms on the
+    server). ``prepare=True`` is that prepared figure, kept beside it
+    (``raw_prepared_p95_ms``).
     """
     with conn.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql, prepare=prepare)
-            # The read records' INSERT (issue 12) returns no rows to fetch.
+            # The read records' INSERT returns no rows to fetch.
             if cursor.description is not None:
                 cursor.fetchall()
 
@@ -389,7 +389,7 @@ def bench_queues(port: int, token: str, deep_rows: int) -> dict[str, Any]:
     see the same moments of a shared machine, and neither always follows the other kind of
     request. Timed one after
     the other in blocks of 30, a neighbour's busy second fell on one side only, and the
-    deep ÷ first ratio of two equal pages (the same p50s) read 1.3 to 1.7 (issue 16).
+    deep ÷ first ratio of two equal pages (the same p50s) read 1.3 to 1.7.
     """
     from django.test import Client
 

@@ -1,4 +1,4 @@
-"""CheckIn moves to notifications (issue 13): the model only, its table and rows stay.
+"""CheckIn moves to notifications: the model only, its table and rows stay.
 
 State only: notifications/migrations/0003_checkin.py takes the model over with
 ``db_table = "episodes_checkin"``; nothing is run against the database.

@@ -1,4 +1,4 @@
-"""Forget the ``episodes.checkin`` content type left behind by the CheckIn move (issue 13).
+"""Forget the ``episodes.checkin`` content type left behind by the CheckIn move.
 
 The CheckIn model moved to notifications keeping its table (0009 here, notifications'
 0003). Content types do not move with a state-only migration: ``post_migrate`` made a

@@ -1,4 +1,4 @@
-"""CheckIn, moved from episodes (issue 13): the same table, ``episodes_checkin``.
+"""CheckIn, moved from episodes: the same table, ``episodes_checkin``.
 
 State only (episodes/migrations/0008_checkin_moves_to_notifications.py gives it up): no
 table is created, renamed or copied.
