@@ -1037,6 +1037,23 @@ def write_part(out: Path, result: dict[str, Any], started: float) -> None:
     say(f"wrote {out} in {time.monotonic() - started:.0f} s")
 
 
+def _commit() -> str:
+    """The code measured: HEAD's short hash, with ``+changes`` when the tree differs from it."""
+
+    def git(*args: str) -> str:
+        found = subprocess.run(  # noqa: S603 - fixed arguments
+            ["git", *args],  # noqa: S607 - git from PATH, as make runs it
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return found.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return f"{head}+changes" if git("status", "--porcelain", "--untracked-files=no") else head
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--episodes", type=int, default=100_000)
@@ -1115,6 +1132,7 @@ def main(argv: list[str] | None = None) -> None:
     token = AuthToken.objects.create(user=bench_user)[1]
     result: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": _commit(),
         "episodes": Episode.objects.count(),
         "reminders": Reminder.objects.count(),
         "generated_s": generated_s,
