@@ -53,6 +53,8 @@ from episodes.models import (
 from notifications.models import (
     RED_FLAG_MILESTONE_PREFIX,
     Audience,
+    PatientMessage,
+    PatientMessageKind,
     Reminder,
     ReminderChannel,
     ReminderStatus,
@@ -141,6 +143,7 @@ COPIED: tuple[type[models.Model], ...] = (
     RedFlag,
     ImagingStudy,
     Reminder,
+    PatientMessage,
 )
 
 
@@ -300,7 +303,7 @@ class _Maker:
             "report_review_since": None,
             "report_review_rule": "",
             "surgical_review_urgent": False,
-            "unread_reply_since": None,  # no patient SMS is generated: unread_replies is empty
+            "unread_reply_since": None,  # set below for the episodes with an unread reply
             "state_changed_at": self._moment(assessed),
             "created_at": self._moment(start),
             "updated_at": self._moment(assessed),
@@ -397,6 +400,7 @@ class _Maker:
             "recorded_at": self._moment(assessed),
         }
         reminders = self._reminders(ep, patient, state, facts_obj, flags)
+        replies = self._replies(ep, patient, state)
         return {
             "patient": [patient],
             "episode": [ep],
@@ -404,7 +408,32 @@ class _Maker:
             "red_flag": flags,
             "imaging": imaging,
             "reminder": reminders,
+            "patient_message": replies,
         }
+
+    def _replies(self, ep: dict, patient: dict, state: State) -> list[dict[str, Any]]:
+        """An unread SMS reply on about 2 % of the open episodes with a phone.
+
+        Chosen by the episode's id, not the shared random stream, so every other generated
+        row is what it would be without them.
+        """
+        if state in TERMINAL_STATES or not patient["phone"] or ep["id"] * 2654435761 % 100 >= 2:
+            return []
+        received = self.now - timedelta(minutes=ep["id"] % (3 * 24 * 60))
+        ep["unread_reply_since"] = received
+        return [
+            {
+                "id": self.ids.take(PatientMessage),
+                "episode_id": ep["id"],
+                "provider_message_id": f"SMbench{ep['id']:026d}",
+                "kind": PatientMessageKind.REPLY.value,
+                "body": "Is my appointment still on?",
+                "from_number": patient["phone"],
+                "received_at": received,
+                "read_at": None,
+                "read_by_id": None,
+            }
+        ]
 
     def _reminders(
         self, ep: dict, patient: dict, state: State, facts: Facts, flags: list[dict]
@@ -527,6 +556,7 @@ KIND_MODEL: dict[str, type[models.Model]] = {
     "red_flag": RedFlag,
     "imaging": ImagingStudy,
     "reminder": Reminder,
+    "patient_message": PatientMessage,
 }
 
 
