@@ -13,12 +13,18 @@ from contextvars import ContextVar
 from typing import TypeAlias
 
 from careflow.redflags import CATEGORY_LABEL
-from episodes.models import Language, RedFlag
+from episodes.models import Language, RedFlag, RedFlagReport
 from notifications.channels import channel_for
 from notifications.channels.base import DeliveryChannel, Message
 from notifications.checkins.tokens import checkin_url_for, default_max_age
 from notifications.delivery.rows import DeliveryRow
-from notifications.models import RED_FLAG_MILESTONE_PREFIX, Audience, Reminder, ReminderChannel
+from notifications.models import (
+    RED_FLAG_MILESTONE_PREFIX,
+    RED_FLAG_REPORT_MILESTONE_PREFIX,
+    Audience,
+    Reminder,
+    ReminderChannel,
+)
 
 __all__ = [
     "Deliverable",
@@ -143,7 +149,18 @@ def _care_team_message(reminder: Deliverable) -> Message:
         "milestone_date": reminder.milestone_date.isoformat(),
     }
     name = reminder.milestone
-    if reminder.milestone.startswith(RED_FLAG_MILESTONE_PREFIX):
+    if reminder.milestone.startswith(RED_FLAG_REPORT_MILESTONE_PREFIX):
+        report_id = int(reminder.milestone.removeprefix(RED_FLAG_REPORT_MILESTONE_PREFIX))
+        report = RedFlagReport.objects.get(pk=report_id, episode_id=episode.pk)
+        context |= {
+            "category": report.category,
+            "category_name": CATEGORY_LABEL.get(report.category, ""),
+            "sign": report.sign,
+            "reported_on": report.reported_on.isoformat(),
+            "ended": report.red_flag_id is None,
+        }
+        name = "red_flag_report"
+    elif reminder.milestone.startswith(RED_FLAG_MILESTONE_PREFIX):
         flag_id = int(reminder.milestone.removeprefix(RED_FLAG_MILESTONE_PREFIX))
         flag = RedFlag.objects.get(pk=flag_id, episode_id=episode.pk)
         context |= {

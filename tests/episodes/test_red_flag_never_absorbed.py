@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core import mail
 
 from careflow import rules
 from episodes import services
@@ -17,8 +18,9 @@ from episodes.models import Episode, RedFlag, RedFlagReport, Referral
 from episodes.selectors import episode_next_action, episode_pathway_view, queue_episodes
 from notifications import services as notifications_services
 from notifications.models import CheckIn, Reminder
-from tests.clock import NY, ONSET, at_day
+from tests.clock import NY, ONSET, at_day, moment
 from tests.factories import new_episode
+from tests.notifications.helpers import run_cycle
 
 
 def refresh(episode) -> Episode:
@@ -353,3 +355,25 @@ def test_a_flag_raised_the_afternoon_after_a_morning_referral_is_due_that_day(pa
         services.red_flag_raise(episode_id=episode.pk, sign="fever", by=coordinator)
     # Raised in the afternoon after a morning referral: after it, a deadline of its own.
     assert refresh(episode).next_deadline_rule == rules.RF_4
+
+
+# -- the report's alert reaches the care team ---------------------------------------------------
+
+
+def test_a_reports_alert_is_emailed_to_the_care_team_even_on_an_ended_episode(referred, closed):
+    with at_day(14):
+        check_in(closed, symptoms=["fever"])
+    run_cycle(moment(14))
+    with at_day(42):
+        check_in(referred, "6_weeks", symptoms=["saddle_numbness"])
+    run_cycle(moment(42))
+    alerts = [m for m in mail.outbox if "red-flag symptom reported" in m.subject]
+    assert {m.subject for m in alerts} == {
+        f"URGENT: red-flag symptom reported on episode #{closed.pk} (RF-4)",
+        f"URGENT: red-flag symptom reported on episode #{referred.pk} (RF-1)",
+    }
+    ended = next(m for m in alerts if f"#{closed.pk}" in m.subject)
+    assert "after the episode ended" in ended.body
+    assert "Decide whether to open a new episode" in ended.body
+    assert closed.patient.given_name not in ended.body  # the episode by id, never the patient
+    assert {r.status for r in report_alerts(referred) + report_alerts(closed)} == {"sent"}
