@@ -35,9 +35,7 @@ def fill(episode, coordinator, clinician, n: int) -> None:
             services.red_flag_rule_out(
                 flag_id=flag.pk, episode_id=episode.pk, by=clinician, note="settled"
             )
-            services.red_flag_raise(
-                episode_id=episode.pk, sign="history_of_cancer", by=coordinator
-            )
+            services.red_flag_raise(episode_id=episode.pk, sign="history_of_cancer", by=coordinator)
             services.imaging_record(episode_id=episode.pk, by=clinician, performed_on=ONSET)
             services.care_plan_item_add(episode_id=episode.pk, by=visitor, item="nsaid")
             sms_inbound_record(
