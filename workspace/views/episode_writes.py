@@ -115,7 +115,7 @@ def _write(
         return episode_page(request, episode_id, status=status, problem=problem)
     except ValidationError as exc:
         errors = getattr(exc, "message_dict", {"__all__": exc.messages})
-        problem = {"summary": _("Please correct the following."), "messages": error_sentences(exc)}
+        problem = {"summary": _("There is a problem"), "messages": error_sentences(exc)}
         return episode_page(
             request, episode_id, status=400, problem=problem, bound={prefix: (values, errors)}
         )
