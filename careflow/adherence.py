@@ -17,6 +17,7 @@ from careflow import rules
 from careflow.dates import SIX_WEEKS, TWO_WEEKS, three_months_after
 from careflow.deadlines import SPECIALIST_REFERRAL, Deadline, deadlines
 from careflow.facts import Facts
+from careflow.guards import Reason
 from careflow.states import State
 
 SECONDS_PER_HOUR = 3600
@@ -72,6 +73,33 @@ def is_low_value_imaging(
     """IM-2 / CC-1: imaging before day 42 of conservative care with no red flag active."""
     early = performed_on < conservative_care_start + SIX_WEEKS
     return early and not any(flag.covers(performed_on) for flag in flags)
+
+
+def imaging_warnings(
+    performed_on: date,
+    *,
+    symptom_onset: date,
+    conservative_care_start: date,
+    flags: Sequence[Interval],
+) -> list[Reason]:
+    """What recording this study should tell the care team: IM-2 when it is low-value.
+
+    A warning, never a refusal: the study happened and is recorded. One dated before
+    ``symptom_onset`` documents an earlier episode and is not this episode's imaging.
+    """
+    if not counts_for_imaging(performed_on, symptom_onset):
+        return []
+    if not is_low_value_imaging(performed_on, conservative_care_start, flags):
+        return []
+    day = (performed_on - conservative_care_start).days
+    return [
+        Reason(
+            rules.IM_2,
+            "no imaging before 42 days of conservative care unless a red flag is active:"
+            f" this study is from day {day}, with no red flag active that day. It is"
+            " recorded, and counts as low-value imaging in the adherence report",
+        )
+    ]
 
 
 def referral_rule_group(due_rule: str) -> str:

@@ -68,6 +68,9 @@ NEXT_ACTIONS = {
     "refer_to_specialist": gettext_lazy("Refer to a specialist"),
     "urgent_imaging": gettext_lazy("Urgent imaging and referral"),
     "review_patient_report": gettext_lazy("Review the patient's red-flag report"),
+    "review_state": gettext_lazy(
+        "Review the episode's stage: a fact that admitted it no longer holds"
+    ),
 }
 DEADLINES = {
     "specialist_referral": gettext_lazy("Specialist referral"),
@@ -76,6 +79,7 @@ DEADLINES = {
 CHANNELS = {
     "email": gettext_lazy("email"),
     "sms": gettext_lazy("SMS"),
+    "": gettext_lazy("no channel"),
 }
 URGENCY = {
     "immediate": gettext_lazy("Immediate"),
@@ -98,6 +102,7 @@ EVENT_KINDS = {
     "checkin": gettext_lazy("Check-in"),
     "patient_message": gettext_lazy("Patient SMS"),
     "outreach": gettext_lazy("Outreach"),
+    "correction": gettext_lazy("Correction"),
 }
 
 
@@ -130,7 +135,7 @@ def deadline(code: str) -> str:
 
 
 def sign(code: str) -> str:
-    return code.replace("_", " ").capitalize()
+    return str(SIGNS.get(code, code.replace("_", " ").capitalize()))
 
 
 def category(code: str) -> str:
@@ -153,7 +158,7 @@ def ago(moment: datetime, now: datetime) -> str:
 
 
 def plan_item(code: str) -> str:
-    return code.replace("_", " ").capitalize()
+    return str(PLAN_ITEMS.get(code, code.replace("_", " ").capitalize()))
 
 
 def next_action(action: dict[str, str] | None) -> dict[str, str] | None:
@@ -186,7 +191,8 @@ def _note(d: dict[str, Any]) -> str:
 
 
 def _imaging_text(d: dict[str, Any]) -> str:
-    return _("Imaging on %(date)s: %(finding)s") % {
+    return _("%(modality)s on %(date)s: %(finding)s") % {
+        "modality": modality(d.get("modality", "")),
         "date": d["performed_on"],
         "finding": _("nerve-root compression")
         if d["nerve_root_compression"]
@@ -200,7 +206,7 @@ def _checkin_text(d: dict[str, Any]) -> str:
         "Check-in from the patient: overall %(overall)s; disabling pain: %(disabling)s;"
         " red-flag symptoms: %(symptoms)s"
     ) % {
-        "overall": d["overall"],
+        "overall": overall(d["overall"]).lower(),
         "disabling": _("yes") if d["disabling_pain"] else _("no"),
         "symptoms": symptoms,
     }
@@ -233,6 +239,33 @@ def patient_message(d: dict[str, Any]) -> str:
     )
 
 
+def _reminder_text(d: dict[str, Any]) -> str:
+    return _("%(milestone)s to %(audience)s by %(channel)s: %(status)s") % {
+        "milestone": reminder_milestone(d["milestone"]),
+        "audience": audience(d["audience"]),
+        "channel": channel(d["channel"]),
+        "status": reminder_status(d["status"]),
+    }
+
+
+def _delivery_text(d: dict[str, Any]) -> str:
+    return _("%(milestone)s to %(audience)s, attempt %(attempt)s: %(outcome)s") % {
+        "milestone": reminder_milestone(d["milestone"]),
+        "audience": audience(d["audience"]),
+        "attempt": d["attempt"],
+        "outcome": _word(DELIVERY_OUTCOMES, d["outcome"]),
+    }
+
+
+def _correction_text(d: dict[str, Any]) -> str:
+    return _("%(field)s corrected from %(old)s to %(new)s — %(reason)s") % {
+        "field": _word(CORRECTED_FIELDS, d["field"]),
+        "old": d["old"],
+        "new": d["new"],
+        "reason": d["reason"],
+    }
+
+
 # One sentence per kind of timeline event (episodes.selectors.timeline and its sources).
 _EVENT_TEXT: dict[str, Any] = {
     "transition": _transition_text,
@@ -253,12 +286,9 @@ _EVENT_TEXT: dict[str, Any] = {
     ),
     "imaging": _imaging_text,
     "care_plan_item": lambda d: _("Care plan: %(item)s") % {"item": plan_item(d["item"])},
-    "reminder": lambda d: (
-        _("Reminder %(milestone)s to the %(audience)s by %(channel)s: %(status)s") % d
-    ),
-    "delivery_attempt": lambda d: (
-        _("Delivery attempt %(attempt)s of reminder %(milestone)s: %(outcome)s") % d
-    ),
+    "reminder": _reminder_text,
+    "delivery_attempt": _delivery_text,
+    "correction": _correction_text,
     "patient_message": patient_message,
     "checkin": _checkin_text,
 }
@@ -288,3 +318,186 @@ def milestone(code: str) -> str:
 
 def overall(code: str) -> str:
     return _word(OVERALL, code)
+
+
+# -- the episode page: the codes it shows, in words --------------------------------------
+
+SIGNS = {
+    "urinary_retention": gettext_lazy("Urinary retention"),
+    "incontinence": gettext_lazy("Incontinence"),
+    "bilateral_leg_weakness": gettext_lazy("Weakness in both legs"),
+    "saddle_anesthesia": gettext_lazy("Saddle anaesthesia"),
+    "progressive_motor_deficit": gettext_lazy("Progressive motor deficit"),
+    "history_of_cancer": gettext_lazy("History of cancer"),
+    "unexplained_weight_loss": gettext_lazy("Unexplained weight loss"),
+    "age_over_50_new_onset": gettext_lazy("Over 50 with new-onset pain"),
+    "fever": gettext_lazy("Fever"),
+    "iv_drug_use": gettext_lazy("IV drug use"),
+    "immunosuppression": gettext_lazy("Immunosuppression"),
+    "significant_trauma": gettext_lazy("Significant trauma"),
+    "osteoporosis": gettext_lazy("Osteoporosis"),
+    "prolonged_corticosteroids": gettext_lazy("Prolonged corticosteroid use"),
+}
+PLAN_ITEMS = {
+    "natural_history_education": gettext_lazy("Education: the natural history"),
+    "stay_active_advice": gettext_lazy("Advice to stay active"),
+    "nsaid": gettext_lazy("NSAIDs"),
+    "muscle_relaxant": gettext_lazy("Muscle relaxant"),
+    "opioid_short_term": gettext_lazy("Opioid, short term"),
+    "nortriptyline": gettext_lazy("Nortriptyline"),
+    "pregabalin": gettext_lazy("Pregabalin"),
+    "topiramate": gettext_lazy("Topiramate"),
+    "morphine": gettext_lazy("Morphine"),
+    "core_stabilization": gettext_lazy("Core stabilisation"),
+    "mckenzie": gettext_lazy("McKenzie method"),
+    "mobilization_manipulation": gettext_lazy("Mobilisation or manipulation"),
+    "neural_mobilization": gettext_lazy("Neural mobilisation"),
+    "radiofrequency_ablation": gettext_lazy("Radiofrequency ablation"),
+    "pulsed_radiofrequency_drg": gettext_lazy("Pulsed radiofrequency at the dorsal root ganglion"),
+}
+PLAN_CATEGORIES = {
+    "education": gettext_lazy("education"),
+    "medication": gettext_lazy("medication"),
+    "physical_therapy": gettext_lazy("physical therapy"),
+    "interventional": gettext_lazy("interventional"),
+}
+MODALITIES = {
+    "mri_lumbar_without_contrast": gettext_lazy("MRI of the lumbar spine without contrast"),
+}
+AUDIENCES = {
+    "patient": gettext_lazy("the patient"),
+    "care_team": gettext_lazy("the care team"),
+}
+REMINDER_MILESTONES = {
+    "2_weeks": gettext_lazy("2-week check-in"),
+    "6_weeks": gettext_lazy("6-week reassessment"),
+    "3_months": gettext_lazy("3-month follow-up"),
+}
+REMINDER_STATUSES = {
+    "scheduled": gettext_lazy("scheduled"),
+    "sending": gettext_lazy("sending"),
+    "sent": gettext_lazy("sent"),
+    "failed": gettext_lazy("failed"),
+    "cancelled": gettext_lazy("cancelled"),
+    "skipped": gettext_lazy("skipped"),
+}
+DELIVERY_OUTCOMES = {
+    "in_flight": gettext_lazy("being sent"),
+    "sent": gettext_lazy("sent"),
+    "transient_error": gettext_lazy("failed, to be tried again"),
+    "permanent_error": gettext_lazy("failed"),
+    "interrupted": gettext_lazy("interrupted"),
+    "reconciled": gettext_lazy("found sent"),
+}
+CLOSURE_REASONS = {
+    "withdrawn": gettext_lazy("The patient withdrew"),
+    "transferred": gettext_lazy("Transferred to another service"),
+    "lost_to_follow_up": gettext_lazy("Lost to follow-up"),
+    "deceased": gettext_lazy("The patient died"),
+    "other": gettext_lazy("Another reason"),
+}
+CORRECTED_FIELDS = {
+    "symptom_onset": gettext_lazy("Date the symptoms began"),
+    "conservative_care_start": gettext_lazy("Date conservative care began"),
+    "birth_date": gettext_lazy("Date of birth"),
+}
+# The transition forms' choices (api.serializers.inputs), in words.
+TRANSITION_CHOICES = {
+    "urgency": URGENCY,
+    "reason": CLOSURE_REASONS,
+    "guidance": {"fluoroscopic": gettext_lazy("Fluoroscopic"), "blind": gettext_lazy("Blind")},
+    "approach": {
+        "interlaminar": gettext_lazy("Interlaminar"),
+        "transforaminal": gettext_lazy("Transforaminal"),
+    },
+    "procedure": {"discectomy": gettext_lazy("Discectomy"), "fusion": gettext_lazy("Fusion")},
+    "technique": {
+        "open": gettext_lazy("Open"),
+        "microtubular": gettext_lazy("Microtubular"),
+        "endoscopic": gettext_lazy("Endoscopic"),
+    },
+}
+SOURCES = {
+    "system": gettext_lazy("Careflow"),
+    "patient": gettext_lazy("the patient"),
+    "user": gettext_lazy("a user"),
+}
+# The timeline's filters: which kinds of entry each shows (workspace/views/episode.py).
+TIMELINE_GROUPS = {
+    "transition": "clinical",
+    "assessment": "clinical",
+    "red_flag_raised": "clinical",
+    "red_flag_ruled_out": "clinical",
+    "red_flag_reported": "clinical",
+    "red_flag_report_reviewed": "clinical",
+    "imaging": "clinical",
+    "care_plan_item": "clinical",
+    "correction": "clinical",
+    "checkin": "messages",
+    "patient_message": "messages",
+    "outreach": "messages",
+    "reminder": "reminders",
+    "delivery_attempt": "reminders",
+}
+
+
+def modality(code: str) -> str:
+    return _word(MODALITIES, code) if code else str(MODALITIES["mri_lumbar_without_contrast"])
+
+
+def audience(code: str) -> str:
+    return _word(AUDIENCES, code)
+
+
+def closure_reason(code: str) -> str:
+    return _word(CLOSURE_REASONS, code)
+
+
+def plan_category(code: str) -> str:
+    return _word(PLAN_CATEGORIES, code)
+
+
+def source(code: str) -> str:
+    return _word(SOURCES, code)
+
+
+def reminder_milestone(code: str) -> str:
+    """A reminder's milestone in words; a red-flag alert names what it is about."""
+    if code.startswith("red_flag:report:"):
+        return _("Alert: a red-flag symptom the patient reported")
+    if code.startswith("red_flag:"):
+        return _("Alert: a red flag was raised")
+    return _word(REMINDER_MILESTONES, code)
+
+
+def reminder_status(code: str) -> str:
+    return _word(REMINDER_STATUSES, code)
+
+
+def person(user: Any) -> str:  # noqa: ANN401 - any auth user model
+    """A user by their full name, else their username."""
+    return user.get_full_name().strip() or user.get_username()
+
+
+def on_day(due: date, today: date) -> str:
+    """A date relative to today, where that helps: "today", "in 2 days", "3 days ago"."""
+    days = (due - today).days
+    if days == 0:
+        return _("today")
+    if days == 1:
+        return _("tomorrow")
+    if days == -1:
+        return _("yesterday")
+    if days > 0:
+        return ngettext("in %(n)d day", "in %(n)d days", days) % {"n": days}
+    return ngettext("%(n)d day ago", "%(n)d days ago", -days) % {"n": -days}
+
+
+def due(due_on: date, today: date) -> str:
+    """A deadline relative to today: "due today", "due in 2 days", "overdue by 3 days"."""
+    days = (due_on - today).days
+    if days == 0:
+        return _("due today")
+    if days > 0:
+        return ngettext("due in %(n)d day", "due in %(n)d days", days) % {"n": days}
+    return ngettext("overdue by %(n)d day", "overdue by %(n)d days", -days) % {"n": -days}

@@ -51,6 +51,14 @@ urlpatterns = [
     path("episodes/<int:episode_id>/imaging/", episode_writes.imaging_record, name="imaging"),
     path("episodes/<int:episode_id>/care-plan/", episode_writes.care_plan_add, name="care-plan"),
     path("episodes/<int:episode_id>/outreach/", episode_writes.outreach_add, name="outreach"),
+    path("episodes/<int:episode_id>/assignee/", episode_writes.assign, name="episode-assign"),
+    path("episodes/<int:episode_id>/patient/", episode_writes.patient_update, name="patient"),
+    path("episodes/<int:episode_id>/dates/", episode_writes.dates_update, name="dates"),
+    path(
+        "episodes/<int:episode_id>/care-plan/<int:item_id>/end/",
+        episode_writes.care_plan_item_end,
+        name="care-plan-item",
+    ),
     path(
         "episodes/<int:episode_id>/replies/<int:reply_id>/read/",
         queue.reply_read,

@@ -302,6 +302,23 @@ class ImagingOutputSerializer(serializers.ModelSerializer):
         )
 
 
+class ImagingRecordedOutputSerializer(ImagingOutputSerializer):
+    """The study just recorded, with what recording it tells the care team."""
+
+    warnings = serializers.SerializerMethodField(
+        help_text="Never a refusal: the study is recorded. IM-2 when it was performed before"
+        " day 42 of conservative care with no red flag active that day (it counts as"
+        " low-value imaging in the adherence report); empty otherwise.",
+    )
+
+    class Meta(ImagingOutputSerializer.Meta):
+        fields = (*ImagingOutputSerializer.Meta.fields, "warnings")
+
+    @extend_schema_field(ReasonSerializer(many=True))
+    def get_warnings(self, study: ImagingStudy) -> list[dict[str, str]]:
+        return [r.as_dict() for r in getattr(study, "warnings", [])]
+
+
 # -- reminders, timeline, queues -------------------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ from api.serializers.inputs import (
 from api.serializers.outputs import (
     AssessmentOutputSerializer,
     CarePlanItemOutputSerializer,
-    ImagingOutputSerializer,
+    ImagingRecordedOutputSerializer,
     RedFlagOutputSerializer,
     RedFlagReportOutputSerializer,
 )
@@ -119,7 +119,9 @@ class ImagingRecordApi(APIView):
     @extend_schema(
         parameters=[EPISODE_ID],
         request=ImagingInputSerializer,
-        responses={201: ImagingOutputSerializer, **errors(400, 409)},
+        responses={201: ImagingRecordedOutputSerializer, **errors(400, 409)},
+        description="Records the study. A study before day 42 of conservative care with no"
+        " red flag active that day is recorded too, with an IM-2 entry in `warnings`.",
     )
     def post(self, request: Request, episode_id: int) -> Response:
         episode = episode_get_for(request.user, episode_id)
@@ -128,7 +130,7 @@ class ImagingRecordApi(APIView):
         study = services.imaging_record(
             episode_id=episode.pk, by=request.user, **serializer.validated_data
         )
-        return Response(ImagingOutputSerializer(study).data, status=status.HTTP_201_CREATED)
+        return Response(ImagingRecordedOutputSerializer(study).data, status=status.HTTP_201_CREATED)
 
 
 # -- care plan ------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from episodes.selectors.pathway import (
     episode_pathway_view,
     facts_refresh,
     facts_with_flag,
+    imaging_warnings_for,
     patient_today,
 )
 from episodes.selectors.queue_rows import (
@@ -95,6 +96,7 @@ __all__ = [
     "episode_timeline",
     "facts_refresh",
     "facts_with_flag",
+    "imaging_warnings_for",
     "parse_birth_date",
     "patient_get_for",
     "patient_list_for",

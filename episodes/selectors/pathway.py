@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
+from careflow.adherence import Interval, imaging_warnings
 from careflow.deadlines import deadlines, next_actions
 from careflow.facts import BOOLEAN_FACTS, Facts, ImagingFinding
-from careflow.guards import evaluate
+from careflow.guards import Reason, evaluate
 from careflow.redflags import RedFlag as RedFlagFact
 from careflow.states import State, transitions_from
 from episodes.models import (
@@ -129,3 +130,20 @@ def episode_next_action(episode: Episode, today: date | None = None) -> dict[str
     today = today or patient_today(episode.patient)
     actions = next_actions(State(episode.state), episode_facts(episode), today)
     return actions[0].as_dict() if actions else None
+
+
+def imaging_warnings_for(episode: Episode, performed_on: date) -> list[Reason]:
+    """What a study on ``performed_on`` tells the care team (IM-2), never a refusal.
+
+    A flag counts on the days it was active, raised to ruled out (patient-local dates), as
+    in the adherence report. Reads the prefetched ``red_flags`` when present.
+    """
+    zone = episode.patient.timezone
+    return imaging_warnings(
+        performed_on,
+        symptom_onset=episode.symptom_onset,
+        conservative_care_start=episode.conservative_care_start,
+        flags=[
+            Interval(f.raised_on, local_date(f.ruled_out_at, zone)) for f in episode.red_flags.all()
+        ],
+    )

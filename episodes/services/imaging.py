@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 
 from episodes.models import (
     ImagingStudy,
 )
-from episodes.selectors import patient_today
+from episodes.selectors import imaging_warnings_for, patient_today
 from episodes.services.checks import lock, refuse_terminal
 from episodes.services.derived import after_write
 
@@ -32,6 +33,7 @@ def imaging_record(
     level: str = "",
     clinically_correlated: bool = False,
 ) -> ImagingStudy:
+    """Record a study; ``study.warnings`` lists what it tells the care team (IM-2)."""
     episode = lock(episode_id)
     refuse_terminal(episode)
     today = patient_today(episode.patient)
@@ -46,6 +48,10 @@ def imaging_record(
         clinically_correlated=clinically_correlated,
         recorded_by=by,
     )
+    # Read once, with the new study, for the warnings and for after_write's facts.
+    prefetch_related_objects([episode], "red_flags", "imaging")
+    # IM-2 is a warning, never a refusal: the study happened. The caller shows it.
+    study.warnings = imaging_warnings_for(episode, performed_on)
     episode.version += 1
     after_write(episode)
     return study

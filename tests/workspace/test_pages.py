@@ -344,7 +344,7 @@ def test_enrol_lands_on_the_new_episode_with_its_reminders(browser_of, coordinat
     assert response["Location"].startswith(f"/episodes/{episode.pk}/")
     assert episode.facts == {"radicular_pain": True}
     assert "Iris Enrolled" in page
-    assert "2_weeks" in page
+    assert "2-week check-in" in page
 
 
 def test_a_bad_enrolment_says_why_and_creates_nothing(browser_of, coordinator):

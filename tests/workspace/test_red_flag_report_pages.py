@@ -42,7 +42,8 @@ def test_the_report_heads_the_episode_page_and_the_urgent_queue(patient, coordin
         page = browser.get(f"/episodes/{episode.pk}/").content.decode()
         queue = browser.get("/queues/urgent/").content.decode()
         board = browser.get("/").content.decode()
-    assert page.index("for a clinician to review") < page.index("Where the episode is")
+    # In the banner, in words and with its age, before the work.
+    assert page.index("Reported by the patient: Saddle anaesthesia") < page.index("What to do next")
     assert "RF-1 cauda equina syndrome" in page
     assert "decide whether to open a new one" in page
     assert f'href="/episodes/{episode.pk}/"' in queue

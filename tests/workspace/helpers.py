@@ -1,0 +1,68 @@
+"""What the workspace's page tests share: a signed-in browser, a page's words, an episode."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from django.test import Client
+
+from episodes import services
+from episodes.models import Episode
+from tests.clock import ONSET, at_day
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def text(response) -> str:
+    """The page's HTML with its entities read (``&#x27;`` is ``'``)."""
+    return unescape(response.content.decode())
+
+
+def words(response) -> str:
+    """What a reader sees: the page without its tags, scripts and attributes, spaces folded."""
+    html = response.content.decode()
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.DOTALL)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
+
+
+def section(html: str, element_id: str) -> str:
+    """The element with ``id`` (the whole of it: its tag's nested opens and closes counted)."""
+    start = html.rindex("<", 0, html.index(f'id="{element_id}"'))
+    tag = re.match(r"<(\w+)", html[start:]).group(1)
+    depth = 0
+    for found in re.finditer(rf"<(/?){tag}\b", html[start:]):
+        depth += -1 if found.group(1) else 1
+        if depth == 0:
+            return html[start : start + found.end()]
+    return html[start:]
+
+
+def in_surgical_review(episode, coordinator, clinician) -> Episode:
+    """Cauda equina on day 5, the immediate referral, an MRI that agrees, the review begun.
+
+    URG-1 waives the elective gates; SX-3 is met by the study. ``plan_surgery`` is next.
+    """
+    with at_day(5):
+        services.red_flag_raise(episode_id=episode.pk, sign="saddle_anesthesia", by=coordinator)
+        services.episode_transition(
+            episode_id=episode.pk,
+            name="refer_to_specialist",
+            by=coordinator,
+            data={"urgency": "immediate"},
+        )
+        services.imaging_record(
+            episode_id=episode.pk,
+            by=clinician,
+            performed_on=ONSET,
+            nerve_root_compression=True,
+            clinically_correlated=True,
+        )
+        services.episode_transition(
+            episode_id=episode.pk, name="begin_surgical_review", by=clinician
+        )
+    return Episode.objects.get(pk=episode.pk)
