@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from careflow.dates import age_on
 from careflow.redflags import CATEGORY_LABEL
 from workspace.forms import label_for
+from workspace.models import OutreachKind
 
 __all__ = ["label_for"]
 
@@ -233,6 +234,12 @@ def patient_message(d: dict[str, Any]) -> str:
     )
 
 
+def _outreach_text(d: dict[str, Any]) -> str:
+    """A coordinator's outreach note: "Called, no answer: tried twice"."""
+    kinds = dict(OutreachKind.choices)
+    return str(kinds.get(d["kind"], d["kind"])) + (f": {d['note']}" if d.get("note") else "")
+
+
 # One sentence per kind of timeline event (episodes.selectors.timeline and its sources).
 _EVENT_TEXT: dict[str, Any] = {
     "transition": _transition_text,
@@ -261,6 +268,7 @@ _EVENT_TEXT: dict[str, Any] = {
     ),
     "patient_message": patient_message,
     "checkin": _checkin_text,
+    "outreach": _outreach_text,
 }
 
 
