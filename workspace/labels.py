@@ -78,6 +78,11 @@ CHANNELS = {
     "email": gettext_lazy("email"),
     "sms": gettext_lazy("SMS"),
 }
+# The choice of channel as a form offers it (a sentence uses CHANNELS).
+CHANNEL_OPTIONS = {
+    "email": gettext_lazy("Email"),
+    "sms": gettext_lazy("SMS (text message)"),
+}
 URGENCY = {
     "immediate": gettext_lazy("Immediate"),
     "within_2_weeks": gettext_lazy("Within 2 weeks"),

@@ -15,6 +15,7 @@ from api.serializers.inputs import EpisodeCreateInputSerializer, PatientCreateIn
 from episodes import services
 from episodes.models import CareTeam
 from episodes.selectors import care_teams_for
+from workspace import labels
 from workspace.forms import (
     Field,
     build_fields,
@@ -29,6 +30,7 @@ from workspace.views.common import signed_in
 
 PREFIX = "enrol"
 ENROL_EXCLUDE = ("patient", "care_team", "assigned_to")
+CHOICE_LABELS = {"preferred_channel": labels.CHANNEL_OPTIONS}
 
 
 def _team_fields(teams: list[CareTeam], value: str, errors: list[str]) -> list[Field]:
@@ -103,6 +105,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
         values=values,
         errors=errors,
         exclude=("care_team",),
+        choice_labels=CHOICE_LABELS,
     )
     episode_fields = build_fields(
         EpisodeCreateInputSerializer,
