@@ -247,8 +247,8 @@ def _split_date(value: Any) -> tuple[str, str, str]:  # noqa: ANN401 - a date, a
         return "", "", ""
     year, month, day = pieces
 
-    def shown(part: str) -> str:
-        return str(int(part)) if part.isascii() and part.isdigit() else part
+    def shown(part: str) -> str:  # "03" as 3, as typed; never int(): a part may be huge
+        return (part.lstrip("0") or "0") if part.isascii() and part.isdigit() else part
 
     return shown(day), shown(month), year
 
@@ -263,7 +263,7 @@ def _date_problem(day: str, month: str, year: str) -> str | None:
         return "year_digits"
     try:
         date(int(year), int(month), int(day))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a part beyond a C int
         return "not_real"
     return None
 
@@ -310,7 +310,7 @@ def _date_parts(f: Field, code: str | None) -> list[DatePart]:
 # -- the time zones, from a list -----------------------------------------------------------
 
 # The IANA regions a person lives in; every other name the tz database has (US/Eastern, Etc/
-# GMT+5, UTC…) is kept, last, under OTHER_ZONES.
+# GMT+5, UTC…) is kept, last, in a group of its own ("Other names").
 ZONE_REGIONS: Final = (
     "Africa",
     "America",
@@ -478,7 +478,8 @@ def validate(
         for detail in details if isinstance(details, list) else [details]:
             code = getattr(detail, "code", None)
             if kind == "date" and code == "invalid":
-                code = _date_problem(*_split_date(data.get(name))) or "not_real"
+                parts = _split_date(data.get(name))  # all empty: not a date's shape at all
+                code = (_date_problem(*parts) if any(parts) else None) or "not_real"
             words.append(message(name, code, str(detail), kind=kind))
         out[name] = words
     return None, out

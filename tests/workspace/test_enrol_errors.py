@@ -159,3 +159,20 @@ def test_a_service_refusal_is_worded_and_linked_too(coordinator):
         ("#enrol-conservative_care_start-day", CARE_BEFORE_ONSET),
     ]
     assert not Patient.objects.exists()
+
+
+def test_hostile_dates_are_refused_in_words_never_a_500(coordinator):
+    huge = "9" * 5000
+    for sent in (
+        {"birth_date-day": "9999999999", "birth_date-month": "1", "birth_date-year": "1980"},
+        {"birth_date-day": "1", "birth_date-month": huge, "birth_date-year": "1980"},
+        {"birth_date": f"1980-{huge}-1"},
+        {"birth_date": "tomorrow"},
+        {"birth_date-day": "-1", "birth_date-month": "-2", "birth_date-year": "1980"},
+    ):
+        others = {k: v for k, v in REFUSED.items() if not k.startswith("birth_date")}
+        response = post(coordinator, {**others, "given_name": "Iris", "email": "", **sent})
+        assert response.status_code == 400, sent
+        summary = read(unescape(response.content.decode())).summary
+        assert summary[0] == ("#enrol-birth_date-day", "Date of birth must be a real date"), sent
+    assert not Patient.objects.exists()
