@@ -20,7 +20,7 @@ from django_fsm.admin import FSMAdminMixin, FSMObjectTransition, FSMTransitionCo
 
 from careflow.states import State, transitions_from
 from episodes import services
-from episodes.admin_forms import TRANSITION_FORMS
+from episodes.admin_forms import TRANSITION_FORMS, CareTeamForm
 from episodes.models import (
     Assessment,
     CarePlanItem,
@@ -41,7 +41,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(CareTeam)
 class CareTeamAdmin(admin.ModelAdmin):
-    list_display = ("name", "email")
+    form = CareTeamForm
+    list_display = ("name", "email", "timezone")
     inlines = (MembershipInline,)
 
 

@@ -1,15 +1,31 @@
-"""Forms for the admin's transition buttons: the bodies API.md lists per transition."""
+"""Forms of the admin: a care team's (its time zone from a list), and the transition buttons'.
+
+The transition forms hold the bodies API.md lists per transition.
+"""
 
 from __future__ import annotations
 
 from django import forms
 
 from careflow.guards import DISCECTOMY_TECHNIQUES, FUSION_INDICATIONS
-from episodes.models import ClosureReason, Urgency
+from episodes.models import CareTeam, ClosureReason, Urgency, iana_zones
 
 
 def _choices(values: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
     return [(v, v.replace("_", " ")) for v in values]
+
+
+class CareTeamForm(forms.ModelForm):
+    """The time zone chosen from the IANA names, never typed (a typo would be a 400 later)."""
+
+    timezone = forms.ChoiceField(
+        choices=[(zone, zone) for zone in sorted(iana_zones())],
+        help_text=CareTeam._meta.get_field("timezone").help_text,  # noqa: SLF001
+    )
+
+    class Meta:
+        model = CareTeam
+        fields = ("name", "email", "timezone")
 
 
 class NoteForm(forms.Form):

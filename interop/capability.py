@@ -29,6 +29,7 @@ SEARCH_PARAMS: Final[dict[str, tuple[tuple[str, str, str], ...]]] = {
         ("patient", "reference", "the patient (12 or Patient/12)"),
     ),
     "Flag": (("patient", "reference", "the patient (12 or Patient/12)"),),
+    "Communication": (("patient", "reference", "the patient (12 or Patient/12)"),),
     "Questionnaire": (),
 }
 

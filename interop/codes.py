@@ -24,6 +24,7 @@ ACTIONS: Final = f"{BASE}/CodeSystem/next-actions"
 PLAN_ITEMS: Final = f"{BASE}/CodeSystem/care-plan-items"
 IMAGING: Final = f"{BASE}/CodeSystem/imaging"
 MILESTONES: Final = f"{BASE}/CodeSystem/milestones"
+OUTREACH: Final = f"{BASE}/CodeSystem/outreach"  # a coordinator's note: call_made, no_answer…
 CARE_TEAMS: Final = f"{BASE}/NamingSystem/care-team-id"
 PLAN_DEFINITION: Final = f"{BASE}/PlanDefinition/radiculopathy"
 QUESTIONNAIRE: Final = f"{BASE}/Questionnaire"

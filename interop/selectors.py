@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -38,6 +39,7 @@ from episodes.selectors import (
 )
 from interop import resources as fhir
 from notifications.models import CheckIn, DeliveryAttempt, Reminder
+from workspace.models import OutreachNote
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -185,6 +187,16 @@ def _locate_request(value: str) -> Located:
 
 
 def _locate_communication(value: str) -> Located:
+    """A delivery attempt (``<row id>``) or a coordinator's outreach note (``outreach-<id>``)."""
+    if value.startswith(fhir.OUTREACH_ID_PREFIX):
+        note = _first(
+            OutreachNote.objects.select_related("episode", "by").filter(
+                pk=_pk(value.removeprefix(fhir.OUTREACH_ID_PREFIX))
+            )
+        )
+        return _located_row(
+            note, lambda: fhir.outreach_resource(note, patient_id=note.episode.patient_id)
+        )
     attempt = _first(
         DeliveryAttempt.objects.select_related("reminder__episode").filter(pk=_pk(value))
     )
@@ -279,6 +291,10 @@ def episode_everything(episode: Episode) -> list[Resource]:
             fhir.communication_resource(a, reminder, patient_id=patient_id, team_id=team_id)
             for a in reminder.deliveries.all()
         )
+    notes = OutreachNote.objects.filter(episode_id=episode.pk).select_related("by")
+    out.extend(
+        fhir.outreach_resource(note, patient_id=patient_id) for note in notes.order_by("at", "id")
+    )
     checkins = CheckIn.objects.filter(episode_id=episode.pk).select_related("reminder")
     out.extend(
         fhir.questionnaire_response_resource(c, c.reminder, patient_id=patient_id) for c in checkins
@@ -321,6 +337,52 @@ def flag_search(user: User, *, patient_id: int | None) -> QuerySet[RedFlag]:
     if patient_id is not None:
         flags = flags.filter(episode__patient_id=patient_id)
     return flags.order_by("id")
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A page of a search: its resources, whose they are (for the audit), the total."""
+
+    resources: list[Resource]
+    patient_ids: list[int]
+    total: int
+
+
+def communication_search(user: User, *, patient_id: int | None, count: int) -> Found:
+    """Both kinds of Communication by time: reminders' delivery attempts, outreach notes.
+
+    Scoped to the user's care teams like every other search. The first ``count`` of each
+    kind hold the page's, so it is two bounded queries and two counts, then a merge.
+    """
+    attempts = DeliveryAttempt.objects.select_related("reminder__episode")
+    notes = OutreachNote.objects.select_related("episode", "by")
+    if not user.is_superuser:
+        teams = team_ids_for(user)
+        attempts = attempts.filter(reminder__episode__care_team_id__in=teams)
+        notes = notes.filter(episode__care_team_id__in=teams)
+    if patient_id is not None:
+        attempts = attempts.filter(reminder__episode__patient_id=patient_id)
+        notes = notes.filter(episode__patient_id=patient_id)
+    rows: list[tuple[Any, int, Episode, Callable[[], Resource]]] = []
+    for attempt in attempts.order_by("at", "id")[:count]:
+        episode = attempt.reminder.episode
+        render = partial(
+            fhir.communication_resource,
+            attempt,
+            attempt.reminder,
+            patient_id=episode.patient_id,
+            team_id=episode.care_team_id,
+        )
+        rows.append((attempt.at, attempt.pk, episode, render))
+    for note in notes.order_by("at", "id")[:count]:
+        render = partial(fhir.outreach_resource, note, patient_id=note.episode.patient_id)
+        rows.append((note.at, note.pk, note.episode, render))
+    page = sorted(rows, key=lambda row: (row[0], row[1]))[:count]
+    return Found(
+        resources=[render() for _at, _pk, _episode, render in page],
+        patient_ids=[episode.patient_id for _at, _pk, episode, _render in page],
+        total=attempts.count() + notes.count(),
+    )
 
 
 def open_episodes_for(user: User, *, patient_id: int | None) -> QuerySet[Episode]:

@@ -11,6 +11,7 @@ SEARCHES = {
     "EpisodeOfCare": views.EpisodeSearchApi,
     "Task": views.TaskSearchApi,
     "Flag": views.FlagSearchApi,
+    "Communication": views.CommunicationSearchApi,
     "Questionnaire": views.QuestionnaireSearchApi,
 }
 

@@ -35,6 +35,7 @@ from interop.capability import capability_statement, search_names
 from interop.enrol import EnrolmentError, enrol
 from interop.pathway import plan_definition, published
 from interop.selectors import (
+    communication_search,
     episode_everything,
     episode_search,
     episode_tasks,
@@ -337,6 +338,18 @@ class FlagSearchApi(FhirSearchApi):
         record_shown(request, (f.episode.patient_id for f in shown))
         page = [fhir.flag_resource(f, patient_id=f.episode.patient_id) for f in shown]
         return Response(bundle(request, "searchset", page, flags.count()))
+
+
+class CommunicationSearchApi(FhirSearchApi):
+    """Reminders' delivery attempts and coordinators' outreach notes, by time."""
+
+    def get(self, request: Request) -> Response:
+        params = _params(request, search_names("Communication"))
+        found = communication_search(
+            request.user, patient_id=_patient_param(params.get("patient")), count=_count(params)
+        )
+        record_shown(request, set(found.patient_ids))
+        return Response(bundle(request, "searchset", found.resources, found.total))
 
 
 class TaskSearchApi(FhirSearchApi):

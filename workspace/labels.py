@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from careflow.dates import age_on
 from careflow.redflags import CATEGORY_LABEL
 from workspace.forms import label_for
+from workspace.models import OutreachKind
 
 __all__ = ["label_for"]
 
@@ -80,6 +81,11 @@ CHANNELS = {
     "email": gettext_lazy("email"),
     "sms": gettext_lazy("SMS"),
     "": gettext_lazy("no channel"),
+}
+# The choice of channel as a form offers it (a sentence uses CHANNELS).
+CHANNEL_OPTIONS = {
+    "email": gettext_lazy("Email"),
+    "sms": gettext_lazy("SMS (text message)"),
 }
 URGENCY = {
     "immediate": gettext_lazy("Immediate"),
@@ -266,6 +272,12 @@ def _correction_text(d: dict[str, Any]) -> str:
     }
 
 
+def _outreach_text(d: dict[str, Any]) -> str:
+    """A coordinator's outreach note: "Called, no answer: tried twice"."""
+    kinds = dict(OutreachKind.choices)
+    return str(kinds.get(d["kind"], d["kind"])) + (f": {d['note']}" if d.get("note") else "")
+
+
 # One sentence per kind of timeline event (episodes.selectors.timeline and its sources).
 _EVENT_TEXT: dict[str, Any] = {
     "transition": _transition_text,
@@ -291,6 +303,7 @@ _EVENT_TEXT: dict[str, Any] = {
     "correction": _correction_text,
     "patient_message": patient_message,
     "checkin": _checkin_text,
+    "outreach": _outreach_text,
 }
 
 

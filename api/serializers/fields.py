@@ -19,7 +19,7 @@ E164: Final = r"^\+[1-9][0-9]{1,14}$"
 def _not_before_1900(value: date) -> None:
     if value < EARLIEST_DATE:
         msg = f"Dates before {EARLIEST_DATE.isoformat()} are not accepted."
-        raise serializers.ValidationError(msg)
+        raise serializers.ValidationError(msg, code="before_1900")
 
 
 def date_field(**kwargs: Any) -> serializers.DateField:

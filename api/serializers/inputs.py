@@ -31,7 +31,7 @@ from episodes.models import Channel, ClosureReason, Language, Urgency, validate_
 def _not_in_future(value: date) -> None:
     if value > timezone.localdate():
         msg = "Cannot be in the future."
-        raise serializers.ValidationError(msg)
+        raise serializers.ValidationError(msg, code="future")
 
 
 # Free text (notes, reasons): a page or two, never megabytes.

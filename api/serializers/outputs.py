@@ -349,7 +349,7 @@ class TimelineEventSerializer(serializers.Serializer):
         "care_plan_item, reminder, delivery_attempt (with the provider's delivery status), "
         "patient_message (an SMS from the patient: opt_out, opt_in, help or reply; a reply "
         "with its id, read_at and read_by), checkin, "
-        "correction"
+        "correction, outreach (a coordinator's call, message or letter: kind, note)"
     )
     by = serializers.CharField(allow_null=True, help_text="Username, or null for the system.")
     source = serializers.CharField()

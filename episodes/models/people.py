@@ -36,9 +36,21 @@ class Role(models.TextChoices):
     CLINICIAN = "clinician"
 
 
+def install_timezone() -> str:
+    """The install's ``TIME_ZONE``: a care team's zone until an administrator sets another."""
+    return settings.TIME_ZONE
+
+
 class CareTeam(models.Model):
     name = models.CharField(max_length=120, unique=True)
     email = models.EmailField(blank=True, help_text="Where red-flag alerts and notices go.")
+    timezone = models.CharField(
+        max_length=64,
+        validators=[validate_timezone],
+        default=install_timezone,
+        help_text="Where the team works: the time zone a patient enrolled in the workspace "
+        "gets unless the coordinator chooses another (an IANA name, e.g. America/New_York).",
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="CareTeamMembership", related_name="care_teams"
     )

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+ENDS_BEFORE_START = "Cannot end before it started."
+
 
 def _plan_flags(item: CarePlanItem) -> list[dict[str, str]]:
     flags = plan_item_flags(
@@ -50,7 +52,9 @@ def care_plan_item_add(
     if item not in CATALOGUE:
         raise ValidationError({"item": [f"Unknown care-plan item {item!r}."]})
     if started_on and ended_on and ended_on < started_on:
-        raise ValidationError({"ended_on": ["Cannot end before it started."]})
+        raise ValidationError(
+            {"ended_on": [ValidationError(ENDS_BEFORE_START, code="before_start")]}
+        )
     episode = lock(episode_id)
     refuse_terminal(episode)
     plan_item = CarePlanItem(
@@ -86,7 +90,9 @@ def care_plan_item_update(
     for name, value in fields.items():
         setattr(plan_item, name, value)
     if plan_item.started_on and plan_item.ended_on and plan_item.ended_on < plan_item.started_on:
-        raise ValidationError({"ended_on": ["Cannot end before it started."]})
+        raise ValidationError(
+            {"ended_on": [ValidationError(ENDS_BEFORE_START, code="before_start")]}
+        )
     plan_item.flags = _plan_flags(plan_item)
     plan_item.save()
     episode.version += 1

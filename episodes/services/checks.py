@@ -26,13 +26,22 @@ if TYPE_CHECKING:
 
 
 def validate_dates(*, symptom_onset: date, conservative_care_start: date, today: date) -> None:
-    errors: dict[str, list[str]] = {}
+    """The episode's two dates; each error carries a code the workspace words (its forms)."""
+    errors: dict[str, list[ValidationError]] = {}
     if symptom_onset > today:
-        errors["symptom_onset"] = ["Symptom onset cannot be in the future."]
+        errors["symptom_onset"] = [
+            ValidationError("Symptom onset cannot be in the future.", code="future")
+        ]
     if conservative_care_start > today:
-        errors["conservative_care_start"] = ["Conservative care cannot start in the future."]
+        errors["conservative_care_start"] = [
+            ValidationError("Conservative care cannot start in the future.", code="future")
+        ]
     elif conservative_care_start < symptom_onset:
-        errors["conservative_care_start"] = ["Conservative care cannot start before symptom onset."]
+        errors["conservative_care_start"] = [
+            ValidationError(
+                "Conservative care cannot start before symptom onset.", code="before_onset"
+            )
+        ]
     if errors:
         raise ValidationError(errors)
 

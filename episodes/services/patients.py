@@ -61,9 +61,8 @@ def _validate_patient(patient: Patient, *, channel_chosen: bool = True) -> None:
         and patient.preferred_channel == Channel.SMS
         and not (patient.phone and patient.sms_consent)
     ):
-        raise ValidationError(
-            {"preferred_channel": ["SMS needs a phone number and the patient's SMS consent."]}
-        )
+        msg = "SMS needs a phone number and the patient's SMS consent."
+        raise ValidationError({"preferred_channel": [ValidationError(msg, code="sms_unreachable")]})
 
 
 @transaction.atomic

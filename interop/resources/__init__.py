@@ -9,6 +9,7 @@ Ids: a resource that is one row uses the row's id; one that is derived from a ro
     clinical   Patient, EpisodeOfCare, Condition, Flag, Observation, DiagnosticReport
     care       CarePlan, Task (next actions), Provenance (the transition log)
     messages   CommunicationRequest, Communication, Questionnaire, QuestionnaireResponse
+    outreach   Communication (a coordinator's call, message or letter: the workspace's notes)
 
 Callers read them as ``from interop import resources as fhir``; ``fhir.patient_resource``.
 """
@@ -49,8 +50,10 @@ from interop.resources.messages import (
     questionnaire_resource,
     questionnaire_response_resource,
 )
+from interop.resources.outreach import OUTREACH_ID_PREFIX, outreach_id, outreach_resource
 
 __all__ = [
+    "OUTREACH_ID_PREFIX",
     "Resource",
     "careplan_resource",
     "careplan_status",
@@ -69,6 +72,8 @@ __all__ = [
     "instant",
     "observation_id",
     "observation_resources",
+    "outreach_id",
+    "outreach_resource",
     "patient_resource",
     "provenance_resource",
     "questionnaire_id",

@@ -17,6 +17,7 @@ from notifications import services as notifications_services
 from notifications.delivery.batch import deliver_claimed
 from notifications.delivery.claims import drain_due
 from notifications.models import Reminder, ReminderStatus
+from workspace.services import outreach_note_add
 
 _REFERRED = (("refer_to_specialist", {"urgency": "routine"}), ("begin_surgical_review", {}))
 _SURGERY = (*_REFERRED, ("plan_surgery", {"procedure": "discectomy", "technique": "open"}))
@@ -43,8 +44,8 @@ def demo(team, coordinator, clinician, monkeypatch):
     """seed_demo's episodes (plus four reaching the states it leaves out), on Team A.
 
     Then what they do not reach by themselves: care-plan items (two flagged), an assessment,
-    reminders delivered by a real dispatch cycle, and a patient's check-in (answered, then
-    corrected, raising a red flag).
+    reminders delivered by a real dispatch cycle, a patient's check-in (answered, then
+    corrected, raising a red flag), and a coordinator's outreach notes.
     """
     monkeypatch.setattr(seed_demo, "DEMO_EPISODES", (*DEMO_EPISODES, *EXTRA_DEMO_EPISODES))
     seed_demo.seed_episodes(team, {"coordinator": coordinator, "clinician": clinician})
@@ -84,4 +85,7 @@ def demo(team, coordinator, clinician, monkeypatch):
         notifications_services.checkin_submit(
             reminder_id=sent.pk, overall=overall, disabling_pain=True, symptoms=["fever"]
         )
+    # A coordinator's calls: one that reached Ana, one that did not (FHIR Communication).
+    outreach_note_add(episode_id=ana.pk, by=coordinator, kind="call_made", note="spoke to Ana")
+    outreach_note_add(episode_id=ana.pk, by=coordinator, kind="no_answer")
     return {name: Episode.objects.get(pk=e.pk) for name, e in episodes.items()}

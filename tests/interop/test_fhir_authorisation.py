@@ -113,7 +113,7 @@ def _ids(user, path: str, **params) -> set[str]:
 def test_searches_show_only_own_teams(request, full_episode, episode, other_episode, name):
     user = actor(request, name)
     if user is None:
-        for path in ("Patient", "EpisodeOfCare", "Flag", "Task", "Questionnaire"):
+        for path in ("Patient", "EpisodeOfCare", "Flag", "Task", "Questionnaire", "Communication"):
             assert client_for(None).get(f"/fhir/{path}").status_code == 401
         return
     services.red_flag_raise(episode_id=other_episode.pk, sign="fever", by=None)

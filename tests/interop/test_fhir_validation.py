@@ -63,6 +63,8 @@ def test_definitions_searches_and_errors_validate(demo, coordinator):
         "Flag",
         "Task?status=ready",
         "Task?period=le2100-01-01",
+        f"Communication?patient={patient_id}",
+        "Communication",
         "Nothing/1",
         "Patient?colour=blue",
     ]
