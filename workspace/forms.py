@@ -459,7 +459,9 @@ def message(name: str, code: str | None, text: str, *, kind: str = "text") -> st
     words = MESSAGES.get(name, {}).get(code)
     if words is not None:
         return str(words)
-    return _generic(code, label_for(name), kind) or text
+    # A validator's own sentence ("A valid integer is required.") does not say which field:
+    # the summary's link would not either.
+    return _generic(code, label_for(name), kind) or f"{label_for(name)}: {text}"
 
 
 def validate(

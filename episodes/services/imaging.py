@@ -38,7 +38,9 @@ def imaging_record(
     refuse_terminal(episode)
     today = patient_today(episode.patient)
     if performed_on > today:
-        raise ValidationError({"performed_on": ["Imaging cannot be in the future."]})
+        raise ValidationError(
+            {"performed_on": [ValidationError("Imaging cannot be in the future.", code="future")]}
+        )
     study = ImagingStudy.objects.create(
         episode=episode,
         modality=modality,

@@ -13,7 +13,7 @@ from datetime import date
 from episodes import services
 from episodes.models import Correction, Episode, Patient
 from tests.clock import ONSET, at_day
-from tests.workspace.helpers import signed_in, text, words
+from tests.workspace.helpers import read, signed_in, text, words
 
 
 def dates_form(episode, **changes) -> dict:
@@ -35,7 +35,12 @@ def test_a_date_correction_without_a_reason_is_refused_and_changes_nothing(coord
     assert 'id="error-summary-title">There is a problem</h2>' in page
     assert '<a href="#dates-reason">Enter why the date is being corrected</a>' in page
     assert 'class="nhsuk-error-message" id="dates-reason-error">' in page
-    assert 'value="2026-09-20"' in page  # the form comes back as it was sent
+    sent = {i["id"]: i.get("value") for i in read(page).inputs if i.get("id")}
+    assert [sent[f"dates-symptom_onset-{part}"] for part in ("day", "month", "year")] == [
+        "20",
+        "9",
+        "2026",
+    ]  # the form comes back as it was sent, in the date input's three boxes
     assert Episode.objects.get(pk=episode.pk).symptom_onset == ONSET
     assert not Correction.objects.exists()
 
@@ -118,7 +123,9 @@ def test_a_bad_phone_number_is_refused_naming_the_field(coordinator, episode):
             f"/episodes/{episode.pk}/patient/", patient_form(patient, phone="call me")
         )
     assert response.status_code == 400
-    assert '<a href="#patient-phone">Mobile phone number:' in text(response)
+    assert '<a href="#patient-phone">Enter a mobile phone number in international format' in text(
+        response
+    )
     assert Patient.objects.get(pk=patient.pk).phone == patient.phone
 
 

@@ -72,3 +72,15 @@ def test_the_api_lists_the_warning_in_the_201_body(coordinator, episode, day, fl
     body = response.json()
     assert [w["rule"] for w in body["warnings"]] == rules
     assert ImagingStudy.objects.filter(pk=body["id"]).exists()
+
+
+def test_imaging_dated_tomorrow_is_refused_in_words_linked_to_its_date(coordinator, episode):
+    with at_day(8):
+        response = signed_in(coordinator).post(
+            f"/episodes/{episode.pk}/imaging/", {"performed_on": "2026-10-10"}
+        )
+    assert response.status_code == 400
+    assert '<a href="#imaging-performed_on">The date the imaging was done must be today or in' in (
+        response.content.decode()
+    )
+    assert not ImagingStudy.objects.filter(episode=episode).exists()

@@ -203,7 +203,7 @@ def _transition_forms(
 
 
 def _timeline(
-    episode: Episode, notes: list[OutreachNote], people: People, clock: Clock, shown: str
+    episode: Episode, people: People, clock: Clock, shown: str
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """The entries the filter shows, newest first, and how many each group has."""
     events = episode_timeline(episode)
@@ -223,16 +223,6 @@ def _timeline(
             ),
         }
         for e in events
-    ]
-    entries += [
-        {
-            "at": n.at,
-            "kind": "outreach",
-            "kind_label": labels.event_kind("outreach"),
-            "by": labels.person(n.by),
-            "text": f"{n.get_kind_display()}" + (f": {n.note}" if n.note else ""),
-        }
-        for n in notes
     ]
     counts = dict.fromkeys(("clinical", "messages", "reminders"), 0)
     for entry in entries:
@@ -338,9 +328,6 @@ def _episode_context(
     facts = episode_facts(episode)
     view = episode_pathway_view(episode, today)
     people = People(episode, request.user)
-    notes = list(
-        OutreachNote.objects.filter(episode_id=episode.pk).select_related("by").order_by("at")
-    )
     flags = sorted(episode.red_flags.all(), key=lambda f: (f.status != "active", f.raised_at))
     reports = red_flag_reports_to_review(episode)
     people.load(
@@ -349,9 +336,7 @@ def _episode_context(
         + [f.ruled_out_by_id for f in flags],
         usernames=(),
     )
-    timeline, timeline_counts = _timeline(
-        episode, notes, people, clock, request.GET.get("timeline", "")
-    )
+    timeline, timeline_counts = _timeline(episode, people, clock, request.GET.get("timeline", ""))
     reach = patient_reach(patient)
     signs = [
         (s.value, f"{labels.sign(s.value)} ({labels.category(CATEGORY_OF_SIGN[s])})")

@@ -44,9 +44,9 @@ from episodes.selectors import (
     red_flag_report_get_for,
 )
 from workspace import labels
-from workspace.forms import submitted, validate
+from workspace.forms import service_errors, submitted, validate
 from workspace.services import outreach_note_add
-from workspace.views.common import error_sentences, signed_in
+from workspace.views.common import signed_in
 from workspace.views.episode import episode_page
 
 
@@ -114,16 +114,15 @@ def _write(
         status, problem = _refusal(exc, episode, request.POST.get("seen_at", "")) or (409, {})
         return episode_page(request, episode_id, status=status, problem=problem)
     except ValidationError as exc:
-        errors = getattr(exc, "message_dict", {"__all__": exc.messages})
-        problem = {"summary": _("There is a problem"), "messages": error_sentences(exc)}
-        return episode_page(
-            request, episode_id, status=400, problem=problem, bound={prefix: (values, errors)}
-        )
+        return _invalid(request, episode_id, prefix, values, service_errors(exc))
     except ObjectDoesNotExist as exc:
         raise Http404 from exc
     url = reverse("workspace:episode", args=[episode_id])
     more = f"&{query(result)}" if query is not None else ""
     return redirect(f"{url}?done={done}{more}#top")
+
+
+FORM_WIDE = frozenset({"__all__", "non_field_errors"})
 
 
 def _invalid(
@@ -132,24 +131,17 @@ def _invalid(
     prefix: str,
     values: dict[str, Any],
     errors: dict,
-    *,
-    worded: bool = False,
 ) -> HttpResponse:
     """The page again with the form as sent, each error linked to its field.
 
-    ``worded``: the view wrote the messages as whole NHS.UK-style sentences ("Enter why
-    ..."), shown as they are; a serializer's are shown after the field's label.
+    The messages are whole sentences: the forms' words (``validate``, ``service_errors``)
+    or the view's own ("Enter why ...").
     """
     problem = {
         "summary": _("There is a problem"),
         # Each message links to its field (NHS.UK error summary); a form-wide one to the form.
         "links": [
-            (
-                f"#form-{prefix}" if k in {"__all__", "non_field_errors"} else f"#{prefix}-{k}",
-                " ".join(v)
-                if worded or k in {"__all__", "non_field_errors"}
-                else f"{labels.label_for(k)}: {' '.join(v)}",
-            )
+            (f"#form-{prefix}" if k in FORM_WIDE else f"#{prefix}-{k}", " ".join(v))
             for k, v in errors.items()
         ],
     }
@@ -442,7 +434,7 @@ def patient_update(request: HttpRequest, episode_id: int) -> HttpResponse:
             _("Enter why the date of birth is being corrected"),
         )
     if data is None or errors:
-        return _invalid(request, episode_id, "patient", raw, errors, worded=data is not None)
+        return _invalid(request, episode_id, "patient", raw, errors)
     reason = data.pop("reason", "")
     changed = {k: v for k, v in data.items() if getattr(patient, k) != v}
     return _write(
@@ -471,7 +463,7 @@ def dates_update(request: HttpRequest, episode_id: int) -> HttpResponse:
             _("Enter why the date is being corrected"),
         )
     if data is None or errors:
-        return _invalid(request, episode_id, "dates", raw, errors, worded=data is not None)
+        return _invalid(request, episode_id, "dates", raw, errors)
     reason = data.pop("reason", "")
     version = request.POST.get("version", "")
     return _write(
@@ -502,7 +494,7 @@ def care_plan_item_end(request: HttpRequest, episode_id: int, item_id: int) -> H
     raw = {"ended_on": request.POST.get("ended_on", "").strip()}
     if not raw["ended_on"]:
         errors = {"ended_on": [_("Enter the date it ended")]}
-        return _invalid(request, episode_id, prefix, raw, errors, worded=True)
+        return _invalid(request, episode_id, prefix, raw, errors)
     data, errors = validate(CarePlanItemUpdateInputSerializer, raw)
     if data is None:
         return _invalid(request, episode_id, prefix, raw, errors)
