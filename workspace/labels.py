@@ -288,3 +288,35 @@ def milestone(code: str) -> str:
 
 def overall(code: str) -> str:
     return _word(OVERALL, code)
+
+
+# -- queues, the board and the patient search ---------------------------------------------
+
+AUDIENCES = {
+    "patient": gettext_lazy("the patient"),
+    "care_team": gettext_lazy("the care team"),
+}
+REMINDER_STATUSES = {
+    "failed": gettext_lazy("Failed"),
+    "skipped": gettext_lazy("Skipped"),
+}
+
+
+def reminder(milestone_code: str, audience: str, channel_code: str) -> str:
+    """Which reminder, in words: "2 weeks reminder to the patient by email"."""
+    words = {
+        "audience": _word(AUDIENCES, audience),
+        "channel": channel(channel_code),
+    }
+    if milestone_code.startswith("red_flag:report:"):
+        return _("Red-flag report alert to %(audience)s by %(channel)s") % words
+    if milestone_code.startswith("red_flag:"):
+        return _("Red-flag alert to %(audience)s by %(channel)s") % words
+    return _("%(milestone)s reminder to %(audience)s by %(channel)s") % {
+        **words,
+        "milestone": milestone(milestone_code),
+    }
+
+
+def reminder_status(code: str) -> str:
+    return _word(REMINDER_STATUSES, code)
