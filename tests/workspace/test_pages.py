@@ -130,7 +130,7 @@ def test_a_queue_row_links_its_episode_and_offers_its_teams_members(
     with at_day(3):
         html = browser_of(clinician).get("/queues/mine/").content.decode()
     row = _row_of(html, episode.pk)
-    assert f'id="who-{episode.pk}">{clinician.username} <span class="cf-small">(you)</span>' in row
+    assert f'id="who-{episode.pk}">{clinician.username}</span> <span class="cf-small">(you)' in row
     assert f'<option value="{clinician.pk}" selected>{clinician.username}</option>' in row
     assert row.count(" selected") == 1
     assert 'value="me"' not in row  # the clinician's own: no "Take"

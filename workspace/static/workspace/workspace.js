@@ -9,8 +9,8 @@ document.addEventListener("DOMContentLoaded", function () {
 
 // A queue row drawn again in place (Take, Assign, Mark as read) keeps keyboard focus. htmx
 // puts focus back on the control with the same id; when that control is gone (Take on a row
-// that is now yours, a question asked instead), focus goes to the row's question, else to
-// its Take or Assign, never to the page's end. The row's data-news, if any, is said in the
+// that is now yours, a question asked instead, a reply read), focus goes to the row's
+// question or sentence, else to its Take or Assign, never to the page's end. The row's data-news, if any, is said in the
 // page's polite status region.
 (function () {
   var kept = null;
@@ -43,6 +43,7 @@ document.addEventListener("DOMContentLoaded", function () {
     var candidates = [
       wanted.control && document.getElementById(wanted.control),
       row.querySelector("[autofocus]"),
+      row.querySelector("[tabindex='-1']"),
       document.getElementById("take-" + number),
       document.getElementById("assign-summary-" + number),
       row.querySelector("button, summary, a"),
