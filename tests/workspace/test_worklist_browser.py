@@ -9,6 +9,7 @@ was and says only what is new. Each page passes axe-core.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,14 @@ def test_a_queue_fits_the_window(new_page, live_server, team, coordinator, clini
     assert not scrolls_sideways(page)
     check_accessibility(page)
     shot(page, f"board-{size}")
+    # Find anyone from the header: the answer is the POST's page, the words in no URL.
+    page.get_by_role("searchbox", name="Find a patient").fill(episodes[0].patient.family_name)
+    page.get_by_role("searchbox", name="Find a patient").press("Enter")
+    page.wait_for_url(re.compile(r"/search/$"))
+    assert episodes[0].patient.display_name in page.locator("tbody").inner_text()
+    assert not scrolls_sideways(page)
+    check_accessibility(page)
+    shot(page, f"search-{size}")
 
 
 def active_id(page) -> str:

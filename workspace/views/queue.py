@@ -27,6 +27,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from api.audit import record_shown
 from api.pagination import KeysetPagination
+from careflow.states import State
 from episodes import services
 from episodes.models import Episode
 from episodes.selectors import (
@@ -84,9 +85,10 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
     remember_team_ids(request.user, team_id_list(request.user))
     show = request.GET.get("show", "all")
     show = show if show in SHOW else "all"
+    # The filter offers the states the queue can hold; any state asked for is applied.
     states = [s.value for s in the_queue.states]
     state = request.GET.get("state", "")
-    state = state if state in states and len(states) > 1 else ""
+    state = state if state in State.__members__.values() else ""
     sort = request.GET.get("sort", "")
     sort = sort if sort in SORTS else ""
     filters = RowFilters(
@@ -118,7 +120,9 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
         pager.page_size = QUEUE_PAGE_SIZE
         page = read(pager, Request(_without_cursor(request)))
     total = queue_page_count(name, user=request.user, now=now, filters=filters)
-    pages = max(1, ceil(total / QUEUE_PAGE_SIZE))
+    size = request.GET.get("page_size", "")  # valid here: the pager refused it otherwise
+    size = int(size) if size.isdigit() and not error else QUEUE_PAGE_SIZE
+    pages = max(1, ceil(total / size))
     number = _page_number(request, pages) if not error else 1
     record_shown(request, (row["patient_id"] for row in page))
     shared = row_page(request)
