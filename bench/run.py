@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import psycopg
 
@@ -476,32 +476,44 @@ def bench_queues(port: int, token: str, deep_rows: int) -> dict[str, Any]:
 
 
 class HtmlHttp(Http):
-    """The same keep-alive connection, signed in with a session cookie, reading HTML."""
+    """The same keep-alive connection, signed in with a session cookie, reading HTML.
 
-    def __init__(self, port: int, session: str) -> None:
+    A ``body`` is sent as a form, with the CSRF token (``csrf``) a page would carry.
+    """
+
+    def __init__(self, port: int, session: str, csrf: str = "") -> None:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.headers = {"Cookie": f"sessionid={session}", "Host": "127.0.0.1"}
+        cookie = f"sessionid={session}" + (f"; csrftoken={csrf}" if csrf else "")
+        self.headers = {"Cookie": cookie, "Host": "127.0.0.1"}
+        self.csrf = csrf
 
-    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, Any]:  # noqa: ARG002
-        self.conn.request(method, path, headers=self.headers)
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, Any]:
+        headers, data = dict(self.headers), None
+        if body is not None:
+            data = urlencode({"csrfmiddlewaretoken": self.csrf, **body})
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=data, headers=headers)
         response = self.conn.getresponse()
         return response.status, response.read()
 
 
 def bench_workspace(port: int, token: str) -> dict[str, Any]:
-    """Each queue page and two episode pages as HTML, p95 beside the API's for the same data.
+    """Each queue page, two episode pages and the header search as HTML, p95 beside the API's.
 
-    Each HTML page and its API request are timed in the same rounds (``interleaved``).
+    Each HTML page and its API request are timed in the same rounds (``interleaved``). The
+    search (a POST, as the header's form sends it) by a patient's family name and by a date
+    of birth, beside the API's ``POST /api/patients/_search`` for the same words.
     """
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from episodes.selectors import QUEUES, queue_episodes
+    from episodes.selectors import QUEUES, patient_list_for, queue_episodes
 
     user = get_user_model().objects.get(username="bench-coordinator-1-1")
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
-    html = HtmlHttp(port, client.cookies["sessionid"].value)
+    client.get("/")  # the page's forms set the CSRF cookie
+    html = HtmlHttp(port, client.cookies["sessionid"].value, client.cookies["csrftoken"].value)
     api = Http(port, token)
     pages: dict[str, Any] = {}
     try:
@@ -547,12 +559,39 @@ def bench_workspace(port: int, token: str) -> dict[str, Any]:
                 f"workspace episode ({kind}): p95 {page['p95_ms']:.1f} ms"
                 f" (API {api_page['p95_ms']:.1f} ms)"
             )
+        someone = patient_list_for(user).order_by("id").first()
+        searches = {
+            "name": someone.family_name,
+            "birth_date": someone.birth_date.strftime("%d/%m/%Y"),
+        }
+        for kind, words in searches.items():
+            status, _ = html.request("POST", "/search/", {"q": words})
+            if status != 200:
+                msg = f"/search/ ({kind}): {status}"
+                raise RuntimeError(msg)
+            samples = interleaved(
+                {
+                    "page": partial(html.request, "POST", "/search/", {"q": words}),
+                    "api": partial(api.request, "POST", "/api/patients/_search", {"q": words}),
+                },
+                REPEATS,
+            )
+            page, api_page = stats_ms(samples["page"]), stats_ms(samples["api"])
+            pages[f"search_{kind}"] = {**page, "api_p95_ms": api_page["p95_ms"]}
+            say(
+                f"workspace search ({kind}): p95 {page['p95_ms']:.1f} ms"
+                f" (API {api_page['p95_ms']:.1f} ms)"
+            )
     finally:
         html.close()
         api.close()
-    queue_ratios = [v["ratio"] for k, v in pages.items() if not k.startswith("episode_")]
+    queue_ratios = [
+        v["ratio"] for k, v in pages.items() if not k.startswith(("episode_", "search_"))
+    ]
     episode_p95 = [v["p95_ms"] for k, v in pages.items() if k.startswith("episode_")]
+    search_p95 = [v["p95_ms"] for k, v in pages.items() if k.startswith("search_")]
     return {
+        "search_p95_ms_worst": max(search_p95, default=0.0),
         "repeats": QUEUE_ROUNDS,
         "episode_repeats": REPEATS,
         "queue_page_vs_api_p95_worst": max(queue_ratios),

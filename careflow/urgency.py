@@ -21,6 +21,9 @@ from careflow.facts import Facts
 
 # Cauda equina and a progressive motor deficit: an emergency within the emergency.
 MOST_URGENT_CATEGORIES: Final = frozenset({rules.RF_1, rules.RF_2})
+# The first rank of the episodes acted on (waiting on specialist care): the ranks below it,
+# 0 (RF-1/RF-2) and 1 (RF-3/4/5), are the ones nobody has acted on yet.
+ACTED_ON_RANK: Final = 2
 
 
 def acted_on(facts: Facts) -> bool:
@@ -46,4 +49,4 @@ def urgent_rank(facts: Facts) -> int:
     if facts.unreviewed_report_rule:
         categories.add(facts.unreviewed_report_rule)
     severe = bool(categories & MOST_URGENT_CATEGORIES)
-    return (2 if acted_on(facts) else 0) + (0 if severe else 1)
+    return (ACTED_ON_RANK if acted_on(facts) else 0) + (0 if severe else 1)

@@ -17,6 +17,7 @@ from django.http import Http404
 
 from episodes.selectors import (
     OPEN_EPISODES,
+    OPEN_STATES,
     Queue,
     TimelineEvent,
     queue_episodes,
@@ -72,6 +73,20 @@ def _delivery_failures(_user: User, _now: datetime) -> tuple[str, tuple[Any, ...
         ),
         (*open_params, ReminderStatus.FAILED.value, ReminderStatus.SKIPPED.value),
     )
+
+
+# A row's ``failures``: the episode's failed and skipped reminders, latest first, each with
+# which it was and why (read through reminder_delivery_problem, whose predicate the literal
+# statuses match, as OLDEST_UNREAD_REPLY_SQL's do its index's).
+DELIVERY_FAILURES_SQL = (
+    "SELECT JSONB_AGG(JSONB_BUILD_OBJECT('id', r.id, 'milestone', r.milestone,"
+    " 'audience', r.audience, 'channel', r.channel, 'status', r.status,"
+    " 'status_reason', r.status_reason, 'last_error', LEFT(r.last_error, 300),"
+    " 'updated_at', r.updated_at) ORDER BY r.id DESC)"
+    " FROM notifications_reminder r"
+    ' WHERE r.episode_id = "episodes_episode"."id"'
+    " AND r.status IN ('failed', 'skipped')"
+)
 
 
 def queue_delivery_failures(*, user: User, now: datetime | None = None) -> QuerySet[Episode]:
@@ -212,7 +227,13 @@ def _checkin_events(episode: Episode) -> Iterable[TimelineEvent]:
 def register() -> None:
     """Put notifications' queue and timeline entries into the clinical record's registries."""
     queue_register(
-        Queue("delivery_failures", _delivery_failures, ("id",)),
+        Queue(
+            "delivery_failures",
+            _delivery_failures,
+            ("id",),
+            columns=(("failures", DELIVERY_FAILURES_SQL),),
+            states=OPEN_STATES,
+        ),
         after="surgical_review",
     )
     queue_register(

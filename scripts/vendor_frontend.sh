@@ -7,17 +7,24 @@ cd "$(dirname "$0")/.."
 
 HTMX_VERSION="2.0.11"
 NHSUK_VERSION="10.6.1"
+IDIOMORPH_VERSION="0.8.0"
 DEST="workspace/static/workspace/vendor"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-(cd "$work" && npm pack --silent "htmx.org@${HTMX_VERSION}" "nhsuk-frontend@${NHSUK_VERSION}" >/dev/null)
-mkdir -p "$work/htmx" "$work/nhsuk" "$DEST/images"
+(cd "$work" && npm pack --silent "htmx.org@${HTMX_VERSION}" "nhsuk-frontend@${NHSUK_VERSION}" \
+  "idiomorph@${IDIOMORPH_VERSION}" >/dev/null)
+mkdir -p "$work/htmx" "$work/nhsuk" "$work/idiomorph" "$DEST/images"
 tar xzf "$work/htmx.org-${HTMX_VERSION}.tgz" -C "$work/htmx"
 tar xzf "$work/nhsuk-frontend-${NHSUK_VERSION}.tgz" -C "$work/nhsuk"
+tar xzf "$work/idiomorph-${IDIOMORPH_VERSION}.tgz" -C "$work/idiomorph"
 
 cp "$work/htmx/package/dist/htmx.min.js" "$DEST/htmx.min.js"
 cp "$work/htmx/package/LICENSE" "$DEST/htmx.LICENSE.txt"
+# idiomorph with its htmx extension ("morph"): the board's refresh changes only what changed,
+# so focus and a screen reader's place survive it.
+cp "$work/idiomorph/package/dist/idiomorph-ext.min.js" "$DEST/idiomorph-ext.min.js"
+cp "$work/idiomorph/package/LICENSE" "$DEST/idiomorph.LICENSE.txt"
 # Only nhsuk-frontend's CSS: the pages use none of its JavaScript components.
 # nhsuk-frontend is MIT (package.json "license"); its package ships no licence file.
 cat >"$DEST/nhsuk-frontend.LICENSE.txt" <<TXT
@@ -54,4 +61,4 @@ css = re.sub(r"/\*# sourceMappingURL=[^*]*\*/", "", css)
 open(sys.argv[2], "w", encoding="utf-8").write(css)
 PY
 sed -i 's|//# sourceMappingURL=.*$||' "$DEST/htmx.min.js"
-echo "vendored htmx ${HTMX_VERSION} and nhsuk-frontend ${NHSUK_VERSION} into ${DEST}"
+echo "vendored htmx ${HTMX_VERSION}, idiomorph ${IDIOMORPH_VERSION} and nhsuk-frontend ${NHSUK_VERSION} into ${DEST}"

@@ -514,3 +514,12 @@ def due(due_on: date, today: date) -> str:
     if days > 0:
         return ngettext("due in %(n)d day", "due in %(n)d days", days) % {"n": days}
     return ngettext("overdue by %(n)d day", "overdue by %(n)d days", -days) % {"n": -days}
+
+
+def reminder(milestone_code: str, audience_code: str, channel_code: str) -> str:
+    """Which reminder, in words: "2-week check-in to the patient by email"."""
+    return _("%(milestone)s to %(audience)s by %(channel)s") % {
+        "milestone": reminder_milestone(milestone_code),
+        "audience": audience(audience_code),
+        "channel": channel(channel_code),
+    }

@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from workspace import report_views
-from workspace.views import board, enrol, episode, episode_writes, pathway, queue
+from workspace.views import board, enrol, episode, episode_writes, pathway, queue, search
 
 app_name = "workspace"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("pathway.svg", pathway.pathway_picture, name="pathway"),
     path("queues/<str:name>/", queue.queue, name="queue"),
+    path("search/", search.search, name="search"),
     path("enrol/", enrol.enrol, name="enrol"),
     path("reports/adherence/", report_views.report, name="report"),
     path("reports/adherence/episodes/", report_views.report_episodes, name="report-episodes"),

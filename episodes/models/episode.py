@@ -203,6 +203,13 @@ class Episode(ConcurrentTransitionMixin, models.Model):
             ),
             # The adherence report's cohort: a team's episodes enrolled within a date range.
             models.Index(fields=["care_team", "enrolled_on"], name="episode_team_enrolled"),
+            # A team's queue pages in the workspace's other orders (queue_rows.SORTS): read
+            # from the cursor in order, each entry checked against the queue's condition.
+            models.Index(fields=["care_team", "symptom_onset", "id"], name="episode_team_onset"),
+            models.Index(
+                fields=["care_team", "conservative_care_start", "id"],
+                name="episode_team_care_start",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -41,8 +41,10 @@ from episodes.selectors.pathway import (
     patient_today,
 )
 from episodes.selectors.queue_rows import (
+    SORTS,
     RowFilters,
     episode_row,
+    queue_page_count,
     queue_page_rows,
     row_facts,
     row_flags,
@@ -52,6 +54,7 @@ from episodes.selectors.queue_rows import (
 from episodes.selectors.queues import (
     LOCAL_DATE_SPREAD,
     OPEN_EPISODES,
+    OPEN_STATES,
     QUEUES,
     Queue,
     Where,
@@ -73,7 +76,9 @@ __all__ = [
     "LOCAL_DATE_SPREAD",
     "MAX_ID",
     "OPEN_EPISODES",
+    "OPEN_STATES",
     "QUEUES",
+    "SORTS",
     "TIMELINE_SOURCES",
     "Queue",
     "RowFilters",
@@ -105,6 +110,7 @@ __all__ = [
     "queue_counts",
     "queue_episodes",
     "queue_get",
+    "queue_page_count",
     "queue_page_rows",
     "queue_register",
     "red_flag_get_for",

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
 from django.db import connection
@@ -151,7 +151,9 @@ class RowFilters:
     """A page's filters beyond its queue (the workspace's): each one condition in the statement.
 
     ``words``: every word somewhere in the patient's name, accents and case ignored
-    (``search.name_words_sql``); ``born``: the patient's date of birth.
+    (``search.name_words_sql``); ``born``: the patient's date of birth;
+    ``urgent_rank_below``: the urgent queue's rows ranked before it (careflow.urgency:
+    ``ACTED_ON_RANK``, the ones nobody has acted on yet).
     """
 
     assigned_to: int | None = None
@@ -159,6 +161,12 @@ class RowFilters:
     state: str | None = None
     words: tuple[str, ...] = ()
     born: date | None = None
+    urgent_rank_below: int | None = None
+
+    @property
+    def reads_patient(self) -> bool:
+        """Whether a condition is on the patient's columns (the count joins them only then)."""
+        return bool(self.words) or self.born is not None
 
     def sql(self) -> tuple[list[str], list[Any]]:
         where: list[str] = []
@@ -177,7 +185,25 @@ class RowFilters:
         if self.born is not None:
             where.append('"episodes_patient"."birth_date" = %s')
             args.append(self.born)
+        if self.urgent_rank_below is not None:
+            where.append(f'{_EPISODE}."urgent_rank" < %s')
+            args.append(self.urgent_rank_below)
         return where, args
+
+
+# The other orders a queue page can be read in (the workspace's "Sort by"), beside each
+# queue's own (most pressing first): ascending, on columns that are never NULL, ending in
+# id, so a page is one keyset range (docs/decisions/0004). Each is a range of a per-team
+# index (``episode_team_onset``, ``episode_team_care_start``), which PostgreSQL reads from
+# the cursor, checking the queue's condition on each entry, or, for a queue far smaller
+# than the team, reads the queue's own index and sorts its rows (tests/api/
+# test_queue_sort_plans.py).
+SORTS: Final = {
+    # Longest since the symptoms began first.
+    "onset": ("symptom_onset", "id"),
+    # Longest in conservative care first.
+    "care": ("conservative_care_start", "id"),
+}
 
 
 def _team(user: User) -> tuple[list[str], list[Any]] | None:
@@ -204,6 +230,24 @@ def _read(sql: str, args: list[Any], converters: tuple[tuple[str, Any], ...]) ->
     return rows
 
 
+def _conditions(
+    name: str, user: User, now: datetime, filters: RowFilters | None
+) -> tuple[list[str], list[Any]] | None:
+    """The team, the queue's ``where`` and the page's filters; None: no team, no rows."""
+    queue = queue_get(name)
+    team = _team(user)
+    if team is None:
+        return None
+    where, args = list(team[0]), list(team[1])
+    condition, more = queue.where(user, now)
+    where.append(condition)
+    args.extend(more)
+    more_where, more_args = (filters or RowFilters()).sql()
+    where.extend(more_where)
+    args.extend(more_args)
+    return where, args
+
+
 def queue_page_rows(
     name: str,
     position: list[Any] | None,
@@ -213,26 +257,22 @@ def queue_page_rows(
     before: bool,
     limit: int,
     filters: RowFilters | None = None,
+    ordering: tuple[str, ...] | None = None,
 ) -> list[dict[str, Any]]:
     """Up to ``limit`` rows of a queue after (or ``before``) the keyset ``position``.
 
-    404 for an unknown queue. ``position``: the values of the queue's ordering columns, as
+    404 for an unknown queue. ``position``: the values of the ordering's columns, as
     the pagination decoded them (``KeysetPagination.paginate_rows``); backward pages come
-    in reverse order.
+    in reverse order. ``ordering``: the queue's own (None) or one of ``SORTS``.
     """
     queue = queue_get(name)
-    team = _team(user)
-    if team is None:
+    found = _conditions(name, user, now, filters)
+    if found is None:
         return []
+    where, args = found
     select, params, converters = _select(queue.columns)
-    where, args = team[0], [*params, *team[1]]
-    condition, more = queue.where(user, now)
-    where.append(condition)
-    args.extend(more)
-    more_where, more_args = (filters or RowFilters()).sql()
-    where.extend(more_where)
-    args.extend(more_args)
-    fields = [Episode._meta.get_field(column) for column in queue.ordering]  # noqa: SLF001
+    args = [*params, *args]
+    fields = [Episode._meta.get_field(column) for column in ordering or queue.ordering]  # noqa: SLF001
     columns = [f'{_EPISODE}."{field.column}"' for field in fields]
     if position is not None:
         # One row comparison and the first column's plain bound (docs/decisions/0004).
@@ -251,6 +291,28 @@ def queue_page_rows(
     sql = f"{select} WHERE {' AND '.join(f'({w})' for w in where)} ORDER BY {order} LIMIT %s"
     args.append(limit)
     return _read(sql, args, converters)
+
+
+def queue_page_count(
+    name: str, *, user: User, now: datetime, filters: RowFilters | None = None
+) -> int:
+    """How many rows the queue's pages hold with these filters (the pages' own conditions)."""
+    found = _conditions(name, user, now, filters)
+    if found is None:
+        return 0
+    where, args = found
+    join = (
+        f' INNER JOIN "episodes_patient" ON ({_EPISODE}."patient_id" = "episodes_patient"."id")'
+        if filters is not None and filters.reads_patient
+        else ""
+    )
+    sql = (
+        f"SELECT COUNT(*) FROM {_EPISODE}{join}"  # noqa: S608 - fixed text, values are parameters
+        f" WHERE {' AND '.join(f'({w})' for w in where)}"
+    )
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, args)
+        return int(cursor.fetchone()[0])
 
 
 def episode_row(user: User, episode_id: int, *, queue: str | None = None) -> dict | None:

@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from careflow.schedule import DUE_SOON_DAYS
-from careflow.states import NON_TERMINAL_STATES, State
+from careflow.states import NON_TERMINAL_STATES, PRE_REFERRAL_STATES, State
 from episodes.models import Episode
 from episodes.selectors.access import episode_list_for, team_ids_for
 
@@ -49,6 +49,8 @@ class Queue:
     # unread_replies): (name, a scalar subquery on the row's "episodes_episode" as SQL text
     # without parameters). Read in the page's one query (episodes.selectors.queue_rows).
     columns: tuple[tuple[str, str], ...] = ()
+    # The states its ``where`` admits: the workspace's state filter offers these only.
+    states: tuple[State, ...] = tuple(State)
 
     def condition(self, user: User, now: datetime) -> RawSQL:
         """``where`` as an expression the ORM filters and counts with: the same text."""
@@ -56,6 +58,8 @@ class Queue:
         return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611 - fixed text
 
 
+# Open episodes' states in the pathway's order (careflow.states.State).
+OPEN_STATES: Final = tuple(s for s in State if s in NON_TERMINAL_STATES)
 OPEN_EPISODES: Final = (
     f'"episodes_episode"."state" IN ({", ".join(["%s"] * len(NON_TERMINAL_STATES))})',
     tuple(sorted(s.value for s in NON_TERMINAL_STATES)),
@@ -135,12 +139,29 @@ QUEUES: Final[dict[str, Queue]] = {
     for queue in (
         # PATHWAY.md "Order of the urgent queue": careflow.urgency's rank, then the longest
         # waiting first.
+        # A patient's red-flag report keeps even a resolved or closed episode in it.
         Queue("urgent", _urgent, ("urgent_rank", "urgent_since", "id")),
-        Queue("overdue", _overdue, ("next_deadline", "id")),
-        Queue("due_soon", _due_soon, ("next_deadline", "id")),
-        Queue("reassessment_due", _reassessment_due, ("reassessment_due_on", "id")),
+        # A deadline is open only before the referral (careflow.deadlines.deadlines).
+        Queue(
+            "overdue",
+            _overdue,
+            ("next_deadline", "id"),
+            states=tuple(s for s in State if s in PRE_REFERRAL_STATES),
+        ),
+        Queue(
+            "due_soon",
+            _due_soon,
+            ("next_deadline", "id"),
+            states=tuple(s for s in State if s in PRE_REFERRAL_STATES),
+        ),
+        Queue(
+            "reassessment_due",
+            _reassessment_due,
+            ("reassessment_due_on", "id"),
+            states=(State.CONSERVATIVE_CARE,),
+        ),
         *(
-            Queue(state.value, _in_state(state), ("id",))
+            Queue(state.value, _in_state(state), ("id",), states=(state,))
             for state in (
                 State.IMAGING_ELIGIBLE,
                 State.ESI,
@@ -148,8 +169,8 @@ QUEUES: Final[dict[str, Queue]] = {
                 State.SURGICAL_REVIEW,
             )
         ),
-        Queue("unassigned", _unassigned, ("id",)),
-        Queue("mine", _mine, ("id",)),
+        Queue("unassigned", _unassigned, ("id",), states=OPEN_STATES),
+        Queue("mine", _mine, ("id",), states=OPEN_STATES),
     )
 }
 

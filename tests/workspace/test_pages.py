@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from html import unescape
 
 import pytest
@@ -55,31 +54,20 @@ def test_the_board_puts_urgent_work_first_and_refreshes_as_a_fragment(
     assert episode.patient.display_name in fragment.content.decode()
 
 
-def test_a_queue_searches_by_name_and_birth_date_and_filters(
-    browser_of, coordinator, team, episode
-):
-    from tests.factories import PatientFactory  # noqa: PLC0415
-
-    other = new_episode(
-        PatientFactory(care_team=team, given_name="Zoe", birth_date=date(1950, 5, 6)),
-        coordinator,
-    )
+def test_a_queue_filters_by_who_has_it_and_never_by_a_name(browser_of, coordinator, team, episode):
+    """Finding a patient is the header's search (POST): a queue's URL carries no name."""
     client = browser_of(coordinator)
     with at_day(3):
         everyone = client.get("/queues/unassigned/").content.decode()
-        by_name = client.get("/queues/unassigned/", {"q": "zoe"}).content.decode()
-        by_birth = client.get("/queues/unassigned/", {"q": "06/05/1950"}).content.decode()
+        named = client.get("/queues/unassigned/", {"q": "nobody-has-this-name"}).content.decode()
         mine = client.get("/queues/unassigned/", {"show": "mine"}).content.decode()
         bad_cursor = client.get("/queues/unassigned/", {"cursor": "nonsense"})
         bad_size = client.get("/queues/unassigned/", {"cursor": "x", "page_size": "10000"})
         unknown = client.get("/queues/no-such-queue/")
     assert episode.patient.family_name in everyone
-    assert other.patient.family_name in everyone
-    assert other.patient.family_name in by_name
-    assert episode.patient.family_name not in by_name
-    assert other.patient.family_name in by_birth
-    assert episode.patient.family_name not in by_birth
-    assert "Nothing in this queue matches." in mine
+    assert episode.patient.family_name in named  # a name in the URL filters nothing
+    assert 'name="q"' not in everyone.split("</header>")[1]  # no name box but the header's
+    assert "No patients in this queue match these filters." in mine
     assert bad_cursor.status_code == 200
     assert "no longer valid" in bad_cursor.content.decode()
     assert bad_size.status_code == 200
@@ -101,8 +89,10 @@ def test_a_queue_row_links_its_episode_and_offers_its_teams_members(
     row = _row_of(html, episode.pk)
     episode_url = reverse("workspace:episode", args=[episode.pk])
     assign_url = reverse("workspace:assign", args=[episode.pk])
-    assert f'<a href="{episode_url}">{episode.patient.display_name}</a>' in row
-    assert row.count(f'action="{assign_url}" hx-post="{assign_url}"') == 2
+    assert (
+        f'<a href="{episode_url}" id="open-{episode.pk}">{episode.patient.display_name}</a>' in row
+    )
+    assert row.count(f'action="{assign_url}" hx-post="{assign_url}"') == 2  # Take, Assign
     assert row.count(f'hx-target="#row-{episode.pk}"') == 2
     assert row.count("csrfmiddlewaretoken") == 2
     assert row.count('<input type="hidden" name="next" value="/queues/unassigned/?show=all">') == 2
@@ -111,10 +101,10 @@ def test_a_queue_row_links_its_episode_and_offers_its_teams_members(
     assert (
         f'<label class="nhsuk-u-visually-hidden" for="assign-{episode.pk}">Assign {name} to<' in row
     )
-    assert f'Take<span class="nhsuk-u-visually-hidden"> {name}</span></button>' in row
-    assert f'Assign<span class="nhsuk-u-visually-hidden"> {name}</span></button>' in row
+    assert f'id="take-{episode.pk}" aria-label="Take {name}">Take</button>' in row
+    assert f'aria-label="Assign {name}">Assign</summary>' in row
     assert f'id="assign-{episode.pk}" name="assigned_to">' in row
-    assert '<div class="cf-assignee"><em>nobody</em></div>' in row
+    assert f'<span class="cf-assignee" id="who-{episode.pk}"><em>nobody</em></span>' in row
     assert 'value="me"' in row  # nobody's: "Take" is offered
     # The team's members by name, none selected; nobody from another team.
     assert f'<option value="{coordinator.pk}">{coordinator.username}</option>' in row
@@ -122,19 +112,25 @@ def test_a_queue_row_links_its_episode_and_offers_its_teams_members(
     assert row.count("<option") == 3
     assert " selected" not in row
 
-    # Assigned in place (htmx): the row comes back alone, with the same words and links.
+    # Assigned in place (htmx): the row comes back alone, with the same words and links,
+    # its Assign list open (focus stays on its button) and a sentence for the status region.
     assigned = browser_of(coordinator).post(
-        assign_url, {"assigned_to": str(clinician.pk)}, headers={"HX-Request": "true"}
+        assign_url,
+        {"assigned_to": str(clinician.pk), "via": "assign"},
+        headers={"HX-Request": "true"},
     )
     fragment = assigned.content.decode()
-    assert fragment.lstrip().startswith(f'<tr class="nhsuk-table__row" id="row-{episode.pk}">')
-    assert f'<a href="{episode_url}">{name}</a>' in fragment
+    assert fragment.lstrip().startswith(
+        f'<tr class="nhsuk-table__row" id="row-{episode.pk}" role="row"'
+        f' data-news="{name} is assigned to {clinician.username}.">'
+    )
+    assert f'<a href="{episode_url}" id="open-{episode.pk}">{name}</a>' in fragment
     assert f'<option value="{clinician.pk}" selected>{clinician.username}</option>' in fragment
-    assert f'Assign<span class="nhsuk-u-visually-hidden"> {name}</span></button>' in fragment
+    assert f'<details class="cf-assign-more" id="assign-more-{episode.pk}" open>' in fragment
     with at_day(3):
         html = browser_of(clinician).get("/queues/mine/").content.decode()
     row = _row_of(html, episode.pk)
-    assert f'<div class="cf-assignee">{clinician.username}</div>' in row
+    assert f'id="who-{episode.pk}">{clinician.username}</span> <span class="cf-small">(you)' in row
     assert f'<option value="{clinician.pk}" selected>{clinician.username}</option>' in row
     assert row.count(" selected") == 1
     assert 'value="me"' not in row  # the clinician's own: no "Take"
@@ -151,7 +147,8 @@ def test_a_queue_row_escapes_what_it_prints(browser_of, coordinator, team):
         html = browser_of(coordinator).get("/queues/unassigned/").content.decode()
     row = _row_of(html, marked.pk)
     assert "<b>" not in row
-    assert row.count("&lt;b&gt;Ann&lt;/b&gt; O&#39;Neil") == 4  # link, label, two buttons
+    # The link, the list's label, Take's and Assign's names, Save's hidden words.
+    assert row.count("&lt;b&gt;Ann&lt;/b&gt; O&#39;Neil") == 5
 
 
 def test_take_and_assign_in_place(browser_of, coordinator, clinician, other_coordinator, episode):

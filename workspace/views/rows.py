@@ -1,8 +1,8 @@
 """A queue row: what it shows, worked out here so the row template prints it as it is.
 
 The queue page draws 25 rows and the row actions (``queue.episode_assign``,
-``queue.reply_read``) draw one again, from the same dicts; the board shows the first
-urgent rows (``row_summary``).
+``queue.reply_read``) draw one again, from the same dicts; the board lists the urgent
+rows nobody has acted on yet (``row_summary``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from episodes.models import CareTeamMembership
@@ -44,6 +45,7 @@ def row_summary(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     facts = row_facts(row, flags)
     deadline = row["next_deadline"]
     return {
+        "urgent_rank": row["urgent_rank"],
         "episode": SimpleNamespace(pk=row["id"], assigned_to_id=row["assigned_to_id"]),
         "patient": SimpleNamespace(
             display_name=f"{row['given_name']} {row['family_name']}", birth_date=row["birth_date"]
@@ -113,7 +115,7 @@ def row_page(request: HttpRequest) -> RowPage:
     return RowPage(
         user_id=request.user.pk,
         csrf_field=csrf_input(request),
-        members=_members_by_team(request.user),
+        members=members_by_team(request.user),
         episode_link=link_format("workspace:episode"),
         assign_link=link_format("workspace:assign"),
         reply_read_link=link_format("workspace:reply-read", ids=2),
@@ -130,6 +132,25 @@ def row_page(request: HttpRequest) -> RowPage:
             "received": _("received"),
             "mark_read": _("Mark as read"),
             "reply_from": _("reply from %(name)s"),
+            "assign_to_short": _("Assign to"),
+            "save": _("Save"),
+            "you": _("you"),
+            "take_name": _("Take %(name)s"),
+            "assign_name": _("Assign %(name)s"),
+            "has_it": _("%(who)s has this patient."),
+            "take_from": _("Take from %(who)s"),
+            "cancel": _("Cancel"),
+            "patient": _("Patient"),
+            "reply_to_read": _("Reply to read"),
+            "failed_reminder": _("Reminder that did not go"),
+            "age": _("Age"),
+            "state": _("State"),
+            "days_since_onset": _("Days since onset"),
+            "days_of_care": _("Days of conservative care"),
+            "next_deadline": _("Next deadline"),
+            "next_action": _("Next action"),
+            "who": _("Who has it"),
+            "why": _("why:"),
         },
     )
 
@@ -159,6 +180,23 @@ def queue_row(row: Mapping[str, Any], page: RowPage, now: datetime) -> dict[str,
         "has_reply": "reply" in row,
         "reply": _reply(row.get("reply"), pk, page),
         "reply_from": page.words["reply_from"] % {"name": name},
+        "has_failures": "failures" in row,
+        "failures": [_failure(f) for f in row.get("failures") or ()],
+        "take_label": page.words["take_name"] % {"name": name},
+        "assign_label": page.words["assign_name"] % {"name": name},
+    }
+
+
+def _failure(reminder: Mapping[str, Any]) -> dict[str, str]:
+    """A failed or skipped reminder of the delivery_failures queue: which, and why."""
+    why = reminder["status_reason"] or reminder["last_error"] or ""
+    error = reminder["last_error"] or ""
+    if error and error != why:
+        why = f"{why}; {error}" if why else error
+    return {
+        "what": labels.reminder(reminder["milestone"], reminder["audience"], reminder["channel"]),
+        "status": capfirst(labels.reminder_status(reminder["status"])),
+        "why": why,
     }
 
 
@@ -175,7 +213,7 @@ def _reply(reply: Mapping[str, Any] | None, pk: int, page: RowPage) -> dict[str,
     }
 
 
-def _members_by_team(user: Any) -> dict[int, list[tuple[str, str]]]:  # noqa: ANN401 - the auth user
+def members_by_team(user: Any) -> dict[int, list[tuple[str, str]]]:  # noqa: ANN401 - the auth user
     """Who an episode of each of the user's teams may be assigned to, as (id, name) text.
 
     One query of plain values, ordered by username.
