@@ -1,10 +1,11 @@
-"""`make screenshots`: the board, a queue, the report and an episode as PNGs in docs/.
+"""`make screenshots`: the board, a queue, an episode, enrolment and the report as PNGs in docs/.
 
 Builds a throw-away database (``careflow_screenshots``, on the PostgreSQL that DATABASE_URL
 names, else the embedded one in var/postgres) with `migrate` and `seed_demo`, starts
 `runserver` on a free local port, signs in as the demo coordinator in Debian's headless
-Chromium and photographs the pages the README shows. Nothing else is touched: no Redis is
-needed for these pages.
+Chromium and photographs the pages the README shows, at a laptop's size (whole pages,
+docs/workspace-*.png) and a tablet's and a phone's (first screens, docs/screens/). Nothing
+else is touched: no Redis is needed for these pages.
 """
 
 from __future__ import annotations
@@ -16,16 +17,26 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 DATABASE = "careflow_screenshots"
 CHROMIUM = os.environ.get("CAREFLOW_CHROMIUM", "/usr/bin/chromium")
 START_TIMEOUT_SECONDS = 30
-WIDTH = 1366
+SIZES = {
+    "laptop": {"width": 1366, "height": 768},
+    "tablet": {"width": 768, "height": 1024},
+    "phone": {"width": 390, "height": 844},
+}
 # A closed network: Chromium must not try to reach Google's hosts (as in the browser tests).
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
 CHROMIUM_ARGS += ["--disable-background-networking", "--disable-component-update"]
@@ -98,33 +109,54 @@ def _wait(url: str) -> None:
     raise RuntimeError(msg)
 
 
+def _pages(page: Page, base: str) -> tuple[tuple[str, Callable[[], object]], ...]:
+    """Each page the README shows, opened as a coordinator opens it: (name, opened)."""
+
+    def visit(url: str) -> Callable[[], object]:
+        return lambda: page.goto(url)
+
+    def urgent_episode() -> None:
+        page.goto(f"{base}/queues/urgent/")
+        page.locator("tbody a").first.click()
+        page.wait_for_url("**/episodes/*/")
+
+    def enrolment_with_errors() -> None:
+        page.goto(f"{base}/enrol/")
+        page.locator("form button[type=submit]").last.click()
+        page.wait_for_load_state()
+
+    return (
+        ("board", visit(f"{base}/")),
+        ("queue", visit(f"{base}/queues/unassigned/")),
+        ("episode", urgent_episode),
+        ("enrol-errors", enrolment_with_errors),
+        ("report", visit(f"{base}/reports/adherence/")),
+    )
+
+
 def _shoot(base: str) -> list[Path]:
+    """The laptop's whole pages for the README; the tablet's and phone's first screens."""
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 - a dev dependency
 
     shots = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": WIDTH, "height": 900})
-        page.goto(f"{base}/login/")
-        page.get_by_label("Username").fill("coordinator")
-        page.get_by_label("Password").fill("careflow-demo")
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{base}/")
-        for name, url in (
-            ("board", f"{base}/"),
-            ("queue", f"{base}/queues/unassigned/"),
-            ("report", f"{base}/reports/adherence/"),
-        ):
-            page.goto(url)
-            path = DOCS / f"workspace-{name}.png"
-            page.screenshot(path=str(path), full_page=True)
-            shots.append(path)
-        page.goto(f"{base}/queues/urgent/")
-        page.locator("tbody a").first.click()
-        page.wait_for_url("**/episodes/*/")
-        path = DOCS / "workspace-episode.png"
-        page.screenshot(path=str(path), full_page=True)
-        shots.append(path)
+        for size, viewport in SIZES.items():
+            page = browser.new_context(viewport=viewport).new_page()
+            page.goto(f"{base}/login/")
+            page.get_by_label("Username").fill("coordinator")
+            page.get_by_label("Password").fill("careflow-demo")
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(f"{base}/")
+            for name, open_page in _pages(page, base):
+                open_page()
+                path = DOCS / (
+                    f"workspace-{name}.png" if size == "laptop" else f"screens/{name}-{size}.png"
+                )
+                path.parent.mkdir(exist_ok=True)
+                page.screenshot(path=str(path), full_page=size == "laptop")
+                shots.append(path)
+            page.context.close()
         browser.close()
     return shots
 

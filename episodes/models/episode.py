@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Coalesce
 from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
 
 from careflow.guards import evaluate
 from careflow.states import NON_TERMINAL_STATES, TRANSITIONS, State, TransitionName
+from careflow.urgency import NOT_URGENT_RANK
 from episodes.models.people import CareTeam, CareTeamMembership, Patient, Role
 
 
@@ -151,6 +155,22 @@ class Episode(ConcurrentTransitionMixin, models.Model):
     report_review_since = models.DateTimeField(null=True, blank=True)
     report_review_rule = models.CharField(max_length=10, blank=True)
     urgent_rank = models.PositiveSmallIntegerField(default=0)  # 0 outside the queue
+    # "Most pressing first" for the queues without an order of their own (unassigned, mine,
+    # each state's): careflow.urgency.pressing_order as two columns PostgreSQL computes on
+    # every write, never NULL, so a page of those queues is one keyset range of an index.
+    pressing_rank = models.GeneratedField(
+        expression=Case(
+            When(urgent_since__isnull=False, then=F("urgent_rank")),
+            default=Value(NOT_URGENT_RANK),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
+    pressing_deadline = models.GeneratedField(
+        expression=Coalesce(F("next_deadline"), Value(date.max)),
+        output_field=models.DateField(),
+        db_persist=True,
+    )
     # The oldest SMS reply from the patient that nobody of the care team has read yet
     # (notifications keeps it: notifications.models.PatientMessage); the unread_replies
     # queue reads it, oldest first.
@@ -161,7 +181,11 @@ class Episode(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         indexes: ClassVar = [
-            models.Index(fields=["care_team", "state", "id"], name="episode_team_state"),
+            # A state's queue, most pressing first (pressing_order).
+            models.Index(
+                fields=["care_team", "state", "pressing_rank", "pressing_deadline", "id"],
+                name="episode_team_state_pressing",
+            ),
             models.Index(
                 fields=["urgent_rank", "urgent_since", "id"],
                 name="episode_urgent_order",
@@ -173,8 +197,8 @@ class Episode(ConcurrentTransitionMixin, models.Model):
             _when_set("due_soon_from", "episode_due_soon_from"),
             _when_set("reassessment_due_from", "episode_reassessment_from"),
             models.Index(
-                fields=["care_team", "id"],
-                name="episode_unassigned",
+                fields=["care_team", "pressing_rank", "pressing_deadline", "id"],
+                name="episode_unassigned_pressing",
                 condition=models.Q(assigned_to__isnull=True),
             ),
             models.Index(fields=["assigned_to", "id"], name="episode_assignee"),
@@ -192,7 +216,10 @@ class Episode(ConcurrentTransitionMixin, models.Model):
             # "mine" within the user's team: the assignee's index alone left the
             # planner to guess how many of them are the team's (a tenth, it assumed), and at
             # 100k it sorted a bitmap of all 1 234 instead of reading 26 in order.
-            models.Index(fields=["care_team", "assigned_to", "id"], name="episode_team_assignee"),
+            models.Index(
+                fields=["care_team", "assigned_to", "pressing_rank", "pressing_deadline", "id"],
+                name="episode_team_assignee_pressing",
+            ),
             # A team's open episodes in id order (measured at 1M): delivery_failures reads this
             # range from the cursor and checks each episode's failed reminders, so a page 5 000
             # rows deep costs what the first does (sorted: a stable migration).

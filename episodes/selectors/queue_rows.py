@@ -96,6 +96,8 @@ ROW_COLUMNS = (
     "urgent_rank",
     "urgent_since",
     "unread_reply_since",
+    "pressing_rank",
+    "pressing_deadline",
 )
 
 

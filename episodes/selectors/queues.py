@@ -134,6 +134,10 @@ def _mine(user: User, _now: datetime) -> tuple[str, tuple[Any, ...]]:
     return f'"episodes_episode"."assigned_to_id" = %s AND {open_sql}', (user.pk, *open_params)
 
 
+# The order of the queues without one of their own: every urgent episode first, then the
+# soonest next deadline (careflow.urgency.pressing_order; Episode's generated columns).
+PRESSING: Final = ("pressing_rank", "pressing_deadline", "id")
+
 QUEUES: Final[dict[str, Queue]] = {
     queue.name: queue
     for queue in (
@@ -161,7 +165,7 @@ QUEUES: Final[dict[str, Queue]] = {
             states=(State.CONSERVATIVE_CARE,),
         ),
         *(
-            Queue(state.value, _in_state(state), ("id",), states=(state,))
+            Queue(state.value, _in_state(state), PRESSING, states=(state,))
             for state in (
                 State.IMAGING_ELIGIBLE,
                 State.ESI,
@@ -169,8 +173,8 @@ QUEUES: Final[dict[str, Queue]] = {
                 State.SURGICAL_REVIEW,
             )
         ),
-        Queue("unassigned", _unassigned, ("id",), states=OPEN_STATES),
-        Queue("mine", _mine, ("id",), states=OPEN_STATES),
+        Queue("unassigned", _unassigned, PRESSING, states=OPEN_STATES),
+        Queue("mine", _mine, PRESSING, states=OPEN_STATES),
     )
 }
 

@@ -21,7 +21,7 @@ from django.test import Client
 from careflow.deadlines import REASSESSMENT, deadlines
 from careflow.schedule import DUE_SOON_DAYS
 from careflow.states import TERMINAL_STATES, State
-from careflow.urgency import urgent_rank
+from careflow.urgency import pressing_order, urgent_rank
 from episodes import services
 from episodes.models import Episode
 from episodes.selectors import QUEUES, episode_facts
@@ -170,12 +170,14 @@ def expected(episodes: list[Episode], user) -> dict[str, list[int]]:
         unread = PatientMessage.objects.filter(episode=episode, kind="reply", read_at=None)
         oldest = unread.order_by("received_at").values_list("received_at", flat=True).first()
         key = episode.pk
+        # A red flag nobody has acted on, or a patient's report waiting for a clinician.
+        urgent = state == State.URGENT_ESCALATION or facts.unreviewed_report_on is not None
+        # The queues without an order of their own: urgent first, then the next deadline.
+        pressing = pressing_order(
+            urgent_rank(facts) if urgent else None, first.due if first else None, key
+        )
         member = {
-            # A red flag nobody has acted on, or a patient's report waiting for a clinician.
-            "urgent": (
-                (state == State.URGENT_ESCALATION or facts.unreviewed_report_on is not None),
-                (urgent_rank(facts), episode.urgent_since, key),
-            ),
+            "urgent": (urgent, (urgent_rank(facts), episode.urgent_since, key)),
             "overdue": (first is not None and first.due < today, (first and first.due, key)),
             "due_soon": (
                 first is not None
@@ -190,11 +192,11 @@ def expected(episodes: list[Episode], user) -> dict[str, list[int]]:
             ),
             "delivery_failures": (is_open and failed.exists(), (key,)),
             "unread_replies": (oldest is not None, (oldest, key)),
-            "unassigned": (is_open and episode.assigned_to_id is None, (key,)),
-            "mine": (is_open and episode.assigned_to_id == user.pk, (key,)),
+            "unassigned": (is_open and episode.assigned_to_id is None, pressing),
+            "mine": (is_open and episode.assigned_to_id == user.pk, pressing),
         }
         for name in ("imaging_eligible", "esi", "specialist_referral", "surgical_review"):
-            member[name] = (state == name, (key,))
+            member[name] = (state == name, pressing)
         for name, (belongs, order) in member.items():
             if belongs:
                 out[name].append((order, key))

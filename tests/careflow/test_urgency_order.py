@@ -16,7 +16,7 @@ from careflow.deadlines import next_actions, referral_deadline
 from careflow.facts import Facts
 from careflow.redflags import RedFlag
 from careflow.states import TRANSITIONS, State, TransitionName
-from careflow.urgency import acted_on, urgent_rank
+from careflow.urgency import acted_on, pressing_order, urgent_rank
 
 ONSET = date(2026, 10, 1)
 DAY = date(2026, 10, 10)
@@ -164,3 +164,22 @@ def test_moments_survive_the_transition_log_snapshot():
     assert again.referral_made_at == NOON
     assert again.active_red_flags[0].raised_at == MORNING
     assert acted_on(again)
+
+
+def test_most_pressing_first_puts_every_urgent_episode_before_any_deadline():
+    """The queues without an order of their own: urgent by rank, then the deadline, then id."""
+    overdue_long_ago = pressing_order(None, date(2020, 1, 1), 1)
+    urgent_acted_on = pressing_order(3, None, 9)
+    urgent_rf1 = pressing_order(0, date(2030, 1, 1), 8)
+    no_deadline = pressing_order(None, None, 2)
+    due_later = pressing_order(None, date(2027, 1, 1), 3)
+    assert sorted([no_deadline, due_later, overdue_long_ago, urgent_acted_on, urgent_rf1]) == [
+        urgent_rf1,
+        urgent_acted_on,
+        overdue_long_ago,
+        due_later,
+        no_deadline,
+    ]
+    # The other way: outside the urgent queue, the soonest deadline, then the oldest, first.
+    assert pressing_order(None, date(2027, 1, 1), 5) < pressing_order(None, date(2027, 1, 2), 4)
+    assert pressing_order(None, date(2027, 1, 1), 4) < pressing_order(None, date(2027, 1, 1), 5)

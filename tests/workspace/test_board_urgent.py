@@ -57,7 +57,7 @@ def test_every_urgent_episode_not_acted_on_is_listed_rf1_apart_and_first(coordin
     assert "Other red flags: RF-3 suspected malignancy, RF-4 suspected infection" in others
     assert cauda.patient.display_name in emergency
     assert (
-        "<strong>Saddle anesthesia</strong> (RF-1 cauda equina syndrome), raised 3 hours ago"
+        "<strong>Saddle anaesthesia</strong> (RF-1 cauda equina syndrome), raised 3 hours ago"
         in (emergency)
     )
     assert "14 not yet acted on" in html

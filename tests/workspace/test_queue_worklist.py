@@ -114,10 +114,10 @@ def test_a_failed_reminder_says_which_and_why(coordinator, team, episode):
         other = client.get("/queues/unassigned/").content.decode()
     assert "Reminder that did not go" in html
     assert (
-        'Failed:</strong> 6 weeks reminder to the patient by SMS <span class="cf-small">'
+        'Failed:</strong> 6-week reassessment to the patient by SMS <span class="cf-small">'
         "(why: gave up after 5 attempts; 21610: the number has opted out)" in html
     )
-    assert "Skipped:</strong> Red-flag alert to the care team by email" in html
+    assert "Skipped:</strong> Alert: a red flag was raised to the care team by email" in html
     assert "(why: stale: more than 7 days late)" in html
     assert "Reminder that did not go" not in other
     assert Reminder.objects.filter(episode=episode, status="failed").count() == 1
