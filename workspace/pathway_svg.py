@@ -16,8 +16,11 @@ from functools import cache
 from typing import Final
 from xml.sax.saxutils import escape
 
+from django.utils.translation import gettext_lazy
+
 from careflow.guards import citable_rules, waived_by_red_flag
 from careflow.states import NON_TERMINAL_STATES, TRANSITIONS, State, TransitionName
+from workspace import labels
 
 # -- layout -----------------------------------------------------------------------------------
 
@@ -72,6 +75,10 @@ def _boxes() -> dict[State, Box]:
 # -- which rules guard a transition ---------------------------------------------------------
 
 
+# A transition's words where the page's own are too long for the gap between two boxes.
+SHORTER: Final = {TransitionName.SCHEDULE_ESI: gettext_lazy("Schedule the injection")}
+
+
 @cache
 def guard_rules(name: TransitionName) -> tuple[str, ...]:
     """The rule IDs a transition's guard can cite, asked of the guard itself (careflow).
@@ -87,7 +94,8 @@ def guard_rules(name: TransitionName) -> tuple[str, ...]:
 
 def _label(name: TransitionName) -> tuple[str, str]:
     rules = guard_rules(name)
-    return name.value, (" ".join(rules) if rules else "no guard")
+    title = SHORTER.get(name) or labels.transition(name.value)
+    return str(title), (" ".join(rules) if rules else "no guard")
 
 
 # -- drawing ----------------------------------------------------------------------------------
@@ -108,7 +116,7 @@ def _state_box(box: Box, *, current: bool) -> str:
     stroke = RED if urgent else BLUE
     fill = stroke if current else (PALE_RED if urgent else PALE_BLUE)
     ink = "#ffffff" if current else INK
-    words = box.state.value.replace("_", " ")
+    words = str(labels.state(box.state.value))
     lines = [words] if len(words) <= 14 else words.rsplit(" ", 1)  # noqa: PLR2004
     parts = [
         f'<g class="pathway-state" data-state="{box.state.value}">',
@@ -237,7 +245,7 @@ def _edges(boxes: dict[State, Box]) -> list[str]:
         _text(
             urgent.x + BOX_W + 130,
             urgent.cy + 24,
-            "refer_to_specialist (urgent)",
+            f"{labels.transition(TransitionName.REFER_TO_SPECIALIST.value)} (urgent)",
             size=12,
             fill=RED,
             weight="b",
@@ -251,7 +259,8 @@ def _edges(boxes: dict[State, Box]) -> list[str]:
             _text(
                 urgent.x + BOX_W + 130,
                 urgent.cy + 40,
-                f"clear_escalation after a referral: back to {after.value}",
+                f"{labels.transition(TransitionName.CLEAR_ESCALATION.value)} after a"
+                f" referral: back to {labels.state(after.value).lower()}",
                 size=11,
                 fill=GREY,
             )
@@ -274,7 +283,9 @@ def pathway_svg(current: str | None = None, *, element_id: str = "pathway") -> s
     )
     if current:
         desc += f" The episode is in {current.replace('_', ' ')}."
-    terminal = ", ".join(s.value for s in State if s not in NON_TERMINAL_STATES)
+    terminal = ", ".join(
+        str(labels.state(s.value)).lower() for s in State if s not in NON_TERMINAL_STATES
+    )
     parts = [
         (
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}"'
@@ -313,7 +324,7 @@ def pathway_svg(current: str | None = None, *, element_id: str = "pathway") -> s
         *(_state_box(box, current=box.state.value == current) for box in boxes.values()),
         (
             f'<text x="{WIDTH - LEFT:.0f}" y="{HEIGHT - 40:.0f}" font-size="12" fill="{INK}"'
-            f' text-anchor="end">From every active state: resolve → resolved, close → closed'
+            f' text-anchor="end">From every active state: Resolve → resolved, Close → closed'
             f" (no guard).</text>"
         ),
         (
@@ -324,7 +335,13 @@ def pathway_svg(current: str | None = None, *, element_id: str = "pathway") -> s
     ]
     if current in {s.value for s in State} and State(current) not in NON_TERMINAL_STATES:
         parts.append(
-            _text(WIDTH - 150, MAIN_Y - 70, f"● current state: {current}", size=14, weight="b")
+            _text(
+                WIDTH - 150,
+                MAIN_Y - 70,
+                f"● current state: {labels.state(current)}",
+                size=14,
+                weight="b",
+            )
         )
     parts.append("</svg>")
     return "".join(parts)

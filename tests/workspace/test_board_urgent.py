@@ -9,13 +9,15 @@ ranks 2 and 3) are counted, not listed. The board asked again says only what is 
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
 from episodes import services
-from episodes.models import Episode
+from episodes.models import CareTeamMembership, Episode
 from tests.clock import at_day, moment
 from tests.factories import PatientFactory, new_episode
 
@@ -113,7 +115,24 @@ def test_the_board_costs_the_same_few_queries(coordinator, team, n, django_asser
     for day in range(n):
         flagged(team, coordinator, 1 + day % 10, "fever", f"Many{day}")
     client = client_of(coordinator)
-    # Session, user, counts, team ids, the urgent rows, the team's members, access records.
-    with at_day(12), django_assert_max_num_queries(7):
+    # Session, user, counts, team ids, the urgent rows, the team's members, access records,
+    # the team's time zone.
+    with at_day(12), django_assert_max_num_queries(8):
         html = client.get("/", headers=HTMX).content.decode()
     assert html.count('class="cf-urgent__item"') == n
+
+
+def test_the_boards_clock_is_the_care_teams_and_says_so(coordinator, team, other_team):
+    team.timezone = "America/New_York"
+    team.save()
+    with at_day(12):
+        html = client_of(coordinator).get("/").content.decode()
+        there = timezone.localtime(timezone.now(), ZoneInfo("America/New_York"))
+    assert f"Counts as of {there:%H:%M:%S} (America/New_York time)." in html
+    # The other way: a user of teams in two zones reads the server's clock, named.
+    other_team.timezone = "Asia/Tokyo"
+    other_team.save()
+    CareTeamMembership.objects.create(team=other_team, user=coordinator, role="coordinator")
+    with at_day(12):
+        html = client_of(coordinator).get("/").content.decode()
+    assert f"({settings.TIME_ZONE} time)." in html

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +21,7 @@ from careflow.urgency import ACTED_ON_RANK
 from episodes.selectors import QUEUES, RowFilters, queue_counts, queue_page_rows
 from workspace import labels
 from workspace.views.common import signed_in
-from workspace.views.rows import members_by_team, row_summary
+from workspace.views.rows import members_by_team, row_summary, team_zone
 
 # Queues in the order the board shows them: urgent first, overdue referrals next.
 BOARD_ORDER = (
@@ -95,6 +96,11 @@ def _board_context(request: HttpRequest) -> dict[str, Any]:
         "urgent_count": counts["urgent"],
         "news": _news(new),
         "refreshed_at": now,
+        # The board's own clock: the care team's zone, named on the page.
+        "checked_at": timezone.localtime(now, ZoneInfo(zone := team_zone(user))).strftime(
+            "%H:%M:%S"
+        ),
+        "checked_zone": zone,
         "poll_seconds": settings.WORKSPACE_BOARD_POLL_SECONDS,
     }
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.template.backends.utils import csrf_input
@@ -227,3 +228,12 @@ def members_by_team(user: Any) -> dict[int, list[tuple[str, str]]]:  # noqa: ANN
     ):
         out.setdefault(team_id, []).append((str(user_id), username))
     return out
+
+
+def team_zone(user: Any) -> str:  # noqa: ANN401 - the auth user
+    """The time zone the user's care teams work in, when they share one; else the server's.
+
+    The clock a page's own times (the board's "as of") are told in, named beside them.
+    """
+    zones = list(care_teams_for(user).values_list("timezone", flat=True).distinct()[:2])
+    return zones[0] if len(zones) == 1 else settings.TIME_ZONE
