@@ -2,7 +2,8 @@
 
 A middleware, so no view can forget it: every request that names a patient or an episode
 (the API's ``patient_id`` / ``episode_id``, the admin's change pages of patients and
-episodes) leaves one ``AccessRecord`` after its response, denied ones included (a 404 on
+episodes, or an enrolment's new ones: ``record_created``) leaves one ``AccessRecord`` after
+its response, denied ones included (a 404 on
 someone else's episode is worth knowing about). A list or queue page records one row per
 patient it shows (the view names them with ``record_shown``), written in one multi-row INSERT.
 Superusers read the records in the admin.
@@ -122,6 +123,14 @@ def record_patient(request: Any, patient_id: int) -> None:  # noqa: ANN401 - Dja
     setattr(getattr(request, "_request", request), PATIENT_ATTRIBUTE, patient_id)
 
 
+CREATED_ATTRIBUTE = "careflow_created"
+
+
+def record_created(request: Any, patient_id: int, episode_id: int | None = None) -> None:  # noqa: ANN401 - Django's or DRF's request
+    """Name what an enrolment created (its URL names nothing yet): recorded as a write."""
+    setattr(getattr(request, "_request", request), CREATED_ATTRIBUTE, (patient_id, episode_id))
+
+
 class AuditMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -133,6 +142,8 @@ class AuditMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             patient_id, episode_id = _ids(request)
+            if patient_id is None and episode_id is None:
+                patient_id, episode_id = getattr(request, CREATED_ATTRIBUTE, (None, None))
             if patient_id is not None or episode_id is not None:
                 self._record(request, response, user, patient_id, episode_id)
             elif getattr(request, SHOWN_ATTRIBUTE, None):

@@ -60,7 +60,10 @@ class CareflowTokenAuthentication(TokenAuthentication):
 
     def authenticate_credentials(self, token: bytes) -> tuple[Any, Any]:
         msg = _("Invalid token.")
-        text = token.decode("utf-8")
+        try:
+            text = token.decode("ascii")  # knox's tokens are hex: anything else is no token
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed(msg) from None
         now = timezone.now()
         for auth_token in _tokens_with_users(text[: CONSTANTS.TOKEN_KEY_LENGTH]):
             if auth_token.expiry is not None and auth_token.expiry < now:

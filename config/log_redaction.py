@@ -1,10 +1,12 @@
-"""Check-in links are bearer tokens: no log line may carry one.
+"""Check-in links are bearer tokens, and searches name patients: no log line carries either.
 
 ``/check-in/<signed token>/`` opens a patient's check-in to whoever holds it, so the token
 is replaced by ``[redacted]`` wherever a path is logged: in Django's own records ("Not
 Found: /check-in/...", via the ``redact_checkin_tokens`` filter on every handler) and in
 gunicorn's access log (``GunicornLogger``, named by ``gunicorn.conf.py``), request line
-and Referer included.
+and Referer included. The same places lose the value of every query parameter that can
+identify a patient, whatever the path (a FHIR search ``Patient?birthdate=1960-06-06``,
+``name:contains=``, the API's ``?q=``): ``IDENTIFYING`` names them, modifiers included.
 """
 
 from __future__ import annotations
@@ -17,10 +19,20 @@ from gunicorn.glogging import Logger
 
 CHECKIN_TOKEN = re.compile(r"(/check-in/)[^/\s?\"']+")
 REDACTED = r"\1[redacted]"
+# Search parameters whose values name, date or reach a person (FHIR's Patient and
+# RelatedPerson searches, the API's ``q``), with any FHIR modifier (``name:exact``).
+IDENTIFYING = (
+    "q", "name", "family", "given", "birthdate", "birth_date", "phone", "email",
+    "telecom", "identifier", "address", "address-postalcode", "phonetic", "patient.name",
+)  # fmt: skip
+SEARCH_VALUE = re.compile(
+    r"([?&](?:%s)(?::[A-Za-z-]+)?=)[^&\s\"']*" % "|".join(re.escape(n) for n in IDENTIFYING),  # noqa: UP031 - a pattern built once
+    re.IGNORECASE,
+)
 
 
 def redact(text: str) -> str:
-    return CHECKIN_TOKEN.sub(REDACTED, text)
+    return SEARCH_VALUE.sub(REDACTED, CHECKIN_TOKEN.sub(REDACTED, text))
 
 
 class RedactCheckinTokens(logging.Filter):

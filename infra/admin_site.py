@@ -25,17 +25,27 @@ class CareflowAdminSite(admin.AdminSite):
         return bool(user.is_active and user.is_superuser)
 
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:  # noqa: ANN401
-        if request.method == "POST" and is_ratelimited(
-            request,
-            group="admin-login",
-            key=ratelimit_ip_key,
-            rate=settings.CAREFLOW_API_RATES["login"],
-            method="POST",
-            increment=True,
-        ):
+        if login_limited(request, "admin-login"):
             return HttpResponse(
                 "Too many login attempts from this address: try again later.",
                 status=429,
                 content_type="text/plain; charset=utf-8",
             )
         return super().login(request, extra_context)
+
+
+def login_limited(request: HttpRequest, group: str) -> bool:
+    """A sign-in POST beyond the token endpoint's rate from this client address (counted).
+
+    The admin's and the workspace's logins (``group`` keeps their counts apart), on top of
+    django-axes' per (username, address) lockout: spraying many usernames from one
+    address is slowed too.
+    """
+    return request.method == "POST" and is_ratelimited(
+        request,
+        group=group,
+        key=ratelimit_ip_key,
+        rate=settings.CAREFLOW_API_RATES["login"],
+        method="POST",
+        increment=True,
+    )

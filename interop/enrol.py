@@ -171,7 +171,7 @@ def patient_body(patient: Mapping[str, Any]) -> dict[str, Any]:
     identifier = (patient.get("managingOrganization") or {}).get("identifier") or {}
     if identifier.get("system") == codes.CARE_TEAMS:
         value = identifier.get("value")
-        body["care_team"] = int(value) if str(value).isdigit() else value
+        body["care_team"] = int(value) if str(value).isascii() and str(value).isdigit() else value
     return body
 
 

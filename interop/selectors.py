@@ -51,7 +51,7 @@ Resource = dict[str, Any]
 
 def _pk(value: str) -> int:
     """A row id from a FHIR id: a whole number in range, or 404."""
-    if not value.isdigit() or not 0 < int(value) <= MAX_ID:
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= MAX_ID:
         raise Http404
     return int(value)
 

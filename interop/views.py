@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from api.audit import record_shown
+from api.audit import record_created, record_shown
 from api.parsers import SafeJSONParser
 from careflow.deadlines import Milestone
 from episodes.selectors import MAX_ID, episode_get_for, patient_today
@@ -216,7 +216,7 @@ class EpisodeEverythingApi(FhirApi):
 
     def get(self, request: Request, episode_id: str) -> Response:
         _params(request, set())
-        if not episode_id.isdigit():
+        if not (episode_id.isascii() and episode_id.isdigit()):
             raise Http404
         episode = episode_get_for(request.user, int(episode_id))
         resources = episode_everything(episode)
@@ -243,6 +243,9 @@ def _params(request: Request, allowed: set[str]) -> dict[str, str]:
             raise exceptions.ValidationError(msg)
         if len(values) != 1:
             msg = f"give {name} once"
+            raise exceptions.ValidationError(msg)
+        if "\x00" in values[0]:  # PostgreSQL's text holds no NUL: no value can match it
+            msg = f"{name} holds a NUL character"
             raise exceptions.ValidationError(msg)
         out[name] = values[0]
     return out
@@ -279,7 +282,7 @@ def _patient_param(value: str | None) -> int | None:
     if value is None:
         return None
     number = value.removeprefix("Patient/")
-    if not number.isdigit() or not 0 < int(number) <= MAX_ID:
+    if not (number.isascii() and number.isdigit()) or not 0 < int(number) <= MAX_ID:
         msg = "patient: a Patient id (12 or Patient/12)"
         raise exceptions.ValidationError(msg)
     return int(number)
@@ -287,7 +290,7 @@ def _patient_param(value: str | None) -> int | None:
 
 def _count(params: dict[str, str]) -> int:
     value = params.get("_count", str(DEFAULT_COUNT))
-    if not value.isdigit() or not 0 < int(value) <= MAX_COUNT:
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= MAX_COUNT:
         msg = f"_count: a whole number from 1 to {MAX_COUNT}"
         raise exceptions.ValidationError(msg)
     return int(value)
@@ -391,6 +394,7 @@ class TransactionApi(FhirApi):
         except EnrolmentError as exc:
             outcome = operation_outcome([("invalid", what, where) for where, what in exc.issues])
             return Response(outcome, status=status.HTTP_400_BAD_REQUEST)
+        record_created(request, enrolled.patient.pk, enrolled.episode.pk)
         patient = fhir.patient_resource(enrolled.patient)
         condition = fhir.condition_resource(enrolled.episode)
         entries = [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -34,8 +35,24 @@ class CsvRenderer(BaseRenderer):
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["figure", "value"])
-        writer.writerows(flatten(data))
+        writer.writerows((figure, _cell(value)) for figure, value in flatten(data))
         return out.getvalue().encode()
+
+
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV
+# Injection"): https://owasp.org/www-community/attacks/CSV_Injection
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _cell(value: str) -> str:
+    """``value`` as text no spreadsheet runs: a leading ' before a formula's first character.
+
+    A number (a negative one included) is left as it is, so it still reads as a number.
+    """
+    if value.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 class AdherenceReportApi(APIView):

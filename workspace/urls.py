@@ -6,7 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from workspace import report_views
-from workspace.views import board, enrol, episode, episode_writes, pathway, queue, search
+from workspace.views import board, enrol, episode, episode_writes, login, pathway, queue, search
 
 app_name = "workspace"
 
@@ -14,7 +14,7 @@ urlpatterns = [
     path("", board.board, name="board"),
     path(
         "login/",
-        auth_views.LoginView.as_view(template_name="workspace/login.html"),
+        login.LoginView.as_view(),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.audit import record_shown
+from api.audit import record_created, record_shown
 from api.pagination import KeysetPagination
 from api.serializers.inputs import EpisodeCreateInputSerializer, EpisodeUpdateInputSerializer
 from api.serializers.outputs import EpisodeOutputSerializer, EpisodeSummarySerializer
@@ -132,6 +132,7 @@ class EpisodeCreateApi(APIView):
         episode = services.episode_create(
             patient=patient, by=request.user, assigned_to=_user(assignee), **fields
         )
+        record_created(request, patient.pk, episode.pk)
         return episode_response(request.user, episode.pk, status.HTTP_201_CREATED)
 
 

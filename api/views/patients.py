@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.audit import record_shown
+from api.audit import record_created, record_shown
 from api.pagination import KeysetPagination
 from api.serializers.inputs import (
     PatientCreateInputSerializer,
@@ -104,6 +104,7 @@ class PatientCreateApi(APIView):
         care_team = care_team_for_new_patient(request.user, fields.pop("care_team", None))
         fields.setdefault("timezone", settings.TIME_ZONE)
         patient = services.patient_create(care_team=care_team, **fields)
+        record_created(request, patient.pk)
         return Response(PatientOutputSerializer(patient).data, status=status.HTTP_201_CREATED)
 
 

@@ -75,7 +75,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "knox",
     "django_filters",
     "drf_spectacular",
@@ -262,7 +261,8 @@ LOGGING = {
             "format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
         },
     },
-    # Check-in links are bearer tokens: redacted from every record (config/log_redaction.py).
+    # Check-in tokens and identifying search values (names, birth dates): redacted from every
+    # record (config/log_redaction.py).
     "filters": {"redact_checkin_tokens": {"()": "config.log_redaction.RedactCheckinTokens"}},
     "handlers": {
         "console": {
@@ -399,6 +399,8 @@ REST_FRAMEWORK = {
     ],
     # Every error in API.md's shape ({"error", "detail", ...}) with its status code.
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    # OPTIONS on a view without a serializer_class (most of them) describes it, never a 500.
+    "DEFAULT_METADATA_CLASS": "api.metadata.Metadata",
     # Rates come from CAREFLOW_API_RATES at request time (api/throttles.py).
     "DEFAULT_THROTTLE_CLASSES": [
         "api.throttles.UserThrottle",

@@ -434,6 +434,20 @@ def test_the_api_returns_the_same_figures_as_json_and_csv(team, data, coordinato
     assert rows["figures.red_flag_to_referral.median_hours"] == "6.0"
 
 
+def test_a_team_name_that_looks_like_a_formula_is_text_in_the_csv(team, data, coordinator):
+    team.name = '=HYPERLINK("https://evil.example/","click")'
+    team.save()
+    with time_machine.travel(TODAY, tick=False):
+        as_csv = client_for(coordinator).get(
+            URL, {"care_team": team.pk, "from": "2026-01-01", "format": "csv"}
+        )
+    rows = dict(csv.reader(io.StringIO(as_csv.content.decode())))
+    assert rows["care_teams"] == "'" + team.name  # OWASP: a leading ' keeps it text
+    # The other way: numbers, negative ones too, stay numbers.
+    assert rows["figures.flow.episodes"].isdigit()
+    assert all(not value.startswith("'-") for value in rows.values())
+
+
 def test_all_my_teams_when_no_team_is_named(team, data, coordinator):
     with time_machine.travel(TODAY, tick=False):
         body = client_for(coordinator).get(URL, {"from": "2026-01-01", "to": "2026-03-31"}).json()

@@ -166,3 +166,55 @@ def test_a_queue_page_records_its_patients_in_order_in_one_statement(coordinator
         for r in rows
     } == {(coordinator.pk, "coord-a", "read", "GET", 200, rows[0]["at"])}
     assert AccessRecord.objects.filter(path=path, episode_id__isnull=False).count() == 0
+
+
+def test_every_door_of_enrolment_is_recorded_as_a_write(coordinator, team):
+    """The API's patient and episode, FHIR's transaction, the workspace's form: who, what."""
+    from django.test import Client  # noqa: PLC0415 - the workspace's browser client
+
+    from episodes.models import Episode, Patient  # noqa: PLC0415
+    from tests.interop.helpers import enrolment, post  # noqa: PLC0415
+
+    api = client_for(coordinator)
+    with at_day(3):
+        patient = api.post(
+            "/api/patients/",
+            {"given_name": "Ada", "family_name": "Door", "birth_date": "1970-01-01",
+             "email": "ada@example.org"},
+            format="json",
+        ).json()  # fmt: skip
+        episode = api.post(
+            "/api/episodes/",
+            {"patient": patient["id"], "symptom_onset": "2026-10-01"},
+            format="json",
+        ).json()
+        fhir = post(coordinator, enrolment())
+        browser = Client()
+        browser.force_login(coordinator)
+        form = browser.post(
+            "/enrol/",
+            {"given_name": "Iris", "family_name": "Formdoor", "birth_date-day": "2",
+             "birth_date-month": "3", "birth_date-year": "1980", "email": "i@example.org",
+             "symptom_onset-day": "1", "symptom_onset-month": "10",
+             "symptom_onset-year": "2026"},
+        )  # fmt: skip
+    assert fhir.status_code == 200
+    assert form.status_code == 302
+    fhir_patient = Patient.objects.get(family_name="Demo-Fhir")
+    form_episode = Episode.objects.get(patient__family_name="Formdoor")
+    writes = set(
+        AccessRecord.objects.filter(action="write", user=coordinator, method="POST").values_list(
+            "path", "patient_id", "episode_id"
+        )
+    )
+    fhir_episode = Episode.objects.get(patient=fhir_patient)
+    assert writes >= {
+        ("/api/patients/", patient["id"], None),
+        ("/api/episodes/", patient["id"], episode["id"]),
+        ("/fhir/", fhir_patient.pk, fhir_episode.pk),
+        ("/enrol/", form_episode.patient_id, form_episode.pk),
+    }
+    # The other way: a refused enrolment created no one, and records no one.
+    with at_day(3):
+        assert api.post("/api/patients/", {"given_name": ""}, format="json").status_code == 400
+    assert not AccessRecord.objects.filter(path="/api/patients/", status_code=400).exists()

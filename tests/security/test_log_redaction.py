@@ -1,4 +1,4 @@
-"""A real gunicorn serves check-in links; no log carries a token.
+"""A real gunicorn serves check-in links and searches; no log carries a token, name or birth date.
 
 gunicorn starts with the project's gunicorn.conf.py; its access log and Django's log are read.
 """
@@ -89,6 +89,13 @@ def test_checkin_tokens_never_reach_the_logs(tmp_path, patient, coordinator):
                 "/static/checkin/checkin.css",
                 headers={"Referer": f"{url}/check-in/{token}/"},
             )
+            # Searches that name a patient, answered or not: no name or birth date logged.
+            for path in (
+                "/fhir/Patient?birthdate=1960-06-06&_count=5",
+                "/fhir/Patient?name:contains=Zebedee",
+                "/api/patients/?q=Quillfeather",
+            ):
+                request(url, "GET", path)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -97,3 +104,6 @@ def test_checkin_tokens_never_reach_the_logs(tmp_path, patient, coordinator):
     assert "Not Found: /check-in/[redacted]/" in output.read_text()
     for secret in (token, forged, token.split(":")[0], forged.split(":")[-1]):
         assert secret not in logs
+    for secret in ("1960-06-06", "Zebedee", "Quillfeather"):
+        assert secret not in logs
+    assert "/fhir/Patient?birthdate=[redacted]&_count=5" in access_log.read_text()

@@ -120,3 +120,23 @@ def test_admin_login_locks_out(axes_on, client, superuser):
     assert codes == [200, 200, 429]
     right = {"username": "root-admin", "password": "pw", "next": "/admin/"}
     assert client.post("/admin/login/", right).status_code == 429
+
+
+def test_workspace_login_spray_is_limited_per_address(settings, client, db):
+    settings.CAREFLOW_API_RATES = {**settings.CAREFLOW_API_RATES, "login": "3/minute"}
+    with time_machine.travel(MID_MINUTE, tick=False):
+        codes = [
+            client.post(
+                "/login/", {"username": f"user-{n}", "password": "nope"}, REMOTE_ADDR="203.0.113.9"
+            ).status_code
+            for n in range(4)
+        ]
+        refused = client.post(
+            "/login/", {"username": "user-9", "password": "nope"}, REMOTE_ADDR="203.0.113.9"
+        )
+        colleague = client.post(
+            "/login/", {"username": "user-0", "password": "nope"}, REMOTE_ADDR="198.51.100.7"
+        )
+    assert codes == [200, 200, 200, 429]  # a wrong password redraws the form: 200
+    assert "Too many sign-in attempts from this address" in refused.content.decode()
+    assert colleague.status_code == 200  # another address has a count of its own

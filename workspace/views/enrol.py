@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from api.audit import record_created
 from api.serializers.inputs import EpisodeCreateInputSerializer, PatientCreateInputSerializer
 from episodes import services
 from episodes.models import CareTeam
@@ -95,6 +96,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 errors = service_errors(exc)
             else:
+                record_created(request, patient.pk, created.pk)
                 url = reverse("workspace:episode", args=[created.pk])
                 return redirect(f"{url}?done=enrolled#top")
     values.setdefault("timezone", _default_zone(teams, team))

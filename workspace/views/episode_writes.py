@@ -174,7 +174,7 @@ def transition(request: HttpRequest, episode_id: int, name: str) -> HttpResponse
             episode_id=episode_id,
             name=name,
             by=request.user,
-            version=int(version) if version.isdigit() else None,
+            version=int(version) if version.isascii() and version.isdigit() else None,
             data=data,
         ),
         done=name,
@@ -355,7 +355,7 @@ def assign(request: HttpRequest, episode_id: int) -> HttpResponse:
     """
     episode = episode_get_for(request.user, episode_id)
     raw = str(request.user.pk) if "take" in request.POST else request.POST.get("assigned_to", "")
-    if raw and not (raw.isdigit() and 0 < int(raw) <= MAX_ID):
+    if raw and not (raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID):
         return episode_page(
             request,
             episode_id,
@@ -476,7 +476,7 @@ def dates_update(request: HttpRequest, episode_id: int) -> HttpResponse:
             by=request.user,
             fields=data,
             reason=reason,
-            version=int(version) if version.isdigit() else None,
+            version=int(version) if version.isascii() and version.isdigit() else None,
         ),
         done="dates",
     )

@@ -121,7 +121,7 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
         page = read(pager, Request(_without_cursor(request)))
     total = queue_page_count(name, user=request.user, now=now, filters=filters)
     size = request.GET.get("page_size", "")  # valid here: the pager refused it otherwise
-    size = int(size) if size.isdigit() and not error else QUEUE_PAGE_SIZE
+    size = int(size) if size.isascii() and size.isdigit() and not error else QUEUE_PAGE_SIZE
     pages = max(1, ceil(total / size))
     number = _page_number(request, pages) if not error else 1
     record_shown(request, (row["patient_id"] for row in page))
@@ -175,7 +175,7 @@ def _page_number(request: HttpRequest, pages: int) -> int | None:
     if "cursor" not in request.GET:
         return 1
     raw = request.GET.get("page", "")
-    if raw.isdigit() and 1 <= int(raw) <= pages:
+    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= pages:
         return int(raw)
     return None
 
@@ -224,7 +224,7 @@ def episode_assign(request: HttpRequest, episode_id: int) -> HttpResponse:
     assignee = None
     if raw == "me":
         assignee = request.user
-    elif raw.isdigit() and 0 < int(raw) <= MAX_ID:
+    elif raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_ID:
         assignee = User.objects.filter(pk=int(raw)).first()
     if raw and assignee is None:
         error = _("Not a member of the episode's care team.")
