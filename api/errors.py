@@ -114,17 +114,28 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Django's ``handler400``: under /api/, a JSON 400 in the API's error shape.
+    """Django's ``handler400``: a JSON 400 in the API's error shape, an OperationOutcome in FHIR's.
 
     Django answers a request it refuses before any view runs (a body over
     ``DATA_UPLOAD_MAX_MEMORY_SIZE``, too many fields) with this handler; an API client
     must get JSON, not Django's HTML page.
     """
+    detail = (
+        "Request body too large." if isinstance(exception, RequestDataTooBig) else "Bad request."
+    )
     if request.path.startswith("/api/"):
-        detail = (
-            "Request body too large."
-            if isinstance(exception, RequestDataTooBig)
-            else "Bad request."
-        )
         return JsonResponse({"error": "invalid", "detail": detail}, status=400)
+    if request.path.startswith("/fhir/"):
+        # A FHIR client reads an OperationOutcome (https://hl7.org/fhir/R4/http.html#2.21.0.4).
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {
+                    "severity": "error",
+                    "code": "too-costly" if isinstance(exception, RequestDataTooBig) else "invalid",
+                    "diagnostics": detail,
+                }
+            ],
+        }
+        return JsonResponse(outcome, status=400, content_type="application/fhir+json")
     return defaults.bad_request(request, exception)

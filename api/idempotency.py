@@ -1,4 +1,4 @@
-"""``Idempotency-Key`` on every API POST: a retried request is answered, not repeated.
+"""``Idempotency-Key`` on every API and FHIR POST: a retried request is answered, not repeated.
 
 A client that may retry (a timeout, a dropped connection) sends a key of its choosing with
 the POST. The first request with that key (per user) runs and its answer is stored; the
@@ -29,9 +29,26 @@ HEADER = "Idempotency-Key"
 # Far longer than any request runs (gunicorn's worker timeout is 30 s).
 STALE_AFTER = timedelta(minutes=5)
 MAX_KEY_LENGTH = 255
+# The FHIR facade's writes (a transaction Bundle's enrolment) take the key as well.
+FHIR_PREFIX = "/fhir/"
 
 
-def _error(status: int, code: str, detail: str) -> JsonResponse:
+# FHIR's issue type for each refusal (https://hl7.org/fhir/R4/valueset-issue-type.html).
+FHIR_ISSUE = {
+    "invalid": "invalid",
+    "idempotency_key_reused": "business-rule",
+    "idempotency_key_in_progress": "conflict",
+}
+
+
+def _error(request: HttpRequest, status: int, code: str, detail: str) -> JsonResponse:
+    """API.md's error shape; on the FHIR facade, an OperationOutcome."""
+    if request.path.startswith(FHIR_PREFIX):
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": FHIR_ISSUE[code], "diagnostics": detail}],
+        }
+        return JsonResponse(outcome, status=status, content_type="application/fhir+json")
     return JsonResponse({"error": code, "detail": detail}, status=status)
 
 
@@ -81,7 +98,10 @@ def _repeat(
         return get_response(request)
     if existing.fingerprint != fingerprint:
         return _error(
-            422, "idempotency_key_reused", f"This {HEADER} was used for a different request."
+            request,
+            422,
+            "idempotency_key_reused",
+            f"This {HEADER} was used for a different request.",
         )
     if existing.status_code is None:
         # A first request that died mid-flight (its process killed) never finishes: after
@@ -92,6 +112,7 @@ def _repeat(
         if taken_over:
             return None
         return _error(
+            request,
             409,
             "idempotency_key_in_progress",
             f"A request with this {HEADER} is still running; retry shortly.",
@@ -114,7 +135,7 @@ def _begin(
             answer = _repeat(request, get_response, user, key, fingerprint)
             if answer is not None:
                 return answer
-    return _error(409, "idempotency_key_in_progress", "Retry shortly.")
+    return _error(request, 409, "idempotency_key_in_progress", "Retry shortly.")
 
 
 class IdempotencyMiddleware:
@@ -123,12 +144,18 @@ class IdempotencyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         key = request.headers.get(HEADER)
-        applies = key is not None and request.method == "POST" and request.path.startswith("/api/")
+        applies = (
+            key is not None
+            and request.method == "POST"
+            and request.path.startswith(("/api/", FHIR_PREFIX))
+        )
         user = _user(request) if applies else None
         if user is None:  # no key, not an API POST, or not logged in (the view answers 401)
             return self.get_response(request)
         if not key or len(key) > MAX_KEY_LENGTH:
-            return _error(400, "invalid", f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.")
+            return _error(
+                request, 400, "invalid", f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters."
+            )
         fingerprint = _fingerprint(request)
         row = _begin(request, self.get_response, user, key, fingerprint)
         if isinstance(row, HttpResponse):

@@ -82,10 +82,21 @@ def _structure_issues(exc: PydanticValidationError) -> list[Issue]:
     return issues
 
 
+# An enrolment is one Patient and one Condition; a few more are refused with reasons below.
+MAX_ENTRIES = 10
+
+
 def _entries(body: Any) -> tuple[dict[str, Any], str, dict[str, Any]]:  # noqa: ANN401 - JSON
     """(Patient, its fullUrl, Condition) from a transaction Bundle, or EnrolmentError."""
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         raise EnrolmentError([("Bundle", "the body must be a FHIR Bundle")])
+    entries = body.get("entry")
+    if isinstance(entries, list) and len(entries) > MAX_ENTRIES:
+        # Refused before the model validates every entry: a Bundle of thousands would
+        # otherwise cost seconds of CPU to be refused all the same.
+        raise EnrolmentError(
+            [("Bundle.entry", f"at most {MAX_ENTRIES} entries: one Patient and one Condition")]
+        )
     try:
         Bundle.model_validate(body)
     except PydanticValidationError as exc:

@@ -93,3 +93,33 @@ def test_a_key_whose_first_request_died_is_freed_after_five_minutes(post, patien
     assert post(path, body, key="died")[0] == 201  # taken over and run
     assert episode.assessments.count() == 2
     assert post(path, body, key="died")[1]["Idempotent-Replayed"] == "true"
+
+
+def test_a_retried_fhir_enrolment_makes_one_patient(live_server, coordinator):
+    """POST /fhir/ takes the key too: a retried transaction Bundle enrols once."""
+    from episodes.models import Episode, Patient  # noqa: PLC0415
+    from tests.interop.helpers import enrolment  # noqa: PLC0415
+
+    token = AuthToken.objects.create(user=coordinator)[1]
+    headers = {
+        "Authorization": f"Token {token}",
+        "Content-Type": "application/fhir+json",
+        "Accept": "application/fhir+json",
+        "Idempotency-Key": "enrol-iris-1",
+    }
+    answers = [
+        request(live_server.url, "POST", "/fhir/", body=enrolment(), headers=headers)
+        for _ in range(3)
+    ]
+    assert [a[0] for a in answers] == [200, 200, 200]
+    assert answers[1][1].get("Idempotent-Replayed") == "true"
+    assert answers[2][2] == answers[0][2]
+    assert Patient.objects.filter(family_name="Demo-Fhir").count() == 1
+    assert Episode.objects.count() == 1
+    # The same key with another Bundle: refused, as an OperationOutcome, nothing made.
+    other = enrolment()
+    other["entry"][0]["resource"]["name"][0]["family"] = "Other-Fhir"
+    status, _, body = request(live_server.url, "POST", "/fhir/", body=other, headers=headers)
+    assert status == 422
+    assert json.loads(body)["resourceType"] == "OperationOutcome"
+    assert not Patient.objects.filter(family_name="Other-Fhir").exists()

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from episodes.models import Patient
 from tests.clock import at_day
 from tests.interop.helpers import counts, enrolment, post
 
@@ -79,3 +80,34 @@ def test_any_json_body_is_a_400_operation_outcome(coordinator, body):
     assert response.status_code == 400, response.content
     assert response.json()["resourceType"] == "OperationOutcome"
     assert counts() == before
+
+
+def test_a_bundle_of_thousands_of_entries_is_refused_before_they_are_validated(
+    coordinator, monkeypatch
+):
+    from interop import enrol as enrolment_module  # noqa: PLC0415
+
+    def never(*_args, **_kwargs):
+        msg = "the entries were validated"
+        raise AssertionError(msg)
+
+    body = enrolment()
+    body["entry"] = body["entry"] * 500  # under the body-size limit: refused by its count
+    monkeypatch.setattr(enrolment_module.Bundle, "model_validate", never)
+    with at_day(10):
+        response = post(coordinator, body)
+    assert response.status_code == 400
+    issue = response.json()["issue"][0]
+    assert issue["expression"] == ["Bundle.entry"]
+    assert "at most 10 entries" in issue["diagnostics"]
+    assert not Patient.objects.exists()
+
+
+def test_a_bundle_beyond_the_body_size_limit_is_refused_as_an_operation_outcome(coordinator):
+    body = enrolment()
+    body["entry"] = body["entry"] * 6_000
+    with at_day(10):
+        response = post(coordinator, body)
+    assert response.status_code in (400, 413)
+    assert response.json()["resourceType"] == "OperationOutcome"
+    assert not Patient.objects.exists()
