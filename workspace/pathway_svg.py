@@ -12,11 +12,11 @@ Content-Security-Policy when it is inlined into a page.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Final
 from xml.sax.saxutils import escape
 
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 
 from careflow.guards import citable_rules, waived_by_red_flag
 from careflow.states import NON_TERMINAL_STATES, TRANSITIONS, State, TransitionName
@@ -269,7 +269,15 @@ def _edges(boxes: dict[State, Box]) -> list[str]:
 
 
 def pathway_svg(current: str | None = None, *, element_id: str = "pathway") -> str:
-    """The whole picture as one ``<svg>`` element; ``current`` marks the episode's state."""
+    """The whole picture as one ``<svg>`` element; ``current`` marks the episode's state.
+
+    Drawn once per state and language (the words are the active language's).
+    """
+    return _drawn(current, element_id, get_language())
+
+
+@lru_cache(maxsize=64)
+def _drawn(current: str | None, element_id: str, _language: str | None) -> str:
     boxes = _boxes()
     urgent = boxes[State.URGENT_ESCALATION]
     lane_top = urgent.y - 34
@@ -282,7 +290,7 @@ def pathway_svg(current: str | None = None, *, element_id: str = "pathway") -> s
         " Every active state can also be resolved or closed."
     )
     if current:
-        desc += f" The episode is in {current.replace('_', ' ')}."
+        desc += f" The episode is in {str(labels.state(current)).lower()}."
     terminal = ", ".join(
         str(labels.state(s.value)).lower() for s in State if s not in NON_TERMINAL_STATES
     )

@@ -280,7 +280,9 @@ def sms_inbound_record(
     """
     kind = classify_inbound(body, opt_out_type)
     result = InboundResult(kind=kind)
-    if not _first_time("twilio", token):
+    # Twilio's idempotency token marks its own retries; the message SID marks the message,
+    # so a genuine request replayed without the token (a STOP after a START) is one too.
+    if not _first_time("twilio", token) or not _first_time("twilio-sms", message_sid):
         result.duplicate = True
         return result
     sharing = list(Patient.objects.filter(phone=from_number).order_by("pk"))
@@ -377,6 +379,7 @@ def email_event_record(
 
     ``bounced`` with reject reason ``bounced`` (a hard bounce) or ``complained`` marks the
     address unusable and fails the reminder; ``deferred`` and soft bounces are stored only.
+    An event about no message of ours (no attempt found) changes nothing.
     The attempt is found by the ESP's message id, else by the reminder the message's
     metadata names (``reminder_key``): an event may come before the worker has written the
     ESP's id on the attempt.
@@ -384,6 +387,9 @@ def email_event_record(
     if event_id and not _first_time("email", event_id):
         return "duplicate"
     attempt = _attempt_for(message_id, reminder_key) if message_id else None
+    if attempt is None:
+        # About no message we sent: it marks no address (anyone could claim a bounce).
+        return "unknown"
     hard = (event_type == "bounced" and reject_reason == "bounced") or event_type in {
         "complained",
         "rejected",
@@ -393,8 +399,6 @@ def email_event_record(
             address=recipient.lower()[:254],
             defaults={"reason": f"{event_type}: {description}"[:200]},
         )
-    if attempt is None:
-        return "unknown"
     status = "bounced" if hard and event_type != "complained" else event_type
     attempt.provider_status = status[:20]
     attempt.provider_error_code = (reject_reason or "")[:40]

@@ -7,8 +7,8 @@ token (Twilio's ``I-Twilio-Idempotency-Token``; the ESP's event id).
 
 - Twilio signs each request with ``X-Twilio-Signature`` over the URL it requested and the
   POST parameters; the library's ``RequestValidator`` checks it with our auth token. The URL
-  is rebuilt from ``CAREFLOW_PUBLIC_BASE_URL`` (the address Twilio was given), not from the
-  Host header. https://www.twilio.com/docs/usage/webhooks/webhooks-security
+  is the one Twilio was given, never the Host header: ``TWILIO_STATUS_CALLBACK_URL`` for
+  status callbacks, ``CAREFLOW_PUBLIC_BASE_URL`` and the path for inbound messages. https://www.twilio.com/docs/usage/webhooks/webhooks-security
 - The ESP's tracking webhook is Anymail's view (HTTP basic auth with
   ``ANYMAIL_WEBHOOK_SECRET``: Postmark signs nothing and documents basic auth in the URL).
   https://anymail.dev/en/stable/esps/postmark/#status-tracking-webhooks
@@ -40,8 +40,13 @@ _ERROR_CODE = re.compile(r"^\d{1,10}$")
 _EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-def _twilio_params(request: HttpRequest) -> dict[str, str] | None:
-    """The POST parameters when Twilio's signature over them is right; None otherwise."""
+def _twilio_params(request: HttpRequest, given: str = "") -> dict[str, str] | None:
+    """The POST parameters when Twilio's signature over them is right; None otherwise.
+
+    ``given``: the URL Twilio was given for this webhook, without its query (the status
+    callback's, ``TWILIO_STATUS_CALLBACK_URL``, may be on another host than the public
+    one); empty: ``CAREFLOW_PUBLIC_BASE_URL`` and the request's path.
+    """
     token = settings.TWILIO_AUTH_TOKEN
     signature = request.headers.get("X-Twilio-Signature", "")
     if not token or not signature:
@@ -50,7 +55,9 @@ def _twilio_params(request: HttpRequest) -> dict[str, str] | None:
         params = request.POST.dict()
     except (MultiPartParserError, BadRequest, ValueError):
         return None  # a body no form parser can read was not signed by Twilio
-    url = settings.CAREFLOW_PUBLIC_BASE_URL.rstrip("/") + request.get_full_path()
+    base = given or settings.CAREFLOW_PUBLIC_BASE_URL.rstrip("/") + request.path
+    query = request.META.get("QUERY_STRING", "")
+    url = f"{base}?{query}" if query else base
     if not RequestValidator(token).validate(url, params, signature):
         return None
     return params
@@ -64,7 +71,7 @@ def _forbidden() -> HttpResponse:
 @require_POST
 def twilio_status(request: HttpRequest) -> HttpResponse:
     """``POST /webhooks/twilio/status/?reminder=<key>``: one message status change."""
-    params = _twilio_params(request)
+    params = _twilio_params(request, settings.TWILIO_STATUS_CALLBACK_URL.split("?", 1)[0])
     if params is None:
         return _forbidden()
     sid = params.get("MessageSid", "")

@@ -86,6 +86,18 @@ def test_a_hard_bounce_marks_the_address_unusable_and_tells_the_care_team(
     assert [s.to for s in postmark.sent].count(email_episode.patient.email) == 1
 
 
+def test_a_bounce_about_no_message_of_ours_marks_nothing(client, postmark, email_episode):
+    run_cycle(DUE)
+    payload = postmark.bounce(reminder(email_episode).provider_message_id)
+    payload["MessageID"] = "00000000-0000-4000-8000-000000000000"
+    payload.pop("Metadata", None)
+    payload["Email"] = "someone.else@example.org"
+
+    assert hook(client, payload).status_code == 200
+    assert not UnusableEmail.objects.exists()
+    assert reminder(email_episode).status == "sent"
+
+
 def test_a_soft_bounce_is_stored_but_the_address_stays_usable(client, postmark, email_episode):
     run_cycle(DUE)
     row = reminder(email_episode)

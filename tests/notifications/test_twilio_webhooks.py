@@ -149,6 +149,28 @@ def test_a_callback_naming_an_interrupted_reminder_gives_reconciliation_the_sid(
     assert attempt.provider_message_id == "SM" + "a" * 32
 
 
+def test_a_status_callback_is_checked_against_the_url_twilio_was_given(
+    client, settings, sms_episode
+):
+    """A callback URL on another host (a webhook gateway) is the URL Twilio signed."""
+    settings.TWILIO_STATUS_CALLBACK_URL = "https://hooks.example.net/careflow/twilio/status/"
+    row = reminder(sms_episode)
+    query = f"?reminder=reminder-{row.pk}"
+    params = {
+        "MessageSid": "SM" + "c" * 32,
+        "MessageStatus": "sent",
+        "AccountSid": ACCOUNT_SID,
+        "To": sms_episode.patient.phone,
+        "From": FROM_NUMBER,
+    }
+    here = f"{PUBLIC_BASE_URL}/webhooks/twilio/status/{query}"
+    given = f"{settings.TWILIO_STATUS_CALLBACK_URL}{query}"
+    # Signed over our own public URL, which Twilio was not given: refused.
+    assert post(client, here, params, sign(params, here)).status_code == 403
+    # Signed over the URL Twilio was given, arriving here through the gateway: taken.
+    assert post(client, here, params, sign(params, given)).status_code == 200
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -219,6 +241,19 @@ def test_start_restores_sms(client, twilio, sms_episode):
     assert reminder(sms_episode).channel == "sms"
     run_cycle(DUE)
     assert len(twilio.creates()) == 1
+
+
+def test_a_replayed_stop_after_a_start_changes_nothing(client, twilio, sms_episode):
+    """Deduplicated on the message SID: a genuine STOP sent again is not a new STOP."""
+    inbound(client, sms_episode.patient, "STOP", sid="SM" + "1" * 32)
+    inbound(client, sms_episode.patient, "START", sid="SM" + "2" * 32)
+    again = inbound(client, sms_episode.patient, "STOP", sid="SM" + "1" * 32)
+
+    assert again.status_code == 200
+    assert type(sms_episode.patient).objects.get(pk=sms_episode.patient.pk).sms_consent is True
+    # The other way: a new STOP (its own SID) still withdraws consent.
+    inbound(client, sms_episode.patient, "STOP", sid="SM" + "3" * 32)
+    assert type(sms_episode.patient).objects.get(pk=sms_episode.patient.pk).sms_consent is False
 
 
 def test_stop_without_an_email_address_puts_the_reminder_in_delivery_failures(

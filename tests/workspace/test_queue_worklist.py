@@ -57,6 +57,22 @@ def test_a_queue_says_its_total_and_which_page_of_how_many(coordinator, team):
     assert "No patients in this queue match these filters." in mine
 
 
+def test_a_queue_larger_than_it_counts_says_more_than(coordinator, team, monkeypatch):
+    """Counted up to COUNT_UP_TO, in the page's order: "More than 20 episodes, page 2"."""
+    monkeypatch.setattr("workspace.views.queue.COUNT_UP_TO", 20)
+    bulk_episodes(team, coordinator, 60)  # 30 of them unassigned
+    client = client_of(coordinator)
+    first = client.get("/queues/unassigned/").content.decode()
+    assert first.count("More than 20 episodes, page 1</p>") == 2
+    second = client.get(next_link(first)).content.decode()
+    assert "More than 20 episodes, page 2</p>" in second
+    assert len(row_ids(second)) == 5  # every row is still there
+    # The other way: a queue no larger than the count is counted exactly.
+    monkeypatch.setattr("workspace.views.queue.COUNT_UP_TO", 30)
+    exact = client.get("/queues/unassigned/").content.decode()
+    assert "30 episodes, page 1 of 2" in exact
+
+
 def test_a_queue_sorts_by_days_since_onset_and_of_care_page_by_page(coordinator, team):
     episodes = [new_episode(PatientFactory(care_team=team), coordinator) for _ in range(4)]
     # Onsets spread over the calendar, not in id order: the longest since onset first.
@@ -153,6 +169,9 @@ def test_take_asks_before_taking_a_colleagues_patient(coordinator, clinician, ep
     client.post(url, {"assigned_to": ""}, headers=HTMX)
     plain = client.post(url, {"assigned_to": "me", "next": "https://evil.example/"})
     assert plain["Location"] == f"/episodes/{episode.pk}/"  # only this site's pages
+    for elsewhere in ("javascript:alert(1)", "//evil.example/", "https:evil.example"):
+        answer = client.post(url, {"assigned_to": "me", "next": elsewhere})
+        assert answer["Location"] == f"/episodes/{episode.pk}/", elsewhere
     assert Episode.objects.get(pk=episode.pk).assigned_to == coordinator
 
 

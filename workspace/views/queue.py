@@ -60,6 +60,11 @@ READ_ROW_TEMPLATE = "workspace/partials/queue_row_read.html"
 # A queue table's columns (workspace/templates/workspace/queue.html), without a queue's own.
 QUEUE_COLUMNS = 8
 SHOW = ("all", "mine", "unassigned")
+# A queue's total is counted up to this ("more than 100 episodes"): an exact count of a
+# queue of tens of thousands at 1M reads every one of them, this the first hundred, in
+# the page's own order (the bench: docs/PERFORMANCE.md).
+COUNT_UP_TO = 100
+MAX_PAGE_NUMBER = 10**9
 
 
 def _sorts() -> list[tuple[str, str]]:
@@ -119,10 +124,13 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
         pager = KeysetPagination()
         pager.page_size = QUEUE_PAGE_SIZE
         page = read(pager, Request(_without_cursor(request)))
-    total = queue_page_count(name, user=request.user, now=now, filters=filters)
+    total = queue_page_count(
+        name, user=request.user, now=now, filters=filters, at_most=COUNT_UP_TO, ordering=ordering
+    )
+    more = total > COUNT_UP_TO
     size = request.GET.get("page_size", "")  # valid here: the pager refused it otherwise
     size = int(size) if size.isascii() and size.isdigit() and not error else QUEUE_PAGE_SIZE
-    pages = max(1, ceil(total / size))
+    pages = None if more else max(1, ceil(total / size))
     number = _page_number(request, pages) if not error else 1
     record_shown(request, (row["patient_id"] for row in page))
     shared = row_page(request)
@@ -150,7 +158,8 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
         ),
         "reply_column": "reply" in columns and any(row["has_reply"] for row in rows),
         "failure_column": "failures" in columns,
-        "total": total,
+        "total": COUNT_UP_TO if more else total,
+        "more": more,
         "page_number": number,
         "pages": pages,
         "next_link": _numbered(links["next"], number + 1 if number else None),
@@ -167,15 +176,16 @@ def queue(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, "workspace/queue.html", context)
 
 
-def _page_number(request: HttpRequest, pages: int) -> int | None:
+def _page_number(request: HttpRequest, pages: int | None) -> int | None:
     """Which page this is: 1 without a cursor, else the link's ``page`` (None if it lies).
 
     Keyset pages have no number of their own; the pager's links carry it beside the cursor.
+    ``pages``: how many there are, or None when the queue holds more than ``COUNT_UP_TO``.
     """
     if "cursor" not in request.GET:
         return 1
     raw = request.GET.get("page", "")
-    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= pages:
+    if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= (pages or MAX_PAGE_NUMBER):
         return int(raw)
     return None
 
