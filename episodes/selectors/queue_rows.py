@@ -29,9 +29,9 @@ from careflow.facts import BOOLEAN_FACTS, Facts, ImagingFinding
 from careflow.redflags import RedFlag as RedFlagFact
 from careflow.states import State
 from episodes.models import Episode, Patient, RedFlagStatus
-from episodes.selectors.access import team_id_list
+from episodes.selectors.access import remember_team_ids, team_id_list
 from episodes.selectors.pathway import local_date
-from episodes.selectors.queues import queue_get
+from episodes.selectors.queues import QUEUES, queue_get
 from episodes.selectors.search import name_words_sql
 from infra.db import prepared_cursor
 
@@ -295,6 +295,29 @@ def queue_page_rows(
     return _read(sql, args, converters)
 
 
+def _count_sql(
+    name: str,
+    where: list[str],
+    args: list[Any],
+    *,
+    join: str,
+    at_most: int | None,
+    ordering: tuple[str, ...] | None,
+) -> tuple[str, list[Any]]:
+    condition = " AND ".join(f"({w})" for w in where)
+    if at_most is None:
+        return f"SELECT COUNT(*) FROM {_EPISODE}{join} WHERE {condition}", args  # noqa: S608 - fixed text, values are parameters
+    order = ", ".join(
+        f'{_EPISODE}."{Episode._meta.get_field(c).column}"'  # noqa: SLF001 - Django's public _meta API
+        for c in ordering or queue_get(name).ordering
+    )
+    sql = (
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {_EPISODE}{join} WHERE {condition}"  # noqa: S608 - fixed text
+        f" ORDER BY {order} LIMIT %s) AS counted"
+    )
+    return sql, [*args, at_most + 1]
+
+
 def queue_page_count(
     name: str,
     *,
@@ -314,28 +337,43 @@ def queue_page_count(
     found = _conditions(name, user, now, filters)
     if found is None:
         return 0
-    where, args = found
     join = (
         f' INNER JOIN "episodes_patient" ON ({_EPISODE}."patient_id" = "episodes_patient"."id")'
         if filters is not None and filters.reads_patient
         else ""
     )
-    condition = " AND ".join(f"({w})" for w in where)
-    if at_most is None:
-        sql = f"SELECT COUNT(*) FROM {_EPISODE}{join} WHERE {condition}"  # noqa: S608 - fixed text, values are parameters
-    else:
-        order = ", ".join(
-            f'{_EPISODE}."{Episode._meta.get_field(c).column}"'  # noqa: SLF001 - Django's public _meta API
-            for c in ordering or queue_get(name).ordering
-        )
-        sql = (
-            f"SELECT COUNT(*) FROM (SELECT 1 FROM {_EPISODE}{join} WHERE {condition}"  # noqa: S608 - fixed text
-            f" ORDER BY {order} LIMIT %s) AS counted"
-        )
-        args = [*args, at_most + 1]
+    sql, args = _count_sql(name, *found, join=join, at_most=at_most, ordering=ordering)
     with prepared_cursor() as cursor:
         cursor.execute(sql, args)
         return int(cursor.fetchone()[0])
+
+
+def queue_counts_up_to(
+    *, user: User, now: datetime, at_most: int, exact: frozenset[str] = frozenset()
+) -> dict[str, int]:
+    """Every queue's size for this user, counted up to ``at_most`` + 1, in one statement.
+
+    The queues in ``exact`` are counted whole. Each count is the queue's own condition
+    read in its own order (``queue_page_count``), so none reads more than a page's worth
+    of index entries: the board's counts at 1M, where one aggregate over a team's
+    episodes read all of them.
+    """
+    parts, args = [], []
+    if not user.is_superuser:
+        remember_team_ids(user, team_id_list(user))  # read once, for every queue's condition
+    for name in QUEUES:
+        found = _conditions(name, user, now, None)
+        if found is None:
+            return dict.fromkeys(QUEUES, 0)
+        sql, more = _count_sql(
+            name, *found, join="", at_most=None if name in exact else at_most, ordering=None
+        )
+        parts.append(f'({sql}) AS "{name}"')
+        args.extend(more)
+    with prepared_cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", args)
+        row = cursor.fetchone()
+    return {name: int(value) for name, value in zip(QUEUES, row, strict=True)}
 
 
 def episode_row(user: User, episode_id: int, *, queue: str | None = None) -> dict | None:

@@ -269,3 +269,15 @@ def test_the_workspaces_filters_keep_what_they_say(episodes, clinician, coordina
         with at(NOW):
             html = browser.get(f"/queues/{name}/?{query}").content.decode()
         assert shown(html) == want[:25], (name, query)
+
+
+def test_counts_up_to_a_limit_agree_with_the_queues(episodes, clinician):
+    """The board's counts: whole up to the limit, one beyond it when the queue is larger."""
+    from episodes.selectors import queue_counts_up_to  # noqa: PLC0415
+
+    want = {name: len(ids) for name, ids in expected(episodes, clinician).items()}
+    with at(NOW):
+        whole = queue_counts_up_to(user=clinician, now=NOW, at_most=10_000)
+        capped = queue_counts_up_to(user=clinician, now=NOW, at_most=2, exact=frozenset({"urgent"}))
+    assert whole == want
+    assert capped == {name: n if name == "urgent" else min(n, 3) for name, n in want.items()}

@@ -20,6 +20,7 @@ from episodes import services
 from episodes.models import CareTeamMembership, Episode
 from tests.clock import at_day, moment
 from tests.factories import PatientFactory, new_episode
+from tests.workspace.helpers import section
 
 HTMX = {"HX-Request": "true"}
 
@@ -136,3 +137,19 @@ def test_the_boards_clock_is_the_care_teams_and_says_so(coordinator, team, other
     with at_day(12):
         html = client_of(coordinator).get("/").content.decode()
     assert f"({settings.TIME_ZONE} time)." in html
+
+
+def test_a_queue_card_beyond_the_boards_count_says_plus(coordinator, team, monkeypatch):
+    monkeypatch.setattr("workspace.views.board.BOARD_COUNT_UP_TO", 2)
+    for day in range(3):
+        flagged(team, coordinator, 1 + day, "fever", f"Plus{day}")
+    with at_day(12):
+        html = client_of(coordinator).get("/").content.decode()
+    unassigned = section(html, "queue-card-unassigned")
+    assert (
+        '<span class="nhsuk-u-visually-hidden">more than </span>2<span aria-hidden="true">+</span>'
+        in unassigned
+    )
+    assert "3 urgent episodes" in html  # the urgent queue is counted whole
+    # The other way: a queue within the count is counted exactly.
+    assert '<span class="cf-queue-card__count">0</span>' in section(html, "queue-card-mine")

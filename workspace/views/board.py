@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 from api.audit import record_shown
 from careflow import rules
 from careflow.urgency import ACTED_ON_RANK
-from episodes.selectors import QUEUES, RowFilters, queue_counts, queue_page_rows
+from episodes.selectors import QUEUES, RowFilters, queue_counts_up_to, queue_page_rows
 from workspace import labels
 from workspace.views.common import signed_in
 from workspace.views.rows import members_by_team, row_summary, team_zone
@@ -35,6 +35,8 @@ BOARD_ORDER = (
 # The urgent episodes nobody has acted on are listed in full up to this many (one bounded
 # query); beyond it the board says how many more the urgent queue holds.
 BOARD_URGENT_LIMIT = 100
+# A queue card's count goes this far, then says "100+" (the queue's page says how many more).
+BOARD_COUNT_UP_TO = 100
 
 
 def _since(request: HttpRequest) -> datetime | None:
@@ -46,7 +48,12 @@ def _since(request: HttpRequest) -> datetime | None:
 def _board_context(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     now = timezone.now()
-    counts = {row["name"]: row["count"] for row in queue_counts(user=user, now=now)}
+    # Counted up to BOARD_COUNT_UP_TO each ("100+"), the urgent queue whole: one statement
+    # whose every count reads at most that many index entries (one aggregate over all the
+    # team's episodes read every one of them: 240 ms at 1M).
+    counts = queue_counts_up_to(
+        user=user, now=now, at_most=BOARD_COUNT_UP_TO, exact=frozenset({"urgent"})
+    )
     order = [*BOARD_ORDER, *(name for name in QUEUES if name not in BOARD_ORDER)]
     # PATHWAY.md "Order of the urgent queue": the ones not acted on (careflow.urgency's
     # ranks 0 and 1) in the queue's own order, the longest waiting first within each rank.
@@ -78,7 +85,13 @@ def _board_context(request: HttpRequest) -> dict[str, Any]:
     new = [r for r, row in zip(listed, rows, strict=True) if since and row["urgent_since"] > since]
     return {
         "queues": [
-            {"name": name, "label": labels.queue(name), "count": counts[name]} for name in order
+            {
+                "name": name,
+                "label": labels.queue(name),
+                "count": min(counts[name], BOARD_COUNT_UP_TO),
+                "more": counts[name] > BOARD_COUNT_UP_TO,
+            }
+            for name in order
         ],
         # RF-1 and RF-2 (careflow.urgency.MOST_URGENT_CATEGORIES) apart from RF-3, RF-4, RF-5.
         "emergency": [r for r in listed if r["urgent_rank"] == 0],
