@@ -76,6 +76,11 @@ def bench_env(database: str) -> dict[str, str]:
         # The no-I/O channels: Django's dummy email backend and the null SMS backend.
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
         "CAREFLOW_SMS_BACKEND": "notifications.channels.sms.NullSmsBackend",
+        # Email through the dummy backend in chunks of 20, as Twilio and Postmark are sent:
+        # the figures are a chunked channel's. SMTP's own chunk is one email (at most one in
+        # doubt after a crash); CAREFLOW_REMINDER_CHUNK_SMTP=1 in the environment measures
+        # that (docs/REMINDERS.md).
+        "CAREFLOW_REMINDER_CHUNK_SMTP": os.environ.get("CAREFLOW_REMINDER_CHUNK_SMTP", "20"),
         # Quiet hours from 0 to 0 are never: no reminder is deferred by the clock of the run.
         "CAREFLOW_QUIET_HOURS_START": "0",
         "CAREFLOW_QUIET_HOURS_END": "0",

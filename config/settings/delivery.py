@@ -49,11 +49,12 @@ CAREFLOW_REMINDER_BATCH_SECONDS = env.int("CAREFLOW_REMINDER_BATCH_SECONDS", def
 # a batch in chunks of one channel; a crash leaves the chunk being sent in doubt (each row
 # reconciled with the provider before any re-send). SMS: Twilio's list is asked per row, so
 # a chunk costs nothing at the phone but list calls. Email over SMTP cannot be asked: a
-# crash may re-send the whole chunk, up to 20 emails, a price paid for throughput
-# (docs/decisions/0006-duplicate-sends-after-a-crash.md; 5 or 1 where it matters more).
+# crash re-sends the email in doubt, so SMTP sends one email a chunk, at most one in doubt
+# at a time (docs/decisions/0006-duplicate-sends-after-a-crash.md); raising it trades
+# that many possible duplicates per crash for throughput.
 CAREFLOW_REMINDER_CHUNK_SMS = env.int("CAREFLOW_REMINDER_CHUNK_SMS", default=20)
 CAREFLOW_REMINDER_CHUNK_EMAIL = env.int("CAREFLOW_REMINDER_CHUNK_EMAIL", default=20)  # Postmark
-CAREFLOW_REMINDER_CHUNK_SMTP = env.int("CAREFLOW_REMINDER_CHUNK_SMTP", default=20)
+CAREFLOW_REMINDER_CHUNK_SMTP = env.int("CAREFLOW_REMINDER_CHUNK_SMTP", default=1)
 # Back-pressure (notifications/delivery/claims.py): beat's cycle claims while fewer rows than
 # this are claimed and unfinished; each finished batch claims the next, so a burst drains at
 # the workers' speed.

@@ -37,3 +37,8 @@ if env.bool("CAREFLOW_CHAOS_REDIS_CACHE", default=False):
     from config.settings.base import REDIS_URL
 
     CACHES = {"default": {**_PRODUCTION_CACHES["default"], "LOCATION": REDIS_URL}}
+
+# The email fault: the worker's Nth email written to the inbox, then its send hangs
+# (tests/chaos/hanging_mail.py).
+if env("CAREFLOW_CHAOS_EMAIL_HANG_ON", default=""):
+    EMAIL_BACKEND = "tests.chaos.hanging_mail.EmailBackend"

@@ -1,0 +1,83 @@
+"""Fault: a worker killed with SIGKILL while it sends an email batch over SMTP.
+
+Real beat (1 s tick) and a worker under scripts/respawn.sh, on a private Redis. Four
+patients by email, each with two due emails (theirs and the care team's): one batch of
+six. The third email is written to the inbox (the SMTP server took it) and its send never
+returns; the worker is killed while it waits. SMTP cannot be asked what it took, so the
+email in doubt is sent again: over SMTP a chunk is one email, so at most one is in doubt
+at a time. Counted at the inbox afterwards: every email delivered, at most one twice.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from episodes import services
+from notifications.models import DeliveryAttempt
+from tests.chaos.hanging_mail import MARKER
+from tests.chaos.harness import check_and_record, due_rows, wait_for, wait_until_done
+from tests.factories import PatientFactory
+from tests.notifications.e2e import daytime_zone
+
+pytestmark = pytest.mark.chaos
+PATIENTS = 4
+HANG_ON = 3
+
+
+def email_patient_episodes(team, by, count: int) -> list:
+    """``count`` patients by email, 15 days after onset: the 2-week reminders are due."""
+    zone = daytime_zone()
+    today = datetime.now(ZoneInfo(zone)).date()
+    return [
+        services.episode_create(
+            patient=PatientFactory(
+                care_team=team, timezone=zone, preferred_channel="email", sms_consent=False,
+                email=f"patient{n}@example.org",
+            ),
+            by=by,
+            symptom_onset=today - timedelta(days=15),
+        )
+        for n in range(count)
+    ]  # fmt: skip
+
+
+def test_worker_killed_mid_email_batch_at_most_one_email_twice(rig, team, coordinator):
+    rig.batch_size = 6
+    rows = due_rows(email_patient_episodes(team, coordinator, PATIENTS))
+    assert {r.channel for r in rows} == {"email"}
+    worker = rig.worker("worker", respawn=True, CAREFLOW_CHAOS_EMAIL_HANG_ON=str(HANG_ON))
+    first_pid = worker.proc.child_pid()
+    rig.beat("beat")
+
+    wait_for(
+        (rig.mail_dir / MARKER).exists,
+        timeout=60,
+        what=f"the worker to write its email number {HANG_ON}",
+    )
+    in_flight = DeliveryAttempt.objects.filter(reminder__in=rows, outcome="in_flight").count()
+    os.kill(first_pid, signal.SIGKILL)
+    # Over SMTP one email is begun at a time: only the hung one is in doubt.
+    assert in_flight == 1
+
+    wait_for(
+        lambda: worker.proc.child_pid() not in {None, first_pid},
+        timeout=30,
+        what="respawn.sh to start the worker again",
+    )
+    worker.wait_ready()
+    wait_until_done([r.pk for r in rows], timeout=120)
+
+    figures = check_and_record(
+        "worker_sigkill_email_smtp",
+        rows,
+        rig.provider,
+        rig.mail_dir,
+        notes={"emails_in_flight_at_kill": in_flight, "worker_respawns": worker.proc.respawns()},
+    )
+    assert figures.lost == 0
+    assert figures.duplicated_email <= 1
