@@ -42,3 +42,7 @@ if env.bool("CAREFLOW_CHAOS_REDIS_CACHE", default=False):
 # (tests/chaos/hanging_mail.py).
 if env("CAREFLOW_CHAOS_EMAIL_HANG_ON", default=""):
     EMAIL_BACKEND = "tests.chaos.hanging_mail.EmailBackend"
+# The email fault over Postmark: anymail's backend to the fake (ANYMAIL's token and API URL
+# come from the environment, config/settings/base.py).
+if env.bool("CAREFLOW_CHAOS_POSTMARK", default=False):
+    EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"

@@ -58,6 +58,12 @@ class FakePostmark:
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
     next_id: int = 0
+    # The fault tests: the Nth send is accepted (in the inbox) and its answer held back
+    # until ``release`` is set (the crash-in-flight window), ``hanging`` set meanwhile.
+    hang_on_call: int = 0
+    calls: int = 0
+    hanging: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def inbox(self) -> Counter[str]:
         """Messages each mailbox got, per reminder (the metadata Anymail sent)."""
@@ -87,6 +93,11 @@ class FakePostmark:
                     metadata=dict(payload.get("Metadata") or {}),
                 )
             )
+            self.calls += 1
+            hang = self.calls == self.hang_on_call
+        if hang:
+            self.hanging.set()
+            self.release.wait(timeout=120)
         return 200, {
             "To": to,
             "SubmittedAt": datetime.now(UTC).isoformat(),
