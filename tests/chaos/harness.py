@@ -356,6 +356,17 @@ def due_rows(episodes) -> list[Reminder]:
     return list(Reminder.objects.filter(episode__in=episodes, milestone="2_weeks").order_by("pk"))
 
 
+def respawned_then_done(worker: Worker, first_pid: int | None, rows: list[Reminder]) -> None:
+    """The supervisor brings a killed worker back; then every row is done (lease, then go)."""
+    wait_for(
+        lambda: worker.proc.child_pid() not in {None, first_pid},
+        timeout=30,
+        what="respawn.sh to start the worker again",
+    )
+    worker.wait_ready()
+    wait_until_done([r.pk for r in rows], timeout=120)
+
+
 def wait_until_done(ids: list[int], *, timeout: float) -> None:
     def done() -> bool:
         return not Reminder.objects.filter(pk__in=ids).exclude(status__in=DONE).exists()

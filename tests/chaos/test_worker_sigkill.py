@@ -24,9 +24,8 @@ from notifications.models import DeliveryAttempt
 from tests.chaos.harness import (
     check_and_record,
     due_rows,
+    respawned_then_done,
     sms_patient_episodes,
-    wait_for,
-    wait_until_done,
 )
 
 pytestmark = pytest.mark.chaos
@@ -53,13 +52,7 @@ def test_worker_killed_mid_batch_every_reminder_delivered_once(rig, team, coordi
     assert len(in_flight) >= len(taken) >= rig.provider.hang_on_call
 
     # The supervisor brings the worker back; the batch waits for its lease, then goes.
-    wait_for(
-        lambda: worker.proc.child_pid() not in {None, first_pid},
-        timeout=30,
-        what="respawn.sh to start the worker again",
-    )
-    worker.wait_ready()
-    wait_until_done([r.pk for r in rows], timeout=120)
+    respawned_then_done(worker, first_pid, rows)
 
     interrupted = DeliveryAttempt.objects.filter(pk__in=[a.pk for a in in_flight])
     assert set(interrupted.values_list("outcome", flat=True)) == {"interrupted"}

@@ -31,8 +31,8 @@ from tests.chaos.harness import (
     FIGURES_DIR,
     check_and_record,
     due_rows,
+    respawned_then_done,
     wait_for,
-    wait_until_done,
 )
 from tests.factories import PatientFactory
 from tests.notifications.e2e import daytime_zone
@@ -77,13 +77,7 @@ def test_worker_killed_mid_email_batch_at_most_one_email_twice(rig, team, coordi
     # Over SMTP one email is begun at a time: only the hung one is in doubt.
     assert in_flight == 1
 
-    wait_for(
-        lambda: worker.proc.child_pid() not in {None, first_pid},
-        timeout=30,
-        what="respawn.sh to start the worker again",
-    )
-    worker.wait_ready()
-    wait_until_done([r.pk for r in rows], timeout=120)
+    respawned_then_done(worker, first_pid, rows)
 
     figures = check_and_record(
         "worker_sigkill_email_smtp",
@@ -120,13 +114,7 @@ def test_worker_killed_mid_email_batch_over_postmark_every_email_once(rig, team,
         postmark.release.set()  # the answer goes to a dead socket
         assert in_flight == rig.batch_size  # Postmark's chunk was begun together
 
-        wait_for(
-            lambda: worker.proc.child_pid() not in {None, first_pid},
-            timeout=30,
-            what="respawn.sh to start the worker again",
-        )
-        worker.wait_ready()
-        wait_until_done([r.pk for r in rows], timeout=120)
+        respawned_then_done(worker, first_pid, rows)
 
         inbox = postmark.inbox()
         keys = [f"reminder-{r.pk}" for r in rows]
