@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.authentication import CareflowTokenAuthentication
-from api.throttles import LoginThrottle
+from api.throttles import LoginThrottle, UserThrottle
 
 
 class LockedOutError(exceptions.APIException):
@@ -46,6 +46,12 @@ class TokenObtainApi(APIView):
     renderer_classes = (JSONRenderer,)
     authentication_classes = (CareflowTokenAuthentication,)
     permission_classes = (_LogoutPermission,)
+
+    def get_throttles(self) -> list[Any]:
+        # The login's per-address rate limits logins; a logout counts as any API request.
+        if self.request.method == "DELETE":
+            return [UserThrottle()]
+        return super().get_throttles()
 
     def get_authenticators(self) -> list[Any]:
         # A login must not fail because the client also sent an old, expired token.

@@ -1,8 +1,10 @@
-"""OpenAPI for ``/api/auth/token/`` (``api.auth``): POST logs in, DELETE out.
+"""OpenAPI extensions: ``/api/auth/token/`` (``api.auth``), and text that is never blank.
 
-drf-spectacular's own extension documents only its 200 (and with the request serializer as
-the response); clients also get a 400 in the API's error shape for wrong credentials.
-Imported by ``api.views.openapi`` so it is registered before the schema is generated.
+drf-spectacular's own extension for the token view documents only its 200 (and with the
+request serializer as the response); clients also get a 400 in the API's error shape for
+wrong credentials, and a 429. A ``StrictCharField`` that refuses blank text says so with
+``minLength: 1`` (drf-spectacular adds it only when request and response components are
+split). Imported by ``api.views.openapi`` so it is registered before the schema is generated.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
-from drf_spectacular.extensions import OpenApiViewExtension
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension, OpenApiViewExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
 
@@ -64,7 +66,25 @@ class ObtainAuthTokenSchema(OpenApiViewExtension):
                 responses={
                     204: OpenApiResponse(description="Logged out: this token is revoked."),
                     401: OpenApiResponse(ErrorSerializer, description="Not authenticated."),
+                    429: OpenApiResponse(
+                        ErrorSerializer, description="Too many requests from this user."
+                    ),
                 },
                 description="Log out: revoke the token this request carries.",
             ),
         )(self.target)
+
+
+class NonBlankTextExtension(OpenApiSerializerFieldExtension):
+    """A ``StrictCharField`` as a CharField, with ``minLength: 1`` unless blank is allowed.
+
+    The server refuses "" in such a field ("This field may not be blank.").
+    """
+
+    target_class = "api.serializers.fields.StrictCharField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:  # noqa: ANN401 - drf-spectacular's AutoSchema
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)  # noqa: SLF001 - drf-spectacular's documented way for an extension to start from the default
+        if not self.target.allow_blank:
+            schema["minLength"] = max(schema.get("minLength", 0), 1)
+        return schema

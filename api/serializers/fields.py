@@ -41,6 +41,15 @@ class StrictBooleanField(serializers.BooleanField):
         return False  # unreachable: fail() raises
 
 
+class StrictCharField(serializers.CharField):
+    """A JSON string only: a number sent for text is a client's mistake, not text to keep."""
+
+    def to_internal_value(self, data: Any) -> str:  # noqa: ANN401 - any JSON value
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def choices(values: Any) -> list[str]:  # noqa: ANN401 - an enum or a sequence of strings
     return [str(v) for v in values]
 

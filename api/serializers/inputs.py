@@ -16,6 +16,7 @@ from api.serializers.fields import (
     E164,
     FusionIndicationField,
     StrictBooleanField,
+    StrictCharField,
     choices,
     date_field,
     id_field,
@@ -50,14 +51,14 @@ class StrictInputSerializer(serializers.Serializer):
 
 
 class PatientInputSerializer(serializers.Serializer):
-    given_name = serializers.CharField(max_length=100)
-    family_name = serializers.CharField(max_length=100)
+    given_name = StrictCharField(max_length=100)
+    family_name = StrictCharField(max_length=100)
     birth_date = date_field(validators=[_not_in_future])
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     phone = serializers.RegexField(
         E164, max_length=16, required=False, allow_blank=True, help_text="E.164"
     )
-    timezone = serializers.CharField(
+    timezone = StrictCharField(
         max_length=64,
         required=False,
         validators=[validate_timezone],
@@ -79,11 +80,10 @@ class PatientCreateInputSerializer(PatientInputSerializer):
 class PatientUpdateInputSerializer(StrictInputSerializer, PatientInputSerializer):
     """Any subset of the patient's fields (PATCH); a birth-date correction names a reason."""
 
-    reason = serializers.CharField(
+    reason = StrictCharField(
         required=False,
-        allow_blank=True,
         max_length=TEXT_MAX_LENGTH,
-        help_text="Why the birth date is corrected (required when it changes).",
+        help_text="Why the birth date is corrected (required when it changes; never blank).",
     )
 
 
@@ -113,11 +113,10 @@ class EpisodeUpdateInputSerializer(StrictInputSerializer):
     symptom_onset = date_field(required=False)
     conservative_care_start = date_field(required=False)
     assigned_to = id_field(required=False, allow_null=True)
-    reason = serializers.CharField(
+    reason = StrictCharField(
         required=False,
-        allow_blank=True,
         max_length=2000,
-        help_text="Why a date is corrected (required when a date changes).",
+        help_text="Why a date is corrected (required when a date changes; never blank).",
     )
     version = id_field(
         required=False, help_text="The version you read; a stale one is 409 conflict."
@@ -125,14 +124,14 @@ class EpisodeUpdateInputSerializer(StrictInputSerializer):
 
 
 class RedFlagReportReviewInputSerializer(StrictInputSerializer):
-    note = serializers.CharField(max_length=TEXT_MAX_LENGTH)
+    note = StrictCharField(max_length=TEXT_MAX_LENGTH)
 
 
 # -- clinical facts ------------------------------------------------------------------------------
 
 
 class AssessmentInputSerializer(FactsInputSerializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    note = StrictCharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not any(name in attrs for name in BOOLEAN_FACTS) and not attrs.get("note"):
@@ -143,19 +142,19 @@ class AssessmentInputSerializer(FactsInputSerializer):
 
 class RedFlagInputSerializer(serializers.Serializer):
     sign = serializers.ChoiceField(choices=choices(Sign))
-    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    note = StrictCharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
 
 class RedFlagUpdateInputSerializer(StrictInputSerializer):
     status = serializers.ChoiceField(choices=["ruled_out"])
-    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    note = StrictCharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
 
 class ImagingInputSerializer(serializers.Serializer):
-    modality = serializers.CharField(max_length=40, required=False)
+    modality = StrictCharField(max_length=40, required=False)
     performed_on = date_field()
     nerve_root_compression = StrictBooleanField(required=False)
-    level = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    level = StrictCharField(max_length=20, required=False, allow_blank=True)
     clinically_correlated = StrictBooleanField(required=False)
 
 
@@ -163,14 +162,14 @@ class CarePlanItemInputSerializer(serializers.Serializer):
     item = serializers.ChoiceField(choices=list(CATALOGUE))
     started_on = date_field(required=False, allow_null=True)
     ended_on = date_field(required=False, allow_null=True)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    note = StrictCharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
     positive_medial_branch_block = StrictBooleanField(required=False)
 
 
 class CarePlanItemUpdateInputSerializer(StrictInputSerializer):
     started_on = date_field(required=False, allow_null=True)
     ended_on = date_field(required=False, allow_null=True)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    note = StrictCharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
     positive_medial_branch_block = StrictBooleanField(required=False)
 
 
@@ -184,7 +183,7 @@ class TransitionInputSerializer(serializers.Serializer):
 
 
 class NoteTransitionInputSerializer(TransitionInputSerializer):
-    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    note = StrictCharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
 
 class ScheduleEsiInputSerializer(TransitionInputSerializer):
@@ -202,11 +201,11 @@ class ReferToSpecialistInputSerializer(TransitionInputSerializer):
         help_text="Default: the least urgency the rules ask for (routine when none); a lower "
         "one than they ask for is 422.",
     )
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    reason = StrictCharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
 
 class DeclineSurgeryInputSerializer(TransitionInputSerializer):
-    reason = serializers.CharField(max_length=TEXT_MAX_LENGTH)
+    reason = StrictCharField(max_length=TEXT_MAX_LENGTH)
 
 
 class PlanSurgeryInputSerializer(TransitionInputSerializer):
@@ -217,7 +216,7 @@ class PlanSurgeryInputSerializer(TransitionInputSerializer):
 
 class CloseInputSerializer(TransitionInputSerializer):
     reason = serializers.ChoiceField(choices=ClosureReason.values)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    note = StrictCharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
 
 TRANSITION_INPUT: Final[dict[TransitionName, type[TransitionInputSerializer]]] = {
@@ -238,12 +237,12 @@ TRANSITION_INPUT: Final[dict[TransitionName, type[TransitionInputSerializer]]] =
 class AnyTransitionInputSerializer(TransitionInputSerializer):
     """The union of every transition's fields, for the schema; each name checks its own."""
 
-    note = serializers.CharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
+    note = StrictCharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
     guidance = serializers.ChoiceField(choices=["fluoroscopic", "blind"], required=False)
     approach = serializers.ChoiceField(choices=list(ESI_APPROACHES), required=False)
     patient_consented = StrictBooleanField(required=False)
     urgency = serializers.ChoiceField(choices=Urgency.values, required=False)
-    reason = serializers.CharField(
+    reason = StrictCharField(
         required=False,
         max_length=TEXT_MAX_LENGTH,
         help_text="decline_surgery: free text; refer_to_specialist: free text; close: one of "
@@ -255,7 +254,7 @@ class AnyTransitionInputSerializer(TransitionInputSerializer):
 
 
 class PatientSearchInputSerializer(StrictInputSerializer):
-    q = serializers.CharField(
+    q = StrictCharField(
         max_length=100,
         help_text="Any part of the name (accents and case ignored), or the date of birth"
         " (1968-04-02 or 02/04/1968).",

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from rest_framework.test import APIClient
 
 from episodes.models import Patient
 from tests.clients import client_for
 from tests.clock import at_day
-from tests.factories import new_episode
+from tests.factories import PatientFactory, new_episode
 
 HOSTILE_TEXT = [
     "'; DROP TABLE episodes_episode; --",
@@ -117,3 +118,42 @@ def test_hostile_text_renders_escaped_in_the_admin(client, superuser, coordinato
         assert "&lt;script&gt;" in pages[0].content.decode() or "&lt;img" in (
             pages[0].content.decode()
         )
+
+
+@pytest.mark.parametrize("value", [123, 4.5, True, ["a"], {"a": 1}])
+def test_text_sent_as_anything_but_a_string_is_refused(coordinator, team, value):
+    """The schema says string; a number is a client's mistake, never kept as text."""
+    client = client_for(coordinator)
+    with at_day(3):
+        episode = new_episode(PatientFactory(care_team=team), coordinator)
+        answer = client.post(
+            f"/api/episodes/{episode.pk}/red-flags/",
+            {"sign": "fever", "note": value},
+            format="json",
+        )
+        named = client.post("/api/patients/", patient_body(given_name=value), format="json")
+    assert answer.status_code == 400
+    assert "note" in answer.json()
+    assert named.status_code == 400
+    assert not episode.red_flags.exists()
+    # The other way: the same digits as a string are text.
+    with at_day(3):
+        kept = client.post(
+            f"/api/episodes/{episode.pk}/red-flags/",
+            {"sign": "fever", "note": "123"},
+            format="json",
+        )
+    assert kept.status_code == 201
+
+
+def test_logging_out_is_not_limited_by_the_login_rate(settings, coordinator):
+    settings.CAREFLOW_API_RATES = {**settings.CAREFLOW_API_RATES, "login": "1/minute"}
+    from knox.models import AuthToken  # noqa: PLC0415
+
+    tokens = [AuthToken.objects.create(user=coordinator)[1] for _ in range(3)]
+    codes = []
+    for token in tokens:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+        codes.append(client.delete("/api/auth/token/").status_code)
+    assert codes == [204, 204, 204]
