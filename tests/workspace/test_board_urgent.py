@@ -19,7 +19,7 @@ from django.utils import timezone
 from episodes import services
 from episodes.models import CareTeamMembership, Episode
 from tests.clock import at_day, moment
-from tests.factories import PatientFactory, new_episode
+from tests.factories import PatientFactory, UserFactory, new_episode
 from tests.workspace.helpers import section
 
 HTMX = {"HX-Request": "true"}
@@ -153,3 +153,16 @@ def test_a_queue_card_beyond_the_boards_count_says_plus(coordinator, team, monke
     assert "3 urgent episodes" in html  # the urgent queue is counted whole
     # The other way: a queue within the count is counted exactly.
     assert '<span class="cf-queue-card__count">0</span>' in section(html, "queue-card-mine")
+
+
+def test_the_urgent_list_can_be_skipped_to_the_other_queues(coordinator, team):
+    """A keyboard reaches the queue cards past a long urgent list in one step."""
+    flagged(team, coordinator, 2, "fever", "Skip")
+    with at_day(12):
+        html = client_of(coordinator).get("/").content.decode()
+    assert '<a href="#queue-cards" id="skip-to-queues">' in html
+    assert '<ul class="cf-queues" id="queue-cards" tabindex="-1"' in html
+    # The other way: with nothing urgent listed there is nothing to skip.
+    with at_day(12):
+        quiet = client_of(UserFactory(username="quiet-one")).get("/").content.decode()
+    assert "skip-to-queues" not in quiet
