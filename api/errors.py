@@ -113,6 +113,23 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+# The FHIR facade's paths: refusals made outside its views are OperationOutcomes too.
+FHIR_PREFIX = "/fhir/"
+
+
+def fhir_error(status: int, issue_type: str, detail: str) -> JsonResponse:
+    """One error as the OperationOutcome a FHIR client reads.
+
+    ``issue_type``: FHIR's issue type (https://hl7.org/fhir/R4/valueset-issue-type.html);
+    https://hl7.org/fhir/R4/http.html#2.21.0.4
+    """
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": issue_type, "diagnostics": detail}],
+    }
+    return JsonResponse(outcome, status=status, content_type="application/fhir+json")
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Django's ``handler400``: a JSON 400 in the API's error shape, an OperationOutcome in FHIR's.
 
@@ -125,17 +142,7 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     )
     if request.path.startswith("/api/"):
         return JsonResponse({"error": "invalid", "detail": detail}, status=400)
-    if request.path.startswith("/fhir/"):
-        # A FHIR client reads an OperationOutcome (https://hl7.org/fhir/R4/http.html#2.21.0.4).
-        outcome = {
-            "resourceType": "OperationOutcome",
-            "issue": [
-                {
-                    "severity": "error",
-                    "code": "too-costly" if isinstance(exception, RequestDataTooBig) else "invalid",
-                    "diagnostics": detail,
-                }
-            ],
-        }
-        return JsonResponse(outcome, status=400, content_type="application/fhir+json")
+    if request.path.startswith(FHIR_PREFIX):
+        issue = "too-costly" if isinstance(exception, RequestDataTooBig) else "invalid"
+        return fhir_error(400, issue, detail)
     return defaults.bad_request(request, exception)

@@ -23,14 +23,13 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from api.authentication import CareflowTokenAuthentication
+from api.errors import FHIR_PREFIX, fhir_error
 from api.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
 # Far longer than any request runs (gunicorn's worker timeout is 30 s).
 STALE_AFTER = timedelta(minutes=5)
 MAX_KEY_LENGTH = 255
-# The FHIR facade's writes (a transaction Bundle's enrolment) take the key as well.
-FHIR_PREFIX = "/fhir/"
 
 
 # FHIR's issue type for each refusal (https://hl7.org/fhir/R4/valueset-issue-type.html).
@@ -44,11 +43,7 @@ FHIR_ISSUE = {
 def _error(request: HttpRequest, status: int, code: str, detail: str) -> JsonResponse:
     """API.md's error shape; on the FHIR facade, an OperationOutcome."""
     if request.path.startswith(FHIR_PREFIX):
-        outcome = {
-            "resourceType": "OperationOutcome",
-            "issue": [{"severity": "error", "code": FHIR_ISSUE[code], "diagnostics": detail}],
-        }
-        return JsonResponse(outcome, status=status, content_type="application/fhir+json")
+        return fhir_error(status, FHIR_ISSUE[code], detail)
     return JsonResponse({"error": code, "detail": detail}, status=status)
 
 

@@ -2,7 +2,7 @@
 
 ``/check-in/<signed token>/`` opens a patient's check-in to whoever holds it, so the token
 is replaced by ``[redacted]`` wherever a path is logged: in Django's own records ("Not
-Found: /check-in/...", via the ``redact_checkin_tokens`` filter on every handler) and in
+Found: /check-in/...", via the ``redact`` filter on every handler) and in
 gunicorn's access log (``GunicornLogger``, named by ``gunicorn.conf.py``), request line
 and Referer included. The same places lose the value of every query parameter that can
 identify a patient, whatever the path (a FHIR search ``Patient?birthdate=1960-06-06``,
@@ -35,7 +35,9 @@ def redact(text: str) -> str:
     return SEARCH_VALUE.sub(REDACTED, CHECKIN_TOKEN.sub(REDACTED, text))
 
 
-class RedactCheckinTokens(logging.Filter):
+class Redact(logging.Filter):
+    """Check-in tokens and identifying search values out of a record's message and args."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
-from django_ratelimit.core import is_ratelimited
 
-from infra.client import ratelimit_ip_key
+from infra.login import login_limited
 
 
 class CareflowAdminSite(admin.AdminSite):
@@ -32,20 +30,3 @@ class CareflowAdminSite(admin.AdminSite):
                 content_type="text/plain; charset=utf-8",
             )
         return super().login(request, extra_context)
-
-
-def login_limited(request: HttpRequest, group: str) -> bool:
-    """A sign-in POST beyond the token endpoint's rate from this client address (counted).
-
-    The admin's and the workspace's logins (``group`` keeps their counts apart), on top of
-    django-axes' per (username, address) lockout: spraying many usernames from one
-    address is slowed too.
-    """
-    return request.method == "POST" and is_ratelimited(
-        request,
-        group=group,
-        key=ratelimit_ip_key,
-        rate=settings.CAREFLOW_API_RATES["login"],
-        method="POST",
-        increment=True,
-    )

@@ -1,4 +1,4 @@
-"""Login lockouts (django-axes) that grow: each one doubles the next, up to a day.
+"""Login lockouts (django-axes) that grow, and the per-address rate of sign-in attempts.
 
 Each lockout of a (username, address) pair within a day doubles the next, from
 ``CAREFLOW_LOGIN_COOLOFF`` up to a day.
@@ -19,8 +19,9 @@ from axes.helpers import get_client_username
 from axes.models import AccessFailureLog
 from django.conf import settings
 from django.utils import timezone
+from django_ratelimit.core import is_ratelimited
 
-from infra.client import client_ip
+from infra.client import client_ip, ratelimit_ip_key
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -42,3 +43,20 @@ def cooloff(request: HttpRequest | None = None) -> timedelta:
     ).count()
     lockouts = max(1, failures // settings.AXES_FAILURE_LIMIT)
     return min(base * 2 ** (lockouts - 1), MAX_COOLOFF)
+
+
+def login_limited(request: HttpRequest, group: str) -> bool:
+    """A sign-in POST beyond the token endpoint's rate from this client address (counted).
+
+    The admin's and the workspace's logins (``group`` keeps their counts apart), on top of
+    django-axes' per (username, address) lockout: spraying many usernames from one
+    address is slowed too.
+    """
+    return request.method == "POST" and is_ratelimited(
+        request,
+        group=group,
+        key=ratelimit_ip_key,
+        rate=settings.CAREFLOW_API_RATES["login"],
+        method="POST",
+        increment=True,
+    )

@@ -263,12 +263,12 @@ LOGGING = {
     },
     # Check-in tokens and identifying search values (names, birth dates): redacted from every
     # record (config/log_redaction.py).
-    "filters": {"redact_checkin_tokens": {"()": "config.log_redaction.RedactCheckinTokens"}},
+    "filters": {"redact": {"()": "config.log_redaction.Redact"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "verbose",
-            "filters": ["redact_checkin_tokens"],
+            "filters": ["redact"],
         },
     },
     "root": {"level": "WARNING", "handlers": ["console"]},

@@ -13,7 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from infra.admin_site import login_limited
+from infra.login import login_limited
 
 
 class LoginView(auth_views.LoginView):
