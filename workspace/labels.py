@@ -7,8 +7,8 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 
 from careflow.dates import age_on
 from careflow.redflags import CATEGORY_LABEL
@@ -113,11 +113,24 @@ EVENT_KINDS = {
 
 
 def event_kind(code: str) -> str:
-    return str(EVENT_KINDS.get(code, code.replace("_", " ").capitalize()))
+    return _word(EVENT_KINDS, code, code.replace("_", " ").capitalize())
 
 
-def _word(table: dict[str, Any], code: str) -> str:
-    return str(table.get(code, code.replace("_", " ")))
+# Each table's words, translated once a process and language: a queue page shows about 160
+# of them, and gettext walks every catalogue for each (a sixth of the page's CPU time).
+# Catalogues do not change while a process runs; only codes a table holds are kept.
+_TRANSLATED: dict[tuple[str | None, int, str], str] = {}
+
+
+def _word(table: dict[str, Any], code: str, otherwise: str | None = None) -> str:
+    """``table[code]`` in the active language; else ``otherwise``, else the code in words."""
+    key = (get_language(), id(table), code)
+    text = _TRANSLATED.get(key)
+    if text is None:
+        if code not in table:
+            return otherwise if otherwise is not None else code.replace("_", " ")
+        text = _TRANSLATED[key] = str(table[code])
+    return text
 
 
 def state(code: str) -> str:
@@ -141,7 +154,7 @@ def deadline(code: str) -> str:
 
 
 def sign(code: str) -> str:
-    return str(SIGNS.get(code, code.replace("_", " ").capitalize()))
+    return _word(SIGNS, code, code.replace("_", " ").capitalize())
 
 
 def category(code: str) -> str:
@@ -164,7 +177,7 @@ def ago(moment: datetime, now: datetime) -> str:
 
 
 def plan_item(code: str) -> str:
-    return str(PLAN_ITEMS.get(code, code.replace("_", " ").capitalize()))
+    return _word(PLAN_ITEMS, code, code.replace("_", " ").capitalize())
 
 
 def next_action(action: dict[str, str] | None) -> dict[str, str] | None:

@@ -30,6 +30,7 @@ from episodes.selectors.access import (
     red_flag_report_get_for,
     red_flag_reports_to_review,
     team_ids_for,
+    team_members,
 )
 from episodes.selectors.pathway import (
     episode_facts,
@@ -124,5 +125,6 @@ __all__ = [
     "row_today",
     "search_terms",
     "team_ids_for",
+    "team_members",
     "timeline_source_register",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -21,15 +22,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from episodes.models import CareTeamMembership
 from episodes.selectors import (
     care_teams_for,
     row_facts,
     row_flags,
     row_next_action,
     row_today,
+    team_members,
 )
 from workspace import labels
 
@@ -120,40 +122,46 @@ def row_page(request: HttpRequest) -> RowPage:
         episode_link=link_format("workspace:episode"),
         assign_link=link_format("workspace:assign"),
         reply_read_link=link_format("workspace:reply-read", ids=2),
-        words={
-            "red_flag": _("Red flag"),
-            "raised": _("raised"),
-            "reported_again": _("Patient report to review:"),
-            "overdue": _("Overdue"),
-            "nobody": _("nobody"),
-            "take": _("Take"),
-            "assign": _("Assign"),
-            "born": _("born %(born)s"),
-            "assign_to": _("Assign %(name)s to"),
-            "received": _("received"),
-            "mark_read": _("Mark as read"),
-            "reply_from": _("reply from %(name)s"),
-            "assign_to_short": _("Assign to"),
-            "save": _("Save"),
-            "you": _("you"),
-            "take_name": _("Take %(name)s"),
-            "assign_name": _("Assign %(name)s"),
-            "has_it": _("%(who)s has this patient."),
-            "take_from": _("Take from %(who)s"),
-            "cancel": _("Cancel"),
-            "patient": _("Patient"),
-            "reply_to_read": _("Reply to read"),
-            "failed_reminder": _("Reminder that did not go"),
-            "age": _("Age"),
-            "state": _("State"),
-            "days_since_onset": _("Days since onset"),
-            "days_of_care": _("Days of conservative care"),
-            "next_deadline": _("Next deadline"),
-            "next_action": _("Next action"),
-            "who": _("Who has it"),
-            "why": _("why:"),
-        },
+        words=_row_words(get_language()),
     )
+
+
+@cache
+def _row_words(language: str | None) -> dict[str, str]:  # noqa: ARG001 - the cache key
+    """The row template's words in ``language``, translated once a process and language."""
+    return {
+        "red_flag": _("Red flag"),
+        "raised": _("raised"),
+        "reported_again": _("Patient report to review:"),
+        "overdue": _("Overdue"),
+        "nobody": _("nobody"),
+        "take": _("Take"),
+        "assign": _("Assign"),
+        "born": _("born %(born)s"),
+        "assign_to": _("Assign %(name)s to"),
+        "received": _("received"),
+        "mark_read": _("Mark as read"),
+        "reply_from": _("reply from %(name)s"),
+        "assign_to_short": _("Assign to"),
+        "save": _("Save"),
+        "you": _("you"),
+        "take_name": _("Take %(name)s"),
+        "assign_name": _("Assign %(name)s"),
+        "has_it": _("%(who)s has this patient."),
+        "take_from": _("Take from %(who)s"),
+        "cancel": _("Cancel"),
+        "patient": _("Patient"),
+        "reply_to_read": _("Reply to read"),
+        "failed_reminder": _("Reminder that did not go"),
+        "age": _("Age"),
+        "state": _("State"),
+        "days_since_onset": _("Days since onset"),
+        "days_of_care": _("Days of conservative care"),
+        "next_deadline": _("Next deadline"),
+        "next_action": _("Next action"),
+        "who": _("Who has it"),
+        "why": _("why:"),
+    }
 
 
 def queue_row(row: Mapping[str, Any], page: RowPage, now: datetime) -> dict[str, Any]:
@@ -215,17 +223,9 @@ def _reply(reply: Mapping[str, Any] | None, pk: int, page: RowPage) -> dict[str,
 
 
 def members_by_team(user: Any) -> dict[int, list[tuple[str, str]]]:  # noqa: ANN401 - the auth user
-    """Who an episode of each of the user's teams may be assigned to, as (id, name) text.
-
-    One query of plain values, ordered by username.
-    """
-    teams = care_teams_for(user).values("pk")
+    """Who an episode of each of the user's teams may be assigned to, as (id, name) text."""
     out: dict[int, list[tuple[str, str]]] = {}
-    for team_id, user_id, username in (
-        CareTeamMembership.objects.filter(team_id__in=teams)
-        .order_by("user__username")
-        .values_list("team_id", "user_id", f"user__{User.USERNAME_FIELD}")
-    ):
+    for team_id, user_id, username in team_members(user):
         out.setdefault(team_id, []).append((str(user_id), username))
     return out
 
