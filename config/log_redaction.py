@@ -50,11 +50,24 @@ class Redact(logging.Filter):
         return True
 
 
+_CONTROL = {code: f"\\u{code:04x}" for code in range(32)}
+
+
+def _escaped(text: str) -> str:
+    """Backslashes and control characters as a JSON string writes them."""
+    return text.replace("\\", "\\\\").translate(_CONTROL)
+
+
 class GunicornLogger(Logger):
-    """gunicorn's logger with every string atom of the access log redacted."""
+    """gunicorn's logger with every string atom of the access log redacted.
+
+    Backslashes and control characters are escaped too (gunicorn escapes the quotes), so
+    the JSON access format (gunicorn.conf.py) stays one valid object per line whatever a
+    client puts in its request line or headers.
+    """
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict:  # noqa: ANN401
         return {
-            key: redact(value) if isinstance(value, str) else value
+            key: _escaped(redact(value)) if isinstance(value, str) else value
             for key, value in super().atoms(resp, req, environ, request_time).items()
         }

@@ -19,10 +19,13 @@ from django.core.cache.backends.redis import RedisCache
 from django.utils.functional import cached_property
 from redis.exceptions import RedisError
 
+from infra.metrics import CACHE_FAIL_OPEN
+
 logger = logging.getLogger(__name__)
 
 
 def _down(operation: str, exc: Exception) -> None:
+    CACHE_FAIL_OPEN.labels(operation).inc()
     logger.warning("cache unavailable, failing open: %s (%s)", operation, type(exc).__name__)
 
 

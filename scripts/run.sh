@@ -10,6 +10,13 @@ export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
 export PYTHONUNBUFFERED=1
 PORT="${PORT:-8000}"
+# GET /metrics (docs/OPERATIONS.md): a token for this machine's scraper, and one directory
+# every process writes its samples to (prometheus-client's multiprocess mode), emptied here
+# before any of them starts.
+export CAREFLOW_METRICS_TOKEN="${CAREFLOW_METRICS_TOKEN:-careflow-local-metrics}"
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$PWD/var/prometheus}"
+rm -rf "$PROMETHEUS_MULTIPROC_DIR"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
 
 scripts/venv.sh
 mkdir -p var
@@ -55,6 +62,7 @@ cat <<BANNER
   API docs : http://127.0.0.1:${PORT}/api/docs/
   Admin    : http://127.0.0.1:${PORT}/admin/  (superusers and operations)
   Health   : http://127.0.0.1:${PORT}/healthz
+  Metrics  : http://127.0.0.1:${PORT}/metrics  (Authorization: Bearer ${CAREFLOW_METRICS_TOKEN})
 ${logins}
 
 BANNER

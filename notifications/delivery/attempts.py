@@ -42,6 +42,7 @@ from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils import timezone
 
 from careflow.schedule import in_quiet_hours, is_stale, out_of_quiet_hours
+from infra.metrics import RECONCILIATIONS
 from notifications.channels import channel_for
 from notifications.channels.base import DeliveryChannel, PermanentSendError, TransientSendError
 from notifications.delivery.messages import idempotency_key_for, render_message
@@ -235,7 +236,12 @@ def reconcile_or_send(row: DeliveryRow, *, refused: Refused) -> tuple[str, bool]
         raise PermanentSendError(channel.no_address)
     since, known = in_doubt_since(row)
     if since is not None:
-        found = reconcile(row, to=message.to, since=since, known=known)
+        try:
+            found = reconcile(row, to=message.to, since=since, known=known)
+        except TransientSendError:
+            RECONCILIATIONS.labels(row.channel, "error").inc()
+            raise
+        RECONCILIATIONS.labels(row.channel, "found" if found else "not_found").inc()
         if found:
             logger.warning("reminder reconciled reminder=%s: the provider had it", row.pk)
             return found, True

@@ -35,6 +35,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from infra.metrics import REMINDER_SEND_FAILURES, REMINDER_SENDS, error_code
 from notifications.channels import channel_for, registered
 from notifications.channels.base import DeliveryChannel, PermanentSendError, TransientSendError
 from notifications.delivery.attempts import (
@@ -277,6 +278,15 @@ def _finish_chunk(begun: list[Begun], *, claim: str, counts: DeliveryCounts) -> 
     accepted = [item for item in begun if item.error is None]
     for item in begun:
         if item.error is not None:
+            permanent = isinstance(item.error, PermanentSendError)
+            REMINDER_SENDS.labels(
+                item.row.channel, "permanent_error" if permanent else "transient_error"
+            ).inc()
+            REMINDER_SEND_FAILURES.labels(
+                item.row.channel,
+                "permanent" if permanent else "transient",
+                error_code(str(item.error)),
+            ).inc()
             finish_failed(
                 reminder_id=item.row.pk,
                 claim=claim,
@@ -292,6 +302,8 @@ def _finish_chunk(begun: list[Begun], *, claim: str, counts: DeliveryCounts) -> 
     found = [(item.row.pk, item.provider_id) for item in accepted if item.reconciled]
     fail_on_verdict(failed + provider_verdicts(found))
     counts.sent += len(accepted)
+    for item in accepted:
+        REMINDER_SENDS.labels(item.row.channel, "reconciled" if item.reconciled else "sent").inc()
     logger.info("reminders sent count=%s", len(accepted))
 
 

@@ -31,6 +31,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
+from infra.metrics import WEBHOOK_REJECTIONS
 from notifications.providers import events
 
 logger = logging.getLogger(__name__)
@@ -63,7 +64,8 @@ def _twilio_params(request: HttpRequest, given: str = "") -> dict[str, str] | No
     return params
 
 
-def _forbidden() -> HttpResponse:
+def _forbidden(webhook: str) -> HttpResponse:
+    WEBHOOK_REJECTIONS.labels(webhook, "signature").inc()
     return HttpResponse("invalid signature", status=403, content_type="text/plain")
 
 
@@ -73,7 +75,7 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
     """``POST /webhooks/twilio/status/?reminder=<key>``: one message status change."""
     params = _twilio_params(request, settings.TWILIO_STATUS_CALLBACK_URL.split("?", 1)[0])
     if params is None:
-        return _forbidden()
+        return _forbidden("twilio_status")
     sid = params.get("MessageSid", "")
     status = params.get("MessageStatus", "").lower()
     code = params.get("ErrorCode", "")
@@ -99,7 +101,7 @@ def twilio_inbound(request: HttpRequest) -> HttpResponse:
     """
     params = _twilio_params(request)
     if params is None:
-        return _forbidden()
+        return _forbidden("twilio_inbound")
     sid = params.get("MessageSid", "")
     sender = params.get("From", "")
     if _SID.match(sid) and sender:
@@ -120,12 +122,15 @@ _postmark_view = PostmarkTrackingWebhookView.as_view()
 def postmark_tracking(request: HttpRequest) -> HttpResponse:
     """Anymail's Postmark tracking view: a wrong password is 403, a bad body 400."""
     if not settings.ANYMAIL.get("WEBHOOK_SECRET"):
-        return _forbidden()  # without a secret, Anymail would accept anyone's events
+        return _forbidden(
+            "postmark_tracking"
+        )  # without a secret, Anymail would accept anyone's events
     try:
         return _postmark_view(request)
     except AnymailWebhookValidationFailure:
-        return _forbidden()
+        return _forbidden("postmark_tracking")
     except (ValueError, KeyError, TypeError, AttributeError):
+        WEBHOOK_REJECTIONS.labels("postmark_tracking", "malformed").inc()
         return HttpResponse("malformed event", status=400, content_type="text/plain")
 
 
