@@ -1,5 +1,8 @@
 """The API's token check: django-rest-knox's tokens, one query a request.
 
+A token is accepted as ``Authorization: Token <token>`` (knox's scheme) or
+``Authorization: Bearer <token>`` (OAuth 2's, which FHIR clients send): the same token.
+
 knox's ``TokenAuthentication`` runs two queries on every request: the token (its user
 joined) and then every other token of that user, deleting the expired ones as it goes. The
 second is housekeeping, not security: this class refuses an expired token just the same
@@ -35,7 +38,9 @@ from knox.auth import TokenAuthentication
 from knox.crypto import hash_token
 from knox.models import get_token_model
 from knox.settings import CONSTANTS, knox_settings
+from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from rest_framework import exceptions
+from rest_framework.authentication import get_authorization_header
 
 from episodes.models import CareTeamMembership
 from episodes.selectors.access import remember_team_ids
@@ -43,6 +48,9 @@ from infra.db import prepared_cursor
 
 # The Django request's attribute holding (token header, result) once authenticated.
 CACHED_ATTRIBUTE = "_careflow_token_authentication"
+# The Authorization schemes a knox token is accepted under (compared in lower case):
+# knox's own (AUTH_HEADER_PREFIX) and OAuth 2's, which FHIR clients send.
+SCHEMES = (knox_settings.AUTH_HEADER_PREFIX.lower().encode(), b"bearer")
 
 
 class CareflowTokenAuthentication(TokenAuthentication):
@@ -54,9 +62,35 @@ class CareflowTokenAuthentication(TokenAuthentication):
         cached = getattr(http_request, CACHED_ATTRIBUTE, None)
         if cached is not None and cached[0] == header:
             return cached[1]
-        found = super().authenticate(request)
+        found = self._authenticate(request)
         setattr(http_request, CACHED_ATTRIBUTE, (header, found))
         return found
+
+    def _authenticate(self, request: Any) -> tuple[Any, Any] | None:  # noqa: ANN401 - DRF's Request
+        """The header check of knox, with ``Bearer`` taken as ``Token`` (RFC 6750's scheme).
+
+        Standard FHIR and OAuth clients send ``Authorization: Bearer <token>`` and know no
+        other scheme; the token is the same knox token either way.
+        """
+        auth = get_authorization_header(request).split()
+        if not auth or auth[0].lower() not in SCHEMES:
+            return None  # another scheme, or none: possibly for another backend
+        if len(auth) == 1:
+            raise exceptions.AuthenticationFailed(
+                _("Invalid token header. No credentials provided.")
+            )
+        if len(auth) > 2:  # noqa: PLR2004 - a scheme and a token
+            raise exceptions.AuthenticationFailed(
+                _("Invalid token header. Token string should not contain spaces.")
+            )
+        if auth[0].lower() == b"bearer":
+            # A Bearer token that is no knox token may be an OAuth 2 access token: left to
+            # the next authentication class (the FHIR facade's OAuth one), if there is one.
+            try:
+                return self.authenticate_credentials(auth[1])
+            except exceptions.AuthenticationFailed:
+                return None
+        return self.authenticate_credentials(auth[1])
 
     def authenticate_credentials(self, token: bytes) -> tuple[Any, Any]:
         msg = _("Invalid token.")
@@ -77,6 +111,27 @@ class CareflowTokenAuthentication(TokenAuthentication):
                     self.renew_token(auth_token)
                 return self.validate_user(auth_token)
         raise exceptions.AuthenticationFailed(msg)
+
+
+class CareflowOAuth2Authentication(OAuth2Authentication):
+    """An OAuth 2 access token (django-oauth-toolkit), as the client's service user.
+
+    A client-credentials token belongs to no user (DOT leaves it None); the client's
+    application names its service user, a member of one care team, so the token sees what
+    that user may see: the care-team scoping holds unchanged. Scopes are checked by the
+    views that take these tokens (interop's FhirApi).
+    """
+
+    def authenticate(self, request: Any) -> tuple[Any, Any] | None:  # noqa: ANN401 - DRF's Request
+        found = super().authenticate(request)
+        if found is None:
+            return None
+        user, token = found
+        if user is None:
+            user = token.application.user if token.application_id else None
+        if user is None or not user.is_active:
+            raise exceptions.AuthenticationFailed(_("This client has no active user."))
+        return user, token
 
 
 @cache

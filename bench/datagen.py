@@ -260,6 +260,11 @@ class _Maker:
             "sms_consent": sms and rng.random() < 0.9,
             "opted_out": rng.random() < 0.02,
             "language": "es" if rng.random() < 0.15 else "en",
+            # Enrolled through the API or the workspace: no MRN, gender or coded condition
+            # (those come with a FHIR enrolment).
+            "identifier_system": "",
+            "identifier_value": "",
+            "gender": "",
             "created_at": self._moment(start),
             "updated_at": self._moment(start),
         }
@@ -297,6 +302,9 @@ class _Maker:
             "neurological_deficit_recorded_on": assessed if facts["neurological_deficit"] else None,
             "last_assessment_on": assessed,
             "education_recorded": rng.random() < 0.8,
+            "condition_system": "",
+            "condition_code": "",
+            "condition_notes": "[]",
             "referral_made_on": None,
             "resolution_reported_on": None,
             # No patient's red-flag report waits for review in generated data.

@@ -73,11 +73,13 @@ ICD10CM_LUMBAR: Final = ("M54.16", "Radiculopathy, lumbar region")
 # verified one: a terminologist should confirm or replace it.
 SNOMED_LUMBAR_RADICULOPATHY: Final = ("128196005", "Lumbar radiculopathy (disorder)")
 CONDITION_TEXT: Final = "Lumbosacral radiculopathy"
-# Codes a Condition in an enrolment Bundle may carry (either is this pathway).
-ENROLLABLE: Final = frozenset(
-    {
-        (ICD10CM, ICD10CM_LUMBOSACRAL[0]),
-        (ICD10CM, ICD10CM_LUMBAR[0]),
-        (SNOMED, SNOMED_LUMBAR_RADICULOPATHY[0]),
-    }
-)
+# Codes a Condition in an enrolment Bundle may carry (either is this pathway), and what
+# each is called; the one sent is kept and read back as sent.
+ENROLLABLE_DISPLAY: Final = {
+    (ICD10CM, ICD10CM_LUMBOSACRAL[0]): ICD10CM_LUMBOSACRAL[1],
+    (ICD10CM, ICD10CM_LUMBAR[0]): ICD10CM_LUMBAR[1],
+    (SNOMED, SNOMED_LUMBAR_RADICULOPATHY[0]): SNOMED_LUMBAR_RADICULOPATHY[1],
+}
+ENROLLABLE: Final = frozenset(ENROLLABLE_DISPLAY)
+# HL7 v2 table 0203, identifier type: MR, the medical record number.
+IDENTIFIER_TYPE: Final = "http://terminology.hl7.org/CodeSystem/v2-0203"

@@ -12,17 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
+from urllib.parse import parse_qsl
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from fhir.resources.R4B.bundle import Bundle
 from pydantic import ValidationError as PydanticValidationError
 
 from api.serializers.inputs import EpisodeCreateInputSerializer, PatientCreateInputSerializer
 from careflow.facts import BOOLEAN_FACTS
 from episodes import services
-from episodes.models import Episode, Patient
+from episodes.models import Episode, Gender, Patient
 from episodes.selectors import care_team_for_new_patient
 from interop import codes
 
@@ -40,6 +41,11 @@ PATIENT_PATHS: Final = {
     "timezone": "Patient.extension",
     "language": "Patient.communication.language",
     "care_team": "Patient.managingOrganization",
+    "identifier": "Patient.identifier",
+    "identifier_system": "Patient.identifier.system",
+    "identifier_value": "Patient.identifier.value",
+    "gender": "Patient.gender",
+    NON_FIELD_ERRORS: "Patient.identifier",  # the only check across fields: its uniqueness
 }
 CONDITION_PATHS: Final = {
     "symptom_onset": "Condition.onsetDateTime",
@@ -60,15 +66,26 @@ class EnrolmentError(Exception):
 class Enrolled:
     patient: Patient
     episode: Episode
+    patient_created: bool = True
+    episode_created: bool = True
+
+
+def words(errors: Any) -> list[str]:  # noqa: ANN401 - DRF's or Django's error structure
+    """Every message in an error structure, as plain text (never a Python repr)."""
+    if isinstance(errors, dict):
+        return [m for value in errors.values() for m in words(value)]
+    if isinstance(errors, (list, tuple)):
+        return [m for value in errors for m in words(value)]
+    return [str(errors)]
 
 
 def _messages(errors: Any, paths: Mapping[str, str], default: str) -> list[Issue]:  # noqa: ANN401
     if not isinstance(errors, dict):
-        return [(default, str(m)) for m in (errors if isinstance(errors, list) else [errors])]
+        return [(default, message) for message in words(errors)]
     return [
-        (paths.get(field, default), f"{field}: {message}")
+        (paths.get(field, default), message if field == NON_FIELD_ERRORS else f"{field}: {message}")
         for field, messages in errors.items()
-        for message in (messages if isinstance(messages, list) else [messages])
+        for message in words(messages)
     ]
 
 
@@ -86,8 +103,16 @@ def _structure_issues(exc: PydanticValidationError) -> list[Issue]:
 MAX_ENTRIES = 10
 
 
-def _entries(body: Any) -> tuple[dict[str, Any], str, dict[str, Any]]:  # noqa: ANN401 - JSON
-    """(Patient, its fullUrl, Condition) from a transaction Bundle, or EnrolmentError."""
+@dataclass(frozen=True, slots=True)
+class Entries:
+    patient: dict[str, Any]
+    patient_url: str
+    condition: dict[str, Any]
+    if_none_exist: str | None  # the Patient entry's request.ifNoneExist
+
+
+def _entries(body: Any) -> Entries:  # noqa: ANN401 - JSON
+    """The Patient (its fullUrl, ifNoneExist) and Condition of a transaction Bundle."""
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         raise EnrolmentError([("Bundle", "the body must be a FHIR Bundle")])
     entries = body.get("entry")
@@ -118,10 +143,23 @@ def _entries(body: Any) -> tuple[dict[str, Any], str, dict[str, Any]]:  # noqa: 
     if len(found.get("Patient", [])) != 1 or len(found.get("Condition", [])) != 1:
         raise EnrolmentError([("Bundle.entry", "exactly one Patient and one Condition, please")])
     patient_entry, condition_entry = found["Patient"][0], found["Condition"][0]
-    return (
-        patient_entry["resource"],
-        patient_entry.get("fullUrl") or "",
-        condition_entry["resource"],
+    if (condition_entry.get("request") or {}).get("ifNoneExist") is not None:
+        raise EnrolmentError(
+            [
+                (
+                    "Bundle.entry.request.ifNoneExist",
+                    (
+                        "ifNoneExist is taken on the Patient entry (matching its identifier); "
+                        "the Condition is the found patient's open episode"
+                    ),
+                )
+            ]
+        )
+    return Entries(
+        patient=patient_entry["resource"],
+        patient_url=patient_entry.get("fullUrl") or "",
+        condition=condition_entry["resource"],
+        if_none_exist=(patient_entry.get("request") or {}).get("ifNoneExist"),
     )
 
 
@@ -230,17 +268,123 @@ def _check_condition(condition: Mapping[str, Any], patient_url: str) -> list[Iss
     return issues
 
 
+MAX_IDENTIFIER = 64
+MAX_SYSTEM = 255
+MAX_NOTES = 10
+MAX_NOTE = 10_000  # as every free-text field of the API
+
+
+def _record_fields(patient: Mapping[str, Any]) -> tuple[dict[str, str], list[Issue]]:
+    """The Patient's identifier (the MRN: one, with its system) and administrative gender."""
+    fields: dict[str, str] = {}
+    issues: list[Issue] = []
+    identifiers = patient.get("identifier") or []
+    if len(identifiers) > 1:
+        issues.append(
+            ("Patient.identifier", "one identifier (the record number careflow keeps), please")
+        )
+    elif identifiers:
+        system, value = identifiers[0].get("system"), identifiers[0].get("value")
+        if not system or not value:
+            issues.append(("Patient.identifier", "an identifier needs its system and value"))
+        elif len(system) > MAX_SYSTEM or len(value) > MAX_IDENTIFIER:
+            issues.append(
+                (
+                    "Patient.identifier",
+                    (
+                        f"a system of at most {MAX_SYSTEM} characters and a value of at most "
+                        f"{MAX_IDENTIFIER}"
+                    ),
+                )
+            )
+        else:
+            fields |= {"identifier_system": system, "identifier_value": value}
+    gender = patient.get("gender")
+    if gender is not None:
+        if gender not in Gender.values:
+            issues.append(
+                (
+                    "Patient.gender",
+                    f"gender: one of {', '.join(Gender.values)} (HL7 administrative gender)",
+                )
+            )
+        else:
+            fields["gender"] = gender
+    return fields, issues
+
+
+def _match(  # noqa: PLR0911 - one return per way a search can be wrong
+    if_none_exist: Any,  # noqa: ANN401 - JSON
+    record: Mapping[str, str],
+) -> tuple[tuple[str | None, str] | None, list[Issue]]:
+    """``ifNoneExist`` (``identifier=system|value`` or ``identifier=value``) as a match."""
+    where = "Bundle.entry.request.ifNoneExist"
+    if if_none_exist is None:
+        return None, []
+    if not isinstance(if_none_exist, str):
+        return None, [(where, "a search: identifier=<system>|<value>")]
+    try:
+        pairs = parse_qsl(if_none_exist, strict_parsing=True, max_num_fields=5)
+    except ValueError:
+        return None, [(where, "a search: identifier=<system>|<value>")]
+    unsupported = sorted({name for name, _value in pairs} - {"identifier"})
+    if unsupported:
+        return None, [
+            (where, f"unsupported search parameter: {name} (only identifier is matched)")
+            for name in unsupported
+        ]
+    if len(pairs) != 1 or not pairs[0][1]:
+        return None, [(where, "identifier once: identifier=<system>|<value>")]
+    system, bar, value = pairs[0][1].rpartition("|")
+    wanted: tuple[str | None, str] = (system if bar else None, value)
+    if (wanted[0] not in (None, record.get("identifier_system"))) or wanted[1] != record.get(
+        "identifier_value"
+    ):
+        return None, [
+            (where, "must name the Patient's own identifier, so that a retry finds this patient")
+        ]
+    return wanted, []
+
+
+def _condition_record(condition: Mapping[str, Any]) -> tuple[dict[str, Any], list[Issue]]:
+    """The Condition's code as sent (the first of this pathway's) and its notes' text."""
+    fields: dict[str, Any] = {}
+    for item in (condition.get("code") or {}).get("coding") or []:
+        if (item.get("system"), item.get("code")) in codes.ENROLLABLE:
+            fields["condition"] = (item["system"], item["code"])
+            break
+    notes = [note.get("text") for note in condition.get("note") or []]
+    if len(notes) > MAX_NOTES:
+        return fields, [("Condition.note", f"at most {MAX_NOTES} notes")]
+    if any(not isinstance(n, str) or not n.strip() or len(n) > MAX_NOTE for n in notes):
+        return fields, [
+            ("Condition.note", f"each note's text: 1 to {MAX_NOTE} characters, not blank")
+        ]
+    if notes:
+        fields["condition_notes"] = notes
+    return fields, []
+
+
 def enrol(*, body: Any, user: Any) -> Enrolled:  # noqa: ANN401 - JSON, the auth user
-    """Create the patient and their episode, or raise EnrolmentError having written nothing."""
-    patient_resource, patient_url, condition_resource = _entries(body)
-    issues = _check_condition(condition_resource, patient_url)
+    """Enrol the patient and open their episode, or find them (``ifNoneExist``).
+
+    Raises EnrolmentError having written nothing.
+    """
+    entries = _entries(body)
+    issues = _check_condition(entries.condition, entries.patient_url)
+    record, more = _record_fields(entries.patient)
+    issues += more
+    match, more = _match(entries.if_none_exist, record)
+    issues += more
+    condition, more = _condition_record(entries.condition)
+    issues += more
     if issues:
         raise EnrolmentError(issues)
-    patient_input = PatientCreateInputSerializer(data=patient_body(patient_resource))
+    patient_input = PatientCreateInputSerializer(data=patient_body(entries.patient))
     if not patient_input.is_valid():
         raise EnrolmentError(_messages(patient_input.errors, PATIENT_PATHS, "Patient"))
     episode_input = EpisodeCreateInputSerializer(
-        data={**condition_body(condition_resource), "patient": 1}
+        data={**condition_body(entries.condition), "patient": 1}
     )
     if not episode_input.is_valid():
         raise EnrolmentError(_messages(episode_input.errors, CONDITION_PATHS, "Condition"))
@@ -249,17 +393,27 @@ def enrol(*, body: Any, user: Any) -> Enrolled:  # noqa: ANN401 - JSON, the auth
         care_team = care_team_for_new_patient(user, fields.pop("care_team", None))
     except DjangoValidationError as exc:  # about the team: the Patient's, as in the API
         raise EnrolmentError(_messages(exc.message_dict, PATIENT_PATHS, "Patient")) from exc
+    fields.setdefault("timezone", settings.TIME_ZONE)
+    episode_fields = dict(episode_input.validated_data)
+    episode_fields.pop("patient")
+    episode_fields.pop("assigned_to", None)
     try:
-        with transaction.atomic():
-            fields.setdefault("timezone", settings.TIME_ZONE)
-            patient = services.patient_create(care_team=care_team, **fields)
-            episode_fields = dict(episode_input.validated_data)
-            episode_fields.pop("patient")
-            episode_fields.pop("assigned_to", None)
-            episode = services.episode_create(patient=patient, by=user, **episode_fields)
+        enrolment = services.enrolment_create(
+            care_team=care_team,
+            by=user,
+            patient_fields={**fields, **record},
+            episode_fields={**episode_fields, **condition},
+            match=match,
+        )
     except DjangoValidationError as exc:
-        # The services' checks (dates against the patient's own calendar, SMS consent).
+        # The services' checks (dates against the patient's own calendar, SMS consent, an
+        # identifier another patient of the team has).
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
         paths = {**PATIENT_PATHS, **CONDITION_PATHS}
         raise EnrolmentError(_messages(errors, paths, "Bundle")) from exc
-    return Enrolled(patient=patient, episode=episode)
+    return Enrolled(
+        patient=enrolment.patient,
+        episode=enrolment.episode,
+        patient_created=enrolment.patient_created,
+        episode_created=enrolment.episode_created,
+    )

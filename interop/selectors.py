@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
@@ -18,7 +18,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
 from careflow.deadlines import Milestone, next_actions
-from careflow.states import NON_TERMINAL_STATES, TERMINAL_STATES, State
+from careflow.states import NON_TERMINAL_STATES, State
 from episodes.models import (
     Assessment,
     Episode,
@@ -38,7 +38,17 @@ from episodes.selectors import (
     team_ids_for,
 )
 from interop import resources as fhir
+from interop.paging import (
+    TOTAL_LIMIT,
+    Cursor,
+    Page,
+    expanded_rows,
+    invalid_cursor,
+    page_from,
+    total_of,
+)
 from notifications.models import CheckIn, DeliveryAttempt, Reminder
+from workspace.labels import NEXT_ACTIONS  # every next action careflow computes, labelled
 from workspace.models import OutreachNote
 
 if TYPE_CHECKING:
@@ -135,6 +145,8 @@ def _locate_task(value: str) -> Located:
         for found in episode_tasks(episode, today):
             if found.action == action:
                 return fhir.task_resource(episode, found, today)
+        if action in NEXT_ACTIONS:  # one careflow computes, no longer open
+            return fhir.task_done_resource(episode, action)
         raise Http404
 
     return Located(episode.patient_id, episode.pk, episode.care_team_id, render)
@@ -306,10 +318,21 @@ def episode_everything(episode: Episode) -> list[Resource]:
 # -- searches ---------------------------------------------------------------------------------
 
 
-def patient_search(user: User, *, birthdate: Q | None, name: str | None) -> QuerySet[Patient]:
+def patient_search(
+    user: User,
+    *,
+    ids: list[int] | None,
+    birthdate: Q | None,
+    name: str | None,
+    last_updated: Q | None,
+) -> QuerySet[Patient]:
     patients = patient_list_for(user)
+    if ids is not None:
+        patients = patients.filter(pk__in=ids)
     if birthdate is not None:
         patients = patients.filter(birthdate)
+    if last_updated is not None:
+        patients = patients.filter(last_updated)
     if name:
         patients = patients.filter(
             Q(given_name__istartswith=name) | Q(family_name__istartswith=name)
@@ -317,42 +340,159 @@ def patient_search(user: User, *, birthdate: Q | None, name: str | None) -> Quer
     return patients.order_by("id")
 
 
-def episode_search(user: User, *, patient_id: int | None, status: str | None) -> QuerySet[Episode]:
-    episodes = episode_list_for(user).select_related("assigned_to")
-    if patient_id is not None:
-        episodes = episodes.filter(patient_id=patient_id)
-    if status == "active":
-        episodes = episodes.filter(state__in=[s.value for s in NON_TERMINAL_STATES])
-    elif status == "finished":
-        episodes = episodes.filter(state__in=[s.value for s in TERMINAL_STATES])
-    elif status is not None:
-        episodes = episodes.none()
+def _episodes_of(
+    user: User,
+    episodes: QuerySet[Episode],
+    *,
+    ids: list[int] | None,
+    patient_ids: list[int] | None,
+    last_updated: Q | None,
+) -> QuerySet[Episode]:
+    episodes = episode_list_for(user, episodes)
+    if ids is not None:
+        episodes = episodes.filter(pk__in=ids)
+    if patient_ids is not None:
+        episodes = episodes.filter(patient_id__in=patient_ids)
+    if last_updated is not None:
+        episodes = episodes.filter(last_updated)
     return episodes.order_by("id")
 
 
-def flag_search(user: User, *, patient_id: int | None) -> QuerySet[RedFlag]:
+def episode_search(
+    user: User,
+    *,
+    ids: list[int] | None,
+    patient_ids: list[int] | None,
+    states: set[str] | None,
+    last_updated: Q | None,
+) -> QuerySet[Episode]:
+    """Episodes of the user's teams; ``states``: the pathway states a status list names."""
+    episodes = _episodes_of(
+        user,
+        Episode.objects.select_related("patient", "assigned_to"),
+        ids=ids,
+        patient_ids=patient_ids,
+        last_updated=last_updated,
+    )
+    return episodes if states is None else episodes.filter(state__in=states)
+
+
+def condition_search(
+    user: User, *, ids: list[int] | None, patient_ids: list[int] | None, last_updated: Q | None
+) -> QuerySet[Episode]:
+    """One Condition an episode, with the resolve transitions its abatement reads."""
+    resolves = TransitionLog.objects.filter(transition="resolve").order_by("at", "id")
+    return _episodes_of(
+        user,
+        Episode.objects.prefetch_related(Prefetch("transitions", resolves, to_attr="resolves")),
+        ids=ids,
+        patient_ids=patient_ids,
+        last_updated=last_updated,
+    )
+
+
+def abated_at(episode: Episode) -> Any:  # noqa: ANN401 - an aware datetime or None
+    """When the episode was last resolved, from ``condition_search``'s prefetch."""
+    resolves = episode.resolves  # type: ignore[attr-defined] # condition_search's to_attr
+    return resolves[-1].at if resolves else None
+
+
+def careplan_search(
+    user: User, *, ids: list[int] | None, patient_ids: list[int] | None
+) -> QuerySet[Episode]:
+    """One CarePlan an episode, its items prefetched."""
+    return _episodes_of(
+        user,
+        Episode.objects.select_related("patient").prefetch_related("care_plan"),
+        ids=ids,
+        patient_ids=patient_ids,
+        last_updated=None,
+    )
+
+
+def observation_search(
+    user: User, *, assessment_ids: list[int] | None, patient_ids: list[int] | None
+) -> QuerySet[Assessment]:
+    """Assessments (one Observation per fact each recorded) of the user's teams."""
+    assessments = Assessment.objects.select_related("episode", "recorded_by")
+    if not user.is_superuser:
+        assessments = assessments.filter(episode__care_team_id__in=team_ids_for(user))
+    if assessment_ids is not None:
+        assessments = assessments.filter(pk__in=assessment_ids)
+    if patient_ids is not None:
+        assessments = assessments.filter(episode__patient_id__in=patient_ids)
+    return assessments.order_by("id")
+
+
+def flag_search(
+    user: User, *, ids: list[int] | None, patient_ids: list[int] | None, statuses: set[str] | None
+) -> QuerySet[RedFlag]:
     flags = RedFlag.objects.select_related("episode", "raised_by")
     if not user.is_superuser:
         flags = flags.filter(episode__care_team_id__in=team_ids_for(user))
-    if patient_id is not None:
-        flags = flags.filter(episode__patient_id=patient_id)
+    if ids is not None:
+        flags = flags.filter(pk__in=ids)
+    if patient_ids is not None:
+        flags = flags.filter(episode__patient_id__in=patient_ids)
+    if statuses is not None:
+        flags = flags.filter(status__in=statuses)
     return flags.order_by("id")
 
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """A page of a search: its resources, whose they are (for the audit), the total."""
+    """A page of a search: its resources, whose they are (for the audit), the total, links."""
 
     resources: list[Resource]
     patient_ids: list[int]
-    total: int
+    total: int | None
+    page: Page[Any]
 
 
-def communication_search(user: User, *, patient_id: int | None, count: int) -> Found:
+# A Communication's sort key: (time, kind, row id); kind 0 a delivery attempt, 1 a note.
+ATTEMPT, NOTE = 0, 1
+
+
+def _communication_bound(kind: int, cursor: Cursor | None) -> Q:
+    """Rows of ``kind`` strictly beyond the cursor's (time, kind, id) in its direction."""
+    if cursor is None:
+        return Q()
+    try:
+        at = datetime.fromisoformat(cursor.key[0])
+        mark_kind, mark_id = int(cursor.key[1]), int(cursor.key[2])
+    except ValueError as exc:
+        raise invalid_cursor() from exc
+    if at.tzinfo is None or mark_kind not in (ATTEMPT, NOTE) or not 0 <= mark_id <= MAX_ID:
+        raise invalid_cursor()
+    if cursor.backward:
+        if kind == mark_kind:
+            return Q(at__lt=at) | Q(at=at, id__lt=mark_id)
+        return Q(at__lt=at) if kind > mark_kind else Q(at__lte=at)
+    if kind == mark_kind:
+        return Q(at__gt=at) | Q(at=at, id__gt=mark_id)
+    return Q(at__gt=at) if kind < mark_kind else Q(at__gte=at)
+
+
+def _sum(*totals: int | None) -> int | None:
+    if any(t is None for t in totals):
+        return None
+    found = sum(t for t in totals if t is not None)
+    return found if found <= TOTAL_LIMIT else None
+
+
+def communication_search(
+    user: User,
+    *,
+    patient_ids: list[int] | None,
+    ids: tuple[list[int], list[int]] | None,
+    cursor: Cursor | None,
+    count: int,
+) -> Found:
     """Both kinds of Communication by time: reminders' delivery attempts, outreach notes.
 
-    Scoped to the user's care teams like every other search. The first ``count`` of each
-    kind hold the page's, so it is two bounded queries and two counts, then a merge.
+    Scoped to the user's care teams like every other search. The next ``count`` + 1 of
+    each kind beyond the cursor hold the page's, so it is two bounded queries and two
+    counts, then a merge.
     """
     attempts = DeliveryAttempt.objects.select_related("reminder__episode")
     notes = OutreachNote.objects.select_related("episode", "by")
@@ -360,11 +500,18 @@ def communication_search(user: User, *, patient_id: int | None, count: int) -> F
         teams = team_ids_for(user)
         attempts = attempts.filter(reminder__episode__care_team_id__in=teams)
         notes = notes.filter(episode__care_team_id__in=teams)
-    if patient_id is not None:
-        attempts = attempts.filter(reminder__episode__patient_id=patient_id)
-        notes = notes.filter(episode__patient_id=patient_id)
-    rows: list[tuple[Any, int, Episode, Callable[[], Resource]]] = []
-    for attempt in attempts.order_by("at", "id")[:count]:
+    if patient_ids is not None:
+        attempts = attempts.filter(reminder__episode__patient_id__in=patient_ids)
+        notes = notes.filter(episode__patient_id__in=patient_ids)
+    if ids is not None:  # (delivery attempt ids, outreach note ids)
+        attempts = attempts.filter(pk__in=ids[0])
+        notes = notes.filter(pk__in=ids[1])
+    backward = cursor is not None and cursor.backward
+    order = ("-at", "-id") if backward else ("at", "id")
+    rows: list[tuple[Any, int, int, Episode, Callable[[], Resource]]] = []
+    for attempt in attempts.filter(_communication_bound(ATTEMPT, cursor)).order_by(*order)[
+        : count + 1
+    ]:
         episode = attempt.reminder.episode
         render = partial(
             fhir.communication_resource,
@@ -373,25 +520,66 @@ def communication_search(user: User, *, patient_id: int | None, count: int) -> F
             patient_id=episode.patient_id,
             team_id=episode.care_team_id,
         )
-        rows.append((attempt.at, attempt.pk, episode, render))
-    for note in notes.order_by("at", "id")[:count]:
+        rows.append((attempt.at, ATTEMPT, attempt.pk, episode, render))
+    for note in notes.filter(_communication_bound(NOTE, cursor)).order_by(*order)[: count + 1]:
         render = partial(fhir.outreach_resource, note, patient_id=note.episode.patient_id)
-        rows.append((note.at, note.pk, note.episode, render))
-    page = sorted(rows, key=lambda row: (row[0], row[1]))[:count]
+        rows.append((note.at, NOTE, note.pk, note.episode, render))
+    rows.sort(key=lambda row: (row[0], row[1], row[2]), reverse=backward)
+    more = len(rows) > count
+    rows = rows[:count]
+    if backward:
+        rows.reverse()
+    page = page_from(
+        rows,
+        more=more,
+        cursor=cursor,
+        key=lambda row: [row[0].isoformat(), str(row[1]), str(row[2])],
+    )
     return Found(
-        resources=[render() for _at, _pk, _episode, render in page],
-        patient_ids=[episode.patient_id for _at, _pk, episode, _render in page],
-        total=attempts.count() + notes.count(),
+        resources=[row[4]() for row in rows],
+        patient_ids=[row[3].patient_id for row in rows],
+        total=_sum(total_of(attempts), total_of(notes)),
+        page=page,
     )
 
 
-def open_episodes_for(user: User, *, patient_id: int | None) -> QuerySet[Episode]:
+def open_episodes_for(user: User, *, patient_ids: list[int] | None) -> QuerySet[Episode]:
     """Open episodes with what their next actions read, prefetched (Task search)."""
     episodes = episode_list_for(user).filter(state__in=[s.value for s in NON_TERMINAL_STATES])
-    if patient_id is not None:
-        episodes = episodes.filter(patient_id=patient_id)
+    if patient_ids is not None:
+        episodes = episodes.filter(patient_id__in=patient_ids)
     return episodes.order_by("id")
 
 
 def questionnaire_milestones() -> list[Milestone]:
     return list(Milestone)
+
+
+def task_page(
+    user: User,
+    *,
+    patient_ids: list[int] | None,
+    ids: list[tuple[int, str]] | None,
+    keep: Callable[[Any], bool],
+    cursor: Cursor | None,
+    count: int,
+) -> Page[tuple[Episode, Any, date]]:
+    """A page of (episode, next action, the patient's today).
+
+    By episode id, then in careflow's order of the episode's next actions.
+    """
+    episodes = open_episodes_for(user, patient_ids=patient_ids)
+    if ids is not None:
+        episodes = episodes.filter(id__in={episode_id for episode_id, _action in ids})
+
+    def expand(episode: Episode) -> list[tuple[str, tuple[Episode, Any, date]]]:
+        # Each task keyed by its place in careflow's order of next actions (the urgent
+        # first), zero-padded so the keys sort as the places do.
+        today = patient_today(episode.patient)
+        return [
+            (f"{n:04d}", (episode, action, today))
+            for n, action in enumerate(episode_tasks(episode, today))
+            if keep(action) and (ids is None or (episode.pk, action.action) in ids)
+        ]
+
+    return expanded_rows(episodes, expand, cursor, count)

@@ -9,15 +9,26 @@ from interop import views
 SEARCHES = {
     "Patient": views.PatientSearchApi,
     "EpisodeOfCare": views.EpisodeSearchApi,
+    "Condition": views.ConditionSearchApi,
+    "Observation": views.ObservationSearchApi,
+    "CarePlan": views.CarePlanSearchApi,
     "Task": views.TaskSearchApi,
     "Flag": views.FlagSearchApi,
     "Communication": views.CommunicationSearchApi,
     "Questionnaire": views.QuestionnaireSearchApi,
 }
+# GET <type> searches; a POST there would be FHIR's create, which the facade does not serve
+# (a 405 naming what is allowed). POST <type>/_search is the search with a form body.
+SEARCH_METHODS = ["get", "head", "options"]
 
 urlpatterns = [
     path("", views.TransactionApi.as_view(), name="fhir-transaction"),
     path("metadata", views.MetadataApi.as_view(), name="fhir-metadata"),
+    path(
+        ".well-known/smart-configuration",
+        views.SmartConfigurationApi.as_view(),
+        name="fhir-smart-configuration",
+    ),
     path(
         "EpisodeOfCare/<str:episode_id>/$everything",
         views.EpisodeEverythingApi.as_view(),
@@ -34,7 +45,11 @@ urlpatterns = [
         name="fhir-questionnaire",
     ),
     *(
-        path(name, view.as_view(), name=f"fhir-search-{name.lower()}")
+        path(
+            name,
+            view.as_view(http_method_names=SEARCH_METHODS),
+            name=f"fhir-search-{name.lower()}",
+        )
         for name, view in SEARCHES.items()
     ),
     *(

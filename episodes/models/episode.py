@@ -176,6 +176,12 @@ class Episode(ConcurrentTransitionMixin, models.Model):
     # queue reads it, oldest first.
     unread_reply_since = models.DateTimeField(null=True, blank=True)
     state_changed_at = models.DateTimeField(auto_now_add=True)
+    # The diagnosis code the episode was enrolled with, as the referrer sent it (an ICD-10-CM
+    # or SNOMED CT code of this pathway: interop.codes.ENROLLABLE); blank: none was sent.
+    condition_system = models.CharField(max_length=255, blank=True, default="")
+    condition_code = models.CharField(max_length=32, blank=True, default="")
+    # The referrer's notes on the condition (FHIR Condition.note), each as written.
+    condition_notes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

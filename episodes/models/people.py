@@ -94,8 +94,23 @@ class Language(models.TextChoices):
     ES = "es", "Spanish"
 
 
+class Gender(models.TextChoices):
+    """HL7's administrative gender (the FHIR value set), as recorded; blank: not given."""
+
+    MALE = "male", "Male"
+    FEMALE = "female", "Female"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
 class Patient(models.Model):
     care_team = models.ForeignKey(CareTeam, on_delete=models.PROTECT, related_name="patients")
+    # The record number the referring system knows the patient by (FHIR Patient.identifier:
+    # its system URI and value), unique within a care team, so that a retried enrolment
+    # finds the patient it made instead of making a second. Blank when none was given.
+    identifier_system = models.CharField(max_length=255, blank=True, default="")
+    identifier_value = models.CharField(max_length=64, blank=True, default="")
+    gender = models.CharField(max_length=7, choices=Gender.choices, blank=True, default="")
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
     birth_date = models.DateField()
@@ -120,6 +135,14 @@ class Patient(models.Model):
             # Finding a patient by date of birth within a team (episodes.selectors.search);
             # by name: the trigram index the migration creates (patient_name_trigram).
             models.Index(fields=["care_team", "birth_date"], name="patient_team_birth_date"),
+        ]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["care_team", "identifier_system", "identifier_value"],
+                condition=~models.Q(identifier_value=""),
+                name="patient_team_identifier",
+                violation_error_message="A patient of this care team has this identifier.",
+            )
         ]
 
     def __str__(self) -> str:

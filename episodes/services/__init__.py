@@ -15,6 +15,7 @@ and ``services.episode_transition(...)`` read as before:
     red_flags    raise (clinician, check-in, derived RF-3), rule out
     facts        assessments: their values become the current facts
     episodes     create, correct, lock an open one
+    enrolment    a patient and episode from another system's record, conditional on its id
     patients     create, correct
     imaging      imaging studies
     care_plan    care-plan items
@@ -31,6 +32,7 @@ from episodes.services.checkins import (
     episode_checkin_red_flags_report,
 )
 from episodes.services.derived import after_write
+from episodes.services.enrolment import Enrolment, enrolment_create
 from episodes.services.episodes import (
     DATE_FIELDS,
     episode_create,
@@ -61,6 +63,7 @@ __all__ = [
     "DATE_FIELDS",
     "PATIENT_FIELDS",
     "RUN_DATED_FACTS",
+    "Enrolment",
     "EpisodeClosedError",
     "GuardFailedError",
     "InvalidTransitionError",
@@ -73,6 +76,7 @@ __all__ = [
     "care_plan_item_add",
     "care_plan_item_update",
     "checkin_answers_validate",
+    "enrolment_create",
     "episode_checkin_apply",
     "episode_checkin_red_flags_report",
     "episode_create",

@@ -48,9 +48,15 @@ def episode_create(
     conservative_care_start: date | None = None,
     care_team: CareTeam | None = None,
     assigned_to: User | None = None,
+    condition: tuple[str, str] | None = None,
+    condition_notes: list[str] | None = None,
     **fact_values: Any,
 ) -> Episode:
-    """Create an episode: record its first facts, derive red flags, schedule reminders."""
+    """Create an episode: record its first facts, derive red flags, schedule reminders.
+
+    ``condition``: the (system, code) of the diagnosis as the referrer sent it, and
+    ``condition_notes`` their notes on it, kept as sent and read back (FHIR Condition).
+    """
     today = patient_today(patient)
     start = conservative_care_start or today
     validate_dates(symptom_onset=symptom_onset, conservative_care_start=start, today=today)
@@ -64,6 +70,9 @@ def episode_create(
         symptom_onset=symptom_onset,
         conservative_care_start=start,
         enrolled_on=today,
+        condition_system=condition[0] if condition else "",
+        condition_code=condition[1] if condition else "",
+        condition_notes=list(condition_notes or []),
     )
     if values:
         assessment_record_locked(

@@ -18,6 +18,7 @@ from episodes.models import (
     Channel,
     CorrectedField,
     Correction,
+    Episode,
     Patient,
 )
 from episodes.selectors import patient_today
@@ -47,6 +48,11 @@ PATIENT_FIELDS = (
 )
 
 
+# Set when a patient is enrolled from another system's record (interop's FHIR enrolment):
+# its identifier (the MRN) and the administrative gender it gave.
+RECORD_FIELDS = ("identifier_system", "identifier_value", "gender")
+
+
 def _validate_patient(patient: Patient, *, channel_chosen: bool = True) -> None:
     """The record's own checks; SMS needs a phone and consent when it is chosen.
 
@@ -67,7 +73,7 @@ def _validate_patient(patient: Patient, *, channel_chosen: bool = True) -> None:
 
 @transaction.atomic
 def patient_create(*, care_team: CareTeam, **fields: Any) -> Patient:
-    unknown = set(fields) - set(PATIENT_FIELDS)
+    unknown = set(fields) - set(PATIENT_FIELDS) - set(RECORD_FIELDS)
     if unknown:
         raise ValidationError({name: ["Unknown field."] for name in sorted(unknown)})
     patient = Patient(care_team=care_team, **fields)
@@ -94,6 +100,16 @@ def patient_update(
     patient's local dates): every open episode recomputes its derived flags, deadlines and
     reminders in the same transaction.
     """
+    open_states = [s.value for s in State if s not in TERMINAL_STATES]
+    # Episodes before their patient, as every episode write takes them (lock(): the episode
+    # row, then its patient's): a patient locked first deadlocked against a concurrent write
+    # to one of its episodes.
+    open_episodes = list(
+        Episode.objects.select_for_update(of=("self",))
+        .filter(patient_id=patient_id, state__in=open_states)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     patient = Patient.objects.select_for_update().get(pk=patient_id)
     unknown = set(fields) - set(PATIENT_FIELDS)
     if unknown:
@@ -119,8 +135,7 @@ def patient_update(
             by=by,
         )
         logger.info("patient birth date corrected id=%s", patient.pk)
-    open_states = [s.value for s in State if s not in TERMINAL_STATES]
-    for episode_id in patient.episodes.filter(state__in=open_states).values_list("pk", flat=True):
+    for episode_id in open_episodes:
         episode = lock(episode_id)
         if birth_date_changes:
             episode.version += 1  # its facts changed: a client holding the old version is stale

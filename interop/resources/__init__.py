@@ -20,6 +20,7 @@ from interop.resources.care import (
     careplan_resource,
     careplan_status,
     provenance_resource,
+    task_done_resource,
     task_id,
     task_resource,
 )
@@ -42,6 +43,7 @@ from interop.resources.common import (
     fhir_id,
     instant,
     ref,
+    versioned,
 )
 from interop.resources.messages import (
     communication_request_resource,
@@ -80,6 +82,8 @@ __all__ = [
     "questionnaire_resource",
     "questionnaire_response_resource",
     "ref",
+    "task_done_resource",
     "task_id",
     "task_resource",
+    "versioned",
 ]

@@ -152,6 +152,32 @@ def task_resource(episode: Episode, action: NextAction, today: date) -> Resource
     }
 
 
+def task_done_resource(episode: Episode, action: str) -> Resource:
+    """A next action careflow no longer lists: met (``completed``) or moot (``cancelled``).
+
+    Careflow computes its next actions and keeps no history of them, so this is all it can
+    say of one that was open: the episode's pathway no longer asks for it (``completed``),
+    or the episode was closed first (``cancelled``). A worklist can tell "done" from "gone".
+    """
+    closed = State(episode.state) == State.CLOSED
+    resource: Resource = {
+        "resourceType": "Task",
+        "id": task_id(episode.pk, action),
+        "meta": meta(episode.updated_at),
+        "instantiatesCanonical": f"{codes.PLAN_DEFINITION}|{PATHWAY_VERSION}",
+        "status": "cancelled" if closed else "completed",
+        "intent": "plan",
+        "code": concept(codes.ACTIONS, action, action.replace("_", " ")),
+        "focus": ref("EpisodeOfCare", episode.pk),
+        "for": ref("Patient", episode.patient_id),
+        "lastModified": instant(episode.updated_at),
+        "owner": team_ref(episode.care_team_id),
+    }
+    if closed:
+        resource["statusReason"] = {"text": "the episode was closed"}
+    return resource
+
+
 # -- Provenance -------------------------------------------------------------------------------
 
 

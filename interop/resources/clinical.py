@@ -73,6 +73,17 @@ def patient_resource(patient: Patient) -> Resource:
     }
     if telecom:
         resource["telecom"] = telecom
+    if patient.identifier_value:
+        resource["identifier"] = [
+            {
+                "use": "usual",
+                "type": concept(codes.IDENTIFIER_TYPE, "MR", "Medical record number"),
+                "system": patient.identifier_system,
+                "value": patient.identifier_value,
+            }
+        ]
+    if patient.gender:
+        resource["gender"] = patient.gender
     return resource
 
 
@@ -116,6 +127,17 @@ def condition_code() -> dict[str, Any]:
     }
 
 
+def condition_code_for(episode: Episode) -> dict[str, Any]:
+    """The episode's diagnosis as the referrer coded it; the pathway's codes if none was sent."""
+    if not episode.condition_code:
+        return condition_code()
+    display = codes.ENROLLABLE_DISPLAY.get((episode.condition_system, episode.condition_code))
+    return {
+        "coding": [coding(episode.condition_system, episode.condition_code, display)],
+        "text": display or codes.CONDITION_TEXT,
+    }
+
+
 def condition_resource(episode: Episode, *, abated: datetime | None = None) -> Resource:
     """The radiculopathy itself: one per episode, with the episode's id."""
     state = State(episode.state)
@@ -126,7 +148,7 @@ def condition_resource(episode: Episode, *, abated: datetime | None = None) -> R
         "extension": [episode_ext(episode.pk)],
         "verificationStatus": concept(codes.CONDITION_VERIFICATION, "confirmed"),
         "category": [concept(codes.CONDITION_CATEGORY, "encounter-diagnosis")],
-        "code": condition_code(),
+        "code": condition_code_for(episode),
         "subject": ref("Patient", episode.patient_id),
         "onsetDateTime": episode.symptom_onset.isoformat(),
         "recordedDate": episode.enrolled_on.isoformat(),
@@ -138,6 +160,8 @@ def condition_resource(episode: Episode, *, abated: datetime | None = None) -> R
         resource["abatementDateTime"] = instant(abated or episode.state_changed_at)
     elif state != State.CLOSED:
         resource["clinicalStatus"] = concept(codes.CONDITION_CLINICAL, "active")
+    if episode.condition_notes:
+        resource["note"] = [{"text": text} for text in episode.condition_notes]
     return resource
 
 

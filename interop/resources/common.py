@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -65,3 +67,17 @@ def who(user: Any, source: str) -> dict[str, str]:  # noqa: ANN401 - any auth us
 
 def local_day(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def versioned(resource: Resource) -> Resource:
+    """The resource with ``meta.versionId``: a digest of everything in it but its meta.
+
+    Careflow keeps no history of versions (no vread, no _history): the id changes exactly
+    when what is served changes, which is what ETag and If-None-Match need.
+    """
+    content = {key: value for key, value in resource.items() if key != "meta"}
+    digest = hashlib.sha256(
+        json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).hexdigest()[:16]
+    resource["meta"] = {**resource.get("meta", {}), "versionId": digest}
+    return resource
