@@ -45,13 +45,13 @@ screenshots: venv
 	scripts/ensure_chromium.sh
 	.venv/bin/python -m workspace.screenshots
 
-# Schemathesis over every operation with a few thousand generated requests (CI runs it).
+# Schemathesis's CLI with every check and the stateful phase against a live gunicorn: a few
+# thousand generated requests over every operation (CI runs it; tests/api/schemathesis.toml).
 fuzz: venv
 	scripts/ensure_services.sh
-	CAREFLOW_SCHEMATHESIS_EXAMPLES=$${CAREFLOW_SCHEMATHESIS_EXAMPLES:-120} \
 	DJANGO_SETTINGS_MODULE=config.settings.test \
 	DATABASE_URL=$${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/careflow} \
-	.venv/bin/python -m pytest -q tests/api/test_schemathesis.py
+	.venv/bin/python -m pytest -q -s -m fuzz tests/api/test_schemathesis_live.py
 
 # Benchmarks beside their raw baselines (docs/PERFORMANCE.md): PostgreSQL databases
 # careflow_bench and careflow_bench_10k (dropped and recreated; BENCH_DB=<name> renames

@@ -250,8 +250,11 @@ class KeysetPagination(BasePagination):
                 "name": self.cursor_query_param,
                 "required": False,
                 "in": "query",
-                "description": "The `next` or `previous` link's cursor.",
-                "schema": {"type": "string"},
+                "description": "The cursor of a `next` or `previous` link, as the server gave"
+                " it: opaque, and valid only for the list that gave it. Any other value is a"
+                " 400 `invalid`.",
+                # What _encode writes: URL-safe base64 without padding.
+                "schema": {"type": "string", "minLength": 1, "pattern": "^[A-Za-z0-9_-]+$"},
             },
             {
                 "name": self.page_size_query_param,

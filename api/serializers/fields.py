@@ -42,11 +42,17 @@ class StrictBooleanField(serializers.BooleanField):
 
 
 class StrictCharField(serializers.CharField):
-    """A JSON string only: a number sent for text is a client's mistake, not text to keep."""
+    """A JSON string only: a number sent for text is a client's mistake, not text to keep.
+
+    Its length is the length sent, before surrounding whitespace is trimmed: the schema's
+    ``maxLength`` counts what the client sends.
+    """
 
     def to_internal_value(self, data: Any) -> str:  # noqa: ANN401 - any JSON value
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 

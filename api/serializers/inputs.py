@@ -24,7 +24,7 @@ from api.serializers.fields import (
 from careflow.careplan import CATALOGUE
 from careflow.facts import BOOLEAN_FACTS
 from careflow.guards import DISCECTOMY_TECHNIQUES, ESI_APPROACHES
-from careflow.redflags import Sign
+from careflow.redflags import DERIVED_SIGNS, Sign
 from careflow.states import TransitionName
 from episodes.models import Channel, ClosureReason, Language, Urgency, validate_timezone
 
@@ -140,8 +140,25 @@ class AssessmentInputSerializer(FactsInputSerializer):
         return attrs
 
 
+ALL_SIGNS: Final = choices(Sign)
+RAISABLE_SIGNS: Final = [sign for sign in ALL_SIGNS if sign not in DERIVED_SIGNS]
+
+
+class RaisableSignField(serializers.ChoiceField):
+    """A sign a user may raise; the derived ones (RF-3's age) are the system's, not offered."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=RAISABLE_SIGNS, **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:  # noqa: ANN401 - whatever the client sent
+        if isinstance(data, str) and data in DERIVED_SIGNS:
+            msg = f"{data} is derived by the system from the facts."
+            raise serializers.ValidationError(msg, code="derived")
+        return super().to_internal_value(data)
+
+
 class RedFlagInputSerializer(serializers.Serializer):
-    sign = serializers.ChoiceField(choices=choices(Sign))
+    sign = RaisableSignField()
     note = StrictCharField(required=False, allow_blank=True, max_length=TEXT_MAX_LENGTH)
 
 
@@ -244,9 +261,10 @@ class AnyTransitionInputSerializer(TransitionInputSerializer):
     urgency = serializers.ChoiceField(choices=Urgency.values, required=False)
     reason = StrictCharField(
         required=False,
+        allow_blank=True,
         max_length=TEXT_MAX_LENGTH,
-        help_text="decline_surgery: free text; refer_to_specialist: free text; close: one of "
-        + ", ".join(ClosureReason.values),
+        help_text="decline_surgery: free text, not blank; refer_to_specialist: free text; "
+        "close: one of " + ", ".join(ClosureReason.values),
     )
     procedure = serializers.ChoiceField(choices=["discectomy", "fusion"], required=False)
     technique = serializers.ChoiceField(choices=list(DISCECTOMY_TECHNIQUES), required=False)

@@ -8,7 +8,6 @@ from django import forms
 from django.db.models import QuerySet
 from django.http import Http404
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -36,7 +35,7 @@ from episodes.selectors import (
 )
 
 
-@extend_schema_field(OpenApiTypes.INT)
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(filters.NumberFilter):
     """An id in a query string: a whole number in range, or 400."""
 
@@ -47,6 +46,8 @@ class IdFilter(filters.NumberFilter):
 
 
 class EpisodeFilter(filters.FilterSet):
+    """The list's filters; one named with no value is a 400, not a filter left out."""
+
     state = filters.ChoiceFilter(choices=[(s.value, s.value) for s in State])
     patient = IdFilter(field_name="patient_id")
     assigned_to = IdFilter(field_name="assigned_to_id")
@@ -55,6 +56,14 @@ class EpisodeFilter(filters.FilterSet):
     class Meta:
         model = Episode
         fields = ("state", "patient", "assigned_to", "care_team")
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name in self.filters:
+            if name in self.data and not self.data[name].strip():
+                self.form.add_error(name, "Give a value, or leave the parameter out.")
+                valid = False
+        return valid
 
 
 def episode_body(episode: Episode) -> dict[str, Any]:

@@ -41,6 +41,9 @@ class EpisodeTransitionApi(APIView):
         except ValueError as exc:
             msg = f"No transition named {name!r}."
             raise services.UnknownTransitionError(msg) from exc
+        # The body the schema describes first (every transition's fields, each of its type):
+        # a field this transition does not read is ignored, but never malformed.
+        AnyTransitionInputSerializer(data=request.data).is_valid(raise_exception=True)
         serializer = TRANSITION_INPUT[transition](data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

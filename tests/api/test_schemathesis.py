@@ -30,8 +30,9 @@ from episodes.models import CarePlanItem, Episode, RedFlag
 from tests.clients import client_for
 from tests.factories import PatientFactory, new_episode
 
-# ~25 operations x 15 examples: a few hundred requests in every `make test`; `make fuzz`
-# (run by CI) raises it to a few thousand.
+# ~25 operations x 15 examples: a few hundred requests in every `make test`.
+# CAREFLOW_SCHEMATHESIS_EXAMPLES raises it; `make fuzz` (CI) runs schemathesis's CLI with
+# every check against a live gunicorn instead (test_schemathesis_live.py).
 EXAMPLES_PER_OPERATION = int(os.environ.get("CAREFLOW_SCHEMATHESIS_EXAMPLES", "15"))
 CHECKS = [
     not_a_server_error,
