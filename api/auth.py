@@ -3,7 +3,8 @@
 Tokens are django-rest-knox's: stored as a hash, expiring after ``REST_KNOX["TOKEN_TTL"]``,
 deleted on logout, on a password change and on deactivation (
 ``api.tokens.revoke_tokens_on_user_change``, connected in ``api.apps``). The answer keeps
-API.md's ``{"token"}`` and adds ``expiry``.
+API.md's ``{"token"}`` and adds ``expiry``. A user who must give a second factor at sign-in
+(``api.mfa``) sends its code as ``otp`` with the password, or gets no token.
 
 Its own module: the throttles are loaded by DRF's settings, which this view's import of
 ``rest_framework.views`` would otherwise make circular.
@@ -23,13 +24,45 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.authentication import CareflowTokenAuthentication
+from api.mfa import second_factor_asked
 from api.throttles import LoginThrottle, UserThrottle
+from infra import second_factor
 
 
 class LockedOutError(exceptions.APIException):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_code = "locked_out"
     default_detail = "Too many failed logins: try again later or ask an administrator."
+
+
+NO_DEVICE = (
+    "This account signs in with a second factor and has none set up yet: "
+    "sign in to the workspace once to set up an authenticator app."
+)
+NO_CODE = (
+    "This account signs in with a second factor: send the code from its "
+    "authenticator app (or a recovery code) as otp."
+)
+WRONG_CODE = "The code is not right or has expired: send the code the app shows now."
+WAIT = "Too many wrong codes: wait a few seconds, then send the code again."
+
+
+def second_factor_check(user: Any, code: Any) -> None:  # noqa: ANN401 - auth user, JSON value
+    """The workspace's sign-in policy (``api.mfa``): a token only with the second factor too.
+
+    A refusal is a 400 on ``otp`` in the API's validation shape, after the password was
+    accepted (so it says nothing about a username without the right password).
+    """
+    if not second_factor_asked(user):
+        return
+    if not second_factor.has_device(user):
+        raise exceptions.ValidationError({"otp": [NO_DEVICE]})
+    if not isinstance(code, str) or not code.strip():
+        raise exceptions.ValidationError({"otp": [NO_CODE]})
+    if second_factor.code_waits(user=user, code=code):
+        raise exceptions.ValidationError({"otp": [WAIT]})
+    if second_factor.code_verify(user=user, code=code) is None:
+        raise exceptions.ValidationError({"otp": [WRONG_CODE]})
 
 
 class _LogoutPermission(IsAuthenticated):
@@ -70,7 +103,9 @@ class TokenObtainApi(APIView):
             if getattr(request, "axes_locked_out", False):
                 raise LockedOutError from None
             raise
-        instance, token = AuthToken.objects.create(user=serializer.validated_data["user"])
+        user = serializer.validated_data["user"]
+        second_factor_check(user, request.data.get("otp"))
+        instance, token = AuthToken.objects.create(user=user)
         return Response({"token": token, "expiry": instance.expiry})
 
     def delete(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # noqa: ARG002

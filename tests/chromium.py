@@ -46,10 +46,41 @@ def check_accessibility(page, name: str = "") -> None:
 
 
 def sign_in(page, live_server, user) -> None:
+    """The sign-in page as staff use it: a clinician's (or superuser's) code after the password.
+
+    Such a user gets an authenticator app set up beforehand (``second_factor_code``).
+    """
+    from api.mfa import second_factor_asked  # noqa: PLC0415 - needs the app registry
+
+    code = second_factor_code(user) if second_factor_asked(user) else None
     page.goto(f"{live_server.url}/")
     assert "/login/" in page.url
     check_accessibility(page)
     page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    if code is not None:
+        page.wait_for_url(f"{live_server.url}/login/code/")
+        page.get_by_label("Code").fill(code)
+        page.get_by_role("button", name="Continue").click()
     page.wait_for_url(f"{live_server.url}/")
+
+
+def second_factor_code(user) -> str:
+    """A code that signs ``user`` in now: their app's (set up if need be), computed from its key.
+
+    django-otp accepts each 30 s step's code once; a second sign-in within the same step gets
+    a recovery code instead.
+    """
+    from django_otp.oath import TOTP  # noqa: PLC0415
+    from django_otp.plugins.otp_static.models import StaticDevice  # noqa: PLC0415
+    from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: PLC0415
+
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, confirmed=True, defaults={"name": "Authenticator app"}
+    )
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    if device.last_t is None or device.last_t < totp.t():
+        return f"{totp.token():0{device.digits}d}"
+    recovery, _ = StaticDevice.objects.get_or_create(user=user, confirmed=True)
+    return recovery.token_set.create(token=f"r{totp.t():x}{recovery.token_set.count()}").token

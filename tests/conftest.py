@@ -265,3 +265,33 @@ def fake_twilio():
     state.release.set()
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_is_a_finished_sign_in(monkeypatch):
+    """``force_login`` stands for a whole sign-in: a superuser's session is second-factor verified.
+
+    The admin asks the session which device verified it (``infra.second_factor``); a real
+    sign-in gets there through the code page (tests/security/test_second_factor.py), and
+    this marks it as django-otp's ``login()`` does, with a confirmed device of the user's.
+    Only superusers: the workspace and the API need nothing in the session (a user who must
+    give a second factor is not signed in before giving it).
+    """
+    from django.test import Client  # noqa: PLC0415 - needs settings
+
+    original = Client._login  # noqa: SLF001 - the one place force_login and login meet
+
+    def _login(self, user, backend=None):
+        original(self, user, backend)
+        if user.is_superuser:
+            from django_otp import DEVICE_ID_SESSION_KEY  # noqa: PLC0415
+            from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: PLC0415
+
+            device, _ = TOTPDevice.objects.get_or_create(
+                user=user, confirmed=True, defaults={"name": "tests"}
+            )
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "_login", _login)
