@@ -14,7 +14,7 @@ from django.db import models
 
 
 class AccessRecord(models.Model):
-    """Who read or changed which patient's record: written for every such request.
+    """Who read or changed which patient's record, when, from where: written for every such request.
 
     Users who touched a record are deactivated, never deleted (``PROTECT`` here and on
     every ``*_by`` column); the username is also kept as it was at the time.
@@ -31,8 +31,12 @@ class AccessRecord(models.Model):
     status_code = models.PositiveSmallIntegerField()
     patient_id = models.BigIntegerField(null=True, blank=True)
     episode_id = models.BigIntegerField(null=True, blank=True)
+    # Where the request came from: the client's address (infra.client.client_ip).
+    address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
+        # Partitioned by month of ``at`` in PostgreSQL, primary key (id, at); partitions
+        # are made and aged out by beat (api/partitions.py). ``id`` still names one record.
         db_table = "episodes_accessrecord"
         ordering: ClassVar = ["-at", "-id"]
         indexes: ClassVar = [

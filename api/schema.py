@@ -1,10 +1,12 @@
-"""OpenAPI extensions: ``/api/auth/token/`` (``api.auth``), and text that is never blank.
+"""OpenAPI extensions: ``/api/auth/token/`` (``api.auth``), text that is never blank, strict bodies.
 
 drf-spectacular's own extension for the token view documents only its 200 (and with the
 request serializer as the response); clients also get a 400 in the API's error shape for
 wrong credentials, and a 429. A ``StrictCharField`` that refuses blank text says so with
 ``minLength: 1`` (drf-spectacular adds it only when request and response components are
-split). Imported by ``api.views.openapi`` so it is registered before the schema is generated.
+split) and a pattern asking for a character other than whitespace. A body that refuses
+unknown fields (``StrictInputSerializer``) says so with ``additionalProperties: false``.
+Imported by ``api.views.openapi`` so it is registered before the schema is generated.
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension, OpenApiViewExtension
+from drf_spectacular.extensions import (
+    OpenApiSerializerExtension,
+    OpenApiSerializerFieldExtension,
+    OpenApiViewExtension,
+)
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
 
@@ -20,8 +26,16 @@ from api.serializers.outputs import ErrorSerializer, ValidationErrorSerializer
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"})
+    # Blank is refused ("This field may not be blank."): minLength 1.
+    username = serializers.CharField(min_length=1)
+    password = serializers.CharField(min_length=1, style={"input_type": "password"})
+    otp = serializers.CharField(
+        required=False,
+        help_text="The second factor: the 6-digit code from the user's authenticator app, or "
+        "one of their recovery codes (each works once). Required for superusers and "
+        "clinicians (for everyone when CAREFLOW_MFA_REQUIRED_FOR_ALL is on, and for anyone "
+        "who set up an app); without it their login is a 400 on otp.",
+    )
 
 
 class TokenSerializer(serializers.Serializer):
@@ -51,7 +65,8 @@ class ObtainAuthTokenSchema(OpenApiViewExtension):
                     200: TokenSerializer,
                     400: OpenApiResponse(
                         ValidationErrorSerializer,
-                        description="Wrong username or password, or missing fields.",
+                        description="Wrong username or password, or missing fields; or, for "
+                        "a user who signs in with a second factor, otp missing or not right.",
                     ),
                     429: OpenApiResponse(
                         ErrorSerializer,
@@ -76,9 +91,10 @@ class ObtainAuthTokenSchema(OpenApiViewExtension):
 
 
 class NonBlankTextExtension(OpenApiSerializerFieldExtension):
-    """A ``StrictCharField`` as a CharField, with ``minLength: 1`` unless blank is allowed.
+    r"""A ``StrictCharField`` that may not be blank: ``minLength: 1`` and ``pattern: \S``.
 
-    The server refuses "" in such a field ("This field may not be blank.").
+    The server trims surrounding whitespace and refuses what is left if it is "" ("This field
+    may not be blank."): "   " is as blank as "".
     """
 
     target_class = "api.serializers.fields.StrictCharField"
@@ -87,4 +103,17 @@ class NonBlankTextExtension(OpenApiSerializerFieldExtension):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)  # noqa: SLF001 - drf-spectacular's documented way for an extension to start from the default
         if not self.target.allow_blank:
             schema["minLength"] = max(schema.get("minLength", 0), 1)
+            schema["pattern"] = r"\S"
+        return schema
+
+
+class StrictBodyExtension(OpenApiSerializerExtension):
+    """A body that names a field the operation does not take is a 400 ("Unknown field.")."""
+
+    target_class = "api.serializers.inputs.StrictInputSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: str) -> dict[str, Any]:  # noqa: ANN401 - drf-spectacular's AutoSchema
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)  # noqa: SLF001 - as in NonBlankTextExtension
+        schema["additionalProperties"] = False
         return schema

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
+from api.views.access import PatientAccessApi
 from api.views.episodes import EpisodeDetailApi, EpisodesApi
 from api.views.facts import (
     AssessmentCreateApi,
@@ -24,6 +25,11 @@ urlpatterns = [
     path("patients/", PatientsApi.as_view(), name="patients"),
     path("patients/_search", PatientSearchApi.as_view(), name="patients-search"),
     path("patients/<int:patient_id>/", PatientDetailApi.as_view(), name="patient"),
+    path(
+        "patients/<int:patient_id>/access-records/",
+        PatientAccessApi.as_view(),
+        name="patient-access-records",
+    ),
     path("episodes/", EpisodesApi.as_view(), name="episodes"),
     path("episodes/<int:episode_id>/", EpisodeDetailApi.as_view(), name="episode"),
     path(
@@ -84,5 +90,6 @@ urlpatterns = [
     path("queues/", QueueListApi.as_view(), name="queues"),
     path("queues/<str:name>/", QueueEpisodeListApi.as_view(), name="queue"),
     # Last: any other URL under /api/ is a JSON 404 in the API's error shape.
-    re_path(r"^.*$", ApiNotFoundApi.as_view(), name="api-not-found"),
+    # Any character, a newline (%0A) included.
+    re_path(r"^[\s\S]*$", ApiNotFoundApi.as_view(), name="api-not-found"),
 ]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -16,7 +15,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.views.openapi import errors
-from reports.figures import ReportRequestError, adherence_report, flatten, parse_request
+from infra.spreadsheet import cell
+from reports.figures import (
+    MAX_ID,
+    MAX_RANGE_DAYS,
+    ReportRequestError,
+    adherence_report,
+    flatten,
+    parse_request,
+)
 
 
 class CsvRenderer(BaseRenderer):
@@ -35,24 +42,25 @@ class CsvRenderer(BaseRenderer):
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["figure", "value"])
-        writer.writerows((figure, _cell(value)) for figure, value in flatten(data))
+        writer.writerows((figure, cell(value)) for figure, value in flatten(data))
         return out.getvalue().encode()
 
 
-# A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV
-# Injection"): https://owasp.org/www-community/attacks/CSV_Injection
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-NUMBER = re.compile(r"-?\d+(\.\d+)?")
+# Each named with no value is a 400, not its default: the schema's types have no empty value.
+QUERY_PARAMETERS = ("care_team", "from", "to", "format")
 
 
-def _cell(value: str) -> str:
-    """``value`` as text no spreadsheet runs: a leading ' before a formula's first character.
-
-    A number (a negative one included) is left as it is, so it still reads as a number.
-    """
-    if value.startswith(FORMULA_STARTS) and not NUMBER.fullmatch(value):
-        return "'" + value
-    return value
+def _responses() -> dict[Any, Any]:
+    """Each response as JSON, or with ?format=csv as CSV text (errors included)."""
+    out: dict[Any, Any] = {}
+    for code, response in {200: OpenApiResponse(OpenApiTypes.OBJECT), **errors(400)}.items():
+        out[code, "application/json"] = response
+        out[code, "text/csv"] = OpenApiResponse(
+            OpenApiTypes.STR,
+            description=response.description
+            or "Two columns, figure and value: a header row, then one row per figure.",
+        )
+    return out
 
 
 class AdherenceReportApi(APIView):
@@ -61,14 +69,27 @@ class AdherenceReportApi(APIView):
     @extend_schema(
         operation_id="reports_adherence",
         parameters=[
-            OpenApiParameter("care_team", int, description="one team; default: all yours"),
+            OpenApiParameter(
+                "care_team",
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                description="one team; default: all yours",
+            ),
             OpenApiParameter("from", OpenApiTypes.DATE, description="default: to - 364 days"),
-            OpenApiParameter("to", OpenApiTypes.DATE, description="default: today"),
+            OpenApiParameter(
+                "to",
+                OpenApiTypes.DATE,
+                description=f"default: today; from is on or before to, at most {MAX_RANGE_DAYS} "
+                "days apart",
+            ),
             OpenApiParameter("format", str, enum=["json", "csv"]),
         ],
-        responses={200: OpenApiTypes.OBJECT, **errors(400)},
+        responses=_responses(),
     )
     def get(self, request: Request) -> Response:
+        params = request.query_params
+        blank = [n for n in QUERY_PARAMETERS if n in params and not params[n].strip()]
+        if blank:
+            raise ValidationError({n: ["Give a value, or leave the parameter out."] for n in blank})
         try:
             report_request = parse_request(request.user, request.query_params)
         except ReportRequestError as exc:

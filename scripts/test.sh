@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 scripts/venv.sh
 POSTGRES_OPTIONAL=1 scripts/ensure_services.sh
 scripts/ensure_chromium.sh
+scripts/ensure_prometheus.sh
+scripts/ensure_pgbouncer.sh
 make --no-print-directory lint
 
 export DJANGO_SETTINGS_MODULE=config.settings.test

@@ -6,7 +6,18 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from workspace import report_views
-from workspace.views import board, enrol, episode, episode_writes, login, pathway, queue, search
+from workspace.views import (
+    board,
+    enrol,
+    episode,
+    episode_writes,
+    login,
+    login_factor,
+    pathway,
+    privacy,
+    queue,
+    search,
+)
 
 app_name = "workspace"
 
@@ -17,10 +28,19 @@ urlpatterns = [
         login.LoginView.as_view(),
         name="login",
     ),
+    path("login/code/", login_factor.login_code, name="login-code"),
+    path("login/set-up/", login_factor.login_enrol, name="login-enrol"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("pathway.svg", pathway.pathway_picture, name="pathway"),
     path("queues/<str:name>/", queue.queue, name="queue"),
     path("search/", search.search, name="search"),
+    path("privacy/access/", privacy.access_find, name="access-find"),
+    path("privacy/patients/<int:patient_id>/access/", privacy.access_log, name="access-log"),
+    path(
+        "privacy/patients/<int:patient_id>/access.csv",
+        privacy.access_log_csv,
+        name="access-log-csv",
+    ),
     path("enrol/", enrol.enrol, name="enrol"),
     path("reports/adherence/", report_views.report, name="report"),
     path("reports/adherence/episodes/", report_views.report_episodes, name="report-episodes"),

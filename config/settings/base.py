@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.core.exceptions import ImproperlyConfigured
+from django_guid.integrations import CeleryIntegration
 
+from config.sentry import init_sentry
 from config.settings.environment import BASE_DIR, VAR_DIR, env  # noqa: F401 - BASE_DIR is a setting
 
 # GENERAL
@@ -84,6 +86,15 @@ INSTALLED_APPS = [
     "axes",
     "anymail",
     "django_htmx",
+    # A request id on every log line, carried into Celery tasks (settings below).
+    "django_guid",
+    "corsheaders",
+    "oauth2_provider",
+    # A second factor at sign-in: authenticator-app codes (TOTP) and recovery codes (static
+    # tokens). https://django-otp-official.readthedocs.io/en/stable/overview.html
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "careflow",
     "episodes",
     "notifications",
@@ -92,6 +103,7 @@ INSTALLED_APPS = [
     # The top layer: nothing imports these.
     "interop",  # the FHIR facade (/fhir/)
     "workspace",  # the coordinator workspace (server-rendered pages + htmx)
+    "ops",  # /metrics, heartbeats, housekeeping (docs/OPERATIONS.md)
 ]
 
 # AUTHENTICATION
@@ -102,9 +114,24 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# A second factor (an authenticator app's code, or a recovery code) after the password:
+# always for superusers and clinicians, for everyone else too when this is true
+# (api/mfa.py; docs/SECURITY.md, "Who signs in how").
+CAREFLOW_MFA_REQUIRED_FOR_ALL = env.bool("CAREFLOW_MFA_REQUIRED_FOR_ALL", default=False)
+# The name an authenticator app shows beside the account.
+# https://django-otp-official.readthedocs.io/en/stable/overview.html#std-setting-OTP_TOTP_ISSUER
+OTP_TOTP_ISSUER = "Careflow"
 # The client's address behind a reverse proxy: X-Forwarded-For is believed only from these
 # addresses or networks (infra/client.py). Empty: the connection's address is the client.
 CAREFLOW_TRUSTED_PROXIES = env.list("CAREFLOW_TRUSTED_PROXIES", default=[])
+
+# How long the access audit keeps its records, in months (six years by default): a month's
+# partition is dropped once every record in it is older (api/partitions.py).
+CAREFLOW_AUDIT_RETENTION_MONTHS = env.int("CAREFLOW_AUDIT_RETENTION_MONTHS", default=72)
+if CAREFLOW_AUDIT_RETENTION_MONTHS < 1:
+    msg = "CAREFLOW_AUDIT_RETENTION_MONTHS must be at least 1"
+    raise ImproperlyConfigured(msg)
+
 AXES_CLIENT_IP_CALLABLE = "infra.client.axes_client_ip"
 AXES_FAILURE_LIMIT = env.int("CAREFLOW_LOGIN_FAILURE_LIMIT", default=5)
 CAREFLOW_LOGIN_COOLOFF = timedelta(minutes=env.int("CAREFLOW_LOGIN_COOLOFF_MINUTES", default=15))
@@ -129,6 +156,13 @@ AUTH_PASSWORD_VALIDATORS = [
 # MIDDLEWARE
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
+    # First: counts and times every response by route (the URL pattern's name), status.
+    "infra.metrics.RequestMetricsMiddleware",
+    # The request id (X-Request-ID in and out) every log line of the request carries.
+    "django_guid.middleware.guid_middleware",
+    # CORS for the origins in CAREFLOW_CORS_ALLOWED_ORIGINS only (settings below), before
+    # any middleware that can answer a request itself (django-cors-headers' README).
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (the workspace's vendored CSS/JS) from the app itself, no CDN.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -252,23 +286,32 @@ ADMIN_URL = "admin/"
 # ------------------------------------------------------------------------------
 # https://docs.djangoproject.com/en/5.2/topics/logging/
 # Celery uses the same configuration (config/celery_app.py hooks setup_logging).
+# JSON lines with the request id (config/log_format.py, docs/decisions/0013); "text" for the
+# one-line format, read by eye.
 LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
+LOG_FORMAT = env("DJANGO_LOG_FORMAT", default="json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
+        "json": {"()": "config.log_format.JsonLines"},
         "verbose": {
-            "format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+            "format": "%(asctime)s %(levelname)s %(name)s %(process)d"
+            " [%(correlation_id)s] %(message)s",
         },
     },
     # Check-in tokens and identifying search values (names, birth dates): redacted from every
-    # record (config/log_redaction.py).
-    "filters": {"redact": {"()": "config.log_redaction.Redact"}},
+    # record (config/log_redaction.py). The request id (and a task's tracing ids) put on it.
+    "filters": {
+        "redact": {"()": "config.log_redaction.Redact"},
+        "request_id": {"()": "django_guid.log_filters.CorrelationId"},
+        "celery_tracing": {"()": "django_guid.integrations.celery.log_filters.CeleryTracing"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "verbose",
-            "filters": ["redact"],
+            "formatter": "json" if LOG_FORMAT == "json" else "verbose",
+            "filters": ["request_id", "celery_tracing", "redact"],
         },
     },
     "root": {"level": "WARNING", "handlers": ["console"]},
@@ -279,7 +322,19 @@ LOGGING = {
         "episodes": {"level": LOG_LEVEL, "handlers": ["console"], "propagate": False},
         "notifications": {"level": LOG_LEVEL, "handlers": ["console"], "propagate": False},
         "api": {"level": LOG_LEVEL, "handlers": ["console"], "propagate": False},
+        "ops": {"level": LOG_LEVEL, "handlers": ["console"], "propagate": False},
+        # django-guid says at INFO each id it sets: one line more per task, no news.
+        "django_guid": {"level": "WARNING", "handlers": ["console"], "propagate": False},
     },
+}
+# A request's id goes into the Celery tasks it enqueues; a task beat sends gets its own.
+# https://django-guid.readthedocs.io/en/latest/integrations.html#celery
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    # An incoming id is kept only when it is a UUID: a client cannot write into our logs.
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=False, log_parent=True)],
 }
 
 # REDIS / CELERY
@@ -377,7 +432,33 @@ CELERY_BEAT_SCHEDULE = {
         "task": "api.tasks.delete_expired_tokens",
         "schedule": timedelta(hours=1),
     },
+    # The access audit's coming months' partitions made, expired ones dropped.
+    "maintain-audit-partitions": {
+        "task": "api.tasks.maintain_audit_partitions",
+        "schedule": timedelta(hours=24),
+    },
+    # Beat stamps its heartbeat on every send and a worker stamps its own running this:
+    # their ages are the careflow_beat/worker_heartbeat_age_seconds gauges (ops/).
+    "heartbeat": {
+        "task": "ops.tasks.heartbeat",
+        "schedule": timedelta(seconds=30),
+    },
+    "prune-idempotency-keys": {
+        "task": "ops.tasks.prune_idempotency_keys",
+        "schedule": timedelta(hours=1),
+    },
 }
+
+# OPERATIONS: metrics, housekeeping, error reports; see docs/OPERATIONS.md
+# ------------------------------------------------------------------------------
+# GET /metrics answers only `Authorization: Bearer <this>`; empty: 404 to everyone.
+CAREFLOW_METRICS_TOKEN = env("CAREFLOW_METRICS_TOKEN", default="")
+# Hours an Idempotency-Key's stored answer is kept (then pruned by beat).
+CAREFLOW_IDEMPOTENCY_RETENTION_HOURS = env.int("CAREFLOW_IDEMPOTENCY_RETENTION_HOURS", default=24)
+# Error reports to Sentry when a DSN is set, scrubbed of patient data (config/sentry.py).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="")
+init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
 
 # DJANGO REST FRAMEWORK
 # ------------------------------------------------------------------------------
@@ -418,6 +499,46 @@ if DEBUG:
         "rest_framework.renderers.BrowsableAPIRenderer",
     )
 
+# CORS (django-cors-headers): browser apps on these origins may call /api/, /fhir/ and
+# /.well-known/; none by default. Tokens travel in the Authorization header, never in
+# cookies, so no credentials mode. https://github.com/adamchainz/django-cors-headers
+CORS_ALLOWED_ORIGINS = env.list("CAREFLOW_CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/(api|fhir|\.well-known)/"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = (
+    "accept",
+    "authorization",
+    "content-type",
+    "idempotency-key",
+    "if-match",
+    "if-none-exist",
+    "prefer",
+)
+CORS_EXPOSE_HEADERS = ("content-location", "etag", "last-modified", "location", "retry-after")
+
+# OAuth 2 client credentials (django-oauth-toolkit) for systems such as an EHR on /fhir/:
+# each client acts as its own service user, a member of one care team, so it sees that
+# team's patients only (interop/clients.py creates both). Token at POST /o/token/.
+# https://django-oauth-toolkit.readthedocs.io/en/latest/settings.html
+OAUTH2_PROVIDER = {
+    "SCOPES": {
+        "system/*.read": "Read the care team's FHIR resources",
+        "system/*.write": "Enrol patients (POST /fhir/ transaction Bundles)",
+    },
+    "DEFAULT_SCOPES": ["system/*.read"],
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    # RFC 9700 (the OAuth 2.0 security BCP) throughout, as DOT 4 will by default: tokens
+    # stored hashed, only in the Authorization header, no implicit or password grant.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+}
+
 # https://jazzband.github.io/django-rest-knox/settings/
 REST_KNOX = {
     "TOKEN_TTL": timedelta(hours=env.int("CAREFLOW_TOKEN_TTL_HOURS", default=10)),
@@ -435,6 +556,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two sets of red-flag signs: every sign a flag can have (outputs), and the ones a user
+    # may raise (the derived ones are the system's). Named, so neither takes a hashed name.
+    "ENUM_NAME_OVERRIDES": {
+        "SignEnum": "api.serializers.inputs.ALL_SIGNS",
+        "RaisableSignEnum": "api.serializers.inputs.RAISABLE_SIGNS",
+    },
 }
 
 # CAREFLOW: reminders, channels and their providers (config/settings/delivery.py)
