@@ -2,7 +2,9 @@
 
 Read from the access audit (``api.audit`` writes it; partitioned by month, api/partitions.py)
 newest first, by its ``(patient_id, at)`` index, a page at a time by keyset (``at``, ``id``):
-no page reads more than its own rows, however many records the patient has. Only users with
+no page reads more than its own rows, however many records the patient has. Its own
+position (``after``), not ``api.pagination.KeysetPagination``: that pager walks ascending
+orderings only, and this list is read newest first. Only users with
 the ``api.view_accessrecord`` permission (a privacy officer's group, or a superuser) read it.
 """
 
@@ -14,6 +16,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from api.models import AccessRecord
+from episodes.models import Patient
 from episodes.selectors import MAX_ID
 
 PERMISSION: Final = "api.view_accessrecord"
@@ -51,6 +54,11 @@ def position(raw: str) -> tuple[datetime, int] | None:
 
 def after_text(after: tuple[datetime, int]) -> str:
     return f"{after[0].isoformat()}~{after[1]}"
+
+
+def patient_named(patient_id: int) -> Patient | None:
+    """The patient the records are about, whatever their team (the officer reads across teams)."""
+    return Patient.objects.filter(pk=patient_id).first()
 
 
 def patient_access(

@@ -14,9 +14,8 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from api.access_log import after_text, may_read, patient_access, position
+from api.access_log import after_text, may_read, patient_access, patient_named, position
 from api.views.openapi import PATIENT_ID, errors
-from episodes.models import Patient
 
 RECORD_FIELDS = {
     "id": serializers.IntegerField(),
@@ -65,11 +64,7 @@ class PatientAccessApi(APIView):
             if after is None:
                 raise ValidationError({"after": ["Not a page position; use a `next` link."]})
         page = patient_access(patient_id, after=after)
-        if (
-            not page.records
-            and after is None
-            and not Patient.objects.filter(pk=patient_id).exists()
-        ):
+        if not page.records and after is None and patient_named(patient_id) is None:
             raise NotFound
         link = None
         if page.after is not None:

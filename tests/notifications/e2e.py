@@ -79,3 +79,26 @@ def email_messages(path: Path) -> Counter:
 
 def new_queue() -> str:
     return f"pytest-reminders-{uuid.uuid4().hex[:8]}"
+
+
+def file_delivery_worker(celery_worker_factory, settings, tmp_path: Path, **extra_env: str):
+    """A worker on a queue of its own, SMS and email to files under ``tmp_path``.
+
+    Returns (worker, queue, sms_dir, mail_dir); ``extra_env`` adds to or overrides the
+    worker's environment (another DATABASE_URL, say).
+    """
+    queue = new_queue()
+    settings.CAREFLOW_REMINDER_QUEUE = queue
+    sms_dir, mail_dir = tmp_path / "sms", tmp_path / "mail"
+    worker = celery_worker_factory(
+        queue=queue,
+        extra_env={
+            "DJANGO_SETTINGS_MODULE": "tests.notifications.worker_settings",
+            "CAREFLOW_REMINDER_QUEUE": queue,
+            "CAREFLOW_SMS_BACKEND": "notifications.channels.sms.FileSmsBackend",
+            "CAREFLOW_SMS_FILE_PATH": str(sms_dir),
+            "CAREFLOW_TEST_EMAIL_DIR": str(mail_dir),
+            **extra_env,
+        },
+    )
+    return worker, queue, sms_dir, mail_dir

@@ -23,7 +23,7 @@ from tests.notifications.e2e import (
     drain,
     email_messages,
     enrol_15_days_after_onset,
-    new_queue,
+    file_delivery_worker,
     sms_files,
     wait_until_done,
 )
@@ -34,20 +34,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def delivery(settings, tmp_path, celery_worker_factory):
     """A worker on its own queue, SMS and email to files under tmp_path."""
-    queue = new_queue()
-    settings.CAREFLOW_REMINDER_QUEUE = queue
-    sms_dir, mail_dir = tmp_path / "sms", tmp_path / "mail"
-    worker = celery_worker_factory(
-        queue=queue,
-        extra_env={
-            "DJANGO_SETTINGS_MODULE": "tests.notifications.worker_settings",
-            "CAREFLOW_REMINDER_QUEUE": queue,
-            "CAREFLOW_SMS_BACKEND": "notifications.channels.sms.FileSmsBackend",
-            "CAREFLOW_SMS_FILE_PATH": str(sms_dir),
-            "CAREFLOW_TEST_EMAIL_DIR": str(mail_dir),
-        },
-    )
-    return worker, queue, sms_dir, mail_dir
+    return file_delivery_worker(celery_worker_factory, settings, tmp_path)
 
 
 def _sms_patient(team):

@@ -38,7 +38,7 @@ from tests.notifications.e2e import (
     daytime_zone,
     drain,
     enrol_15_days_after_onset,
-    new_queue,
+    file_delivery_worker,
     sms_files,
     wait_until_done,
 )
@@ -214,26 +214,17 @@ def test_prepared_statements_left_on_break_requests_through_this_pooler(
 @pytest.fixture
 def worker_through(pgbouncer, settings, tmp_path, celery_worker_factory):
     """A Celery worker whose database is behind the pooler; SMS to files under tmp_path."""
-    queue = new_queue()
-    settings.CAREFLOW_REMINDER_QUEUE = queue
-    sms_dir, mail_dir = tmp_path / "sms", tmp_path / "mail"
-    worker = celery_worker_factory(
-        queue=queue,
-        extra_env={
-            "DJANGO_SETTINGS_MODULE": "tests.notifications.worker_settings",
-            "DATABASE_URL": pgbouncer,
-            "CAREFLOW_DB_PREPARED_STATEMENTS": "false",
-            "CAREFLOW_REMINDER_QUEUE": queue,
-            "CAREFLOW_SMS_BACKEND": "notifications.channels.sms.FileSmsBackend",
-            "CAREFLOW_SMS_FILE_PATH": str(sms_dir),
-            "CAREFLOW_TEST_EMAIL_DIR": str(mail_dir),
-        },
+    return file_delivery_worker(
+        celery_worker_factory,
+        settings,
+        tmp_path,
+        DATABASE_URL=pgbouncer,
+        CAREFLOW_DB_PREPARED_STATEMENTS="false",
     )
-    return worker, queue, sms_dir
 
 
 def test_reminders_are_dispatched_once_through_the_pooler(worker_through, team, coordinator):
-    worker, queue, sms_dir = worker_through
+    worker, queue, sms_dir, _mail_dir = worker_through
     patients = [
         PatientFactory(
             care_team=team,

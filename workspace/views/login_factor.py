@@ -20,6 +20,27 @@ from infra.login import login_limited
 LIMITED = gettext_lazy("Too many sign-in attempts from this address: try again in a minute.")
 
 
+def _page(
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """A code page, its problem in the workspace's error summary (partials/error_summary.html)."""
+    limited = status == 429  # noqa: PLR2004 - Too Many Requests
+    summary = (
+        [{"text": LIMITED}] if limited else [{"href": "#id_code", "text": error}] if error else []
+    )
+    return render(
+        request,
+        template,
+        {**context, "error": error, "summary": summary},
+        status=status,
+    )
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_code(request: HttpRequest) -> HttpResponse:
@@ -31,7 +52,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     error = None
     if request.method == "POST":
         if login_limited(request, "workspace-login"):
-            return render(request, "workspace/login_code.html", {"limited": LIMITED}, status=429)
+            return _page(request, "workspace/login_code.html", {}, status=429)
         code = request.POST.get("code", "")
         waits = second_factor.code_waits(user=user, code=code)
         device = None if waits else second_factor.code_verify(user=user, code=code)
@@ -46,8 +67,8 @@ def login_code(request: HttpRequest) -> HttpResponse:
                 "The code is not right or has expired: enter the code your app shows now, "
                 "or one of your recovery codes"
             )
-    return render(
-        request, "workspace/login_code.html", {"error": error}, status=400 if error else 200
+    return _page(
+        request, "workspace/login_code.html", {}, error=error, status=400 if error else 200
     )
 
 
@@ -69,8 +90,7 @@ def login_enrol(request: HttpRequest) -> HttpResponse:
     error = None
     if request.method == "POST":
         if login_limited(request, "workspace-login"):
-            context["limited"] = LIMITED
-            return render(request, "workspace/login_enrol.html", context, status=429)
+            return _page(request, "workspace/login_enrol.html", context, status=429)
         code = request.POST.get("code", "")
         waits = bool(code.strip()) and not device.verify_is_allowed()[0]
         confirmed = None if waits else second_factor.app_enrol_confirm(user=user, code=code)
@@ -87,5 +107,6 @@ def login_enrol(request: HttpRequest) -> HttpResponse:
             error = _("Too many wrong codes: wait a few seconds, then enter the code again")
         else:
             error = _("The code is not right or has expired: enter the code your app shows now")
-    context["error"] = error
-    return render(request, "workspace/login_enrol.html", context, status=400 if error else 200)
+    return _page(
+        request, "workspace/login_enrol.html", context, error=error, status=400 if error else 200
+    )

@@ -28,9 +28,9 @@ from api.access_log import (
     may_read,
     patient_access,
     patient_access_all,
+    patient_named,
     position,
 )
-from episodes.models import Patient
 from episodes.selectors import MAX_ID
 from infra.spreadsheet import cell
 from workspace.views.common import signed_in
@@ -65,7 +65,7 @@ def access_find(request: HttpRequest) -> HttpResponse:
 def access_log(request: HttpRequest, patient_id: int) -> HttpResponse:
     """The patient's access records, newest first, 50 a page (keyset: no page reads more)."""
     _officer(request)
-    patient = Patient.objects.filter(pk=patient_id).first() if patient_id <= MAX_ID else None
+    patient = patient_named(patient_id)
     raw = request.GET.get("after", "")
     after = position(raw) if raw else None
     note = (
@@ -74,9 +74,8 @@ def access_log(request: HttpRequest, patient_id: int) -> HttpResponse:
     page = patient_access(patient_id, after=after)
     if patient is None and not page.records and after is None:
         raise Http404
-    zone = timezone.get_current_timezone()
     rows = [
-        {**record, "at": timezone.localtime(record["at"], zone).strftime("%Y-%m-%d %H:%M:%S")}
+        {**record, "at": timezone.localtime(record["at"]).strftime("%Y-%m-%d %H:%M:%S")}
         for record in page.records
     ]
     older = None
