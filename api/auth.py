@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from knox.models import AuthToken
 from rest_framework import exceptions, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -25,6 +26,7 @@ from rest_framework.views import APIView
 
 from api.authentication import CareflowTokenAuthentication
 from api.mfa import second_factor_asked
+from api.sso import sso_configured
 from api.throttles import LoginThrottle, UserThrottle
 from infra import second_factor
 
@@ -45,6 +47,7 @@ NO_CODE = (
 )
 WRONG_CODE = "The code is not right or has expired: send the code the app shows now."
 WAIT = "Too many wrong codes: wait a few seconds, then send the code again."
+PASSWORDS_OFF = "Passwords are switched off here: users sign in through the organisation."
 
 
 def second_factor_check(user: Any, code: Any) -> None:  # noqa: ANN401 - auth user, JSON value
@@ -94,6 +97,9 @@ class TokenObtainApi(APIView):
         return super().get_authenticators()
 
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:  # noqa: ARG002
+        # The workspace's policy (workspace.views.login.ways_in): no password is checked.
+        if not settings.CAREFLOW_LOCAL_PASSWORDS and sso_configured():
+            raise exceptions.PermissionDenied(PASSWORDS_OFF)
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         try:
             serializer.is_valid(raise_exception=True)

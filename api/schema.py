@@ -68,6 +68,12 @@ class ObtainAuthTokenSchema(OpenApiViewExtension):
                         description="Wrong username or password, or missing fields; or, for "
                         "a user who signs in with a second factor, otp missing or not right.",
                     ),
+                    403: OpenApiResponse(
+                        ErrorSerializer,
+                        description="Passwords are switched off on this install "
+                        "(CAREFLOW_LOCAL_PASSWORDS=false, single sign-on only): a token comes "
+                        "from the workspace's API token page (/api-token/).",
+                    ),
                     429: OpenApiResponse(
                         ErrorSerializer,
                         description="Too many token requests from this address, or too many "
