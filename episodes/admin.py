@@ -37,6 +37,9 @@ from episodes.models import (
 class MembershipInline(admin.TabularInline):
     model = CareTeamMembership
     extra = 1
+    # Appointed and removed through teams' services (audited): the admin's "team
+    # memberships (team leads)" actions, or `manage.py team_lead`.
+    readonly_fields = ("is_lead",)
 
 
 @admin.register(CareTeam)

@@ -65,6 +65,10 @@ class CareTeamMembership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=20, choices=Role.choices)
+    # A team lead manages the team's members in the workspace (teams/): invites, the
+    # clinician role, deactivation. Appointed by a superuser (the admin or
+    # `manage.py team_lead`), never by a lead.
+    is_lead = models.BooleanField(default=False)
 
     class Meta:
         constraints: ClassVar = [
@@ -135,6 +139,10 @@ class Patient(models.Model):
             # Finding a patient by date of birth within a team (episodes.selectors.search);
             # by name: the trigram index the migration creates (patient_name_trigram).
             models.Index(fields=["care_team", "birth_date"], name="patient_team_birth_date"),
+            # A team's patients changed since a moment, or newest first (the FHIR facade's
+            # _lastUpdated and _sort): at 100k, 59 ms scanning the team's 10,000 without it,
+            # 0.2 ms with it.
+            models.Index(fields=["care_team", "updated_at", "id"], name="patient_team_updated"),
         ]
         constraints: ClassVar = [
             models.UniqueConstraint(
