@@ -163,12 +163,17 @@ def targets(result: dict[str, Any]) -> list[Target]:
         ]
     if "report" in result:
         year = result["report"]["year"]
+        live = (
+            f"; live {year['live_p95_ms'] / 1000:.2f} s, {year['from_rollups']:,} from rollups"
+            if "live_p95_ms" in year
+            else ""
+        )
         out.append(
             Target(
                 "adherence report p95, a team's year",
                 "≤ 1 s",
                 f"{year['p95_ms'] / 1000:.2f} s",
-                f"one team's {year['episodes']:,} episodes",
+                f"one team's {year['episodes']:,} episodes{live}",
                 year["p95_ms"] <= 1000,
             )
         )
@@ -372,8 +377,58 @@ def _workspace_table(runs: list[tuple[Path, dict[str, Any]]]) -> list[str]:
     return lines
 
 
-def markdown(runs: list[tuple[Path, dict[str, Any]]]) -> str:
-    """The figures section of docs/PERFORMANCE.md, between its markers, for ``runs``."""
+def report_runs(results: Path = RESULTS) -> list[tuple[Path, dict[str, Any]]]:
+    """The newest run of each size that measured the report from rollups and live, smallest first.
+
+    Complete runs and ``--report-only`` runs alike (``report.p95_ms`` beside
+    ``report.live_p95_ms``).
+    """
+    newest: dict[int, tuple[Path, dict[str, Any]]] = {}
+    for path in sorted(results.glob("*.json")):
+        result = json.loads(path.read_text())
+        if not isinstance(result, dict) or "live_p95_ms" not in result.get("report", {}):
+            continue
+        size = result["episodes"]
+        if size not in newest or result["when"] > newest[size][1]["when"]:
+            newest[size] = (path, result)
+    return [newest[size] for size in sorted(newest)]
+
+
+def _report_table(runs: list[tuple[Path, dict[str, Any]]]) -> list[str]:
+    if not runs:
+        return []
+    lines = [
+        (
+            "Adherence report, one team (`GET /api/reports/adherence/`, p95 ms; live: every row"
+            " read; rollups: the whole months ended from their rollups, the rest live; the two"
+            " answers checked equal):"
+        ),
+        "",
+        "| run | range | episodes | from rollups | live p95 | with rollups p95 | first refresh |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for path, result in runs:
+        r = result["report"]
+        for label in ("year", "quarter"):
+            row = r[label]
+            lines.append(
+                f"| {_size(result)}, {_when(result)}, `{_shown(path)}` | {label}"
+                f" | {row['episodes']:,} | {row['from_rollups']:,} ({row['rollup_months']} months)"
+                f" | {row['live_p95_ms']:,.0f} | {row['p95_ms']:,.0f}"
+                f" | {r['refresh_s']:.1f} s, {r['refresh_months']} months |"
+            )
+    return lines
+
+
+def markdown(
+    runs: list[tuple[Path, dict[str, Any]]],
+    reports: list[tuple[Path, dict[str, Any]]] | None = None,
+) -> str:
+    """The figures section of docs/PERFORMANCE.md, between its markers, for ``runs``.
+
+    ``reports``: the report runs to show (``report_runs()`` of bench/results/ by default).
+    """
+    reports = report_runs() if reports is None else reports
     machines = sorted({_machine(result) for _, result in runs})
     lines = [
         BEGIN,
@@ -417,6 +472,9 @@ def markdown(runs: list[tuple[Path, dict[str, Any]]]) -> str:
     workspace = _workspace_table(runs)
     if workspace:
         lines += ["", *workspace]
+    report = _report_table(reports)
+    if report:
+        lines += ["", *report]
     lines += ["", END]
     return "\n".join(lines)
 
@@ -425,7 +483,7 @@ def write_doc(doc: Path = DOC, results: Path = RESULTS) -> bool:
     """Put ``markdown`` between the doc's markers; True when the doc changed."""
     text = doc.read_text()
     start, end = text.index(BEGIN), text.index(END) + len(END)
-    new = text[:start] + markdown(complete_runs(results)) + text[end:]
+    new = text[:start] + markdown(complete_runs(results), report_runs(results)) + text[end:]
     if new == text:
         return False
     doc.write_text(new)

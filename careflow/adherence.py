@@ -8,10 +8,11 @@ a reader cannot find among the episodes behind it.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from careflow import rules
 from careflow.dates import SIX_WEEKS, TWO_WEEKS, three_months_after
@@ -38,6 +39,80 @@ def percentile(values: Iterable[float], pct: float) -> float | None:
 def median(values: Iterable[float]) -> float | None:
     """The nearest-rank 50th percentile (the lower middle of an even count)."""
     return percentile(values, 50)
+
+
+def percentile_of_counts(counts: Mapping[Any, int], pct: float) -> Any:  # noqa: ANN401
+    """``percentile`` of the values a histogram (value -> how many) holds, without expanding it.
+
+    The same nearest-rank value: the smallest whose running count reaches the rank.
+    """
+    total = sum(counts.values())
+    if total <= 0:
+        return None
+    if not 0 <= pct <= 100:  # noqa: PLR2004 - a percentage
+        msg = f"percentile {pct} is not within 0..100"
+        raise ValueError(msg)
+    rank = max(1, math.ceil(pct / 100 * total))
+    running = 0
+    for value in sorted(v for v, n in counts.items() if n):
+        running += counts[value]
+        if running >= rank:
+            return value
+    return None  # unreachable: the running count reaches the total
+
+
+Key = tuple[Any, ...]
+
+
+@dataclass
+class Tally:
+    """Counts that add up across cohorts: everything a report's figures are computed from.
+
+    Each name holds a histogram (key tuple -> count): the values behind a median as
+    ``(value,) -> how many``, a date a figure turns on as ``(zone, iso date) -> how many``.
+    Two cohorts' tallies added are the tally of both, so medians and 90th percentiles of
+    the whole come out exactly as from the rows. Keys are JSON's scalars (dates as ISO
+    strings, which sort as the dates do) so a tally stored as JSON reads back unchanged.
+    """
+
+    counts: dict[str, Counter[Key]] = field(default_factory=dict)
+
+    def add(self, name: str, *key: Any, n: int = 1) -> None:
+        self.counts.setdefault(name, Counter())[key] += n
+
+    def get(self, name: str) -> Counter[Key]:
+        return self.counts.get(name, Counter())
+
+    def total(self, name: str) -> int:
+        return sum(self.get(name).values())
+
+    def by_first(self, name: str) -> dict[Any, Counter[Any]]:
+        """``name``'s ``(first, value)`` histogram as ``first -> (value -> count)``."""
+        out: dict[Any, Counter[Any]] = {}
+        for (first, value), n in self.get(name).items():
+            out.setdefault(first, Counter())[value] += n
+        return out
+
+    def merge(self, other: Tally) -> Tally:
+        for name, counts in other.counts.items():
+            # update, not +: a flow change may be negative and must still add up.
+            self.counts.setdefault(name, Counter()).update(counts)
+        return self
+
+    def to_json(self) -> dict[str, list[list[Any]]]:
+        return {
+            name: [[*key, n] for key, n in counts.items() if n]
+            for name, counts in sorted(self.counts.items())
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Sequence[Sequence[Any]]]) -> Tally:
+        return cls(
+            {
+                name: Counter({tuple(row[:-1]): row[-1] for row in rows})
+                for name, rows in data.items()
+            }
+        )
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -124,13 +199,17 @@ def on_time(made_on: date, due_on: date) -> bool:
     return made_on <= due_on
 
 
-def overdue_referral(state: State, facts: Facts, today: date) -> Deadline | None:
-    """The episode's referral deadline (REF-1..3, RF) when it has passed with no referral.
+def referral_deadline(state: State, facts: Facts) -> Deadline | None:
+    """The episode's referral deadline (REF-1..3, RF), whatever other deadlines it has.
 
-    The referral deadline itself, whatever other deadlines the episode has: the CC-1
-    reassessment may be due earlier and is not a referral deadline.
+    The CC-1 reassessment may be due earlier and is not a referral deadline.
     """
-    found = next((d for d in deadlines(state, facts) if d.kind == SPECIALIST_REFERRAL), None)
+    return next((d for d in deadlines(state, facts) if d.kind == SPECIALIST_REFERRAL), None)
+
+
+def overdue_referral(state: State, facts: Facts, today: date) -> Deadline | None:
+    """The episode's referral deadline (REF-1..3, RF) when it has passed with no referral."""
+    found = referral_deadline(state, facts)
     return found if found is not None and found.overdue(today) else None
 
 
@@ -184,35 +263,60 @@ class Move:
 History = tuple[date, str, Sequence[Move]]  # enrolled_on, initial state, moves in order
 
 
+def state_changes(
+    enrolled_on: date, initial: str, moves: Sequence[Move]
+) -> Iterator[tuple[date, str, int]]:
+    """Where one episode's stays begin (+1) and end (-1), each clamped to its enrolment.
+
+    An episode is in a state at the end of a day when its stay began on or before that day
+    and ends after it; a stay that ends before it begins (a move dated before enrolment)
+    counts nowhere.
+    """
+    state, since = initial, enrolled_on
+    for move in [*moves, None]:
+        begins = max(since, enrolled_on)
+        ends = None if move is None else max(move.on, enrolled_on)
+        if ends is None or begins < ends:
+            yield begins, state, 1
+            if ends is not None:
+                yield ends, state, -1
+        if move is not None:
+            state, since = move.to_state, move.on
+
+
+def states_from_changes(
+    days: Sequence[date], changes: Mapping[tuple[str, str], int]
+) -> list[dict[str, int]]:
+    """How many episodes were in each state at the end of each of ``days`` (ascending).
+
+    ``changes`` is ``(iso date, state) -> episodes entering minus leaving`` (``state_changes``
+    summed): the count on a day is every change on or before it. States in name order.
+    """
+    events = sorted((day, state, n) for (day, state), n in changes.items() if n)
+    running: dict[str, int] = {}
+    out: list[dict[str, int]] = []
+    index = 0
+    for day in days:
+        key = day.isoformat()
+        while index < len(events) and events[index][0] <= key:
+            _, state, n = events[index]
+            running[state] = running.get(state, 0) + n
+            index += 1
+        out.append({state: n for state, n in sorted(running.items()) if n})
+    return out
+
+
 def states_on_days(days: Sequence[date], episodes: Iterable[History]) -> list[dict[str, int]]:
     """How many episodes were in each state at the end of each of ``days`` (ascending).
 
     An episode enrolled after a day is not counted on it. One pass over each episode's
-    stays, whatever the number of days: each stay adds one to its state from the first day
-    it covers and takes it away from the first day it no longer does.
+    stays, whatever the number of days.
     """
-    changes: list[dict[str, int]] = [{} for _ in range(len(days) + 1)]
-
-    def add(index: int, state: str, n: int) -> None:
-        changes[index][state] = changes[index].get(state, 0) + n
-
+    changes: Counter[tuple[str, str]] = Counter()
     for enrolled_on, initial, moves in episodes:
-        state, since = initial, enrolled_on
-        for move in [*moves, None]:
-            first = bisect_left(days, max(since, enrolled_on))
-            until = len(days) if move is None else bisect_left(days, max(move.on, enrolled_on))
-            if first < until:
-                add(first, state, 1)
-                add(until, state, -1)
-            if move is not None:
-                state, since = move.to_state, move.on
-    out: list[dict[str, int]] = []
-    running: dict[str, int] = {}
-    for change in changes[: len(days)]:
-        for state, n in change.items():
-            running[state] = running.get(state, 0) + n
-        out.append({state: n for state, n in running.items() if n})
-    return out
+        for day, state, n in state_changes(enrolled_on, initial, moves):
+            changes[day.isoformat(), state] += n
+    return states_from_changes(days, changes)
 
 
 def states_on(day: date, episodes: Iterable[History]) -> dict[str, int]:

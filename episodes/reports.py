@@ -2,9 +2,11 @@
 
 The cohort is a care team's episodes *enrolled* within the date range (patient-local
 enrolment dates), followed to today. Each section reads its rows for the whole cohort in
-one query and hands them to ``careflow.adherence`` for the arithmetic; nothing here loops
-a query per episode. Every figure also keeps the IDs of the episodes behind it, so the
-workspace can list them (``figure_episode_ids``).
+one query and counts them into a ``Tally`` (``careflow.adherence``), from which
+``figures_from_tally`` draws every figure; nothing here loops a query per episode. A tally
+adds up across cohorts, so a report may add stored monthly tallies to the rows it reads
+(``reports.rollups``) and draw the same figures. Every figure also keeps the IDs of the
+episodes behind it, so the workspace can list them (``figure_episode_ids``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -22,6 +25,7 @@ from careflow import rules
 from careflow.adherence import (
     Interval,
     Move,
+    Tally,
     counts_for_imaging,
     days_in_states,
     education_within_two_weeks,
@@ -29,18 +33,19 @@ from careflow.adherence import (
     fusion_indications,
     hours_to_referral,
     is_low_value_imaging,
-    median,
     month_ends,
     on_time,
-    overdue_referral,
-    percentile,
+    percentile_of_counts,
     rate,
+    referral_deadline,
     referral_rule_group,
     resolved_by_three_months,
     started_by,
-    states_on_days,
+    state_changes,
+    states_from_changes,
 )
 from careflow.careplan import CATALOGUE
+from careflow.deadlines import SPECIALIST_REFERRAL, Deadline
 from careflow.facts import BOOLEAN_FACTS, Facts
 from careflow.guards import FUSION
 from careflow.redflags import RedFlag as RedFlagFact
@@ -60,6 +65,7 @@ from episodes.models import (
 REFERRAL_RULES = (rules.REF_1, rules.REF_2, rules.REF_3, rules.RF)
 PT_LEVEL_B = frozenset(code for code, item in CATALOGUE.items() if item.rule == rules.CC_4)
 EDUCATION = frozenset(code for code, item in CATALOGUE.items() if item.rule == rules.CC_2)
+UNKNOWN_USER = "(unknown)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,25 +82,49 @@ class Scope:
 
 @dataclass
 class Figures:
-    """The figures as plain data, and the episode IDs behind each (``drill``)."""
+    """What a cohort's rows add up to, and the figures made from it.
+
+    ``tally``: the counts every figure is computed from (``careflow.adherence.Tally``), which
+    add up across cohorts (a stored month's and the rows read now); ``data``: the figures as
+    plain data; ``drill``: the episode IDs behind each figure; ``usernames``: the names of
+    the users the tally counts by id (a user renamed since is shown by today's name).
+    """
 
     data: dict[str, Any] = field(default_factory=dict)
     drill: dict[str, set[int]] = field(default_factory=dict)
+    tally: Tally = field(default_factory=Tally)
+    usernames: dict[int, str] = field(default_factory=dict)
 
 
 def _local_date(moment: Any, zone: str) -> date:  # noqa: ANN401 - a datetime
     return moment.astimezone(ZoneInfo(zone)).date()
 
 
-def _flag_intervals(scope: Scope) -> tuple[dict[int, list[Interval]], list[dict[str, Any]]]:
+class _Today:
+    """The patient-local date of one moment, per time zone (each zone converted once)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.zones: dict[str, date] = {}
+
+    def __call__(self, zone: str) -> date:
+        if zone not in self.zones:
+            self.zones[zone] = _local_date(self.now, zone)
+        return self.zones[zone]
+
+
+def _flag_intervals(
+    cohort: QuerySet[Episode], out: Figures
+) -> tuple[dict[int, list[Interval]], list[dict[str, Any]]]:
     rows = list(
-        RedFlag.objects.filter(episode__in=scope.cohort()).values(
+        RedFlag.objects.filter(episode__in=cohort).values(
             "episode_id",
             "sign",
             "raised_on",
             "raised_at",
             "status",
             "ruled_out_at",
+            "ruled_out_by_id",
             "ruled_out_by__username",
             "episode__patient__timezone",
         )
@@ -106,11 +136,13 @@ def _flag_intervals(scope: Scope) -> tuple[dict[int, list[Interval]], list[dict[
         intervals[row["episode_id"]].append(
             Interval(row["raised_on"], _local_date(ruled_out, zone) if ruled_out else None)
         )
+        if row["ruled_out_by_id"] is not None:
+            out.usernames[row["ruled_out_by_id"]] = row["ruled_out_by__username"]
     return intervals, rows
 
 
-def _imaging(scope: Scope, flags: dict[int, list[Interval]], out: Figures) -> None:
-    studies = ImagingStudy.objects.filter(episode__in=scope.cohort()).values_list(
+def _imaging(cohort: QuerySet[Episode], flags: dict[int, list[Interval]], out: Figures) -> None:
+    studies = ImagingStudy.objects.filter(episode__in=cohort).values_list(
         "episode_id", "performed_on", "episode__conservative_care_start", "episode__symptom_onset"
     )
     total = low = 0
@@ -122,23 +154,30 @@ def _imaging(scope: Scope, flags: dict[int, list[Interval]], out: Figures) -> No
         if is_low_value_imaging(performed_on, start, flags.get(episode_id, [])):
             low += 1
             behind.add(episode_id)
-    out.data["low_value_imaging"] = {
+    out.tally.add("imaging.studies", n=total)
+    out.tally.add("imaging.low_value", n=low)
+    out.drill["low_value_imaging"] = behind
+
+
+def _imaging_figures(tally: Tally) -> dict[str, Any]:
+    total, low = tally.total("imaging.studies"), tally.total("imaging.low_value")
+    return {
         "rules": [rules.IM_2, rules.CC_1],
         "studies": total,
         "low_value": low,
         "rate": rate(low, total),
     }
-    out.drill["low_value_imaging"] = behind
 
 
 def _open_overdue(
-    scope: Scope, flag_rows: list[dict[str, Any]], now: datetime
-) -> dict[str, set[int]]:
-    """Open episodes whose referral deadline has passed with no referral, by its rule.
+    cohort: QuerySet[Episode], flag_rows: list[dict[str, Any]], today: _Today, out: Figures
+) -> None:
+    """Open episodes' referral deadlines, by rule, time zone and date; those passed, by rule.
 
     The referral deadline is careflow's (REF-1..3 and red flags), computed from the
-    episode's facts and active flags on the patient's local date: not ``next_deadline``,
-    which is the earliest of every deadline and may be the CC-1 reassessment.
+    episode's facts and active flags: not ``next_deadline``, which is the earliest of every
+    deadline and may be the CC-1 reassessment. Whether it has passed is a matter of the
+    patient's today, so the tally keeps the date and the figure compares it.
     """
     active: dict[int, list[RedFlagFact]] = defaultdict(list)
     for row in flag_rows:
@@ -146,21 +185,17 @@ def _open_overdue(
             active[row["episode_id"]].append(
                 RedFlagFact(row["sign"], row["raised_on"], row["raised_at"])
             )
-    rows = (
-        scope.cohort()
-        .filter(state__in=[str(s) for s in PRE_REFERRAL_STATES])
-        .values_list(
-            "id",
-            "state",
-            "symptom_onset",
-            "conservative_care_start",
-            "facts",
-            "disabling_pain_recorded_on",
-            "neurological_deficit_recorded_on",
-            "referral_made_on",
-            "referral_made_at",
-            "patient__timezone",
-        )
+    rows = cohort.filter(state__in=[str(s) for s in PRE_REFERRAL_STATES]).values_list(
+        "id",
+        "state",
+        "symptom_onset",
+        "conservative_care_start",
+        "facts",
+        "disabling_pain_recorded_on",
+        "neurological_deficit_recorded_on",
+        "referral_made_on",
+        "referral_made_at",
+        "patient__timezone",
     )
     found: dict[str, set[int]] = defaultdict(set)
     for row in rows:
@@ -175,63 +210,80 @@ def _open_overdue(
             referral_made_on=referred_on,
             referral_made_at=at,
         )
-        overdue = overdue_referral(State(state), facts, _local_date(now, zone))
-        if overdue is not None:
-            found[referral_rule_group(overdue.rule)].add(pk)
-    return found
+        deadline = referral_deadline(State(state), facts)
+        if deadline is None:
+            continue
+        group = referral_rule_group(deadline.rule)
+        out.tally.add("referral.open_due", group, zone, deadline.due.isoformat())
+        if deadline.overdue(today(zone)):
+            found[group].add(pk)
+    for group in REFERRAL_RULES:
+        out.drill[f"referral_overdue:{group}"] = found[group]
 
 
 def _referrals(
-    scope: Scope, flag_rows: list[dict[str, Any]], now: datetime, out: Figures
+    cohort: QuerySet[Episode], flag_rows: list[dict[str, Any]], today: _Today, out: Figures
 ) -> list[tuple[int, Any]]:
     rows = list(
-        Referral.objects.filter(episode__in=scope.cohort()).values_list(
+        Referral.objects.filter(episode__in=cohort).values_list(
             "episode_id", "made_on", "due_on", "due_rule", "created_at", "episode__symptom_onset"
         )
     )
-    days: dict[str, list[int]] = defaultdict(list)
-    met: Counter[str] = Counter()
     late_ids: dict[str, set[int]] = defaultdict(set)
-    months: dict[str, list[bool]] = defaultdict(list)
     for episode_id, made_on, due_on, due_rule, _at, onset in rows:
         if due_on is None or not due_rule:
             continue  # a second referral with no deadline open: nothing to be timely against
         group = referral_rule_group(due_rule)
-        days[group].append((made_on - finding_date(due_rule, due_on, onset)).days)
-        months[made_on.strftime("%Y-%m")].append(on_time(made_on, due_on))
+        out.tally.add(
+            "referral.days", group, (made_on - finding_date(due_rule, due_on, onset)).days
+        )
+        out.tally.add("referral.month", made_on.strftime("%Y-%m"), on_time(made_on, due_on))
         if on_time(made_on, due_on):
-            met[group] += 1
+            out.tally.add("referral.on_time", group)
         else:
             late_ids[group].add(episode_id)
-    open_overdue = _open_overdue(scope, flag_rows, now)
+    for group in REFERRAL_RULES:
+        out.drill[f"referral_late:{group}"] = late_ids[group]
+    _open_overdue(cohort, flag_rows, today, out)
+    return [(episode_id, at) for episode_id, _m, _d, _r, at, _o in rows]
+
+
+def _referral_figures(tally: Tally, today: _Today) -> dict[str, Any]:
+    days = tally.by_first("referral.days")
+    met = tally.get("referral.on_time")
+    overdue: Counter[str] = Counter()
+    for (group, zone, due), n in tally.get("referral.open_due").items():
+        if Deadline(SPECIALIST_REFERRAL, date.fromisoformat(due), group).overdue(today(zone)):
+            overdue[group] += n
+    months: dict[str, Counter[bool]] = defaultdict(Counter)
+    for (month, in_time), n in tally.get("referral.month").items():
+        months[month][in_time] += n
     section = {}
     for group in REFERRAL_RULES:
-        made = len(days[group])
+        made = sum(days.get(group, Counter()).values())
         section[group] = {
             "referrals": made,
-            "on_time": met[group],
-            "share_on_time": rate(met[group], made),
-            "median_days": median(days[group]),
-            "p90_days": percentile(days[group], 90),
-            "open_overdue": len(open_overdue[group]),
+            "on_time": met[group,],
+            "share_on_time": rate(met[group,], made),
+            "median_days": percentile_of_counts(days.get(group, {}), 50),
+            "p90_days": percentile_of_counts(days.get(group, {}), 90),
+            "open_overdue": overdue[group],
         }
-        out.drill[f"referral_late:{group}"] = late_ids[group]
-        out.drill[f"referral_overdue:{group}"] = open_overdue[group]
-    out.data["referral_timeliness"] = {
+    return {
         "rules": list(REFERRAL_RULES),
         "by_rule": section,
         # Every rule together, by the month the referral was made: the trend.
         "by_month": [
             {
                 "month": month,
-                "referrals": len(results),
-                "on_time": sum(results),
-                "share_on_time": rate(sum(results), len(results)),
+                "referrals": sum(results.values()),
+                "on_time": results[True],
+                "share_on_time": rate(results[True], sum(results.values())),
             }
             for month, results in sorted(months.items())
+            if sum(results.values())
         ],
     }
-    return [(episode_id, at) for episode_id, _m, _d, _r, at, _o in rows]
 
 
 def _red_flag_to_referral(
@@ -240,174 +292,259 @@ def _red_flag_to_referral(
     referred: dict[int, list[Any]] = defaultdict(list)
     for episode_id, at in referrals:
         referred[episode_id].append(at)
-    hours: list[float] = []
     waiting: set[int] = set()
-    ruled_out_by: Counter[str] = Counter()
     ruled_out_ids: set[int] = set()
+    out.tally.add("red_flags", n=len(flag_rows))
     for row in flag_rows:
         if row["status"] == RedFlagStatus.RULED_OUT:
-            ruled_out_by[row["ruled_out_by__username"] or "(unknown)"] += 1
+            out.tally.add("red_flags.ruled_out_by", row["ruled_out_by_id"])
             ruled_out_ids.add(row["episode_id"])
         answered = hours_to_referral(
             row["raised_at"], row["ruled_out_at"], referred.get(row["episode_id"], [])
         )
         if answered is not None:
-            hours.append(answered)
+            out.tally.add("red_flags.hours", answered)
         elif row["status"] == RedFlagStatus.ACTIVE:
             waiting.add(row["episode_id"])
-    out.data["red_flag_to_referral"] = {
-        "rules": [rules.RF],
-        "flags": len(flag_rows),
-        "referred": len(hours),
-        "median_hours": median(hours),
-        "p90_hours": percentile(hours, 90),
-        "active_without_referral": len(waiting),
-        "ruled_out": sum(ruled_out_by.values()),
-        "ruled_out_by": dict(sorted(ruled_out_by.items())),
-    }
+    out.tally.add("red_flags.waiting", n=len(waiting))
     out.drill["red_flag_waiting"] = waiting
     out.drill["red_flag_ruled_out"] = ruled_out_ids
 
 
+def _red_flag_figures(tally: Tally, usernames: dict[int, str]) -> dict[str, Any]:
+    hours = {value: n for (value,), n in tally.get("red_flags.hours").items()}
+    ruled_out_by: Counter[str] = Counter()
+    for (user_id,), n in tally.get("red_flags.ruled_out_by").items():
+        ruled_out_by[usernames.get(user_id) or UNKNOWN_USER] += n
+    return {
+        "rules": [rules.RF],
+        "flags": tally.total("red_flags"),
+        "referred": sum(hours.values()),
+        "median_hours": percentile_of_counts(hours, 50),
+        "p90_hours": percentile_of_counts(hours, 90),
+        "active_without_referral": tally.total("red_flags.waiting"),
+        "ruled_out": sum(ruled_out_by.values()),
+        "ruled_out_by": dict(sorted((k, v) for k, v in ruled_out_by.items() if v)),
+    }
+
+
 def _care_plan(
-    scope: Scope, episodes: dict[int, dict[str, Any]], now: datetime, out: Figures
+    cohort: QuerySet[Episode], episodes: dict[int, dict[str, Any]], today: _Today, out: Figures
 ) -> None:
-    rows = CarePlanItem.objects.filter(episode__in=scope.cohort()).values_list(
+    rows = CarePlanItem.objects.filter(episode__in=cohort).values_list(
         "episode_id", "item", "started_on", "recorded_at", "flags"
     )
     education: dict[int, list[date]] = defaultdict(list)
-    therapy: set[int] = set()
-    flagged: Counter[str] = Counter()
+    therapy_from: dict[int, date] = {}
     flagged_ids: dict[str, set[int]] = defaultdict(set)
     for episode_id, item, started_on, recorded_at, flags in rows:
         zone = episodes[episode_id]["patient__timezone"]
         if item in EDUCATION:
             education[episode_id].append(started_on or _local_date(recorded_at, zone))
-        if item in PT_LEVEL_B and started_by(started_on, _local_date(now, zone)):
-            therapy.add(episode_id)
+        if item in PT_LEVEL_B and started_on is not None:
+            therapy_from[episode_id] = min(started_on, therapy_from.get(episode_id, started_on))
         for flag in flags or []:
             rule = flag.get("rule", "")
-            flagged[rule] += 1
+            out.tally.add("care.flagged", rule)
             flagged_ids[rule].add(episode_id)
     educated = {
         pk
         for pk, days in education.items()
         if education_within_two_weeks(episodes[pk]["enrolled_on"], days)
     }
-    total = len(episodes)
-    out.data["conservative_care"] = {
-        "rules": [rules.CC_2, rules.CC_3, rules.CC_4, rules.RFA_1],
-        "episodes": total,
-        "education_within_2_weeks": len(educated),
-        "education_share": rate(len(educated), total),
-        "level_b_physical_therapy": len(therapy),
-        "physical_therapy_share": rate(len(therapy), total),
-        "items_flagged_cc3": flagged[rules.CC_3],
-        "items_flagged_rfa1": flagged[rules.RFA_1],
-    }
+    # Level B therapy has started once its first start date is the patient's today or
+    # before: the tally keeps that date, the figure compares it with today.
+    therapy = set()
+    for pk, first in therapy_from.items():
+        zone = episodes[pk]["patient__timezone"]
+        out.tally.add("care.therapy_from", zone, first.isoformat())
+        if started_by(first, today(zone)):
+            therapy.add(pk)
+    out.tally.add("care.educated", n=len(educated))
     out.drill["education_missing"] = set(episodes) - educated
     out.drill["physical_therapy_missing"] = set(episodes) - therapy
     out.drill["flagged_cc3"] = flagged_ids[rules.CC_3]
     out.drill["flagged_rfa1"] = flagged_ids[rules.RFA_1]
 
 
-def _procedures(scope: Scope, total: int, out: Figures) -> None:
-    esi = Counter(
-        EsiPlan.objects.filter(episode__in=scope.cohort()).values_list("episode_id", flat=True)
+def _care_plan_figures(tally: Tally, today: _Today) -> dict[str, Any]:
+    total, educated = tally.total("episodes"), tally.total("care.educated")
+    therapy = sum(
+        n
+        for (zone, first), n in tally.get("care.therapy_from").items()
+        if started_by(date.fromisoformat(first), today(zone))
     )
-    distribution = Counter(min(n, 3) for n in esi.values())
+    flagged = tally.get("care.flagged")
+    return {
+        "rules": [rules.CC_2, rules.CC_3, rules.CC_4, rules.RFA_1],
+        "episodes": total,
+        "education_within_2_weeks": educated,
+        "education_share": rate(educated, total),
+        "level_b_physical_therapy": therapy,
+        "physical_therapy_share": rate(therapy, total),
+        "items_flagged_cc3": flagged[rules.CC_3,],
+        "items_flagged_rfa1": flagged[rules.RFA_1,],
+    }
+
+
+def _procedures(cohort: QuerySet[Episode], out: Figures) -> None:
+    esi = Counter(EsiPlan.objects.filter(episode__in=cohort).values_list("episode_id", flat=True))
+    for n in esi.values():
+        out.tally.add("esi.episodes_with", min(n, 3))
+    out.tally.add("esi.injections", n=sum(esi.values()))
     surgery = list(
-        SurgeryPlan.objects.filter(episode__in=scope.cohort()).values_list(
+        SurgeryPlan.objects.filter(episode__in=cohort).values_list(
             "episode_id", "procedure", "fusion_indication"
         )
     )
     fusions = [
         (pk, fusion_indications(ind)) for pk, procedure, ind in surgery if procedure == FUSION
     ]
-    indications = Counter(code for _, codes in fusions for code in codes or ["(none)"])
-    out.data["esi"] = {
-        "rules": [rules.ESI_1, rules.ESI_2, rules.ESI_3],
-        "injections": sum(esi.values()),
-        "per_episode": rate(sum(esi.values()), total),
-        "episodes_with": {
-            "0": total - len(esi),
-            "1": distribution[1],
-            "2": distribution[2],
-            "3+": distribution[3],
-        },
-    }
-    out.data["surgery"] = {
-        "rules": [rules.SX_4, rules.SX_5],
-        "plans": len(surgery),
-        "fusions": len(fusions),
-        "fusion_share": rate(len(fusions), len(surgery)),
-        # Fusions with each indication: a plan naming two counts under both.
-        "fusion_indications": dict(sorted(indications.items())),
-    }
+    out.tally.add("surgery.plans", n=len(surgery))
+    out.tally.add("surgery.fusions", n=len(fusions))
+    for _, codes in fusions:
+        for code in codes or ["(none)"]:
+            out.tally.add("surgery.fusion_indication", code)
     out.drill["esi"] = set(esi)
     out.drill["fusion"] = {pk for pk, _ in fusions}
 
 
-def _flow(scope: Scope, episodes: dict[int, dict[str, Any]], today: date, out: Figures) -> None:
+def _procedure_figures(tally: Tally) -> tuple[dict[str, Any], dict[str, Any]]:
+    total, injections = tally.total("episodes"), tally.total("esi.injections")
+    distribution = tally.get("esi.episodes_with")
+    plans, fusions = tally.total("surgery.plans"), tally.total("surgery.fusions")
+    indications = {code: n for (code,), n in tally.get("surgery.fusion_indication").items() if n}
+    esi = {
+        "rules": [rules.ESI_1, rules.ESI_2, rules.ESI_3],
+        "injections": injections,
+        "per_episode": rate(injections, total),
+        "episodes_with": {
+            "0": total - sum(distribution.values()),
+            "1": distribution[1,],
+            "2": distribution[2,],
+            "3+": distribution[3,],
+        },
+    }
+    surgery = {
+        "rules": [rules.SX_4, rules.SX_5],
+        "plans": plans,
+        "fusions": fusions,
+        "fusion_share": rate(fusions, plans),
+        # Fusions with each indication: a plan naming two counts under both.
+        "fusion_indications": dict(sorted(indications.items())),
+    }
+    return esi, surgery
+
+
+def _flow(cohort: QuerySet[Episode], episodes: dict[int, dict[str, Any]], out: Figures) -> None:
     moves: dict[int, list[Move]] = defaultdict(list)
     for episode_id, on, from_state, to_state in (
-        TransitionLog.objects.filter(episode__in=scope.cohort())
+        TransitionLog.objects.filter(episode__in=cohort)
         .order_by("at", "id")
         .values_list("episode_id", "evaluated_on", "from_state", "to_state")
     ):
         moves[episode_id].append(Move(on, from_state, to_state))
-    histories = [
-        (row["enrolled_on"], str(State.CONSERVATIVE_CARE), moves.get(pk, []))
-        for pk, row in episodes.items()
-    ]
-    # The cohort is followed to today: every month's end from the range's start to today.
-    days = month_ends(scope.start, today)
-    over_time = [
-        {"on": day.isoformat(), "states": states}
-        for day, states in zip(days, states_on_days(days, histories), strict=True)
-    ]
-    stays: dict[str, list[int]] = defaultdict(list)
-    for enrolled_on, initial, episode_moves in histories:
-        for state, days in days_in_states(enrolled_on, initial, episode_moves):
-            stays[state].append(days)
     resolved = set()
     for pk, row in episodes.items():
-        resolved_on = next((m.on for m in moves.get(pk, []) if m.to_state == State.RESOLVED), None)
+        history = moves.get(pk, [])
+        initial = str(State.CONSERVATIVE_CARE)
+        for day, state, n in state_changes(row["enrolled_on"], initial, history):
+            out.tally.add("flow.change", day.isoformat(), state, n=n)
+        for state, days in days_in_states(row["enrolled_on"], initial, history):
+            out.tally.add("flow.stay", state, days)
+        resolved_on = next((m.on for m in history if m.to_state == State.RESOLVED), None)
         if resolved_by_three_months(row["symptom_onset"], resolved_on):
             resolved.add(pk)
-    out.data["flow"] = {
-        "rules": [rules.REF_1],
-        "episodes": len(episodes),
-        "states_over_time": over_time,
-        "days_in_state": {
-            state: {"stays": len(v), "median_days": median(v), "p90_days": percentile(v, 90)}
-            for state, v in sorted(stays.items())
-        },
-        "resolved_by_3_months": len(resolved),
-        "resolved_share": rate(len(resolved), len(episodes)),
-    }
+    out.tally.add("flow.resolved", n=len(resolved))
     out.drill["resolved_by_3_months"] = resolved
     out.drill["cohort"] = set(episodes)
+
+
+def _flow_figures(tally: Tally, start: date, today: date) -> dict[str, Any]:
+    # The cohort is followed to today: every month's end from the range's start to today.
+    days = month_ends(start, today)
+    states = states_from_changes(days, tally.get("flow.change"))
+    stays = tally.by_first("flow.stay")
+    total, resolved = tally.total("episodes"), tally.total("flow.resolved")
+    return {
+        "rules": [rules.REF_1],
+        "episodes": total,
+        "states_over_time": [
+            {"on": day.isoformat(), "states": counts}
+            for day, counts in zip(days, states, strict=True)
+        ],
+        "days_in_state": {
+            state: {
+                "stays": sum(counts.values()),
+                "median_days": percentile_of_counts(counts, 50),
+                "p90_days": percentile_of_counts(counts, 90),
+            }
+            for state, counts in sorted(stays.items())
+            if sum(counts.values())
+        },
+        "resolved_by_3_months": resolved,
+        "resolved_share": rate(resolved, total),
+    }
+
+
+def episode_counts(cohort: QuerySet[Episode], out: Figures, now: datetime | None = None) -> None:
+    """Read a cohort's rows into ``out``'s tally and drill-downs: nine queries, any size.
+
+    ``now`` decides only the drill-downs that turn on the patient's today (open overdue
+    referrals, therapy started); the tally keeps the dates they turn on.
+    """
+    today = _Today(now or timezone.now())
+    episodes = {
+        row["id"]: row
+        for row in cohort.values(
+            "id", "enrolled_on", "symptom_onset", "conservative_care_start", "patient__timezone"
+        )
+    }
+    out.tally.add("episodes", n=len(episodes))
+    intervals, flag_rows = _flag_intervals(cohort, out)
+    _imaging(cohort, intervals, out)
+    referrals = _referrals(cohort, flag_rows, today, out)
+    _red_flag_to_referral(flag_rows, referrals, out)
+    _care_plan(cohort, episodes, today, out)
+    _procedures(cohort, out)
+    _flow(cohort, episodes, out)
+
+
+def figures_from_tally(
+    tally: Tally, usernames: dict[int, str], *, start: date, today: date, now: datetime
+) -> dict[str, Any]:
+    """Every episode figure of a report over ``start``.., from its tally, as of ``now``."""
+    local_today = _Today(now)
+    esi, surgery = _procedure_figures(tally)
+    return {
+        "low_value_imaging": _imaging_figures(tally),
+        "referral_timeliness": _referral_figures(tally, local_today),
+        "red_flag_to_referral": _red_flag_figures(tally, usernames),
+        "conservative_care": _care_plan_figures(tally, local_today),
+        "esi": esi,
+        "surgery": surgery,
+        "flow": _flow_figures(tally, start, today),
+    }
+
+
+def user_names(ids: set[int], known: dict[int, str]) -> dict[int, str]:
+    """``known`` with the usernames of ``ids`` it lacks (one query, none when it lacks none)."""
+    missing = {pk for pk in ids if pk is not None and pk not in known}
+    if not missing:
+        return known
+    found = get_user_model().objects.filter(pk__in=missing).values_list("pk", "username")
+    return {**known, **dict(found)}
 
 
 def episode_figures(
     scope: Scope, today: date | None = None, now: datetime | None = None
 ) -> Figures:
-    """Every figure read from episodes: eight queries whatever the cohort's size."""
+    """Every figure read from episodes, live: nine queries whatever the cohort's size."""
     now = now or timezone.now()
     today = today or timezone.localdate()
     out = Figures()
-    episodes = {
-        row["id"]: row
-        for row in scope.cohort().values(
-            "id", "enrolled_on", "symptom_onset", "conservative_care_start", "patient__timezone"
-        )
-    }
-    intervals, flag_rows = _flag_intervals(scope)
-    _imaging(scope, intervals, out)
-    referrals = _referrals(scope, flag_rows, now, out)
-    _red_flag_to_referral(flag_rows, referrals, out)
-    _care_plan(scope, episodes, now, out)
-    _procedures(scope, len(episodes), out)
-    _flow(scope, episodes, today, out)
+    episode_counts(scope.cohort(), out, now)
+    out.data.update(
+        figures_from_tally(out.tally, out.usernames, start=scope.start, today=today, now=now)
+    )
     return out
