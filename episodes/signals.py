@@ -12,6 +12,8 @@ sent "on commit" here; a receiver that talks to the outside world defers that it
   columns were written (every service ends with it once its columns are saved); ``facts``
   are careflow's ``Facts`` the write just read, handed along so no receiver reads them
   again.
+- ``patient_changed(patient=...)``: a patient was created or their details written
+  (``patient_create``, ``patient_update``), once the row is saved.
 - ``red_flag_raised(red_flag=...)``: a red flag was raised, by anyone (a clinician, the
   patient's check-in, a derived sign).
 - ``red_flag_reported(report=...)``: a patient reported a red-flag symptom that raised no
@@ -24,5 +26,6 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 episode_changed = Signal()
+patient_changed = Signal()
 red_flag_raised = Signal()
 red_flag_reported = Signal()

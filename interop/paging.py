@@ -106,7 +106,7 @@ def total_of(queryset: QuerySet[Any]) -> int | None:
 def count_param(params: dict[str, str]) -> int:
     value = params.get("_count", str(DEFAULT_COUNT))
     if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= MAX_COUNT:
-        msg = f"_count: a whole number from 1 to {MAX_COUNT}"
+        msg = f"_count: a whole number from 1 to {MAX_COUNT} (0: the total alone)"
         raise exceptions.ValidationError(msg)
     return int(value)
 
@@ -117,12 +117,16 @@ def count_param(params: dict[str, str]) -> int:
 def keyset_rows(
     queryset: QuerySet[Any], ordering: tuple[str, ...], cursor: Cursor | None, count: int
 ) -> Page[Any]:
-    """A page of ``queryset`` in ``ordering`` (ascending, its last field unique).
+    """A page of ``queryset`` in ``ordering``, its last field unique.
+
+    All ascending, or all descending with a ``-`` each (``_sort=-_lastUpdated``).
 
     One ``WHERE (a, id) > (x, y) ORDER BY a, id LIMIT count + 1`` (the extra row says
     whether there is a next page), as ``api.pagination.KeysetPagination`` reads the queues.
     """
     model = queryset.model
+    descending = ordering[0].startswith("-")
+    ordering = tuple(name.removeprefix("-") for name in ordering)
     fields = [model._meta.get_field(name) for name in ordering]  # noqa: SLF001 - public _meta
     position: list[Any] | None = None
     if cursor is not None:
@@ -133,10 +137,11 @@ def keyset_rows(
         if any(v is None or (isinstance(v, int) and not 0 <= v <= MAX_ID) for v in position):
             raise invalid_cursor()
     backward = cursor is not None and cursor.backward
-    rows = queryset.order_by(*(f"-{n}" if backward else n for n in ordering))
+    reverse = backward != descending  # read from the high end of the index
+    rows = queryset.order_by(*(f"-{n}" if reverse else n for n in ordering))
     if position is not None:
-        op = "<" if backward else ">"
-        bound = Q(**{f"{ordering[0]}__{'lte' if backward else 'gte'}": position[0]})
+        op = "<" if reverse else ">"
+        bound = Q(**{f"{ordering[0]}__{'lte' if reverse else 'gte'}": position[0]})
         rows = rows.filter(
             Q(
                 RowCompare(

@@ -25,6 +25,13 @@ from interop.paging import CURSOR, SEARCH_ID, saved_search
 # Parameters every search takes besides its own: paging, and _format (JSON only: another
 # format is a 406, checked for every request of the facade in FhirApi).
 COMMON: Final = frozenset({"_count", "_format", CURSOR, SEARCH_ID})
+# The result parameters: a search that serves them names them among its own and checks
+# their values with ``result``; to any other they are unknown, a 400.
+RESULT: Final = frozenset(
+    {"_summary", "_total", "_totalMethod", "_elements", "_sort", "_include", "_revinclude"}
+)
+# FHIR clients repeat these (``_include=A&_include=B``); they are kept as one comma list.
+REPEATABLE: Final = frozenset({"_include", "_revinclude"})
 JSON_FORMATS: Final = frozenset(
     {"json", "application/json", "application/fhir+json", "application/json+fhir"}
 )
@@ -53,6 +60,8 @@ def params(request: Request, allowed: set[str]) -> dict[str, str]:
     for source in sources:
         for name in source:
             values = source.getlist(name)
+            if name in REPEATABLE and values:
+                values = [",".join([*([out.pop(name)] if name in out else []), *values])]
             if len(values) != 1 or name in out:
                 msg = f"give {name} once (a comma list is any of its values)"
                 raise invalid(msg)
@@ -195,3 +204,126 @@ def date_range(name: str, value: str, *, instants: bool = False) -> Range:
 def last_updated(found: dict[str, str], field: str) -> Q | None:
     value = found.get("_lastUpdated")
     return None if value is None else date_range("_lastUpdated", value, instants=True).q(field)
+
+
+# -- tokens and references ----------------------------------------------------------------------
+
+
+def tokens(found: dict[str, str], name: str, *systems: str) -> set[str] | None:
+    """A token list (``code`` or ``system|code``).
+
+    A code of a system other than ``systems`` matches nothing (careflow holds none).
+    """
+    items = values(found, name)
+    if items is None:
+        return None
+    out = set()
+    for item in items:
+        named, bar, code = item.partition("|")
+        if not bar:
+            out.add(named)
+        elif named in systems:
+            out.add(code)
+    return out
+
+
+def references(found: dict[str, str], name: str, resource_type: str) -> list[int] | None:
+    """A reference list (``12`` or ``<type>/12``) to resources whose ids are row ids."""
+    items = values(found, name)
+    if items is None:
+        return None
+    out = []
+    for item in items:
+        number = item.removeprefix(f"{resource_type}/")
+        if not (number.isascii() and number.isdigit()) or not 0 < int(number) <= MAX_ID:
+            msg = f"{name}: an {resource_type} id (12 or {resource_type}/12), or a comma list"
+            raise invalid(msg)
+        out.append(int(number))
+    return out
+
+
+def date_q(found: dict[str, str], name: str, field: str, *, instants: bool = False) -> Q | None:
+    value = found.get(name)
+    return None if value is None else date_range(name, value, instants=instants).q(field)
+
+
+# -- result parameters: _summary, _total, _elements, _sort, _include, _revinclude -------------
+
+TOTALS: Final = ("none", "estimate", "accurate")
+_ELEMENT = re.compile(r"[a-z][A-Za-z0-9]{0,63}")
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What a search's result parameters ask of its Bundle."""
+
+    count_only: bool  # _summary=count: the total, no entries
+    total: str  # "bounded" (no _total), or one of TOTALS
+    elements: frozenset[str] | None  # _elements: the top-level elements kept
+    sort: tuple[str, bool] | None  # _sort: (parameter name, descending)
+    include: tuple[str, ...]  # _include values, each "<type>:<parameter>"
+    revinclude: tuple[str, ...]
+
+
+def result(
+    found: dict[str, str],
+    *,
+    sorts: tuple[str, ...] = (),
+    includes: tuple[str, ...] = (),
+    revincludes: tuple[str, ...] = (),
+    counts: bool = True,
+) -> Result:
+    """The result parameters, each checked against what this search serves (a 400 naming it)."""
+    summary = found.get("_summary", "false")
+    if found.get("_count") == "0":  # FHIR: _count=0 asks for the total alone
+        summary = "count" if summary in ("count", "false") else summary
+    if summary not in ("count", "false") or (summary == "count" and not counts):
+        offered = "count or false" if counts else "false (this search cannot count its matches)"
+        asked = "_count: 0 (the total alone)" if "_summary" not in found else f"_summary: {summary}"
+        msg = f"{asked} is not served; {offered}"
+        raise invalid(msg)
+    total = found.get("_total", "bounded")
+    if total not in (*TOTALS, "bounded") or (total != "none" and "_total" in found and not counts):
+        offered = ", ".join(TOTALS) if counts else "none (this search cannot count its matches)"
+        msg = f"_total: {total} is not served; {offered}"
+        raise invalid(msg)
+    # HAPI's name for _total (fhirpy's count() sends _totalMethod=count): the same, counted.
+    method = found.get("_totalMethod")
+    if method is not None:
+        if method not in ("count", "estimate") or not counts:
+            msg = f"_totalMethod: {method} is not served; _total names what is"
+            raise invalid(msg)
+        total = "accurate"
+    elements = values(found, "_elements")
+    if elements is not None and not all(_ELEMENT.fullmatch(e) for e in elements):
+        msg = "_elements: a comma list of top-level element names (such as status,subject)"
+        raise invalid(msg)
+    sort = None
+    if "_sort" in found:
+        raw = found["_sort"]
+        name = raw.removeprefix("-")
+        if name not in sorts:
+            offered = ", ".join(f"{s}, -{s}" for s in sorts) or "none"
+            msg = f"_sort: {raw} is not served here; this search sorts by {offered}"
+            raise invalid(msg)
+        sort = (name, raw.startswith("-"))
+    return Result(
+        count_only=summary == "count",
+        total=total,
+        elements=None if elements is None else frozenset(elements),
+        sort=sort,
+        include=_includes(found, "_include", includes),
+        revinclude=_includes(found, "_revinclude", revincludes),
+    )
+
+
+def _includes(found: dict[str, str], name: str, served: tuple[str, ...]) -> tuple[str, ...]:
+    asked = values(found, name)
+    if asked is None:
+        return ()
+    wrong = [a for a in asked if a not in served]
+    if wrong:
+        offered = ", ".join(served) or "none"
+        msg = f"{name}: {', '.join(wrong)} is not served here; this search includes {offered}"
+        raise invalid(msg)
+    return tuple(dict.fromkeys(asked))

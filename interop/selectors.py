@@ -14,13 +14,14 @@ from datetime import date, datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from careflow.deadlines import Milestone, next_actions
 from careflow.states import NON_TERMINAL_STATES, State
 from episodes.models import (
     Assessment,
+    CarePlanItem,
     Episode,
     ImagingStudy,
     Patient,
@@ -37,6 +38,7 @@ from episodes.selectors import (
     patient_today,
     team_ids_for,
 )
+from interop import codes
 from interop import resources as fhir
 from interop.paging import (
     TOTAL_LIMIT,
@@ -347,8 +349,11 @@ def _episodes_of(
     ids: list[int] | None,
     patient_ids: list[int] | None,
     last_updated: Q | None,
+    where: Q | None = None,
 ) -> QuerySet[Episode]:
     episodes = episode_list_for(user, episodes)
+    if where is not None:
+        episodes = episodes.filter(where)
     if ids is not None:
         episodes = episodes.filter(pk__in=ids)
     if patient_ids is not None:
@@ -365,6 +370,7 @@ def episode_search(
     patient_ids: list[int] | None,
     states: set[str] | None,
     last_updated: Q | None,
+    where: Q | None = None,
 ) -> QuerySet[Episode]:
     """Episodes of the user's teams; ``states``: the pathway states a status list names."""
     episodes = _episodes_of(
@@ -373,12 +379,18 @@ def episode_search(
         ids=ids,
         patient_ids=patient_ids,
         last_updated=last_updated,
+        where=where,
     )
     return episodes if states is None else episodes.filter(state__in=states)
 
 
 def condition_search(
-    user: User, *, ids: list[int] | None, patient_ids: list[int] | None, last_updated: Q | None
+    user: User,
+    *,
+    ids: list[int] | None,
+    patient_ids: list[int] | None,
+    last_updated: Q | None,
+    where: Q | None = None,
 ) -> QuerySet[Episode]:
     """One Condition an episode, with the resolve transitions its abatement reads."""
     resolves = TransitionLog.objects.filter(transition="resolve").order_by("at", "id")
@@ -388,7 +400,20 @@ def condition_search(
         ids=ids,
         patient_ids=patient_ids,
         last_updated=last_updated,
+        where=where,
     )
+
+
+def condition_code_q(tokens: set[str]) -> Q:
+    """Episodes whose Condition carries one of these codes.
+
+    The code the referrer sent, or the pathway's own (ICD-10-CM and SNOMED CT) when none was.
+    """
+    pathway = {codes.ICD10CM_LUMBOSACRAL[0], codes.SNOMED_LUMBAR_RADICULOPATHY[0]}
+    found = Q(condition_code__in=tokens)
+    if tokens & pathway:
+        found |= Q(condition_code="")
+    return found
 
 
 def abated_at(episode: Episode) -> Any:  # noqa: ANN401 - an aware datetime or None
@@ -398,23 +423,46 @@ def abated_at(episode: Episode) -> Any:  # noqa: ANN401 - an aware datetime or N
 
 
 def careplan_search(
-    user: User, *, ids: list[int] | None, patient_ids: list[int] | None
+    user: User,
+    *,
+    ids: list[int] | None,
+    patient_ids: list[int] | None,
+    last_updated: Q | None = None,
+    where: Q | None = None,
+    activity_codes: set[str] | None = None,
 ) -> QuerySet[Episode]:
-    """One CarePlan an episode, its items prefetched."""
+    """One CarePlan an episode, its items prefetched; ``activity_codes``: any item of these."""
+    if activity_codes is not None:
+        items = CarePlanItem.objects.filter(episode_id=OuterRef("pk"), item__in=activity_codes)
+        where = (where or Q()) & Q(Exists(items))
     return _episodes_of(
         user,
         Episode.objects.select_related("patient").prefetch_related("care_plan"),
         ids=ids,
         patient_ids=patient_ids,
-        last_updated=None,
+        last_updated=last_updated,
+        where=where,
     )
 
 
 def observation_search(
-    user: User, *, assessment_ids: list[int] | None, patient_ids: list[int] | None
+    user: User,
+    *,
+    assessment_ids: list[int] | None,
+    patient_ids: list[int] | None,
+    where: Q | None = None,
+    facts: set[str] | None = None,
 ) -> QuerySet[Assessment]:
-    """Assessments (one Observation per fact each recorded) of the user's teams."""
+    """Assessments (one Observation per fact each recorded) of the user's teams.
+
+    ``facts``: assessments that recorded any of these (the view keeps only their
+    Observations); ``where``: by episode, date or time (``recorded_at``).
+    """
     assessments = Assessment.objects.select_related("episode", "recorded_by")
+    if where is not None:
+        assessments = assessments.filter(where)
+    if facts is not None:
+        assessments = assessments.filter(values__has_any_keys=sorted(facts))
     if not user.is_superuser:
         assessments = assessments.filter(episode__care_team_id__in=team_ids_for(user))
     if assessment_ids is not None:
@@ -424,10 +472,53 @@ def observation_search(
     return assessments.order_by("id")
 
 
+def flag_updated_q(updated: Any) -> Q:  # noqa: ANN401 - a search.Range
+    """Flags last updated in the range (``Flag.meta.lastUpdated``).
+
+    Ruled out then, or raised then and never ruled out.
+    """
+    return Q(ruled_out_at__isnull=False, **_lookups(updated, "ruled_out_at")) | Q(
+        ruled_out_at__isnull=True, **_lookups(updated, "raised_at")
+    )
+
+
+def attempt_category_q(categories: set[str]) -> Q:
+    """Delivery attempts of these categories: a patient's ``reminder``, the team's ``alert``."""
+    audiences = {
+        "reminder": Q(reminder__audience="patient"),
+        "alert": ~Q(reminder__audience="patient"),
+    }
+    found = Q(pk__in=[])
+    for category in sorted(categories & set(audiences)):
+        found |= audiences[category]
+    return found
+
+
+def attempt_updated_q(updated: Any) -> Q:  # noqa: ANN401 - a search.Range
+    """Delivery attempts last updated in the range (``Communication.meta.lastUpdated``).
+
+    Finished then, or begun then and never finished.
+    """
+    return Q(finished_at__isnull=False, **_lookups(updated, "finished_at")) | Q(
+        finished_at__isnull=True, **_lookups(updated, "at")
+    )
+
+
+def _lookups(updated: Any, field: str) -> dict[str, Any]:  # noqa: ANN401 - a search.Range
+    return dict(updated.q(field).children)
+
+
 def flag_search(
-    user: User, *, ids: list[int] | None, patient_ids: list[int] | None, statuses: set[str] | None
+    user: User,
+    *,
+    ids: list[int] | None,
+    patient_ids: list[int] | None,
+    statuses: set[str] | None,
+    where: Q | None = None,
 ) -> QuerySet[RedFlag]:
     flags = RedFlag.objects.select_related("episode", "raised_by")
+    if where is not None:
+        flags = flags.filter(where)
     if not user.is_superuser:
         flags = flags.filter(episode__care_team_id__in=team_ids_for(user))
     if ids is not None:
@@ -480,6 +571,15 @@ def _sum(*totals: int | None) -> int | None:
     return found if found <= TOTAL_LIMIT else None
 
 
+def _total(attempts: QuerySet[Any], notes: QuerySet[Any], *, exact: bool | None) -> int | None:
+    """Both kinds' total: None (``_total=none``), exact, or bounded (TOTAL_LIMIT)."""
+    if exact is None:
+        return None
+    if exact:
+        return attempts.order_by().count() + notes.order_by().count()
+    return _sum(total_of(attempts), total_of(notes))
+
+
 def communication_search(
     user: User,
     *,
@@ -487,6 +587,9 @@ def communication_search(
     ids: tuple[list[int], list[int]] | None,
     cursor: Cursor | None,
     count: int,
+    attempts_where: Q | None = None,
+    notes_where: Q | None = None,
+    exact_total: bool | None = False,
 ) -> Found:
     """Both kinds of Communication by time: reminders' delivery attempts, outreach notes.
 
@@ -506,6 +609,10 @@ def communication_search(
     if ids is not None:  # (delivery attempt ids, outreach note ids)
         attempts = attempts.filter(pk__in=ids[0])
         notes = notes.filter(pk__in=ids[1])
+    if attempts_where is not None:
+        attempts = attempts.filter(attempts_where)
+    if notes_where is not None:
+        notes = notes.filter(notes_where)
     backward = cursor is not None and cursor.backward
     order = ("-at", "-id") if backward else ("at", "id")
     rows: list[tuple[Any, int, int, Episode, Callable[[], Resource]]] = []
@@ -538,14 +645,18 @@ def communication_search(
     return Found(
         resources=[row[4]() for row in rows],
         patient_ids=[row[3].patient_id for row in rows],
-        total=_sum(total_of(attempts), total_of(notes)),
+        total=_total(attempts, notes, exact=exact_total),
         page=page,
     )
 
 
-def open_episodes_for(user: User, *, patient_ids: list[int] | None) -> QuerySet[Episode]:
+def open_episodes_for(
+    user: User, *, patient_ids: list[int] | None, where: Q | None = None
+) -> QuerySet[Episode]:
     """Open episodes with what their next actions read, prefetched (Task search)."""
     episodes = episode_list_for(user).filter(state__in=[s.value for s in NON_TERMINAL_STATES])
+    if where is not None:
+        episodes = episodes.filter(where)
     if patient_ids is not None:
         episodes = episodes.filter(patient_id__in=patient_ids)
     return episodes.order_by("id")
@@ -563,12 +674,13 @@ def task_page(
     keep: Callable[[Any], bool],
     cursor: Cursor | None,
     count: int,
+    where: Q | None = None,
 ) -> Page[tuple[Episode, Any, date]]:
     """A page of (episode, next action, the patient's today).
 
     By episode id, then in careflow's order of the episode's next actions.
     """
-    episodes = open_episodes_for(user, patient_ids=patient_ids)
+    episodes = open_episodes_for(user, patient_ids=patient_ids, where=where)
     if ids is not None:
         episodes = episodes.filter(id__in={episode_id for episode_id, _action in ids})
 

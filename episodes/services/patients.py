@@ -25,6 +25,7 @@ from episodes.selectors import patient_today
 from episodes.services.checks import lock
 from episodes.services.derived import after_write
 from episodes.services.red_flags import derive_red_flags
+from episodes.signals import patient_changed
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -79,6 +80,7 @@ def patient_create(*, care_team: CareTeam, **fields: Any) -> Patient:
     patient = Patient(care_team=care_team, **fields)
     _validate_patient(patient)
     patient.save()
+    patient_changed.send(sender=Patient, patient=patient)
     logger.info("patient created id=%s team=%s", patient.pk, care_team.pk)
     return patient
 
@@ -125,6 +127,7 @@ def patient_update(
         setattr(patient, name, value)
     _validate_patient(patient, channel_chosen=channel_chosen)
     patient.save()
+    patient_changed.send(sender=Patient, patient=patient)
     if birth_date_changes:
         Correction.objects.create(
             patient=patient,
