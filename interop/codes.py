@@ -25,6 +25,9 @@ PLAN_ITEMS: Final = f"{BASE}/CodeSystem/care-plan-items"
 IMAGING: Final = f"{BASE}/CodeSystem/imaging"
 MILESTONES: Final = f"{BASE}/CodeSystem/milestones"
 OUTREACH: Final = f"{BASE}/CodeSystem/outreach"  # a coordinator's note: call_made, no_answer…
+OVERALL: Final = f"{BASE}/CodeSystem/overall"  # a check-in's answer: better, same, worse…
+CHECKIN_SYMPTOMS: Final = f"{BASE}/CodeSystem/checkin-symptoms"
+PATHWAYS: Final = f"{BASE}/CodeSystem/pathways"  # EpisodeOfCare.type: the pathway it follows
 CARE_TEAMS: Final = f"{BASE}/NamingSystem/care-team-id"
 PLAN_DEFINITION: Final = f"{BASE}/PlanDefinition/radiculopathy"
 QUESTIONNAIRE: Final = f"{BASE}/Questionnaire"
@@ -73,6 +76,24 @@ ICD10CM_LUMBAR: Final = ("M54.16", "Radiculopathy, lumbar region")
 # verified one: a terminologist should confirm or replace it.
 SNOMED_LUMBAR_RADICULOPATHY: Final = ("128196005", "Lumbar radiculopathy (disorder)")
 CONDITION_TEXT: Final = "Lumbosacral radiculopathy"
+# SNOMED CT beside careflow's own code, for the red-flag signs whose concept could be
+# verified in an authoritative source; the other signs, the facts (Observation.code) and
+# the next actions (Task.code) carry careflow's codes only until a terminologist maps them
+# (no guessed codes). Sources:
+# - 386661006 |Fever (finding)|: the FHIR specification's Condition example f201, whose
+#   terminology-server rendering gives "SNOMED CT code '386661006' = 'Fever (finding)'"
+#   (hl7.org/fhir/2017Jan/condition-example-f201-fever.html).
+# - 64859006 |Osteoporosis|: HL7 Switzerland's CH LAB-Order IG, value set
+#   normal-contexts-vitamin-d ("concept is-a 64859006 (Osteoporosis)",
+#   build.fhir.org/ig/hl7ch/ch-lab-order/branches/v2.0.0/ValueSet-normal-contexts-vitamin-d).
+# - 267064002 |Retention of urine|: a member of NLM VSAC's value set
+#   2.16.840.1.113762.1.4.1164.52 "Urinary retention" (eCQM Update 2020-05-07, beside
+#   ICD-10-CM R33.0, R33.8, R33.9).
+SIGN_SNOMED: Final = {
+    "fever": ("386661006", "Fever (finding)"),
+    "osteoporosis": ("64859006", "Osteoporosis"),
+    "urinary_retention": ("267064002", "Retention of urine"),
+}
 # Codes a Condition in an enrolment Bundle may carry (either is this pathway), and what
 # each is called; the one sent is kept and read back as sent.
 ENROLLABLE_DISPLAY: Final = {

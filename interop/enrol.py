@@ -26,6 +26,7 @@ from episodes import services
 from episodes.models import Episode, Gender, Patient
 from episodes.selectors import care_team_for_new_patient
 from interop import codes
+from workspace.forms import label_for
 
 Issue = tuple[str, str]  # (FHIRPath expression, message)
 
@@ -80,22 +81,55 @@ def words(errors: Any) -> list[str]:  # noqa: ANN401 - DRF's or Django's error s
 
 
 def _messages(errors: Any, paths: Mapping[str, str], default: str) -> list[Issue]:  # noqa: ANN401
+    """Each message under the words a person reads for its field ("Date of birth: ...").
+
+    The expression names the element; the message names the field as the workspace's form
+    does, never careflow's column name.
+    """
     if not isinstance(errors, dict):
         return [(default, message) for message in words(errors)]
     return [
-        (paths.get(field, default), message if field == NON_FIELD_ERRORS else f"{field}: {message}")
+        (
+            paths.get(field, default),
+            message if field == NON_FIELD_ERRORS else f"{label_for(field)}: {message}",
+        )
         for field, messages in errors.items()
         for message in words(messages)
     ]
 
 
+# pydantic's messages for a Bundle the R4B models refuse, as sentences (by error type).
+_STRUCTURE_WORDS: Final = {
+    "missing": "is required",
+    "extra_forbidden": "is not an element of this resource in FHIR R4B",
+}
+
+
+def fhirpath(loc: tuple[Any, ...], root: str = "Bundle") -> str:
+    """A pydantic error location as a FHIRPath expression: ``Bundle.entry[0].resource.birthDate``.
+
+    List positions become indexers; the models' own steps (a validator's name, a choice
+    type's tag, anything that is not an element name) are left out.
+    """
+    path = root
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif isinstance(part, str) and part.isidentifier() and part != root:
+            path += f".{part}"
+    return path
+
+
 def _structure_issues(exc: PydanticValidationError) -> list[Issue]:
     issues = []
     for error in exc.errors()[:20]:
-        where = ".".join(str(part) for part in error["loc"]) or "Bundle"
-        issues.append(
-            (f"Bundle.{where}" if not where.startswith("Bundle") else where, error["msg"])
-        )
+        where = fhirpath(error["loc"])
+        element = where.rsplit(".", 1)[-1] if "." in where else "Bundle"
+        text = _STRUCTURE_WORDS.get(error["type"])
+        if text is None:
+            text = error["msg"].removeprefix("Value error, ").rstrip(".")
+            text = text.replace("does not match spec regex", "is not in the format FHIR defines")
+        issues.append((where, f"{element}: {text}"))
     return issues
 
 

@@ -12,8 +12,7 @@ here without anyone touching this module, and a test fails if one would be left 
 from __future__ import annotations
 
 import inspect
-import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from functools import cache
 from typing import Any, Final
 
@@ -25,32 +24,7 @@ from careflow.redflags import CATEGORY_LABEL, CATEGORY_OF_SIGN
 from careflow.states import TRANSITIONS, State, TransitionName
 from interop import codes
 from interop.resources import Resource, coding, concept, fhir_id, questionnaire_id
-
-RULE_LINE: Final = re.compile(r'^[A-Z][A-Z0-9_]*: Final = "([^"]+)"(?:\s+#\s*(.*))?$')
-
-
-@cache
-def rule_texts() -> dict[str, str]:
-    """Each rule ID's text: the comment beside its constant in careflow/rules.py, or above it."""
-    texts: dict[str, str] = {}
-    above: list[str] = []
-    for line in inspect.getsource(rules).splitlines():
-        match = RULE_LINE.match(line)
-        if match is not None:
-            if match[1] in rules.ALL_RULES:
-                texts[match[1]] = (match[2] or " ".join(above)).strip()
-            above = []
-        elif line.startswith("#"):
-            above.append(line.lstrip("#").strip())
-        else:
-            above = []
-    return texts
-
-
-def published() -> datetime:
-    """The instant the pathway version took effect: the PlanDefinition's lastUpdated."""
-    return datetime.combine(date.fromisoformat(rules.PATHWAY_VERSION), datetime.min.time(), UTC)
-
+from interop.terminology import published, rule_texts
 
 _DAY: Final = date(2001, 1, 1)
 
@@ -66,12 +40,20 @@ def _doc(name: TransitionName) -> str:
     return " ".join(doc.split("\n\n")[0].split())
 
 
+# Conditions name careflow's rules in a standard expression language: CQL identifiers
+# (``text/cql-identifier``), each the rule ID, its sentence the description. Careflow
+# publishes no CQL library: the rules are evaluated by careflow's own guards, and
+# ``PlanDefinition/radiculopathy/$apply`` answers which hold for a patient now
+# (interop/apply.py). An engine that cannot evaluate them reads them as documentation.
+RULE_LANGUAGE: Final = "text/cql-identifier"
+
+
 def _rule_condition(rule: str) -> dict[str, Any]:
     return {
         "kind": "applicability",
         "expression": {
             "description": f"{rule}: {rule_texts()[rule]}",
-            "language": "text/x-careflow-rule",
+            "language": RULE_LANGUAGE,
             "expression": rule,
         },
     }
@@ -81,10 +63,15 @@ def _state_action_id(state: State) -> str:
     return f"state-{fhir_id(state.value)}"
 
 
+def transition_action_id(source: State, name: TransitionName) -> str:
+    """The id of a transition's action under its source state (``$apply`` uses it too)."""
+    return f"{fhir_id(source.value)}.{fhir_id(name.value)}"
+
+
 def _transition_action(name: TransitionName, source: State) -> dict[str, Any]:
     spec = TRANSITIONS[name]
     action: dict[str, Any] = {
-        "id": f"{fhir_id(source.value)}.{fhir_id(name.value)}",
+        "id": transition_action_id(source, name),
         "title": name.value.replace("_", " "),
         "code": [concept(codes.TRANSITIONS, name.value)],
         # Each state it can reach (clear_escalation: specialist care once referred).
@@ -135,9 +122,9 @@ def _red_flag_action() -> dict[str, Any]:
                     {
                         "kind": "applicability",
                         "expression": {
-                            "description": f"any of: {', '.join(signs)}",
-                            "language": "text/x-careflow-sign",
-                            "expression": " or ".join(signs),
+                            "description": f"{category}: any of {', '.join(signs)}",
+                            "language": RULE_LANGUAGE,
+                            "expression": category,
                         },
                     }
                 ],
@@ -168,9 +155,9 @@ def _milestone_actions() -> list[dict[str, Any]]:
             "code": [concept(codes.MILESTONES, mark.milestone.value)],
             "reason": [concept(codes.RULES, mark.rule)],
             "timingDuration": _offset(anchors[mark.anchor], mark.on),
-            "definitionCanonical": (
-                f"{codes.QUESTIONNAIRE}/{questionnaire_id(mark.milestone)}|{rules.PATHWAY_VERSION}"
-            ),
+            # Without ``|version``: the Questionnaire at this URL is the one version served
+            # (its ``version`` element says which), and offline engines resolve it as is.
+            "definitionCanonical": f"{codes.QUESTIONNAIRE}/{questionnaire_id(mark.milestone)}",
         }
         for mark in milestones(probe)
     ]
@@ -192,7 +179,9 @@ def plan_definition() -> Resource:
             "Generated from careflow's tables: each state is an action whose sub-actions are "
             "the transitions out of it, each with its guard's rules as applicability "
             "conditions and the state it leads to as a related action; then the red flags "
-            "and the check-in milestones."
+            "and the check-in milestones. Conditions name careflow's rules "
+            "(text/cql-identifier: the rule ID); careflow evaluates them for a patient in "
+            "PlanDefinition/radiculopathy/$apply?subject=Patient/{id}."
         ),
         "useContext": [
             {

@@ -9,7 +9,6 @@ from typing import Any, Final
 
 from careflow.careplan import CATALOGUE, Category
 from careflow.deadlines import NextAction
-from careflow.rules import PATHWAY_VERSION
 from careflow.states import State
 from episodes.models import (
     CarePlanItem,
@@ -30,6 +29,7 @@ from interop.resources.common import (
     team_ref,
     who,
 )
+from interop.terminology import display
 
 # -- CarePlan, Task ---------------------------------------------------------------------------
 
@@ -52,7 +52,7 @@ def _activity_status(item: CarePlanItem, today: date) -> str:
 def _activity(item: CarePlanItem, today: date) -> dict[str, Any]:
     entry = CATALOGUE.get(item.item)
     detail: dict[str, Any] = {
-        "code": concept(codes.PLAN_ITEMS, item.item, item.item.replace("_", " ")),
+        "code": concept(codes.PLAN_ITEMS, item.item, display(codes.PLAN_ITEMS, item.item)),
         "status": _activity_status(item, today),
         "description": entry.evidence if entry else item.item,
         # CC-3 / RFA-1 concerns are flags, never refusals: each rides on its activity.
@@ -103,7 +103,9 @@ def careplan_resource(episode: Episode, items: list[CarePlanItem], today: date) 
         "id": str(episode.pk),
         "meta": meta(updated),
         "extension": [episode_ext(episode.pk)],
-        "instantiatesCanonical": [f"{codes.PLAN_DEFINITION}|{PATHWAY_VERSION}"],
+        # The PlanDefinition's canonical without ``|version``: the one version served says
+        # which it is in its own ``version`` element, and offline engines resolve it as is.
+        "instantiatesCanonical": [codes.PLAN_DEFINITION],
         "status": careplan_status(episode.state),
         "intent": "plan",
         "title": "Conservative care plan",
@@ -138,11 +140,11 @@ def task_resource(episode: Episode, action: NextAction, today: date) -> Resource
         "resourceType": "Task",
         "id": task_id(episode.pk, action.action),
         "meta": meta(episode.updated_at),
-        "instantiatesCanonical": f"{codes.PLAN_DEFINITION}|{PATHWAY_VERSION}",
+        "instantiatesCanonical": codes.PLAN_DEFINITION,
         "status": "ready",
         "intent": "plan",
         "priority": _task_priority(action, today),
-        "code": concept(codes.ACTIONS, action.action, action.action.replace("_", " ")),
+        "code": concept(codes.ACTIONS, action.action, display(codes.ACTIONS, action.action)),
         "focus": ref("EpisodeOfCare", episode.pk),
         "for": ref("Patient", episode.patient_id),
         "authoredOn": instant(episode.updated_at),
@@ -164,10 +166,10 @@ def task_done_resource(episode: Episode, action: str) -> Resource:
         "resourceType": "Task",
         "id": task_id(episode.pk, action),
         "meta": meta(episode.updated_at),
-        "instantiatesCanonical": f"{codes.PLAN_DEFINITION}|{PATHWAY_VERSION}",
+        "instantiatesCanonical": codes.PLAN_DEFINITION,
         "status": "cancelled" if closed else "completed",
         "intent": "plan",
-        "code": concept(codes.ACTIONS, action, action.replace("_", " ")),
+        "code": concept(codes.ACTIONS, action, display(codes.ACTIONS, action)),
         "focus": ref("EpisodeOfCare", episode.pk),
         "for": ref("Patient", episode.patient_id),
         "lastModified": instant(episode.updated_at),
@@ -214,7 +216,9 @@ def provenance_resource(log: TransitionLog) -> Resource:
         "occurredDateTime": instant(log.at),
         "recorded": instant(log.at),
         "policy": [f"{codes.PLAN_DEFINITION}|{log.pathway_version}"],
-        "activity": concept(codes.TRANSITIONS, log.transition, log.transition.replace("_", " ")),
+        "activity": concept(
+            codes.TRANSITIONS, log.transition, display(codes.TRANSITIONS, log.transition)
+        ),
         "agent": [
             {
                 "type": concept(codes.PROVENANCE_ROLE, "performer", "Performer"),

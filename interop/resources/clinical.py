@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from careflow.redflags import CATEGORY_LABEL
 from careflow.states import TERMINAL_STATES, State
 from episodes.models import (
     Assessment,
@@ -28,6 +27,7 @@ from interop.resources.common import (
     team_ref,
     who,
 )
+from interop.terminology import display
 
 # -- Patient, EpisodeOfCare, Condition -------------------------------------------------------
 
@@ -105,7 +105,9 @@ def episode_resource(episode: Episode) -> Resource:
             {"url": codes.EXT_CARE_START, "valueDate": episode.conservative_care_start.isoformat()},
         ],
         "status": episode_status(episode.state),
-        "type": [concept(codes.PLAN_DEFINITION, "radiculopathy", "Radiculopathy pathway")],
+        "type": [
+            concept(codes.PATHWAYS, "radiculopathy", display(codes.PATHWAYS, "radiculopathy"))
+        ],
         "diagnosis": [{"condition": ref("Condition", episode.pk), "rank": 1}],
         "patient": ref("Patient", episode.patient_id),
         "managingOrganization": team_ref(episode.care_team_id),
@@ -168,6 +170,15 @@ def condition_resource(episode: Episode, *, abated: datetime | None = None) -> R
 # -- Flag, Observation, DiagnosticReport ------------------------------------------------------
 
 
+def _sign_code(sign: str) -> dict[str, Any]:
+    """The sign in careflow's code system, with SNOMED CT beside it where it is verified."""
+    code = concept(codes.SIGNS, sign, display(codes.SIGNS, sign))
+    standard = codes.SIGN_SNOMED.get(sign)
+    if standard is not None:
+        code["coding"].append(coding(codes.SNOMED, *standard))
+    return code
+
+
 def flag_resource(flag: RedFlag, *, patient_id: int) -> Resource:
     period: dict[str, str] = {"start": instant(flag.raised_at)}
     if flag.ruled_out_at is not None:
@@ -180,9 +191,9 @@ def flag_resource(flag: RedFlag, *, patient_id: int) -> Resource:
         "status": "active" if flag.status == RedFlagStatus.ACTIVE else "inactive",
         "category": [
             concept(codes.FLAG_CATEGORY, "clinical", "Clinical"),
-            concept(codes.RULES, flag.category, CATEGORY_LABEL.get(flag.category)),
+            concept(codes.RULES, flag.category, display(codes.RULES, flag.category)),
         ],
-        "code": concept(codes.SIGNS, flag.sign, flag.sign.replace("_", " ")),
+        "code": _sign_code(flag.sign),
         "subject": ref("Patient", patient_id),
         "period": period,
         "author": who(flag.raised_by, flag.source),
@@ -208,7 +219,7 @@ def observation_resources(assessment: Assessment, *, patient_id: int) -> list[Re
             "extension": [episode_ext(assessment.episode_id)],
             "status": "final",
             "category": [concept(codes.OBSERVATION_CATEGORY, "exam", "Exam")],
-            "code": concept(codes.FACTS, fact, fact.replace("_", " ")),
+            "code": concept(codes.FACTS, fact, display(codes.FACTS, fact)),
             "subject": ref("Patient", patient_id),
             "effectiveDateTime": instant(assessment.recorded_at),
             "performer": [
@@ -233,14 +244,11 @@ def imaging_resource(study: ImagingStudy, *, patient_id: int) -> Resource:
         found += f" at {study.level}"
     correlated = "clinically correlated" if study.clinically_correlated else "not correlated"
     conclusion_codes = [
-        concept(
-            codes.IMAGING,
+        concept(codes.IMAGING, code, display(codes.IMAGING, code))
+        for code in (
             "nerve-root-compression" if study.nerve_root_compression else "no-compression",
-        ),
-        concept(
-            codes.IMAGING,
             "clinically-correlated" if study.clinically_correlated else "not-correlated",
-        ),
+        )
     ]
     return {
         "resourceType": "DiagnosticReport",
@@ -249,7 +257,7 @@ def imaging_resource(study: ImagingStudy, *, patient_id: int) -> Resource:
         "extension": [episode_ext(study.episode_id)],
         "status": "final",
         "category": [concept(codes.DIAGNOSTIC_SECTION, "RAD", "Radiology")],
-        "code": concept(codes.IMAGING, study.modality, study.modality.replace("_", " ")),
+        "code": concept(codes.IMAGING, study.modality, display(codes.IMAGING, study.modality)),
         "subject": ref("Patient", patient_id),
         "effectiveDateTime": study.performed_on.isoformat(),
         "issued": instant(study.recorded_at),

@@ -20,6 +20,7 @@ from interop.resources.common import (
     ref,
     team_ref,
 )
+from interop.terminology import RED_FLAG_ALERT, display
 from notifications.models import (
     AttemptOutcome,
     CheckIn,
@@ -46,9 +47,9 @@ def _recipient(reminder: Reminder, patient_id: int, team_id: int) -> dict[str, A
 
 
 def _milestone_reason(reminder: Reminder) -> dict[str, Any]:
-    if reminder.milestone in Milestone.__members__.values():
-        return concept(codes.MILESTONES, reminder.milestone)
-    return concept(codes.MILESTONES, "red-flag-alert", "red flag alert")
+    milestone = reminder.milestone
+    code = milestone if milestone in Milestone.__members__.values() else RED_FLAG_ALERT
+    return concept(codes.MILESTONES, code, display(codes.MILESTONES, code))
 
 
 def communication_request_resource(
@@ -132,9 +133,7 @@ def _checkin_items() -> list[dict[str, Any]]:
             "text": "How is your back and leg pain overall?",
             "type": "choice",
             "required": True,
-            "answerOption": [
-                {"valueCoding": coding(codes.BASE + "/CodeSystem/overall", o)} for o in Overall
-            ],
+            "answerOption": [{"valueCoding": coding(codes.OVERALL, o)} for o in Overall],
         },
         {
             "linkId": "disabling_pain",
@@ -148,10 +147,7 @@ def _checkin_items() -> list[dict[str, Any]]:
             "type": "choice",
             "repeats": True,
             "required": False,
-            "answerOption": [
-                {"valueCoding": coding(codes.BASE + "/CodeSystem/checkin-symptoms", s)}
-                for s in Symptom
-            ],
+            "answerOption": [{"valueCoding": coding(codes.CHECKIN_SYMPTOMS, s)} for s in Symptom],
         },
     ]
 
@@ -181,8 +177,8 @@ def questionnaire_response_resource(
     if milestone not in Milestone.__members__.values():
         milestone = Milestone.TWO_WEEKS.value  # unreachable: check-ins ride on patient reminders
     qid = questionnaire_id(milestone)
-    overall_system = codes.BASE + "/CodeSystem/overall"
-    symptom_system = codes.BASE + "/CodeSystem/checkin-symptoms"
+    overall_system = codes.OVERALL
+    symptom_system = codes.CHECKIN_SYMPTOMS
     items: list[dict[str, Any]] = [
         {"linkId": "overall", "answer": [{"valueCoding": coding(overall_system, checkin.overall)}]},
         {"linkId": "disabling_pain", "answer": [{"valueBoolean": checkin.disabling_pain}]},
@@ -199,7 +195,7 @@ def questionnaire_response_resource(
         "id": str(checkin.pk),
         "meta": meta(checkin.corrected_at or checkin.submitted_at),
         "extension": [episode_ext(checkin.episode_id)],
-        "questionnaire": f"{codes.QUESTIONNAIRE}/{qid}|{PATHWAY_VERSION}",
+        "questionnaire": f"{codes.QUESTIONNAIRE}/{qid}",
         "status": "amended" if checkin.corrections else "completed",
         "subject": ref("Patient", patient_id),
         "authored": instant(checkin.corrected_at or checkin.submitted_at),

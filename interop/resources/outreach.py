@@ -11,6 +11,7 @@ from typing import Final
 
 from interop import codes
 from interop.resources.common import Resource, concept, episode_ext, instant, meta, ref, who
+from interop.terminology import display
 from workspace.models import OutreachKind, OutreachNote
 
 OUTREACH_ID_PREFIX: Final = "outreach-"
@@ -37,7 +38,7 @@ def outreach_resource(note: OutreachNote, *, patient_id: int) -> Resource:
         "meta": meta(note.at),
         "extension": [episode_ext(note.episode_id)],
         "status": "completed" if reached else "not-done",
-        "category": [concept(codes.OUTREACH, kind.value, str(kind.label))],
+        "category": [concept(codes.OUTREACH, kind.value, display(codes.OUTREACH, kind.value))],
         "subject": ref("Patient", patient_id),
         "recipient": [ref("Patient", patient_id)],
         "sender": who(note.by, "user"),

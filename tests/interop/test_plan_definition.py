@@ -121,6 +121,52 @@ def test_a_new_rule_in_a_guard_shows_up_without_touching_interop(monkeypatch):
         guard_rules.cache_clear()
 
 
+def _walk(value):
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item)
+
+
+def test_engines_can_read_it_canonicals_without_versions_and_a_standard_language():
+    """What an offline CPG engine needs: canonicals it can resolve, a language it knows.
+
+    The version is the PlanDefinition's ``version`` element (and each Questionnaire's), not
+    a ``|version`` suffix; conditions are CQL identifiers (the rule ID, its sentence the
+    description), which careflow evaluates in $apply.
+    """
+    definition = plan_definition()
+    assert definition["version"] == rules.PATHWAY_VERSION
+    conditions = [node["expression"] for node in _walk(definition) if "kind" in node]
+    assert conditions
+    assert {c["language"] for c in conditions} == {"text/cql-identifier"}
+    assert all(c["expression"] in rules.ALL_RULES for c in conditions)
+    assert all(c["description"].startswith(f"{c['expression']}: ") for c in conditions)
+    canonicals = [
+        node["definitionCanonical"] for node in _walk(definition) if "definitionCanonical" in node
+    ]
+    assert len(canonicals) == len(Milestone)
+    assert not [c for c in canonicals if "|" in c]
+
+
+@pytest.mark.django_db
+def test_canonicals_resolve_to_what_is_served(coordinator):
+    """Each canonical the PlanDefinition names is served at its URL's type and id."""
+    definition = plan_definition()
+    for node in _walk(definition):
+        canonical = node.get("definitionCanonical")
+        if canonical is None:
+            continue
+        resource_type, resource_id = canonical.split("/")[-2:]
+        served = fhir_get(coordinator, f"{resource_type}/{resource_id}")
+        assert served.status_code == 200, canonical
+        assert served.json()["url"] == canonical
+        assert served.json()["version"] == rules.PATHWAY_VERSION
+
+
 @pytest.mark.django_db
 def test_served_as_generated(coordinator):
     response = fhir_get(coordinator, "PlanDefinition/radiculopathy")
