@@ -1,11 +1,15 @@
-"""A cursor for the few hot statements whose text never changes: prepared on PostgreSQL.
+"""A cursor for the hot statements whose text never changes: prepared on PostgreSQL.
 
 Django sends every statement with its values spelled into the text (psycopg's client-side
 binding) and never prepares one, so PostgreSQL parses and plans each again. Three
 statements run on every queue page: the token check (``api.authentication``, every
 API request's), the page (``episodes.selectors.queue_rows``) and the read records'
 ``INSERT`` (``api.audit``); a fourth in about half of all transitions, the reminders'
-update (``notifications.services._write_resynced``). Their text is fixed and their values
+update (``notifications.services._write_resynced``). Every write's reads are fixed too:
+its access check (``episodes.selectors.episode_id_for``), the lock of its episode and
+patient (``episodes.services.checks.lock``), the related rows it reads
+(``episodes.selectors.prefetch``); and so are every signed-in page's session and user
+reads (``workspace.sessions``, ``workspace.backends``). Their text is fixed and their values
 are parameters, so ``prepared_cursor`` sends them bound server-side and prepared: parsed once
 per database connection, and planned once where PostgreSQL finds a generic plan no worse
 than a custom one (``plan_cache_mode`` auto; the page's conditions on dates and cursors

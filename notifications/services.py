@@ -20,6 +20,7 @@ from careflow.states import TERMINAL_STATES, State
 from episodes import services as episodes_services
 from episodes.models import Episode
 from episodes.selectors import episode_facts
+from episodes.selectors.prefetch import related_rows
 from infra.db import prepared_cursor
 from notifications.channels import patient_channel_for, registered
 from notifications.models import (
@@ -123,9 +124,9 @@ def reminders_sync(*, episode: Episode, facts: Facts | None = None) -> list[Remi
     deferral is not undone by an unrelated write to the episode). A row is written only
     when it changes, and the changed rows in one statement.
     """
+    # Locked: ``select_for_update().filter(episode=episode)`` as a fixed statement.
     existing = {
-        (r.milestone, r.audience): r
-        for r in Reminder.objects.select_for_update().filter(episode=episode)
+        (r.milestone, r.audience): r for r in related_rows(episode, "reminders", for_update=True)
     }
     patient = episode.patient
     touched: list[Reminder] = []

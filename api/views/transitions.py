@@ -16,6 +16,7 @@ from api.views.openapi import EPISODE_ID, errors
 from careflow.states import TransitionName
 from episodes import services
 from episodes.selectors import episode_id_for
+from episodes.selectors.prefetch import prefetch_rows
 
 
 class EpisodeTransitionApi(APIView):
@@ -52,6 +53,7 @@ class EpisodeTransitionApi(APIView):
             episode_id=episode_id, name=transition, by=request.user, version=version, data=data
         )
         record_patient(request, episode.patient_id)
+        prefetch_rows(episode, "care_plan")  # the answer's plan, read as the write's facts were
         # The episode as this write left it (committed): its columns, and the rows of its
         # facts read under the lock; a transition adds no red flag or study, so nothing is
         # read again but the care plan. Plain dicts, not the nested serializer:

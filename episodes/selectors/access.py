@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Final
 
 from django.contrib.auth import get_user_model
@@ -20,6 +21,7 @@ from episodes.models import (
     RedFlagReport,
     RedFlagStatus,
 )
+from infra.db import prepared_cursor
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -161,12 +163,27 @@ def episode_id_for(user: User, episode_id: int) -> int:
     episode itself.
     """
     _check_id(episode_id)
-    episodes = Episode.objects.filter(pk=episode_id)
-    if not user.is_superuser:
-        episodes = episodes.filter(care_team_id__in=team_ids_for(user))
-    if not episodes.exists():
+    if user.is_superuser:
+        found = Episode.objects.filter(pk=episode_id).exists()
+    else:
+        # The team ids the request holds (read with the user), one fixed statement: every
+        # write through the API starts here.
+        with prepared_cursor() as cursor:
+            cursor.execute(_episode_of_teams_sql(), [episode_id, team_id_list(user)])
+            found = cursor.fetchone() is not None
+    if not found:
         raise Http404
     return episode_id
+
+
+@cache
+def _episode_of_teams_sql() -> str:
+    meta = Episode._meta  # noqa: SLF001 - Django's public _meta API
+    quote = connection.ops.quote_name
+    return (
+        f"SELECT 1 FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608 - names, not data
+        f" AND {quote(meta.get_field('care_team').column)} = ANY(%s::bigint[])"
+    )
 
 
 def episode_get_for(user: User, episode_id: int) -> Episode:
@@ -220,3 +237,46 @@ def care_plan_for(episode: Episode) -> list[CarePlanItem]:
 
 def active_red_flags(episode: Episode) -> list[RedFlag]:
     return [f for f in episode.red_flags.all() if f.status == RedFlagStatus.ACTIVE]
+
+
+@cache
+def _user_query() -> tuple[str, list[str]]:
+    """The SELECT of one user by id with the user's team ids beside; the user's field names.
+
+    What ``ModelBackend.get_user`` and the access checks' first ``team_id_list`` send on
+    every signed-in page, written once as a plain statement (as the API's token check is).
+    """
+    meta = get_user_model()._meta  # noqa: SLF001 - Django's public _meta API
+    membership = CareTeamMembership._meta  # noqa: SLF001
+    quote = connection.ops.quote_name
+    fields = meta.concrete_fields
+    pk = quote(meta.pk.column)
+    columns = [f"u.{quote(f.column)}" for f in fields]
+    columns.append(
+        f"ARRAY(SELECT m.{quote(membership.get_field('team').column)}"  # noqa: S608 - names
+        f" FROM {quote(membership.db_table)} m"
+        f" WHERE m.{quote(membership.get_field('user').column)} = u.{pk} ORDER BY 1)"
+    )
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quote(meta.db_table)} u"  # noqa: S608 - names, not data
+        f" WHERE u.{pk} = %s"
+    )
+    return sql, [f.attname for f in fields]
+
+
+def user_with_team_ids(user_id: int) -> User | None:
+    """The user with this id, its team ids remembered for the request (``team_id_list``).
+
+    One prepared statement; the row becomes a model with ``from_db``, as the ORM builds it.
+    """
+    if not isinstance(user_id, int) or not 0 < user_id <= MAX_ID:
+        return None
+    sql, names = _user_query()
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, [user_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    user = get_user_model().from_db(connection.alias, names, row[:-1])
+    remember_team_ids(user, row[-1])
+    return user

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import prefetch_related_objects
 
 from episodes.models import (
     ImagingStudy,
 )
 from episodes.selectors import imaging_warnings_for, patient_today
+from episodes.selectors.prefetch import prefetch_rows
 from episodes.services.checks import lock, refuse_terminal
 from episodes.services.derived import after_write
 
@@ -51,7 +51,7 @@ def imaging_record(
         recorded_by=by,
     )
     # Read once, with the new study, for the warnings and for after_write's facts.
-    prefetch_related_objects([episode], "red_flags", "imaging")
+    prefetch_rows(episode, "red_flags", "imaging")
     # IM-2 is a warning, never a refusal: the study happened. The caller shows it.
     study.warnings = imaging_warnings_for(episode, performed_on)
     episode.version += 1

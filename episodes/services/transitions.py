@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed
 
@@ -35,6 +34,7 @@ from episodes.models import (
     is_team_clinician,
 )
 from episodes.selectors import episode_facts, facts_refresh, patient_today
+from episodes.selectors.prefetch import prefetch_rows
 from episodes.services import derived
 from episodes.services.checks import check_version, lock
 from episodes.services.errors import (
@@ -104,7 +104,7 @@ def episode_transition(
     today = patient_today(episode.patient)
     # The write's one read of the facts. Its rows stay on the episode (prefetched): nothing
     # a transition does adds a red flag or a study, so the API's answer reads them there.
-    prefetch_related_objects([episode], "red_flags", "imaging")
+    prefetch_rows(episode, "red_flags", "imaging")
     facts = episode_facts(episode)
     if (
         transition_name == TransitionName.CLOSE

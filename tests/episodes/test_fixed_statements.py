@@ -1,0 +1,140 @@
+"""The fixed statements of every write read what the ORM's querysets read (infra/db.py).
+
+``lock``, ``related_rows`` / ``prefetch_rows`` and ``episode_id_for`` replace ORM querysets
+on the write path with statements written once from the models: the same rows, the same
+values (JSON decoded by its field), the same order, the same locks, the same refusals.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections, transaction
+from django.db.models import prefetch_related_objects
+from django.http import Http404
+from django.test.utils import CaptureQueriesContext
+
+from episodes.models import Episode
+from episodes.selectors import episode_id_for
+from episodes.selectors.prefetch import prefetch_rows, related_rows
+from episodes.services.checks import lock
+from notifications.models import Reminder
+from tests.clock import at_day
+from tests.factories import ImagingStudyFactory, RedFlagFactory, new_episode
+
+# Committed rows: the lock tests take the same rows from a second connection.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def values(instance) -> dict:
+    fields = instance._meta.concrete_fields  # noqa: SLF001 - Django's public _meta API
+    return {f.attname: getattr(instance, f.attname) for f in fields}
+
+
+@pytest.fixture
+def full_episode(patient, coordinator):
+    """An episode with facts (JSON), two red flags, a study and its reminders."""
+    episode = new_episode(patient, coordinator, radicular_pain=True, disabling_pain=True)
+    with at_day(3):
+        RedFlagFactory(episode=episode, at=None, sign="fever", by=coordinator)
+        RedFlagFactory(episode=episode, at=None, sign="iv_drug_use", by=coordinator)
+    with at_day(50):
+        ImagingStudyFactory(episode=episode, at=None, by=coordinator)
+    return Episode.objects.get(pk=episode.pk)
+
+
+def test_lock_reads_the_episode_and_its_patient_as_the_orm_does(full_episode):
+    with transaction.atomic():
+        ours = lock(full_episode.pk)
+        theirs = (
+            Episode.objects.select_for_update().select_related("patient").get(pk=full_episode.pk)
+        )
+    assert values(ours) == values(theirs)
+    assert isinstance(ours.facts, dict)  # JSON decoded by its field
+    assert ours.facts
+    assert values(ours.patient) == values(theirs.patient)
+    with CaptureQueriesContext(connection) as ctx:
+        assert ours.patient.timezone  # the patient came with the episode
+    assert not ctx.captured_queries
+    assert not ours._state.adding  # noqa: SLF001 - an instance from the database: save() updates
+    with pytest.raises(Episode.DoesNotExist):
+        lock(full_episode.pk + 1000)
+
+
+def test_lock_holds_the_row_until_the_transaction_ends(full_episode):
+    """A second transaction's lock of the same episode waits for the first."""
+    order: list[str] = []
+    locked = threading.Event()
+
+    def second() -> None:
+        locked.wait(10)
+        with transaction.atomic():
+            lock(full_episode.pk)
+            order.append("second")
+        connections.close_all()
+
+    thread = threading.Thread(target=second)
+    with transaction.atomic():
+        lock(full_episode.pk)
+        thread.start()
+        locked.set()
+        thread.join(0.5)
+        order.append("first")
+    thread.join(10)
+    assert order == ["first", "second"]
+
+
+def test_related_rows_are_the_orm_rows_in_the_orm_order(full_episode):
+    for name in ("red_flags", "imaging", "care_plan", "reminders"):
+        manager = getattr(full_episode, name)
+        ordering = manager.model._meta.ordering or ["pk"]  # noqa: SLF001 - public _meta
+        theirs = list(manager.all().order_by(*ordering))
+        ours = related_rows(full_episode, name)
+        assert [values(r) for r in ours] == [values(r) for r in theirs], name
+        assert all(r.episode is full_episode for r in ours)
+    assert len(related_rows(full_episode, "red_flags")) == 2
+
+
+def test_prefetched_rows_are_read_from_the_cache(full_episode):
+    episode = Episode.objects.get(pk=full_episode.pk)
+    prefetch_rows(episode, "red_flags", "imaging")
+    with CaptureQueriesContext(connection) as ctx:
+        flags = list(episode.red_flags.all())
+        studies = list(episode.imaging.all())
+    assert not ctx.captured_queries
+    other = Episode.objects.get(pk=full_episode.pk)
+    prefetch_related_objects([other], "red_flags", "imaging")
+    assert [values(f) for f in flags] == [values(f) for f in other.red_flags.all()]
+    assert [values(s) for s in studies] == [values(s) for s in other.imaging.all()]
+
+
+def test_related_rows_for_update_lock_them(full_episode):
+    ids = set(Reminder.objects.filter(episode=full_episode).values_list("pk", flat=True))
+    assert ids
+    with transaction.atomic():
+        assert {r.pk for r in related_rows(full_episode, "reminders", for_update=True)} == ids
+        # Another connection cannot take them now (NOWAIT refuses at once).
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor, pytest.raises(Exception, match="could not obtain lock"):
+                cursor.execute(
+                    'SELECT 1 FROM "notifications_reminder" WHERE episode_id = %s'
+                    " FOR UPDATE NOWAIT",
+                    [full_episode.pk],
+                )
+        finally:
+            other.close()
+
+
+def test_episode_id_for_refuses_other_teams_and_no_team(
+    full_episode, coordinator, other_coordinator, superuser, django_user_model
+):
+    assert episode_id_for(coordinator, full_episode.pk) == full_episode.pk
+    assert episode_id_for(superuser, full_episode.pk) == full_episode.pk
+    with pytest.raises(Http404):
+        episode_id_for(other_coordinator, full_episode.pk)
+    with pytest.raises(Http404):
+        episode_id_for(django_user_model.objects.create_user("nobody-here"), full_episode.pk)
+    with pytest.raises(Http404):
+        episode_id_for(coordinator, full_episode.pk + 1000)
