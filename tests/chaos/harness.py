@@ -229,6 +229,7 @@ class Rig:
     lease_seconds: int = 8
     batch_size: int = 5
     beat_seconds: float = 1.0
+    through_pooler: bool = False
     queue: str = field(default_factory=lambda: f"chaos-{uuid.uuid4().hex[:8]}")
     processes: list[Proc] = field(default_factory=list)
 
@@ -252,6 +253,8 @@ class Rig:
             "TWILIO_FROM_NUMBER": FROM_NUMBER,
             "TWILIO_BASE_URL": self.provider.url,
             "CAREFLOW_TEST_EMAIL_DIR": str(self.mail_dir),
+            # PgBouncer in transaction mode cannot carry a prepared statement (decision 0003).
+            **({"CAREFLOW_DB_PREPARED_STATEMENTS": "false"} if self.through_pooler else {}),
             **extra,
         }
 
@@ -441,6 +444,11 @@ def ledger(rows: list[Reminder], provider: FakeTwilio, mail_dir: Path) -> list[L
     return lines
 
 
+def _run_name(fault: str) -> str:
+    """The fault's name, marked when this run puts PgBouncer in front (tests/chaos/conftest.py)."""
+    return f"{fault} (pooled)" if os.environ.get("CAREFLOW_TEST_POOLER", "") == "1" else fault
+
+
 def check_and_record(
     fault: str,
     rows: list[Reminder],
@@ -459,7 +467,7 @@ def check_and_record(
     """
     lines = ledger(rows, provider, mail_dir)
     assert len({line.key for line in lines}) == len(lines), "one row per (episode, milestone)"
-    figures = Figures(fault=fault, due=len(lines), notes=notes or {})
+    figures = Figures(fault=_run_name(fault), due=len(lines), notes=notes or {})
     problems = []
     for line in lines:
         figures.raw_calls += line.raw_calls
@@ -491,7 +499,7 @@ def check_and_record(
         if repeats > line.interrupted:
             problems.append(f"{line}: {repeats} raw repeats, only {line.interrupted} explained")
     FIGURES_DIR.mkdir(parents=True, exist_ok=True)
-    (FIGURES_DIR / f"{fault}.json").write_text(json.dumps(asdict(figures), indent=2))
+    (FIGURES_DIR / f"{figures.fault}.json").write_text(json.dumps(asdict(figures), indent=2))
     assert not problems, "\n".join(problems)
     assert figures.repeats_explained == figures.raw_repeats
     return figures

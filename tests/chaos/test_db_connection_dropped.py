@@ -13,6 +13,10 @@ connections, as a database restart or failover does. The processes are found by 
 2. Idle: the connections are terminated while nothing runs, then more reminders fall due.
    The worker and beat carry on with new connections.
 
+Behind PgBouncer (`make chaos`'s second run) the terminated connections are the pooler's
+server connections, and the pooler replaces them: the send in flight is usually recorded
+as it is, and none may be interrupted.
+
 Counted afterwards at the phones: every reminder delivered once, none lost, no raw repeat
 (the interrupted ones Twilio took reconciled); the worker answers and beat is alive.
 """
@@ -78,4 +82,9 @@ def test_database_connections_dropped_under_worker_and_beat(rig, team, coordinat
     # Set-based delivery: the chunk being sent is in doubt, not one row; the
     # ones Twilio took are reconciled, the others sent once.
     assert (figures.raw_repeats, figures.duplicated_sms) == (0, 0)
-    assert 1 <= figures.reconciled <= len(interrupted)
+    assert figures.reconciled <= len(interrupted)
+    if not rig.through_pooler:
+        assert figures.reconciled >= 1
+    # Behind PgBouncer in transaction mode the worker's own connection is to the pooler:
+    # a server connection ended between two transactions is replaced before the worker's
+    # next statement, so the answer is recorded and nothing is left in doubt.

@@ -15,11 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
-import shutil
-import socket
 import subprocess
-import tempfile
 import threading
 import time
 import urllib.error
@@ -42,11 +38,11 @@ from tests.notifications.e2e import (
     sms_files,
     wait_until_done,
 )
+from tests.pooler.pgbouncer import in_front_of
 from tests.processes import free_port, gunicorn_argv, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PGBOUNCER = "/usr/sbin/pgbouncer"
 START_TIMEOUT_SECONDS = 60
 QUEUES = ("urgent", "overdue", "due_soon", "unassigned", "mine", "delivery_failures")
 
@@ -65,51 +61,11 @@ def _wait(what: str, ready, process: subprocess.Popen, log: Path) -> None:
     pytest.fail(f"{what} not ready in {START_TIMEOUT_SECONDS} s:\n{log.read_text()[-3000:]}")
 
 
-def _answers(port: int) -> bool:
-    with socket.create_connection(("127.0.0.1", port), timeout=1):
-        return True
-
-
 @pytest.fixture
 def pgbouncer():
-    """PgBouncer in transaction mode on a free port, two server connections to the test database.
-
-    Yields the DATABASE_URL that goes through it. PgBouncer refuses to run as root: as root,
-    it runs as the ``postgres`` user, in a directory of its own.
-    """
-    subprocess.run([Path(settings.BASE_DIR) / "scripts" / "ensure_pgbouncer.sh"], check=True)
-    db = connection.settings_dict
-    home = Path(tempfile.mkdtemp(prefix="careflow-pgbouncer-"))
-    port = free_port()
-    host = db.get("OPTIONS", {}).get("host") or db.get("HOST") or "127.0.0.1"
-    server = f"host={host}" + (f" port={db['PORT']}" if db.get("PORT") else "")
-    user = db.get("USER") or "postgres"
-    (home / "userlist.txt").write_text(f'"{user}" ""\n')
-    (home / "pgbouncer.ini").write_text(
-        f"[databases]\n* = {server}\n"
-        "[pgbouncer]\n"
-        f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n"
-        f"auth_type = trust\nauth_file = {home / 'userlist.txt'}\n"
-        "pool_mode = transaction\ndefault_pool_size = 2\nmax_client_conn = 200\n"
-        "ignore_startup_parameters = extra_float_digits,options\n"
-        f"logfile = {home / 'pgbouncer.log'}\npidfile = {home / 'pgbouncer.pid'}\n"
-    )
-    argv = [PGBOUNCER, str(home / "pgbouncer.ini")]
-    if os.geteuid() == 0:
-        owner = pwd.getpwnam("postgres")
-        for path in (home, *home.iterdir()):
-            os.chown(path, owner.pw_uid, owner.pw_gid)
-        argv = ["runuser", "-u", "postgres", "--", *argv]
-    log = home / "stdout.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait("pgbouncer", lambda: _answers(port), process, log)
-        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-        yield f"postgres://{user}{password}@127.0.0.1:{port}/{db['NAME']}"
-    finally:
-        stop(process)
-        shutil.rmtree(home, ignore_errors=True)
+    """PgBouncer in transaction mode, two server connections; yields the test database's URL."""
+    with in_front_of(connection.settings_dict) as pooler:
+        yield pooler.url(connection.settings_dict["NAME"])
 
 
 @pytest.fixture
