@@ -1,5 +1,5 @@
 # Two commands matter: `make run` (the whole service, locally) and `make test`.
-.PHONY: run test chaos lint format venv migrate graph pathway screenshots bench bench-full perf-doc fuzz
+.PHONY: run test chaos lint format venv migrate graph pathway screenshots bench bench-full bench-report-full perf-doc fuzz
 
 run:
 	scripts/run.sh
@@ -64,6 +64,12 @@ bench: venv
 bench-full: venv
 	scripts/ensure_services.sh
 	.venv/bin/python -m bench.run --episodes 1000000 --due 50000 --memory-due 100000 --deep-rows 5000
+
+# The adherence report alone at 1M (a team with 100k episodes a year), live and from its
+# monthly rollups: bench/results/report-1m.json, then `make perf-doc`.
+bench-report-full: venv
+	scripts/ensure_services.sh
+	.venv/bin/python -m bench.run --report-only --episodes 1000000
 
 # docs/PERFORMANCE.md's figures, rendered from the newest complete run of each size in
 # bench/results/*.json (`python -m bench.report --check` says whether the doc is stale).

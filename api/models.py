@@ -1,4 +1,4 @@
-"""The web layer's own rows: the access audit and the ``Idempotency-Key`` answers.
+"""The web layer's own rows: the access audit, the ``Idempotency-Key`` answers, sign-in identities.
 
 Their tables keep the names they were created with, ``episodes_accessrecord`` and
 ``episodes_idempotentrequest``: the models moved here from ``episodes`` by state-only
@@ -71,3 +71,31 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"idempotent request #{self.pk} ({self.status_code})"
+
+
+class SignInIdentity(models.Model):
+    """A user of the organisation's OpenID provider: its (issuer, ``sub``), stable for life.
+
+    Single sign-on (``api.sso``) finds users by this pair only, never by email (an address
+    can be given to someone else). The last sign-in's ``amr`` (how the provider
+    authenticated them, RFC 8176) is kept as the record of their second factor.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sign_in_identity"
+    )
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+    last_amr = models.JSONField(default=list, blank=True)
+    # Deactivated by a sign-in that mapped to no care team, not by an administrator: a later
+    # sign-in with a mapped group makes the user active again; an administrator's stays.
+    deactivated_by_provider = models.BooleanField(default=False)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="one_user_per_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"

@@ -18,6 +18,15 @@ from api.views.facts import (
 from api.views.not_found import ApiNotFoundApi
 from api.views.patients import PatientDetailApi, PatientsApi, PatientSearchApi
 from api.views.queues import QueueEpisodeListApi, QueueListApi
+from api.views.teams import (
+    TeamChangesApi,
+    TeamInvitationsApi,
+    TeamLeadApi,
+    TeamMemberApi,
+    TeamMemberDeactivateApi,
+    TeamMembersApi,
+    TeamsLedApi,
+)
 from api.views.timeline import EpisodeReminderListApi, EpisodeTimelineApi, ReplyReadApi
 from api.views.transitions import EpisodeTransitionApi
 
@@ -89,6 +98,25 @@ urlpatterns = [
     ),
     path("queues/", QueueListApi.as_view(), name="queues"),
     path("queues/<str:name>/", QueueEpisodeListApi.as_view(), name="queue"),
+    path("teams/", TeamsLedApi.as_view(), name="teams"),
+    path("teams/<int:team_id>/members/", TeamMembersApi.as_view(), name="team-members"),
+    path(
+        "teams/<int:team_id>/members/<int:user_id>/",
+        TeamMemberApi.as_view(),
+        name="team-member",
+    ),
+    path(
+        "teams/<int:team_id>/members/<int:user_id>/deactivate/",
+        TeamMemberDeactivateApi.as_view(),
+        name="team-member-deactivate",
+    ),
+    path(
+        "teams/<int:team_id>/invitations/",
+        TeamInvitationsApi.as_view(),
+        name="team-invitations",
+    ),
+    path("teams/<int:team_id>/lead/", TeamLeadApi.as_view(), name="team-lead"),
+    path("teams/<int:team_id>/changes/", TeamChangesApi.as_view(), name="team-changes"),
     # Last: any other URL under /api/ is a JSON 404 in the API's error shape.
     # Any character, a newline (%0A) included.
     re_path(r"^[\s\S]*$", ApiNotFoundApi.as_view(), name="api-not-found"),

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.utils.http import http_date
 from oauth2_provider.models import AccessToken
@@ -31,11 +32,16 @@ from api.audit import record_created, record_shown
 from api.authentication import CareflowOAuth2Authentication
 from api.parsers import SafeJSONParser
 from careflow.deadlines import Milestone
-from careflow.states import NON_TERMINAL_STATES, TERMINAL_STATES
+from careflow.states import NON_TERMINAL_STATES, TERMINAL_STATES, State
 from episodes.selectors import MAX_ID, care_plan_for, episode_get_for, patient_today
-from interop import codes, search
+from interop import codes, history, results, search
 from interop import resources as fhir
-from interop.capability import capability_statement, search_names, smart_configuration
+from interop.capability import (
+    capability_statement,
+    result_options,
+    search_names,
+    smart_configuration,
+)
 from interop.clients import READ, WRITE
 from interop.enrol import EnrolmentError, enrol, words
 from interop.paging import (
@@ -54,12 +60,16 @@ from interop.paging import (
 from interop.pathway import plan_definition, published
 from interop.selectors import (
     abated_at,
+    attempt_category_q,
+    attempt_updated_q,
     careplan_search,
     communication_search,
+    condition_code_q,
     condition_search,
     episode_everything,
     episode_search,
     flag_search,
+    flag_updated_q,
     locate,
     may_see,
     observation_search,
@@ -102,6 +112,7 @@ _ISSUE_CODE: Final = {
     404: "not-found",
     405: "not-supported",
     406: "not-supported",
+    412: "conflict",
     415: "not-supported",
     429: "throttled",
 }
@@ -170,6 +181,7 @@ def _absolute(request: Request, path: str) -> str:
 
 
 def bundle(request: Request, kind: str, resources: list[Resource], total: int | None) -> Resource:
+    history.stamp(resources)
     out: Resource = {
         "resourceType": "Bundle",
         "type": kind,
@@ -177,7 +189,7 @@ def bundle(request: Request, kind: str, resources: list[Resource], total: int | 
         "entry": [
             {
                 "fullUrl": _absolute(request, f"{r['resourceType']}/{r['id']}"),
-                "resource": fhir.versioned(r),
+                "resource": r,
                 **({"search": {"mode": "match"}} if kind == "searchset" else {}),
             }
             for r in resources
@@ -190,6 +202,32 @@ def bundle(request: Request, kind: str, resources: list[Resource], total: int | 
     return out
 
 
+def listed_searchset(
+    request: Request,
+    path: str,
+    *,
+    params: dict[str, str],
+    items: list[Resource],
+    total: int | None,
+    asked: search.Result | None = None,
+) -> Response:
+    """A search over a short list held in memory (definitions, code systems, topics).
+
+    A page of it in id order, paged by the id as the database's searches page by their keys.
+    """
+    page = page_of(
+        items,
+        lambda r: (natural_key(r["id"]),),
+        decode_memory(params.get(CURSOR), length=1),
+        count_param(params),
+    )
+    return Response(
+        searchset(
+            request, path, params=params, page=page, resources=page.rows, total=total, asked=asked
+        )
+    )
+
+
 def searchset(
     request: Request,
     path: str,
@@ -198,11 +236,46 @@ def searchset(
     page: Page[Any],
     resources: list[Resource],
     total: int | None,
+    asked: search.Result | None = None,
 ) -> Resource:
-    """A page of a search as a searchset Bundle, with its self / next / previous links."""
+    """A page of a search as a searchset Bundle, with its self / next / previous links.
+
+    With ``asked`` (the result parameters): what ``_include`` / ``_revinclude`` add (mode
+    ``include``, audited as shown), and every resource cut to ``_elements``.
+    """
     out = bundle(request, "searchset", resources, total)
+    if asked is not None:
+        extra = history.stamp(results.included(request.user, asked, resources))
+        record_shown(request, {p for p in map(results.patient_of, extra) if p is not None})
+        out.setdefault("entry", []).extend(
+            {
+                "fullUrl": _absolute(request, f"{r['resourceType']}/{r['id']}"),
+                "resource": r,
+                "search": {"mode": "include"},
+            }
+            for r in extra
+        )
+        if not out["entry"]:
+            del out["entry"]
+        for entry in out.get("entry", []):
+            entry["resource"] = results.subset(entry["resource"], asked.elements)
     out["link"] = links(request, path, params, count_param(params), page)
     return out
+
+
+def count_only(request: Request, total: int | None) -> Response:
+    """``_summary=count``: the number of matches, no entries."""
+    out = bundle(request, "searchset", [], total)
+    return Response(out)
+
+
+def _ordering(asked: search.Result, fields: dict[str, str]) -> tuple[str, ...]:
+    """The keyset order ``_sort`` asks for: (column, id), either way; else by id."""
+    if asked.sort is None:
+        return ("id",)
+    name, descending = asked.sort
+    sign = "-" if descending else ""
+    return (f"{sign}{fields[name]}", f"{sign}id")
 
 
 def _note_for_audit(request: Request, *, patient_id: int, episode_id: int | None) -> None:
@@ -264,30 +337,26 @@ class QuestionnaireApi(FhirApi):
 
 class QuestionnaireSearchApi(FhirSearchApi):
     def get(self, request: Request) -> Response:
-        params = search.params(request, search_names("Questionnaire"))
+        params = search.params(request, search_names("Questionnaire") | search.RESULT)
+        asked = search.result(params, **result_options("Questionnaire"))
         wanted = search.values(params, "_id")
+        updated = params.get("_lastUpdated")
+        since = (
+            None if updated is None else search.date_range("_lastUpdated", updated, instants=True)
+        )
         items = [
             resource
             for resource in (
                 fhir.questionnaire_resource(m, published=published()) for m in Milestone
             )
-            if wanted is None or resource["id"] in wanted
+            if (wanted is None or resource["id"] in wanted)
+            and (since is None or since.holds(published()))
         ]
-        page = page_of(
-            items,
-            lambda r: (natural_key(r["id"]),),
-            decode_memory(params.get(CURSOR), length=1),
-            count_param(params),
-        )
-        return Response(
-            searchset(
-                request,
-                "Questionnaire",
-                params=params,
-                page=page,
-                resources=page.rows,
-                total=len(items),
-            )
+        total = None if asked.total == "none" else len(items)
+        if asked.count_only:
+            return count_only(request, total)
+        return listed_searchset(
+            request, "Questionnaire", params=params, items=items, total=total, asked=asked
         )
 
 
@@ -302,18 +371,95 @@ class ResourceReadApi(FhirApi):
         _note_for_audit(request, patient_id=found.patient_id, episode_id=found.episode_id)
         if not may_see(request.user, found.team_id):
             raise Http404
-        resource = fhir.versioned(found.render())
-        etag = f'W/"{resource["meta"]["versionId"]}"'
-        headers = {
-            "ETag": etag,
-            "Last-Modified": http_date(
-                datetime.fromisoformat(resource["meta"]["lastUpdated"]).timestamp()
-            ),
-        }
+        resource = history.stamp([found.render()])[0]
+        headers = _version_headers(resource)
         # A client that has this version already is told so, without the body again.
-        if etag in _etags(request.headers.get("If-None-Match", "")):
+        if headers["ETag"] in _etags(request.headers.get("If-None-Match", "")):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
         return Response(resource, headers=headers)
+
+
+def _version_headers(resource: Resource) -> dict[str, str]:
+    """ETag (the versionId) and Last-Modified (meta.lastUpdated) of a resource."""
+    return {
+        "ETag": f'W/"{resource["meta"]["versionId"]}"',
+        "Last-Modified": http_date(
+            datetime.fromisoformat(resource["meta"]["lastUpdated"]).timestamp()
+        ),
+    }
+
+
+def _kept(request: Request, resource_type: str, resource_id: str) -> tuple[int, Resource]:
+    """A Patient or EpisodeOfCare of the user's teams (else 404), its current version kept."""
+    found = locate(resource_type, resource_id)
+    _note_for_audit(request, patient_id=found.patient_id, episode_id=found.episode_id)
+    if not may_see(request.user, found.team_id):
+        raise Http404
+    if resource_type not in history.KEPT:
+        kept = " and ".join(sorted(history.KEPT))
+        msg = f"Careflow keeps the versions of {kept} only; read {resource_type}/{resource_id}."
+        raise exceptions.NotFound(msg)
+    return int(resource_id), history.stamp([found.render()])[0]
+
+
+class ResourceVersionApi(FhirApi):
+    """``GET /fhir/{type}/{id}/_history/{vid}`` (vread): the resource as version vid said."""
+
+    def get(
+        self, request: Request, resource_type: str, resource_id: str, version_id: str
+    ) -> Response:
+        search.params(request, set())
+        row_id, current = _kept(request, resource_type, resource_id)
+        kept = None
+        if version_id.isascii() and version_id.isdigit() and len(version_id) <= 9:  # noqa: PLR2004
+            kept = history.version(resource_type, row_id, int(version_id))
+        if kept is None:
+            msg = (
+                f"{resource_type}/{resource_id} has no version {version_id}; its latest is "
+                f"{current['meta']['versionId']}."
+            )
+            raise exceptions.NotFound(msg)
+        return Response(kept.resource, headers=_version_headers(kept.resource))
+
+
+class ResourceHistoryApi(FhirApi):
+    """``GET /fhir/{type}/{id}/_history``: every version kept, newest first, paged."""
+
+    def get(self, request: Request, resource_type: str, resource_id: str) -> Response:
+        params = search.params(request, {"_since", *search.RESULT})
+        asked = search.result(params, counts=False)
+        row_id, _current = _kept(request, resource_type, resource_id)
+        rows = history.versions(resource_type, row_id)
+        since = params.get("_since")
+        if since is not None:
+            rows = rows.filter(
+                recorded_at__gte=search.date_range("_since", since, instants=True).start
+            )
+        page = keyset_rows(rows, ("-number",), _cursor(params), count_param(params))
+        path = f"{resource_type}/{resource_id}"
+        entries = []
+        for row in page.rows:
+            first = row.number == 1
+            entries.append(
+                {
+                    "fullUrl": _absolute(request, path),
+                    "resource": results.subset(row.resource, asked.elements),
+                    "request": {
+                        "method": "POST" if first else "PUT",
+                        "url": resource_type if first else path,
+                    },
+                    "response": {
+                        "status": "201 Created" if first else "200 OK",
+                        "etag": f'W/"{row.number}"',
+                        "lastModified": row.resource["meta"]["lastUpdated"],
+                    },
+                }
+            )
+        out: Resource = {"resourceType": "Bundle", "type": "history"}
+        out["link"] = links(request, f"{path}/_history", params, count_param(params), page)
+        if entries:
+            out["entry"] = entries
+        return Response(out)
 
 
 def _etags(header: str) -> set[str]:
@@ -326,7 +472,8 @@ class EpisodeEverythingApi(FhirApi):
     """``GET /fhir/EpisodeOfCare/{id}/$everything``: the episode and all its resources."""
 
     def get(self, request: Request, episode_id: str) -> Response:
-        params = search.params(request, set())
+        params = search.params(request, set(search.RESULT))
+        asked = search.result(params, counts=False)
         if not (episode_id.isascii() and episode_id.isdigit()):
             raise Http404
         episode = episode_get_for(request.user, int(episode_id))
@@ -340,7 +487,13 @@ class EpisodeEverythingApi(FhirApi):
         path = f"EpisodeOfCare/{episode.pk}/$everything"
         return Response(
             searchset(
-                request, path, params=params, page=page, resources=page.rows, total=len(resources)
+                request,
+                path,
+                params=params,
+                page=page,
+                resources=page.rows,
+                total=None if asked.total == "none" else len(resources),
+                asked=asked,
             )
         )
 
@@ -387,18 +540,19 @@ def _cursor(params: dict[str, str], length: int = 1) -> Any:  # noqa: ANN401 - a
 
 class PatientSearchApi(FhirSearchApi):
     def get(self, request: Request) -> Response:
-        params = search.params(request, search_names("Patient"))
-        birthdate = params.get("birthdate")
+        params = search.params(request, search_names("Patient") | search.RESULT)
+        asked = search.result(params, **result_options("Patient"))
         patients = patient_search(
             request.user,
             ids=search.ids(params),
-            birthdate=None
-            if birthdate is None
-            else search.date_range("birthdate", birthdate).q("birth_date"),
+            birthdate=search.date_q(params, "birthdate", "birth_date"),
             name=params.get("name"),
             last_updated=search.last_updated(params, "updated_at"),
         )
-        page = keyset_rows(patients, ("id",), _cursor(params), count_param(params))
+        if asked.count_only:
+            return count_only(request, results.total(asked, patients, lambda: None))
+        ordering = _ordering(asked, {"_lastUpdated": "updated_at", "birthdate": "birth_date"})
+        page = keyset_rows(patients, ordering, _cursor(params, len(ordering)), count_param(params))
         record_shown(request, (p.pk for p in page.rows))
         found = [fhir.patient_resource(p) for p in page.rows]
         return Response(
@@ -408,7 +562,8 @@ class PatientSearchApi(FhirSearchApi):
                 params=params,
                 page=page,
                 resources=found,
-                total=total_of(patients),
+                total=results.total(asked, patients, lambda: total_of(patients)),
+                asked=asked,
             )
         )
 
@@ -455,15 +610,20 @@ def _states(statuses: set[str] | None) -> set[str] | None:
 
 class EpisodeSearchApi(FhirSearchApi):
     def get(self, request: Request) -> Response:
-        params = search.params(request, search_names("EpisodeOfCare"))
+        params = search.params(request, search_names("EpisodeOfCare") | search.RESULT)
+        asked = search.result(params, **result_options("EpisodeOfCare"))
         episodes = episode_search(
             request.user,
             ids=search.ids(params),
             patient_ids=search.patients(params),
             states=_states(search.codes(params, "status", EPISODE_STATUSES)),
             last_updated=search.last_updated(params, "updated_at"),
+            where=_where(search.date_q(params, "date", "enrolled_on")),
         )
-        page = keyset_rows(episodes, ("id",), _cursor(params), count_param(params))
+        if asked.count_only:
+            return count_only(request, results.total(asked, episodes, lambda: None))
+        ordering = _ordering(asked, {"_lastUpdated": "updated_at", "date": "enrolled_on"})
+        page = keyset_rows(episodes, ordering, _cursor(params, len(ordering)), count_param(params))
         record_shown(request, (e.patient_id for e in page.rows))
         found = [fhir.episode_resource(e) for e in page.rows]
         return Response(
@@ -473,23 +633,73 @@ class EpisodeSearchApi(FhirSearchApi):
                 params=params,
                 page=page,
                 resources=found,
-                total=total_of(episodes),
+                total=results.total(asked, episodes, lambda: total_of(episodes)),
+                asked=asked,
             )
         )
+
+
+def _where(*filters: Q | None) -> Q | None:
+    """The filters given, all of them; None when none was."""
+    given = [f for f in filters if f is not None]
+    if not given:
+        return None
+    out = given[0]
+    for f in given[1:]:
+        out &= f
+    return out
+
+
+def _in(field: str, ids: list[int] | None) -> Q | None:
+    return None if ids is None else Q(**{f"{field}__in": ids})
+
+
+CAREPLAN_STATUSES: Final = (
+    "draft",
+    "active",
+    "on-hold",
+    "revoked",
+    "completed",
+    "entered-in-error",
+    "unknown",
+)
+
+
+def _careplan_states(statuses: set[str]) -> set[str]:
+    """The pathway states a CarePlan status list stands for (``fhir.careplan_status``)."""
+    return {s.value for s in State if fhir.careplan_status(s.value) in statuses}
 
 
 class ConditionSearchApi(FhirSearchApi):
     """One Condition an episode (the radiculopathy it is about), id the episode's."""
 
     def get(self, request: Request) -> Response:
-        params = search.params(request, search_names("Condition"))
+        params = search.params(request, search_names("Condition") | search.RESULT)
+        asked = search.result(params, **result_options("Condition"))
+        wanted_codes = search.tokens(params, "code", codes.ICD10CM, codes.SNOMED)
         episodes = condition_search(
             request.user,
             ids=search.ids(params),
             patient_ids=search.patients(params),
             last_updated=search.last_updated(params, "updated_at"),
+            where=_where(
+                _in("pk", search.references(params, "episode", "EpisodeOfCare")),
+                None if wanted_codes is None else condition_code_q(wanted_codes),
+                search.date_q(params, "onset-date", "symptom_onset"),
+                search.date_q(params, "recorded-date", "enrolled_on"),
+            ),
         )
-        page = keyset_rows(episodes, ("id",), _cursor(params), count_param(params))
+        if asked.count_only:
+            return count_only(request, results.total(asked, episodes, lambda: None))
+        ordering = _ordering(
+            asked,
+            {
+                "_lastUpdated": "updated_at",
+                "onset-date": "symptom_onset",
+                "recorded-date": "enrolled_on",
+            },
+        )
+        page = keyset_rows(episodes, ordering, _cursor(params, len(ordering)), count_param(params))
         record_shown(request, (e.patient_id for e in page.rows))
         found = [fhir.condition_resource(e, abated=abated_at(e)) for e in page.rows]
         return Response(
@@ -499,7 +709,8 @@ class ConditionSearchApi(FhirSearchApi):
                 params=params,
                 page=page,
                 resources=found,
-                total=total_of(episodes),
+                total=results.total(asked, episodes, lambda: total_of(episodes)),
+                asked=asked,
             )
         )
 
@@ -508,11 +719,27 @@ class CarePlanSearchApi(FhirSearchApi):
     """One CarePlan an episode, id the episode's."""
 
     def get(self, request: Request) -> Response:
-        params = search.params(request, search_names("CarePlan"))
+        params = search.params(request, search_names("CarePlan") | search.RESULT)
+        asked = search.result(params, **result_options("CarePlan"))
+        statuses = search.codes(params, "status", CAREPLAN_STATUSES)
         episodes = careplan_search(
-            request.user, ids=search.ids(params), patient_ids=search.patients(params)
+            request.user,
+            ids=search.ids(params),
+            patient_ids=search.patients(params),
+            last_updated=search.last_updated(params, "updated_at"),
+            where=_where(
+                _in("pk", search.references(params, "episode", "EpisodeOfCare")),
+                search.date_q(params, "date", "conservative_care_start"),
+                None if statuses is None else Q(state__in=_careplan_states(statuses)),
+            ),
+            activity_codes=search.tokens(params, "activity-code", codes.PLAN_ITEMS),
         )
-        page = keyset_rows(episodes, ("id",), _cursor(params), count_param(params))
+        if asked.count_only:
+            return count_only(request, results.total(asked, episodes, lambda: None))
+        ordering = _ordering(
+            asked, {"_lastUpdated": "updated_at", "date": "conservative_care_start"}
+        )
+        page = keyset_rows(episodes, ordering, _cursor(params, len(ordering)), count_param(params))
         record_shown(request, (e.patient_id for e in page.rows))
         found = [
             fhir.careplan_resource(e, care_plan_for(e), patient_today(e.patient)) for e in page.rows
@@ -524,7 +751,8 @@ class CarePlanSearchApi(FhirSearchApi):
                 params=params,
                 page=page,
                 resources=found,
-                total=total_of(episodes),
+                total=results.total(asked, episodes, lambda: total_of(episodes)),
+                asked=asked,
             )
         )
 
@@ -545,19 +773,28 @@ class ObservationSearchApi(FhirSearchApi):
     """One Observation per fact an assessment recorded, by (assessment, fact)."""
 
     def get(self, request: Request) -> Response:
-        params = search.params(request, search_names("Observation"))
+        params = search.params(request, search_names("Observation") | search.RESULT)
+        asked = search.result(params, **result_options("Observation"))
         wanted = _split_ids(search.values(params, "_id"))
+        facts = search.tokens(params, "code", codes.FACTS)
         assessments = observation_search(
             request.user,
             assessment_ids=None if wanted is None else wanted[0],
             patient_ids=search.patients(params),
+            where=_where(
+                _in("episode_id", search.references(params, "episode", "EpisodeOfCare")),
+                search.date_q(params, "date", "recorded_at", instants=True),
+                search.last_updated(params, "recorded_at"),
+            ),
+            facts=facts,
         )
 
         def expand(row: Any) -> list[tuple[str, Resource]]:  # noqa: ANN401 - an Assessment
             return [
                 (r["id"], r)
                 for r in fhir.observation_resources(row, patient_id=row.episode.patient_id)
-                if wanted is None or r["id"] in wanted[1]
+                if (wanted is None or r["id"] in wanted[1])
+                and (facts is None or r["code"]["coding"][0]["code"] in facts)
             ]
 
         page = expanded_rows(assessments, expand, _cursor(params, 2), count_param(params))
@@ -570,27 +807,46 @@ class ObservationSearchApi(FhirSearchApi):
                 params=params,
                 page=page,
                 resources=page.rows,
-                total=len(page.rows) if whole else None,
+                total=len(page.rows) if whole and asked.total != "none" else None,
+                asked=asked,
             )
         )
 
 
 class FlagSearchApi(FhirSearchApi):
     def get(self, request: Request) -> Response:
-        params = search.params(request, search_names("Flag"))
+        params = search.params(request, search_names("Flag") | search.RESULT)
+        asked = search.result(params, **result_options("Flag"))
         statuses = search.codes(params, "status", FLAG_STATUSES)
+        updated = params.get("_lastUpdated")
         flags = flag_search(
             request.user,
             ids=search.ids(params),
             patient_ids=search.patients(params),
             statuses=None if statuses is None else statuses & {"active", "inactive"},
+            where=_where(
+                _in("episode_id", search.references(params, "episode", "EpisodeOfCare")),
+                search.date_q(params, "date", "raised_at", instants=True),
+                None
+                if updated is None
+                else flag_updated_q(search.date_range("_lastUpdated", updated, instants=True)),
+            ),
         )
-        page = keyset_rows(flags, ("id",), _cursor(params), count_param(params))
+        if asked.count_only:
+            return count_only(request, results.total(asked, flags, lambda: None))
+        ordering = _ordering(asked, {"date": "raised_at"})
+        page = keyset_rows(flags, ordering, _cursor(params, len(ordering)), count_param(params))
         record_shown(request, (f.episode.patient_id for f in page.rows))
         found = [fhir.flag_resource(f, patient_id=f.episode.patient_id) for f in page.rows]
         return Response(
             searchset(
-                request, "Flag", params=params, page=page, resources=found, total=total_of(flags)
+                request,
+                "Flag",
+                params=params,
+                page=page,
+                resources=found,
+                total=results.total(asked, flags, lambda: total_of(flags)),
+                asked=asked,
             )
         )
 
@@ -612,14 +868,39 @@ class CommunicationSearchApi(FhirSearchApi):
     """Reminders' delivery attempts and coordinators' outreach notes, by time."""
 
     def get(self, request: Request) -> Response:
-        params = search.params(request, search_names("Communication"))
+        params = search.params(request, search_names("Communication") | search.RESULT)
+        asked = search.result(params, **result_options("Communication"))
+        episodes = search.references(params, "episode", "EpisodeOfCare")
+        sent, updated = params.get("sent"), params.get("_lastUpdated")
+        sent_range = None if sent is None else search.date_range("sent", sent, instants=True)
+        updated_range = (
+            None if updated is None else search.date_range("_lastUpdated", updated, instants=True)
+        )
+        categories = search.tokens(params, "category", codes.COMMUNICATION_CATEGORY, codes.OUTREACH)
         found = communication_search(
             request.user,
             patient_ids=search.patients(params),
             ids=_communication_ids(search.values(params, "_id")),
             cursor=_cursor(params, 3),
             count=count_param(params),
+            attempts_where=_where(
+                None if categories is None else attempt_category_q(categories),
+                _in("reminder__episode_id", episodes),
+                None if sent_range is None else sent_range.q("at"),
+                None if updated_range is None else attempt_updated_q(updated_range),
+            ),
+            notes_where=_where(
+                _in("kind", None if categories is None else sorted(categories)),
+                _in("episode_id", episodes),
+                None if sent_range is None else sent_range.q("at"),
+                None if updated_range is None else updated_range.q("at"),
+            ),
+            exact_total=None
+            if asked.total == "none"
+            else asked.count_only or asked.total in ("accurate", "estimate"),
         )
+        if asked.count_only:
+            return count_only(request, found.total)
         record_shown(request, set(found.patient_ids))
         return Response(
             searchset(
@@ -629,6 +910,7 @@ class CommunicationSearchApi(FhirSearchApi):
                 page=found.page,
                 resources=found.resources,
                 total=found.total,
+                asked=asked,
             )
         )
 
@@ -643,7 +925,8 @@ class TaskSearchApi(FhirSearchApi):
     """
 
     def get(self, request: Request) -> Response:
-        params = search.params(request, search_names("Task"))
+        params = search.params(request, search_names("Task") | search.RESULT)
+        asked = search.result(params, **result_options("Task"))
         statuses = search.codes(params, "status", TASK_STATUSES)
         period = params.get("period")
         due = None if period is None else search.date_range("period", period)
@@ -662,6 +945,10 @@ class TaskSearchApi(FhirSearchApi):
                 keep=lambda action: due is None or due.holds(action.due),
                 cursor=cursor,
                 count=count,
+                where=_where(
+                    _in("pk", search.references(params, "focus", "EpisodeOfCare")),
+                    search.last_updated(params, "updated_at"),
+                ),
             )
         record_shown(request, {episode.patient_id for episode, _action, _today in page.rows})
         found = [fhir.task_resource(e, action, today) for e, action, today in page.rows]
@@ -673,7 +960,8 @@ class TaskSearchApi(FhirSearchApi):
                 params=params,
                 page=page,
                 resources=found,
-                total=len(found) if whole else None,
+                total=len(found) if whole and asked.total != "none" else None,
+                asked=asked,
             )
         )
 
@@ -689,12 +977,54 @@ def _task_key(task_id: str) -> Any:  # noqa: ANN401 - (episode id, action) or No
 # -- write ------------------------------------------------------------------------------------
 
 
+def _if_match_refused(request: Request) -> Response | None:
+    """If-Match on the transaction (the header, or an entry's ``request.ifMatch``): a 412.
+
+    The transaction creates (a patient and an episode, or finds them by ``ifNoneExist``);
+    nothing is updated in place, so no version it names can be the one written. Answering
+    the write as if the precondition held would break the promise a client asked for.
+    """
+    issues: list[tuple[str, str, str | None]] = []
+    if request.headers.get("If-Match") is not None:
+        issues.append(
+            (
+                "conflict",
+                (
+                    "If-Match: a transaction creates and updates nothing in place, so no version "
+                    "can match; send it without If-Match (ifNoneExist on the Patient entry finds "
+                    "a patient already enrolled)"
+                ),
+                None,
+            )
+        )
+    entries = request.data.get("entry") if isinstance(request.data, dict) else None
+    for n, entry in enumerate(entries if isinstance(entries, list) else []):
+        asked = entry.get("request") if isinstance(entry, dict) else None
+        if isinstance(asked, dict) and asked.get("ifMatch") is not None:
+            issues.append(
+                (
+                    "conflict",
+                    (
+                        "ifMatch: this entry creates and updates nothing in place, so no version "
+                        "can match; send it without ifMatch"
+                    ),
+                    f"Bundle.entry[{n}].request.ifMatch",
+                )
+            )
+    if not issues:
+        return None
+    return Response(operation_outcome(issues), status=status.HTTP_412_PRECONDITION_FAILED)
+
+
 class TransactionApi(FhirApi):
     """``POST /fhir/`` with a transaction Bundle: enrol a patient (Patient + Condition)."""
 
     scope = WRITE
 
     def post(self, request: Request) -> Response:
+        refused = _if_match_refused(request)
+        if refused is not None:
+            return refused
         try:
             enrolled = enrol(body=request.data, user=request.user)
         except EnrolmentError as exc:
@@ -717,9 +1047,10 @@ class TransactionApi(FhirApi):
                     "etag": f'W/"{r["meta"]["versionId"]}"',
                 },
             }
-            for r, created in (
-                (fhir.versioned(patient), enrolled.patient_created),
-                (fhir.versioned(condition), enrolled.episode_created),
+            for r, created in zip(
+                history.stamp([patient, condition]),
+                (enrolled.patient_created, enrolled.episode_created),
+                strict=True,
             )
         ]
         body = {"resourceType": "Bundle", "type": "transaction-response", "entry": entries}

@@ -10,6 +10,7 @@ POSTGRES_OPTIONAL=1 scripts/ensure_services.sh
 scripts/ensure_chromium.sh
 scripts/ensure_prometheus.sh
 scripts/ensure_pgbouncer.sh
+scripts/ensure_oidc_provider.sh
 make --no-print-directory lint
 
 export DJANGO_SETTINGS_MODULE=config.settings.test

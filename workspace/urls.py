@@ -7,16 +7,19 @@ from django.urls import path
 
 from workspace import report_views
 from workspace.views import (
+    api_token,
     board,
     enrol,
     episode,
     episode_writes,
     login,
     login_factor,
+    login_sso,
     pathway,
     privacy,
     queue,
     search,
+    team,
 )
 
 app_name = "workspace"
@@ -30,6 +33,9 @@ urlpatterns = [
     ),
     path("login/code/", login_factor.login_code, name="login-code"),
     path("login/set-up/", login_factor.login_enrol, name="login-enrol"),
+    path("login/sso/", login_sso.SsoStartView.as_view(), name="login-sso"),
+    path("login/sso/callback/", login_sso.SsoCallbackView.as_view(), name="login-sso-callback"),
+    path("api-token/", api_token.api_token, name="api-token"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("pathway.svg", pathway.pathway_picture, name="pathway"),
     path("queues/<str:name>/", queue.queue, name="queue"),
@@ -42,6 +48,21 @@ urlpatterns = [
         name="access-log-csv",
     ),
     path("enrol/", enrol.enrol, name="enrol"),
+    path("team/", team.teams_led, name="teams-led"),
+    path("teams/<int:team_id>/", team.team, name="team"),
+    path("teams/<int:team_id>/invite/", team.team_invite, name="team-invite"),
+    path(
+        "teams/<int:team_id>/members/<int:user_id>/role/",
+        team.member_role,
+        name="team-member-role",
+    ),
+    path(
+        "teams/<int:team_id>/members/<int:user_id>/deactivate/",
+        team.member_deactivate,
+        name="team-member-deactivate",
+    ),
+    path("teams/<int:team_id>/lead/", team.lead_step_down, name="team-lead-step-down"),
+    path("invitations/<str:token>/", team.invitation, name="invitation"),
     path("reports/adherence/", report_views.report, name="report"),
     path("reports/adherence/episodes/", report_views.report_episodes, name="report-episodes"),
     path("episodes/<int:episode_id>/", episode.episode, name="episode"),

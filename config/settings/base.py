@@ -98,11 +98,15 @@ INSTALLED_APPS = [
     "careflow",
     "episodes",
     "notifications",
+    # Care teams run by their leads: invitations, roles, deactivation, their audit.
+    "teams",
     # The API, and the middleware every request under /api/ passes through.
     "api",
     # The top layer: nothing imports these.
     "interop",  # the FHIR facade (/fhir/)
+    "interop.subscriptions",  # its topic-based subscriptions (rest-hook notifications)
     "workspace",  # the coordinator workspace (server-rendered pages + htmx)
+    "reports",  # the adherence report and its monthly rollups
     "ops",  # /metrics, heartbeats, housekeeping (docs/OPERATIONS.md)
 ]
 
@@ -112,7 +116,10 @@ INSTALLED_APPS = [
 # username + address out. https://django-axes.readthedocs.io/en/latest/2_installation.html
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, its per-request user read with the care teams in one statement.
+    "workspace.backends.SessionUserBackend",
+    # Single sign-on (OpenID Connect, below); acts only on the provider's callback.
+    "api.sso.CareflowOIDCBackend",
 ]
 # A second factor (an authenticator app's code, or a recovery code) after the password:
 # always for superusers and clinicians, for everyone else too when this is true
@@ -121,6 +128,41 @@ CAREFLOW_MFA_REQUIRED_FOR_ALL = env.bool("CAREFLOW_MFA_REQUIRED_FOR_ALL", defaul
 # The name an authenticator app shows beside the account.
 # https://django-otp-official.readthedocs.io/en/stable/overview.html#std-setting-OTP_TOTP_ISSUER
 OTP_TOTP_ISSUER = "Careflow"
+
+# SINGLE SIGN-ON (OpenID Connect, mozilla-django-oidc): the organisation's provider signs
+# staff in to the workspace when a client id is set (api/sso.py; docs/SECURITY.md, "Single
+# sign-on"; decision 0018). Users are matched by (issuer, sub), never by email; their care
+# teams and roles come from CAREFLOW_OIDC_GROUPS at every sign-in.
+# https://mozilla-django-oidc.readthedocs.io/en/stable/settings.html
+CAREFLOW_OIDC_PROVIDER_NAME = env("CAREFLOW_OIDC_PROVIDER_NAME", default="your organisation")
+CAREFLOW_OIDC_ISSUER = env("CAREFLOW_OIDC_ISSUER", default="")
+OIDC_RP_CLIENT_ID = env("CAREFLOW_OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env("CAREFLOW_OIDC_CLIENT_SECRET", default="")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("CAREFLOW_OIDC_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env("CAREFLOW_OIDC_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env("CAREFLOW_OIDC_USERINFO_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env("CAREFLOW_OIDC_JWKS_URI", default="")
+OIDC_RP_SIGN_ALGO = env("CAREFLOW_OIDC_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env("CAREFLOW_OIDC_SCOPES", default="openid email profile")
+# The claim holding the user's groups, and which group makes whom what in which care team:
+# JSON, {"<group>": {"team": "<care team name>", "role": "coordinator" | "clinician"}}.
+CAREFLOW_OIDC_GROUPS_CLAIM = env("CAREFLOW_OIDC_GROUPS_CLAIM", default="groups")
+CAREFLOW_OIDC_GROUPS = env.json("CAREFLOW_OIDC_GROUPS", default={})
+# `amr` values (RFC 8176) that show the provider asked for more than a password; a user who
+# must give a second factor (api/mfa.py) and signs in without one of them is refused.
+CAREFLOW_OIDC_MFA_AMR = env.list(
+    "CAREFLOW_OIDC_MFA_AMR",
+    default=["mfa", "otp", "hwk", "swk", "sc", "sms", "tel", "fpt", "face", "iris", "retina"],
+)
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+OIDC_AUTHENTICATION_CALLBACK_URL = "workspace:login-sso-callback"
+# Passwords (the workspace's form and POST /api/auth/token/) for installs without a provider;
+# false leaves single sign-on as the only way in, but for superusers at the admin.
+CAREFLOW_LOCAL_PASSWORDS = env.bool("CAREFLOW_LOCAL_PASSWORDS", default=True)
+# Days an invitation's link works (teams/: a team lead invites by email).
+CAREFLOW_INVITATION_DAYS = env.int("CAREFLOW_INVITATION_DAYS", default=7)
 # The client's address behind a reverse proxy: X-Forwarded-For is believed only from these
 # addresses or networks (infra/client.py). Empty: the connection's address is the client.
 CAREFLOW_TRUSTED_PROXIES = env.list("CAREFLOW_TRUSTED_PROXIES", default=[])
@@ -143,6 +185,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 # Never store the attempted passwords or the request's other fields.
 AXES_SENSITIVE_PARAMETERS = ["password", "token"]
+# The single sign-on callback carries no password: not an attempt to count (api/sso.py).
+AXES_WHITELIST_CALLABLE = "api.sso.axes_not_a_password"
 
 # PASSWORDS
 # ------------------------------------------------------------------------------
@@ -187,6 +231,8 @@ MIDDLEWARE = [
 ]
 
 # SESSIONS (the admin and the workspace): a working day, not Django's two weeks.
+# Django's database sessions, the per-request read one prepared statement (workspace/sessions.py).
+SESSION_ENGINE = "workspace.sessions"
 SESSION_COOKIE_AGE = env.int("CAREFLOW_SESSION_HOURS", default=9) * 3600
 
 # CONTENT SECURITY POLICY (django-csp 4): self-hosted scripts, styles and images only, no
@@ -437,6 +483,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "api.tasks.maintain_audit_partitions",
         "schedule": timedelta(hours=24),
     },
+    # The adherence report's monthly rollups: each closed month written since its last
+    # refresh recomputed (reports/rollups.py). Until then the report reads that month live,
+    # so the interval sets how long a written month is slower to report, never whether it
+    # is right (decision 0020).
+    "refresh-adherence-rollups": {
+        "task": "reports.tasks.refresh_adherence_rollups",
+        "schedule": timedelta(minutes=10),
+    },
     # Beat stamps its heartbeat on every send and a worker stamps its own running this:
     # their ages are the careflow_beat/worker_heartbeat_age_seconds gauges (ops/).
     "heartbeat": {
@@ -446,6 +500,12 @@ CELERY_BEAT_SCHEDULE = {
     "prune-idempotency-keys": {
         "task": "ops.tasks.prune_idempotency_keys",
         "schedule": timedelta(hours=1),
+    },
+    # FHIR subscriptions: notifications due again after a failure (or whose message was
+    # lost), heartbeats, handshakes; the subscription and event rows are the schedule.
+    "sweep-subscriptions": {
+        "task": "interop.subscriptions.tasks.sweep_subscriptions",
+        "schedule": timedelta(seconds=15),
     },
 }
 
@@ -567,3 +627,7 @@ SPECTACULAR_SETTINGS = {
 # CAREFLOW: reminders, channels and their providers (config/settings/delivery.py)
 # ------------------------------------------------------------------------------
 from config.settings.delivery import *  # noqa: E402
+
+# CAREFLOW: FHIR subscriptions' endpoints and retries (config/settings/subscriptions.py)
+# ------------------------------------------------------------------------------
+from config.settings.subscriptions import *  # noqa: E402

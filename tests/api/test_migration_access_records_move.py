@@ -99,7 +99,8 @@ def test_the_content_types_are_renamed_and_keep_their_permissions() -> None:
     )
     auditor = User.objects.create_user("auditor", password="pw-for-tests")
     auditor.user_permissions.add(granted)
-    assert not ContentType.objects.filter(app_label="api").exists()
+    # The moved models' types are episodes' again (api's later models keep theirs).
+    assert not ContentType.objects.filter(app_label="api", model__in=MOVED).exists()
 
     migrate_to_latest()
 

@@ -167,7 +167,7 @@ WHERE = {
     "batch, not transaction": "Bundle.type",
     "care start before onset": "Condition.extension",
     "future onset": "Condition.onsetDateTime",
-    "malformed birth date": "Bundle.entry.0.resource.birthDate",
+    "malformed birth date": "Bundle.entry[0].resource.birthDate",
     "no birth date": "Patient.birthDate",
     "no family name": "Patient.name.family",
     "no onset": "Condition.onsetDateTime",
@@ -176,7 +176,7 @@ WHERE = {
     "someone else's team": "Patient.managingOrganization",
     "subject elsewhere": "Condition.subject",
     "two patients": "Bundle.entry",
-    "unknown element": "Bundle.entry.0.resource.favouriteColour",
+    "unknown element": "Bundle.entry[0].resource.favouriteColour",
     "unknown fact": "Condition.evidence",
 }
 
@@ -198,7 +198,7 @@ def test_a_service_refusal_after_the_patient_was_written_rolls_back_both(coordin
         issues = _outcome(post(coordinator, body))
     assert (
         "Condition.extension",
-        "conservative_care_start: Conservative care cannot start before symptom onset.",
+        "Date conservative care began: Conservative care cannot start before symptom onset.",
     ) in issues
     assert counts() == before
 

@@ -31,13 +31,13 @@ pytestmark = pytest.mark.django_db
         ("Patient?birthdate=yesterday", 400),
         ("Patient?birthdate=ne2000-01-01", 400),
         ("Patient?name=a&name=b", 400),
-        ("Patient?_count=0", 400),
+        ("Patient?_count=-1", 400),
         ("Patient?_count=100000", 400),
         ("EpisodeOfCare?status=nonsense", 400),
         ("EpisodeOfCare?status=active,", 400),
         ("Patient?birthdate=1984-13", 400),
         ("Patient?_lastUpdated=2026-12-01T10:00", 400),
-        ("Patient?_sort=birthdate", 400),
+        ("Patient?_sort=name", 400),
         ("Patient?_include=Patient:organization", 400),
         ("Patient?name:exact=Ana", 400),
         ("Patient?_cursor=abc", 400),
@@ -113,6 +113,9 @@ def _grow(patient, by, flags: int):
 
 
 def _queries(client, path: str) -> int:
+    # The first read of a row a factory wrote (no service, so no kept version) records its
+    # Patient or EpisodeOfCare version (interop.history): once, whatever the data's size.
+    assert client.get(path).status_code == 200
     with CaptureQueriesContext(connection) as queries:
         assert client.get(path).status_code == 200
     return len(queries)

@@ -188,16 +188,22 @@ def test_post_search_merges_the_query_string(coordinator, team):
     ("path", "words"),
     [
         ("Patient?colour=blue", "unsupported search parameter: colour"),
-        (
-            "Patient?_sort=-birthdate&_total=accurate",
-            "unsupported search parameters: _sort, _total",
-        ),
-        ("Patient?_summary=count", "unsupported search parameter: _summary"),
-        ("Patient?_elements=id", "unsupported search parameter: _elements"),
-        ("Observation?code=x", "unsupported search parameter: code"),
+        ("Patient?colour=blue&_has=x", "unsupported search parameters: _has, colour"),
+        ("Patient?_sort=name", "_sort: name is not served here"),
+        ("Task?_sort=-_lastUpdated", "_sort: -_lastUpdated is not served here"),
+        ("Patient?_summary=text", "_summary: text is not served"),
+        ("Task?_summary=count", "_summary: count is not served"),
+        ("Observation?_total=accurate", "_total: accurate is not served"),
+        ("Patient?_total=maybe", "_total: maybe is not served"),
+        ("Patient?_elements=na-me", "_elements: a comma list of top-level element names"),
+        ("Patient?_include=Patient:organization", "_include: Patient:organization is not"),
+        ("Flag?_revinclude=Task:focus", "_revinclude: Task:focus is not served here"),
+        ("Observation?component-code=x", "unsupported search parameter: component-code"),
+        ("Condition?episode=Patient/1", "episode: an EpisodeOfCare id"),
         ("EpisodeOfCare?status=bogus", "status: bogus is not a code of planned"),
         ("Patient?birthdate=yesterday", "birthdate: a date (YYYY, YYYY-MM or YYYY-MM-DD)"),
-        ("Patient?_count=0", "_count: a whole number from 1 to 1000"),
+        ("Patient?_count=-1", "_count: a whole number from 1 to 1000"),
+        ("Task?_count=0", "_count: 0 (the total alone) is not served"),
     ],
 )
 def test_refusals_name_the_parameter_in_words(coordinator, path, words):
@@ -239,7 +245,13 @@ def test_interactions_not_served_are_405(coordinator, episode):
 
 
 # A value each declared parameter takes, by its FHIR type (a status: its first listed code).
-SAMPLES = {"date": "ge2000-01", "reference": "Patient/1", "string": "a", "token": "1"}
+SAMPLES = {
+    "date": "ge2000-01",
+    "reference": "1",
+    "string": "a",
+    "token": "1",
+    "uri": "http://example.org",
+}
 
 
 def test_the_capability_statement_and_what_is_served_match(coordinator, episode):
@@ -258,9 +270,12 @@ def test_the_capability_statement_and_what_is_served_match(coordinator, episode)
         for param in declared[resource_type].get("searchParam", []):
             value = SAMPLES[param["type"]]
             if param["name"] == "status":
-                value = {"EpisodeOfCare": "active", "Task": "ready", "Flag": "active"}[
-                    resource_type
-                ]
+                value = {
+                    "EpisodeOfCare": "active",
+                    "Task": "ready",
+                    "Flag": "active",
+                    "CarePlan": "active",
+                }[resource_type]
             response = client.get(f"/fhir/{resource_type}", {param["name"]: value})
             assert response.status_code == 200, (resource_type, param["name"], response.content)
         # And a parameter it does not declare is refused, naming it.
@@ -298,6 +313,21 @@ HOSTILE = [
     "EpisodeOfCare/1/$everything?_cursor=eyJkIjoibiIsImsiOlsie30iLCJbXSJdfQ",
     "Patient?_format=",
     "Patient?status=active",
+    "Patient?_include=",
+    "Patient?_sort=-",
+    "Patient?_sort=--birthdate",
+    "Patient?_elements=,",
+    "Patient?_summary=count&_count=-1",
+    "Patient?_totalMethod=" + "x" * 300,
+    "EpisodeOfCare?_revinclude=Flag:episode,Flag:episode,Task:focus",
+    "Condition?code=|",
+    "Condition?onset-date=9999-99",
+    "Observation?code=" + ",".join(["x"] * 100),
+    "CarePlan?status=active&_sort=date&_cursor=eyJkIjoibiIsImsiOlsieCIsIjEiXX0",
+    "Communication?sent=gt9999-12-31T23:59:59Z",
+    "Patient/1/_history?_since=yesterday",
+    "Patient/1/_history/%00",
+    "EpisodeOfCare/1/_history/" + "1" * 500,
 ]
 
 

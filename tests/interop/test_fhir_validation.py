@@ -95,12 +95,13 @@ def test_capability_statement_lists_exactly_what_is_served(coordinator):
     for name, entry in resources.items():
         interactions = {i["code"] for i in entry["interaction"]}
         listed = fhir_get(coordinator, name)
-        # A type with search-type answers a search (a Bundle); one without answers 404.
+        # A type with search-type answers a search (a Bundle); one without answers 405: the
+        # type is served (by id), the interaction is not.
         if "search-type" in interactions:
             assert listed.status_code == 200, (name, listed.content)
             assert listed.json()["resourceType"] == "Bundle"
         else:
-            assert listed.status_code == 404, name
+            assert listed.status_code == 405, name
         for param in entry.get("searchParam", []):
             # Every documented parameter is accepted (a malformed value is a 400, not 'unknown')
             answer = fhir_get(coordinator, name, **{param["name"]: "x"}).json()
