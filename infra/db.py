@@ -9,7 +9,8 @@ update (``notifications.services._write_resynced``). Every write's reads are fix
 its access check (``episodes.selectors.episode_id_for``), the lock of its episode and
 patient (``episodes.services.checks.lock``), the related rows it reads
 (``episodes.selectors.prefetch``); and so are every signed-in page's session and user
-reads (``workspace.sessions``, ``workspace.backends``). Their text is fixed and their values
+reads (``workspace.sessions``, ``workspace.backends``) and the episode timeline's sources
+(``episodes.selectors.timeline``, ``prefetch.rows_of``). Their text is fixed and their values
 are parameters, so ``prepared_cursor`` sends them bound server-side and prepared: parsed once
 per database connection, and planned once where PostgreSQL finds a generic plan no worse
 than a custom one (``plan_cache_mode`` auto; the page's conditions on dates and cursors

@@ -24,6 +24,8 @@ from episodes.selectors import (
     queue_register,
     timeline_source_register,
 )
+from episodes.selectors.prefetch import rows_of
+from episodes.selectors.timeline import EPISODE
 from notifications.models import (
     CheckIn,
     DeliveryAttempt,
@@ -140,8 +142,17 @@ def reply_get_for(episode: Episode, reply_id: int) -> PatientMessage:
 
 
 def _reminder_events(episode: Episode) -> Iterable[TimelineEvent]:
-    reminders = Reminder.objects.filter(episode_id=episode.pk).prefetch_related("deliveries")
-    for reminder in reminders.order_by("created_at", "id"):
+    reminders = rows_of(Reminder, where=EPISODE, args=[episode.pk], order=("created_at", "id"))
+    deliveries: dict[int, list[DeliveryAttempt]] = {}
+    if reminders:
+        for attempt in rows_of(
+            DeliveryAttempt,
+            where='t."reminder_id" = ANY(%s::bigint[])',
+            args=[[r.pk for r in reminders]],
+            order=("at", "id"),
+        ):
+            deliveries.setdefault(attempt.reminder_id, []).append(attempt)
+    for reminder in reminders:
         about = {
             "reminder": reminder.pk,
             "milestone": reminder.milestone,
@@ -161,7 +172,7 @@ def _reminder_events(episode: Episode) -> Iterable[TimelineEvent]:
                 "status_reason": reminder.status_reason,
             },
         )
-        for attempt in reminder.deliveries.all():
+        for attempt in deliveries.get(reminder.pk, ()):
             yield TimelineEvent(
                 attempt.at,
                 "delivery_attempt",
@@ -191,8 +202,14 @@ def _patient_message_events(episode: Episode) -> Iterable[TimelineEvent]:
     A reply says whether it was read, when and by whom (a username); ``reply`` is its id
     (``POST /api/episodes/{id}/replies/{reply}/read/``).
     """
-    messages = PatientMessage.objects.filter(episode_id=episode.pk).select_related("read_by")
-    for message in messages.order_by("received_at", "id"):
+    messages = rows_of(
+        PatientMessage,
+        where=EPISODE,
+        args=[episode.pk],
+        related=("read_by",),
+        order=("received_at", "id"),
+    )
+    for message in messages:
         data: dict[str, Any] = {"kind": message.kind, "body": message.body}
         if message.kind == PatientMessageKind.REPLY:
             data |= {
@@ -206,7 +223,7 @@ def _patient_message_events(episode: Episode) -> Iterable[TimelineEvent]:
 
 
 def _checkin_events(episode: Episode) -> Iterable[TimelineEvent]:
-    for checkin in CheckIn.objects.filter(episode_id=episode.pk).order_by("submitted_at", "id"):
+    for checkin in rows_of(CheckIn, where=EPISODE, args=[episode.pk], order=("submitted_at", "id")):
         yield TimelineEvent(
             checkin.submitted_at,
             "checkin",

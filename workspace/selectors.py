@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from episodes.selectors import TimelineEvent, timeline_source_register
+from episodes.selectors.prefetch import rows_of
+from episodes.selectors.timeline import EPISODE
 from workspace.models import OutreachNote
 
 if TYPE_CHECKING:
@@ -20,8 +22,10 @@ if TYPE_CHECKING:
 
 def _outreach_events(episode: Episode) -> Iterable[TimelineEvent]:
     """A coordinator's call, message or letter: one query, whatever the number of notes."""
-    notes = OutreachNote.objects.filter(episode_id=episode.pk).select_related("by")
-    for note in notes.order_by("at", "id"):
+    notes = rows_of(
+        OutreachNote, where=EPISODE, args=[episode.pk], related=("by",), order=("at", "id")
+    )
+    for note in notes:
         yield TimelineEvent(
             note.at,
             "outreach",

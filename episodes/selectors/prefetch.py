@@ -73,3 +73,75 @@ def prefetch_rows(instance: Model, *names: str) -> None:
         queryset._result_cache = rows  # noqa: SLF001 - what Django's prefetch sets
         queryset._prefetch_done = True  # noqa: SLF001
         cache_of[name] = queryset
+
+
+@cache
+def _rows_statement(
+    model: type[Model], where: str, related: tuple[str, ...], order: tuple[str, ...]
+) -> tuple[str, list[tuple[Any, list[str], int, int, int]], list[tuple[int, Any]]]:
+    """The SELECT of ``model``'s rows (alias ``t``) with each ``related`` row LEFT JOINed.
+
+    With it, per model read (the model itself first, then each related one): the model,
+    its field names, its slice of the row's columns and its primary key's column; and the
+    converted columns.
+    """
+    quote = connection.ops.quote_name
+    meta = model._meta  # noqa: SLF001 - Django's public _meta API
+    parts = [(model, "t", meta.concrete_fields)]
+    joins = []
+    for n, name in enumerate(related):
+        field = meta.get_field(name)
+        other = field.related_model._meta  # noqa: SLF001
+        alias = f"r{n}"
+        parts.append((field.related_model, alias, other.concrete_fields))
+        joins.append(
+            f" LEFT JOIN {quote(other.db_table)} {alias}"
+            f" ON t.{quote(field.column)} = {alias}.{quote(other.pk.column)}"
+        )
+    columns, reads, converted, start = [], [], [], 0
+    for part_model, alias, fields in parts:
+        columns += [f"{alias}.{quote(f.column)}" for f in fields]
+        converted += [(start + i, f) for i, f in enumerate(fields) if hasattr(f, "from_db_value")]
+        names = [f.attname for f in fields]
+        pk_at = start + names.index(part_model._meta.pk.attname)  # noqa: SLF001
+        reads.append((part_model, names, start, start + len(fields), pk_at))
+        start += len(fields)
+    ordering = ", ".join(f"t.{quote(meta.get_field(o).column)}" for o in order)
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quote(meta.db_table)} t{''.join(joins)}"  # noqa: S608 - names and fixed conditions, values are parameters
+        f" WHERE {where} ORDER BY {ordering}"
+    )
+    return sql, reads, converted
+
+
+def rows_of(
+    model: type[Model],
+    *,
+    where: str,
+    args: list[Any],
+    related: tuple[str, ...] = (),
+    order: tuple[str, ...] = ("id",),
+) -> list[Model]:
+    """``model.objects.filter(…).select_related(*related).order_by(*order)``, fixed.
+
+    One prepared statement: ``where`` is a condition over the table as ``t`` (fixed text,
+    the values in ``args``), ``related`` the foreign keys read along (each may be NULL).
+    """
+    sql, reads, converted = _rows_statement(model, where, related, order)
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, args)
+        fetched = cursor.fetchall()
+    out = []
+    for values in fetched:
+        values = list(values)  # noqa: PLW2901 - the row, converted in place
+        for index, field in converted:
+            values[index] = field.from_db_value(values[index], None, connection)
+        (own, names, start, end, _), *others = reads
+        row = own.from_db(connection.alias, names, values[start:end])
+        for name, (other, other_names, a, b, pk_at) in zip(related, others, strict=True):
+            found = None
+            if values[pk_at] is not None:  # no related row (a NULL foreign key)
+                found = other.from_db(connection.alias, other_names, values[a:b])
+            model._meta.get_field(name).set_cached_value(row, found)  # noqa: SLF001
+        out.append(row)
+    return out

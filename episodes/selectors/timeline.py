@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
-
 from episodes.models import (
+    Assessment,
     CarePlanItem,
     Correction,
     Episode,
     ImagingStudy,
     RedFlag,
     RedFlagReport,
+    TransitionLog,
 )
+from episodes.selectors.prefetch import rows_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +34,19 @@ class TimelineEvent:
 
 TimelineSource = Callable[[Episode], Iterable[TimelineEvent]]
 
+# Each source reads its rows by one fixed statement (``prefetch.rows_of``): the episode
+# page reads eleven sources, and compiling eleven querysets was a third of its CPU.
+EPISODE = 't."episode_id" = %s'
+
 
 def _username(user: Any) -> str | None:  # noqa: ANN401 - any auth user model, or None
     return None if user is None else user.get_username()
 
 
 def _transition_events(episode: Episode) -> Iterable[TimelineEvent]:
-    for log in episode.transitions.select_related("by").order_by("at", "id"):
+    for log in rows_of(
+        TransitionLog, where=EPISODE, args=[episode.pk], related=("by",), order=("at", "id")
+    ):
         yield TimelineEvent(
             log.at,
             "transition",
@@ -56,7 +63,13 @@ def _transition_events(episode: Episode) -> Iterable[TimelineEvent]:
 
 
 def _assessment_events(episode: Episode) -> Iterable[TimelineEvent]:
-    for row in episode.assessments.select_related("recorded_by").order_by("recorded_at", "id"):
+    for row in rows_of(
+        Assessment,
+        where=EPISODE,
+        args=[episode.pk],
+        related=("recorded_by",),
+        order=("recorded_at", "id"),
+    ):
         yield TimelineEvent(
             row.recorded_at,
             "assessment",
@@ -68,10 +81,14 @@ def _assessment_events(episode: Episode) -> Iterable[TimelineEvent]:
 
 
 def _red_flag_events(episode: Episode) -> Iterable[TimelineEvent]:
-    flags = RedFlag.objects.filter(episode_id=episode.pk).select_related(
-        "raised_by", "ruled_out_by"
+    flags = rows_of(
+        RedFlag,
+        where=EPISODE,
+        args=[episode.pk],
+        related=("raised_by", "ruled_out_by"),
+        order=("raised_at", "id"),
     )
-    for flag in flags.order_by("raised_at", "id"):
+    for flag in flags:
         about = {"red_flag": flag.pk, "sign": flag.sign, "category": flag.category}
         yield TimelineEvent(
             flag.raised_at,
@@ -97,8 +114,14 @@ def _red_flag_report_events(episode: Episode) -> Iterable[TimelineEvent]:
 
     A report that raised its flag is on the timeline as that flag (``red_flag_raised``).
     """
-    reports = RedFlagReport.objects.filter(episode_id=episode.pk, raised_flag=False)
-    for report in reports.select_related("reviewed_by").order_by("reported_at", "id"):
+    reports = rows_of(
+        RedFlagReport,
+        where=f"{EPISODE} AND NOT t.raised_flag",
+        args=[episode.pk],
+        related=("reviewed_by",),
+        order=("reported_at", "id"),
+    )
+    for report in reports:
         about = {
             "report": report.pk,
             "sign": report.sign,
@@ -121,8 +144,14 @@ def _red_flag_report_events(episode: Episode) -> Iterable[TimelineEvent]:
 
 
 def _imaging_events(episode: Episode) -> Iterable[TimelineEvent]:
-    studies = ImagingStudy.objects.filter(episode_id=episode.pk)
-    for study in studies.select_related("recorded_by").order_by("recorded_at", "id"):
+    studies = rows_of(
+        ImagingStudy,
+        where=EPISODE,
+        args=[episode.pk],
+        related=("recorded_by",),
+        order=("recorded_at", "id"),
+    )
+    for study in studies:
         yield TimelineEvent(
             study.recorded_at,
             "imaging",
@@ -140,8 +169,14 @@ def _imaging_events(episode: Episode) -> Iterable[TimelineEvent]:
 
 
 def _care_plan_events(episode: Episode) -> Iterable[TimelineEvent]:
-    items = CarePlanItem.objects.filter(episode_id=episode.pk).select_related("recorded_by")
-    for item in items.order_by("recorded_at", "id"):
+    items = rows_of(
+        CarePlanItem,
+        where=EPISODE,
+        args=[episode.pk],
+        related=("recorded_by",),
+        order=("recorded_at", "id"),
+    )
+    for item in items:
         yield TimelineEvent(
             item.recorded_at,
             "care_plan_item",
@@ -160,10 +195,14 @@ def _care_plan_events(episode: Episode) -> Iterable[TimelineEvent]:
 
 def _correction_events(episode: Episode) -> Iterable[TimelineEvent]:
     # A birth date is the patient's: its correction shows on each of the patient's episodes.
-    corrections = Correction.objects.filter(
-        Q(episode_id=episode.pk) | Q(patient_id=episode.patient_id, episode__isnull=True)
+    corrections = rows_of(
+        Correction,
+        where='(t."episode_id" = %s OR (t."patient_id" = %s AND t."episode_id" IS NULL))',
+        args=[episode.pk, episode.patient_id],
+        related=("by",),
+        order=("at", "id"),
     )
-    for row in corrections.select_related("by").order_by("at", "id"):
+    for row in corrections:
         yield TimelineEvent(
             row.at,
             "correction",

@@ -15,9 +15,10 @@ from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
-from episodes.models import Episode
+from episodes.models import Episode, RedFlag
 from episodes.selectors import episode_id_for
-from episodes.selectors.prefetch import prefetch_rows, related_rows
+from episodes.selectors.prefetch import prefetch_rows, related_rows, rows_of
+from episodes.selectors.timeline import EPISODE
 from episodes.services.checks import lock
 from notifications.models import Reminder
 from tests.clock import at_day
@@ -138,3 +139,32 @@ def test_episode_id_for_refuses_other_teams_and_no_team(
         episode_id_for(django_user_model.objects.create_user("nobody-here"), full_episode.pk)
     with pytest.raises(Http404):
         episode_id_for(coordinator, full_episode.pk + 1000)
+
+
+def test_rows_of_reads_what_select_related_reads(full_episode, coordinator):
+    """Related rows read along, a NULL foreign key read as None, in the asked order."""
+    first = full_episode.red_flags.order_by("raised_at", "id").first()
+    RedFlag.objects.filter(pk=first.pk).update(
+        ruled_out_by=coordinator, ruled_out_at=first.raised_at
+    )
+    ours = rows_of(
+        RedFlag,
+        where=EPISODE,
+        args=[full_episode.pk],
+        related=("raised_by", "ruled_out_by"),
+        order=("raised_at", "id"),
+    )
+    theirs = list(
+        RedFlag.objects.filter(episode_id=full_episode.pk)
+        .select_related("raised_by", "ruled_out_by")
+        .order_by("raised_at", "id")
+    )
+    assert [values(r) for r in ours] == [values(r) for r in theirs]
+    with CaptureQueriesContext(connection) as ctx:
+        assert [r.ruled_out_by and values(r.ruled_out_by) for r in ours] == [
+            r.ruled_out_by and values(r.ruled_out_by) for r in theirs
+        ]
+        assert [values(r.raised_by) for r in ours] == [values(r.raised_by) for r in theirs]
+    assert not ctx.captured_queries
+    assert ours[0].ruled_out_by == coordinator
+    assert ours[1].ruled_out_by is None
