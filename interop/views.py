@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.http import http_date
 from oauth2_provider.models import AccessToken
@@ -538,6 +538,41 @@ def _cursor(params: dict[str, str], length: int = 1) -> Any:  # noqa: ANN401 - a
     return decode(params.get(CURSOR), length=length)
 
 
+def _rows_searchset(
+    request: Request,
+    path: str,
+    *,
+    params: dict[str, str],
+    asked: search.Result,
+    rows: QuerySet[Any],
+    sorts: dict[str, str],
+    patient_of: Callable[[Any], int],
+    render: Callable[[Any], Resource],
+) -> Response:
+    """A search of rows: the total alone (``_summary=count``), or a page of them.
+
+    The page is one keyset range in the ``_sort`` asked for (``sorts``: each sort's field),
+    its patients recorded as shown, each row rendered as its resource.
+    """
+    if asked.count_only:
+        return count_only(request, results.total(asked, rows, lambda: None))
+    ordering = _ordering(asked, sorts)
+    page = keyset_rows(rows, ordering, _cursor(params, len(ordering)), count_param(params))
+    record_shown(request, (patient_of(row) for row in page.rows))
+    found = [render(row) for row in page.rows]
+    return Response(
+        searchset(
+            request,
+            path,
+            params=params,
+            page=page,
+            resources=found,
+            total=results.total(asked, rows, lambda: total_of(rows)),
+            asked=asked,
+        )
+    )
+
+
 class PatientSearchApi(FhirSearchApi):
     def get(self, request: Request) -> Response:
         params = search.params(request, search_names("Patient") | search.RESULT)
@@ -549,22 +584,15 @@ class PatientSearchApi(FhirSearchApi):
             name=params.get("name"),
             last_updated=search.last_updated(params, "updated_at"),
         )
-        if asked.count_only:
-            return count_only(request, results.total(asked, patients, lambda: None))
-        ordering = _ordering(asked, {"_lastUpdated": "updated_at", "birthdate": "birth_date"})
-        page = keyset_rows(patients, ordering, _cursor(params, len(ordering)), count_param(params))
-        record_shown(request, (p.pk for p in page.rows))
-        found = [fhir.patient_resource(p) for p in page.rows]
-        return Response(
-            searchset(
-                request,
-                "Patient",
-                params=params,
-                page=page,
-                resources=found,
-                total=results.total(asked, patients, lambda: total_of(patients)),
-                asked=asked,
-            )
+        return _rows_searchset(
+            request,
+            "Patient",
+            params=params,
+            asked=asked,
+            rows=patients,
+            sorts={"_lastUpdated": "updated_at", "birthdate": "birth_date"},
+            patient_of=lambda p: p.pk,
+            render=fhir.patient_resource,
         )
 
 
@@ -620,22 +648,15 @@ class EpisodeSearchApi(FhirSearchApi):
             last_updated=search.last_updated(params, "updated_at"),
             where=_where(search.date_q(params, "date", "enrolled_on")),
         )
-        if asked.count_only:
-            return count_only(request, results.total(asked, episodes, lambda: None))
-        ordering = _ordering(asked, {"_lastUpdated": "updated_at", "date": "enrolled_on"})
-        page = keyset_rows(episodes, ordering, _cursor(params, len(ordering)), count_param(params))
-        record_shown(request, (e.patient_id for e in page.rows))
-        found = [fhir.episode_resource(e) for e in page.rows]
-        return Response(
-            searchset(
-                request,
-                "EpisodeOfCare",
-                params=params,
-                page=page,
-                resources=found,
-                total=results.total(asked, episodes, lambda: total_of(episodes)),
-                asked=asked,
-            )
+        return _rows_searchset(
+            request,
+            "EpisodeOfCare",
+            params=params,
+            asked=asked,
+            rows=episodes,
+            sorts={"_lastUpdated": "updated_at", "date": "enrolled_on"},
+            patient_of=lambda e: e.patient_id,
+            render=fhir.episode_resource,
         )
 
 
@@ -689,29 +710,19 @@ class ConditionSearchApi(FhirSearchApi):
                 search.date_q(params, "recorded-date", "enrolled_on"),
             ),
         )
-        if asked.count_only:
-            return count_only(request, results.total(asked, episodes, lambda: None))
-        ordering = _ordering(
-            asked,
-            {
+        return _rows_searchset(
+            request,
+            "Condition",
+            params=params,
+            asked=asked,
+            rows=episodes,
+            sorts={
                 "_lastUpdated": "updated_at",
                 "onset-date": "symptom_onset",
                 "recorded-date": "enrolled_on",
             },
-        )
-        page = keyset_rows(episodes, ordering, _cursor(params, len(ordering)), count_param(params))
-        record_shown(request, (e.patient_id for e in page.rows))
-        found = [fhir.condition_resource(e, abated=abated_at(e)) for e in page.rows]
-        return Response(
-            searchset(
-                request,
-                "Condition",
-                params=params,
-                page=page,
-                resources=found,
-                total=results.total(asked, episodes, lambda: total_of(episodes)),
-                asked=asked,
-            )
+            patient_of=lambda e: e.patient_id,
+            render=lambda e: fhir.condition_resource(e, abated=abated_at(e)),
         )
 
 
@@ -734,26 +745,15 @@ class CarePlanSearchApi(FhirSearchApi):
             ),
             activity_codes=search.tokens(params, "activity-code", codes.PLAN_ITEMS),
         )
-        if asked.count_only:
-            return count_only(request, results.total(asked, episodes, lambda: None))
-        ordering = _ordering(
-            asked, {"_lastUpdated": "updated_at", "date": "conservative_care_start"}
-        )
-        page = keyset_rows(episodes, ordering, _cursor(params, len(ordering)), count_param(params))
-        record_shown(request, (e.patient_id for e in page.rows))
-        found = [
-            fhir.careplan_resource(e, care_plan_for(e), patient_today(e.patient)) for e in page.rows
-        ]
-        return Response(
-            searchset(
-                request,
-                "CarePlan",
-                params=params,
-                page=page,
-                resources=found,
-                total=results.total(asked, episodes, lambda: total_of(episodes)),
-                asked=asked,
-            )
+        return _rows_searchset(
+            request,
+            "CarePlan",
+            params=params,
+            asked=asked,
+            rows=episodes,
+            sorts={"_lastUpdated": "updated_at", "date": "conservative_care_start"},
+            patient_of=lambda e: e.patient_id,
+            render=lambda e: fhir.careplan_resource(e, care_plan_for(e), patient_today(e.patient)),
         )
 
 
@@ -832,22 +832,15 @@ class FlagSearchApi(FhirSearchApi):
                 else flag_updated_q(search.date_range("_lastUpdated", updated, instants=True)),
             ),
         )
-        if asked.count_only:
-            return count_only(request, results.total(asked, flags, lambda: None))
-        ordering = _ordering(asked, {"date": "raised_at"})
-        page = keyset_rows(flags, ordering, _cursor(params, len(ordering)), count_param(params))
-        record_shown(request, (f.episode.patient_id for f in page.rows))
-        found = [fhir.flag_resource(f, patient_id=f.episode.patient_id) for f in page.rows]
-        return Response(
-            searchset(
-                request,
-                "Flag",
-                params=params,
-                page=page,
-                resources=found,
-                total=results.total(asked, flags, lambda: total_of(flags)),
-                asked=asked,
-            )
+        return _rows_searchset(
+            request,
+            "Flag",
+            params=params,
+            asked=asked,
+            rows=flags,
+            sorts={"date": "raised_at"},
+            patient_of=lambda f: f.episode.patient_id,
+            render=lambda f: fhir.flag_resource(f, patient_id=f.episode.patient_id),
         )
 
 
