@@ -1,4 +1,4 @@
-"""Related rows read by a prepared statement, and into Django's prefetch cache.
+"""Rows read by fixed prepared statements, and related rows into Django's prefetch cache.
 
 ``prefetch_related_objects([episode], "red_flags", "imaging")`` compiles two querysets on
 every write that reads an episode's facts. ``prefetch_rows`` sends the same reads, each a
@@ -19,47 +19,23 @@ from django.db.models import Model
 from infra.db import prepared_cursor
 
 
-@cache
-def _statement(
-    model: type[Model], name: str, *, for_update: bool = False
-) -> tuple[str, list[str], list[tuple[int, Any]]]:
-    """The SELECT of ``name``'s rows by their key; their field names; the converted columns."""
-    relation = model._meta.get_field(name)  # noqa: SLF001 - Django's public _meta API
-    related = relation.related_model._meta  # noqa: SLF001
-    quote = connection.ops.quote_name
-    fields = related.concrete_fields
-    order = ", ".join(
-        f"{quote(related.get_field(o.lstrip('-')).column)}{' DESC' if o.startswith('-') else ''}"
-        for o in (related.ordering or [related.pk.name])
-    )
-    sql = (
-        f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(related.db_table)}"  # noqa: S608 - names, not data
-        f" WHERE {quote(relation.field.column)} = %s ORDER BY {order}"
-        + (" FOR UPDATE" if for_update else "")
-    )
-    converted = [(i, f) for i, f in enumerate(fields) if hasattr(f, "from_db_value")]
-    return sql, [f.attname for f in fields], converted
-
-
 def related_rows(instance: Model, name: str, *, for_update: bool = False) -> list[Model]:
     """The rows of ``instance``'s reverse relation ``name``, each one's ``instance`` set.
 
-    ``for_update``: locked until the transaction ends (``select_for_update()``), in the
-    related model's order (its ``Meta.ordering``, else its primary key).
+    In the related model's order (its ``Meta.ordering``, else its primary key);
+    ``for_update``: locked until the transaction ends (``select_for_update()``).
     """
-    sql, attnames, converted = _statement(type(instance), name, for_update=for_update)
     relation = type(instance)._meta.get_field(name)  # noqa: SLF001 - Django's public _meta API
-    with prepared_cursor() as cursor:
-        cursor.execute(sql, [instance.pk])
-        fetched = cursor.fetchall()
-    rows = []
-    for values in fetched:
-        values = list(values)  # noqa: PLW2901 - the row, converted in place
-        for index, field in converted:
-            values[index] = field.from_db_value(values[index], None, connection)
-        row = relation.related_model.from_db(connection.alias, attnames, values)
+    related = relation.related_model
+    rows = rows_of(
+        related,
+        where=f't."{relation.field.column}" = %s',
+        args=[instance.pk],
+        order=tuple(related._meta.ordering or [related._meta.pk.name]),  # noqa: SLF001
+        for_update=for_update,
+    )
+    for row in rows:
         relation.field.set_cached_value(row, instance)
-        rows.append(row)
     return rows
 
 
@@ -77,9 +53,16 @@ def prefetch_rows(instance: Model, *names: str) -> None:
 
 @cache
 def _rows_statement(
-    model: type[Model], where: str, related: tuple[str, ...], order: tuple[str, ...]
+    model: type[Model],
+    where: str,
+    related: tuple[str, ...],
+    order: tuple[str, ...],
+    for_update: bool,  # noqa: FBT001 - a cache key
 ) -> tuple[str, list[tuple[Any, list[str], int, int, int]], list[tuple[int, Any]]]:
-    """The SELECT of ``model``'s rows (alias ``t``) with each ``related`` row LEFT JOINed.
+    """The SELECT of ``model``'s rows (alias ``t``) with each ``related`` row joined.
+
+    As the ORM's ``select_related`` joins: INNER for a foreign key that cannot be NULL,
+    LEFT otherwise (``FOR UPDATE`` then locks both rows, as ``select_for_update()`` does).
 
     With it, per model read (the model itself first, then each related one): the model,
     its field names, its slice of the row's columns and its primary key's column; and the
@@ -95,7 +78,7 @@ def _rows_statement(
         alias = f"r{n}"
         parts.append((field.related_model, alias, other.concrete_fields))
         joins.append(
-            f" LEFT JOIN {quote(other.db_table)} {alias}"
+            f" {'LEFT' if field.null else 'INNER'} JOIN {quote(other.db_table)} {alias}"
             f" ON t.{quote(field.column)} = {alias}.{quote(other.pk.column)}"
         )
     columns, reads, converted, start = [], [], [], 0
@@ -106,10 +89,13 @@ def _rows_statement(
         pk_at = start + names.index(part_model._meta.pk.attname)  # noqa: SLF001
         reads.append((part_model, names, start, start + len(fields), pk_at))
         start += len(fields)
-    ordering = ", ".join(f"t.{quote(meta.get_field(o).column)}" for o in order)
+    ordering = ", ".join(
+        f"t.{quote(meta.get_field(o.lstrip('-')).column)}{' DESC' if o.startswith('-') else ''}"
+        for o in order
+    )
     sql = (
         f"SELECT {', '.join(columns)} FROM {quote(meta.db_table)} t{''.join(joins)}"  # noqa: S608 - names and fixed conditions, values are parameters
-        f" WHERE {where} ORDER BY {ordering}"
+        f" WHERE {where} ORDER BY {ordering}" + (" FOR UPDATE" if for_update else "")
     )
     return sql, reads, converted
 
@@ -121,13 +107,15 @@ def rows_of(
     args: list[Any],
     related: tuple[str, ...] = (),
     order: tuple[str, ...] = ("id",),
+    for_update: bool = False,
 ) -> list[Model]:
     """``model.objects.filter(…).select_related(*related).order_by(*order)``, fixed.
 
     One prepared statement: ``where`` is a condition over the table as ``t`` (fixed text,
-    the values in ``args``), ``related`` the foreign keys read along (each may be NULL).
+    the values in ``args``), ``related`` the foreign keys read along, ``order`` field names
+    (``-`` for descending), ``for_update`` as ``select_for_update()``.
     """
-    sql, reads, converted = _rows_statement(model, where, related, order)
+    sql, reads, converted = _rows_statement(model, where, related, order, for_update)
     with prepared_cursor() as cursor:
         cursor.execute(sql, args)
         fetched = cursor.fetchall()
