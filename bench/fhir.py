@@ -4,7 +4,9 @@ Run against a generated database (``python -m bench.generate --count 100000`` in
 ``DATABASE_URL`` names, ``manage.py migrate`` first). Each search is asked ``--repeats``
 times after ``--warmup`` (the first request of each pays one-off costs); p50 and p95 are of
 the whole request through Django's test client (view, SQL, JSON, audit rows), and the
-queries each page made. Prints one JSON document; ``--out`` writes it too.
+queries each page made, with ``$everything`` of the newest episode and of the team's episode
+with the most reminders. Prints one JSON document and writes it to
+``bench/results/fhir-<size>.json`` (``--out``: elsewhere), which ``make perf-doc`` renders.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 
-def _searches(episode_id: int, patient_id: int, since: str) -> list[str]:
+def _searches(episode_id: int, patient_id: int, since: str, largest: int) -> list[str]:
     return [
         "Patient",
         f"Patient?_lastUpdated=gt{since}",
@@ -43,14 +45,36 @@ def _searches(episode_id: int, patient_id: int, since: str) -> list[str]:
         "Communication",
         f"Communication?_lastUpdated=gt{since}",
         f"EpisodeOfCare/{episode_id}/_history",
+        f"EpisodeOfCare/{episode_id}/$everything",
+        # The team's episode with the most reminders, deliveries, assessments and notes.
+        f"EpisodeOfCare/{largest}/$everything",
     ]
+
+
+def _largest_episode(team_id: int) -> tuple[int, int]:
+    """The team's episode with the most reminder and delivery rows, and how many it has."""
+    from django.db.models import Count
+
+    from notifications.models import Reminder
+
+    row = (
+        Reminder.objects.filter(episode__care_team_id=team_id)
+        .values("episode_id")
+        .annotate(rows=Count("id") + Count("deliveries"))
+        .order_by("-rows", "episode_id")
+        .first()
+    )
+    return row["episode_id"], row["rows"]
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--out", type=Path)
+    parser.add_argument("--large", type=int, default=1000, help="rows added for the large episode")
+    parser.add_argument(
+        "--out", type=Path, help="default bench/results/fhir-<size>.json (100k, 1m: the episodes)"
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -58,12 +82,14 @@ def main(argv: list[str] | None = None) -> None:
 
     django.setup()
     from django.contrib.auth import get_user_model
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from episodes.models import CareTeamMembership, Episode
+    from bench.run import RESULTS, _commit, machine
+    from episodes.models import Assessment, CareTeamMembership, Episode
+    from workspace.models import OutreachKind, OutreachNote
 
     user_model = get_user_model()
     membership = CareTeamMembership.objects.filter(role="coordinator").order_by("id").first()
@@ -74,8 +100,10 @@ def main(argv: list[str] | None = None) -> None:
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
     since = (timezone.now() - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
-    results: dict[str, Any] = {}
-    for path in _searches(episode.pk, episode.patient_id, since):
+    largest, largest_rows = _largest_episode(membership.team_id)
+    when = timezone.now().isoformat(timespec="seconds")
+
+    def measure(path: str) -> dict[str, Any]:
         url = f"/fhir/{path}"
         for _ in range(args.warmup):
             client.get(url)
@@ -89,21 +117,50 @@ def main(argv: list[str] | None = None) -> None:
                 sys.exit(f"{url}: {response.status_code} {response.content[:300]!r}")
         body = response.json()
         timings.sort()
-        results[path] = {
+        row = {
             "p50_ms": round(statistics.median(timings), 1),
             "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 1),
             "queries": len(queries),
             "entries": len(body.get("entry", [])),
+            "total": body.get("total"),
         }
-        sys.stdout.write(f"{path}: {results[path]}\n")
+        sys.stdout.write(f"{path}: {row}\n")
+        return row
+
+    results = {
+        path: measure(path) for path in _searches(episode.pk, episode.patient_id, since, largest)
+    }
+    # An episode far larger than any generated: --large outreach notes and as many
+    # assessments added to the newest episode in a transaction rolled back afterwards.
+    with transaction.atomic():
+        OutreachNote.objects.bulk_create(
+            OutreachNote(episode=episode, kind=OutreachKind.CALL_MADE, note="bench", by=user)
+            for _ in range(args.large)
+        )
+        Assessment.objects.bulk_create(
+            Assessment(episode=episode, values={"radicular_pain": True}, recorded_by=user)
+            for _ in range(args.large)
+        )
+        results[f"EpisodeOfCare/{episode.pk}/$everything (+{args.large} notes and assessments)"] = (
+            measure(f"EpisodeOfCare/{episode.pk}/$everything")
+        )
+        transaction.set_rollback(True)
+    episodes = Episode.objects.count()
     document = {
-        "episodes": Episode.objects.count(),
+        "when": when,
+        "commit": _commit(),
+        "machine": machine(),
+        "load_average": list(os.getloadavg()),
+        "episodes": episodes,
         "team": membership.team_id,
+        "team_episodes": Episode.objects.filter(care_team_id=membership.team_id).count(),
+        "largest_episode_reminder_rows": largest_rows,
         "repeats": args.repeats,
         "searches": results,
     }
-    if args.out:
-        args.out.write_text(json.dumps(document, indent=2) + "\n")
+    size = "1m" if episodes >= 1_000_000 else f"{episodes // 1000}k"
+    out = args.out or RESULTS / f"fhir-{size}.json"
+    out.write_text(json.dumps(document, indent=2) + "\n")
     sys.stdout.write(json.dumps(document) + "\n")
 
 

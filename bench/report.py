@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -383,10 +385,17 @@ def report_runs(results: Path = RESULTS) -> list[tuple[Path, dict[str, Any]]]:
     Complete runs and ``--report-only`` runs alike (``report.p95_ms`` beside
     ``report.live_p95_ms``).
     """
+    return _newest_by_size(results, lambda r: "live_p95_ms" in r.get("report", {}))
+
+
+def _newest_by_size(
+    results: Path, measured: Callable[[dict[str, Any]], bool]
+) -> list[tuple[Path, dict[str, Any]]]:
+    """Of the results ``measured`` accepts, the newest (``when``) of each size, smallest first."""
     newest: dict[int, tuple[Path, dict[str, Any]]] = {}
     for path in sorted(results.glob("*.json")):
         result = json.loads(path.read_text())
-        if not isinstance(result, dict) or "live_p95_ms" not in result.get("report", {}):
+        if not isinstance(result, dict) or "when" not in result or not measured(result):
             continue
         size = result["episodes"]
         if size not in newest or result["when"] > newest[size][1]["when"]:
@@ -420,15 +429,59 @@ def _report_table(runs: list[tuple[Path, dict[str, Any]]]) -> list[str]:
     return lines
 
 
+def fhir_runs(results: Path = RESULTS) -> list[tuple[Path, dict[str, Any]]]:
+    """The newest ``python -m bench.fhir`` run of each size, smallest first."""
+    return _newest_by_size(results, lambda r: "searches" in r)
+
+
+def _fhir_table(runs: list[tuple[Path, dict[str, Any]]]) -> list[str]:
+    if not runs:
+        return []
+    sources = "; ".join(
+        f"{_size(r)} (a team of {r['team_episodes']:,}), {_when(r)}, `{_shown(path)}`,"
+        f" load average {r['load_average'][0]:.1f}"
+        for path, r in runs
+    )
+    lines = [
+        (
+            "FHIR searches, in process as one team's coordinator (`python -m bench.fhir`: the"
+            f" whole request, view, SQL, JSON and access records; {sources}):"
+        ),
+        "",
+        "| search | "
+        + " | ".join(f"{_size(r)}: p50 / p95 (entries, statements)" for _, r in runs)
+        + " |",
+        "|---|" + "---:|" * len(runs),
+    ]
+    names = list(dict.fromkeys(name for _, r in runs for name in r["searches"]))
+    for name in names:
+        cells = []
+        for _, r in runs:
+            row = r["searches"].get(name)
+            cells.append(
+                NOTHING
+                if row is None
+                else (
+                    f"{row['p50_ms']:.1f} / {row['p95_ms']:.1f}"
+                    f" ({row['entries']}, {row['queries']})"
+                )
+            )
+        shown = re.sub(r"\b\d{2,}\b", "{id}", re.sub(r"gt[0-9T:.\-]+Z", "gt{an hour ago}", name))
+        lines.append(f"| `{shown}` | {' | '.join(cells)} |")
+    return lines
+
+
 def markdown(
     runs: list[tuple[Path, dict[str, Any]]],
     reports: list[tuple[Path, dict[str, Any]]] | None = None,
+    fhir: list[tuple[Path, dict[str, Any]]] | None = None,
 ) -> str:
     """The figures section of docs/PERFORMANCE.md, between its markers, for ``runs``.
 
     ``reports``: the report runs to show (``report_runs()`` of bench/results/ by default).
     """
     reports = report_runs() if reports is None else reports
+    fhir = fhir_runs() if fhir is None else fhir
     machines = sorted({_machine(result) for _, result in runs})
     lines = [
         BEGIN,
@@ -475,6 +528,9 @@ def markdown(
     report = _report_table(reports)
     if report:
         lines += ["", *report]
+    searches = _fhir_table(fhir)
+    if searches:
+        lines += ["", *searches]
     lines += ["", END]
     return "\n".join(lines)
 
@@ -483,7 +539,11 @@ def write_doc(doc: Path = DOC, results: Path = RESULTS) -> bool:
     """Put ``markdown`` between the doc's markers; True when the doc changed."""
     text = doc.read_text()
     start, end = text.index(BEGIN), text.index(END) + len(END)
-    new = text[:start] + markdown(complete_runs(results), report_runs(results)) + text[end:]
+    new = (
+        text[:start]
+        + markdown(complete_runs(results), report_runs(results), fhir_runs(results))
+        + text[end:]
+    )
     if new == text:
         return False
     doc.write_text(new)

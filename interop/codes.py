@@ -66,20 +66,20 @@ PLAN_DEFINITION_TYPE: Final = "http://terminology.hl7.org/CodeSystem/plan-defini
 # (icd.who.int/browse10/2019/en, block M40-M54).
 ICD10CM_LUMBOSACRAL: Final = ("M54.17", "Radiculopathy, lumbosacral region")
 ICD10CM_LUMBAR: Final = ("M54.16", "Radiculopathy, lumbar region")
-# SNOMED CT 128196005 |Lumbar radiculopathy (disorder)|, as listed (with 128197001 |Sacral
-# radiculopathy (disorder)|) in NLM VSAC's expansion of value set
-# 2.16.840.1.113762.1.4.1021.95 "Conditions associated with chronic pain" against SNOMED CT
-# US Edition 2023-03-01 (the copy in github.com/cqframework/cds4cpm,
-# input/vocabulary/valueset/valueset-2.16.840.1.113762.1.4.1021.95.json). No concept named
-# "lumbosacral radiculopathy" could be verified in an authoritative source (one unofficial
-# table offered ids that VSAC contradicts), so the lumbar concept is served as the nearest
-# verified one: a terminologist should confirm or replace it.
+# SNOMED CT 2415007 |Lumbosacral radiculopathy (disorder)|, and its neighbour 128196005
+# |Lumbar radiculopathy (disorder)|, both as listed (beside ICD-10-CM M54.17 and M54.16) in
+# NLM VSAC's expansion of value set 2.16.840.1.113762.1.4.1021.95 "Conditions associated
+# with chronic pain" against SNOMED CT 2020-09 (the copy in github.com/cqframework/cds4cpm,
+# input/vocabulary/valueset/valueset-2.16.840.1.113762.1.4.1021.95.json; an older
+# description of 2415007 is "Lumbosacral root lesion"). One unofficial table gives other
+# ids for these names, which VSAC contradicts.
+SNOMED_LUMBOSACRAL_RADICULOPATHY: Final = ("2415007", "Lumbosacral radiculopathy (disorder)")
 SNOMED_LUMBAR_RADICULOPATHY: Final = ("128196005", "Lumbar radiculopathy (disorder)")
 CONDITION_TEXT: Final = "Lumbosacral radiculopathy"
 # SNOMED CT beside careflow's own code, for the red-flag signs whose concept could be
-# verified in an authoritative source; the other signs, the facts (Observation.code) and
-# the next actions (Task.code) carry careflow's codes only until a terminologist maps them
-# (no guessed codes). Sources:
+# verified in an authoritative source that gives the code and its name together; the other
+# signs, the facts (Observation.code) and the next actions (Task.code) carry careflow's
+# codes only until a terminologist maps them (no guessed codes). Sources:
 # - 386661006 |Fever (finding)|: the FHIR specification's Condition example f201, whose
 #   terminology-server rendering gives "SNOMED CT code '386661006' = 'Fever (finding)'"
 #   (hl7.org/fhir/2017Jan/condition-example-f201-fever.html).
@@ -89,16 +89,47 @@ CONDITION_TEXT: Final = "Lumbosacral radiculopathy"
 # - 267064002 |Retention of urine|: a member of NLM VSAC's value set
 #   2.16.840.1.113762.1.4.1164.52 "Urinary retention" (eCQM Update 2020-05-07, beside
 #   ICD-10-CM R33.0, R33.8, R33.9).
+# - 449813001 |Numbness of saddle area (finding)|, the loss of feeling over the buttocks,
+#   perineum and inner thighs that saddle anaesthesia names: a member of NLM VSAC's value
+#   set 2.16.840.1.113883.3.464.1003.114.12.1012 "Neurologic impairment", SNOMED CT US
+#   Edition 2024-09-01 (github.com/cqframework/dqm-content-cms-2025, input/vocabulary/
+#   valueset/external/ValueSet-2.16.840.1.113883.3.464.1003.114.12.1012-20240217.json).
+# - 266987004 |History of malignant neoplasm (situation)|: the Medizininformatik-
+#   Initiative's Pathologie-Befund IG, example Condition mii-exa-patho-problem-list-item-2
+#   (github.com/medizininformatik-initiative/kerndatensatzmodul-PathologieBefund), and
+#   Belgium's eHealth Platform value set be-vs-diagnostic-imaging-indication (eReferral
+#   1.0.0, ehealth.fgov.be/standards/fhir/terminology).
+# - 422868009 |Unexplained weight loss (finding)|: a member of NLM VSAC's value set
+#   2.16.840.1.113883.3.464.1003.113.12.1075 "Frailty Symptom", SNOMED CT 2023-09
+#   (github.com/cqframework/ecqm-content-qicore-2024, input/vocabulary/valueset/external/
+#   valueset-2.16.840.1.113883.3.464.1003.113.12.1075.json).
+# - 228388006 |Intravenous drug user (finding)|: the CDC's value set "Substance Abuse
+#   Conditions" of the CDS for chronic pain management IG (fhir.org/guides/cqf/cds4cpm/
+#   ValueSet/substance-abuse, in github.com/cqframework/cds4cpm).
+# - 38013005 |Immunosuppression (finding)|: the Swiss CH EKM IG (electronic notification
+#   of clinical findings), example Condition ChEkmConditionExample-Immunosuppression, a
+#   risk factor of invasive pneumococcal disease (github.com/ahdis/ch-ekm, input/fsh/
+#   examples/ChEkmBundleInvasiveStreptococcusPneumoniae.fsh).
+# Left to a terminologist: incontinence (careflow's sign is of bladder or bowel; the
+# verified concepts name one of them), weakness in both legs, progressive motor deficit,
+# over 50 with new-onset pain (a rule, not a finding), significant trauma and prolonged
+# corticosteroid use (no concept of that meaning found in such a source).
 SIGN_SNOMED: Final = {
-    "fever": ("386661006", "Fever (finding)"),
-    "osteoporosis": ("64859006", "Osteoporosis"),
     "urinary_retention": ("267064002", "Retention of urine"),
+    "saddle_anesthesia": ("449813001", "Numbness of saddle area (finding)"),
+    "history_of_cancer": ("266987004", "History of malignant neoplasm (situation)"),
+    "unexplained_weight_loss": ("422868009", "Unexplained weight loss (finding)"),
+    "fever": ("386661006", "Fever (finding)"),
+    "iv_drug_use": ("228388006", "Intravenous drug user (finding)"),
+    "immunosuppression": ("38013005", "Immunosuppression (finding)"),
+    "osteoporosis": ("64859006", "Osteoporosis"),
 }
 # Codes a Condition in an enrolment Bundle may carry (either is this pathway), and what
 # each is called; the one sent is kept and read back as sent.
 ENROLLABLE_DISPLAY: Final = {
     (ICD10CM, ICD10CM_LUMBOSACRAL[0]): ICD10CM_LUMBOSACRAL[1],
     (ICD10CM, ICD10CM_LUMBAR[0]): ICD10CM_LUMBAR[1],
+    (SNOMED, SNOMED_LUMBOSACRAL_RADICULOPATHY[0]): SNOMED_LUMBOSACRAL_RADICULOPATHY[1],
     (SNOMED, SNOMED_LUMBAR_RADICULOPATHY[0]): SNOMED_LUMBAR_RADICULOPATHY[1],
 }
 ENROLLABLE: Final = frozenset(ENROLLABLE_DISPLAY)

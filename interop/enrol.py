@@ -286,6 +286,7 @@ def _check_condition(condition: Mapping[str, Any], patient_url: str) -> list[Iss
                 (
                     "careflow enrols lumbosacral radiculopathy: ICD-10-CM "
                     f"{codes.ICD10CM_LUMBOSACRAL[0]} or {codes.ICD10CM_LUMBAR[0]}, or SNOMED CT "
+                    f"{codes.SNOMED_LUMBOSACRAL_RADICULOPATHY[0]} or "
                     f"{codes.SNOMED_LUMBAR_RADICULOPATHY[0]}"
                 ),
             )

@@ -272,49 +272,148 @@ def episode_tasks(episode: Episode, today: date) -> list[Any]:
     return next_actions(State(episode.state), episode_facts(episode), today)
 
 
-def episode_everything(episode: Episode) -> list[Resource]:
-    """The episode and every resource about it: a fixed number of queries, whatever its size."""
-    patient_id, team_id = episode.patient_id, episode.care_team_id
+@dataclass(frozen=True)
+class Entry:
+    """One resource of an episode's ``$everything`` before it is rendered.
+
+    Its type and id (what the page's order and cursor need), the row it comes from, and
+    what picks it out of that row: the fact of an assessment's Observation, the action of
+    a Task, or whether a Communication is an outreach note.
+    """
+
+    resource_type: str
+    id: str
+    pk: int = 0
+    part: Any = None
+
+
+def episode_everything(episode: Episode) -> tuple[list[Entry], date]:
+    """The episode's every resource as an entry, and the patient's today.
+
+    A fixed number of queries of ids (and each assessment's facts), whatever the episode's
+    size; only the page shown is rendered (``everything_resources``).
+    """
     today = patient_today(episode.patient)
-    out: list[Resource] = [
-        fhir.patient_resource(episode.patient),
-        fhir.episode_resource(episode),
+    pk, key = episode.pk, str(episode.pk)
+    entries = [
+        Entry("Patient", str(episode.patient_id), episode.patient_id),
+        Entry("EpisodeOfCare", key, pk),
+        Entry("Condition", key, pk),
+        Entry("CarePlan", key, pk),
     ]
-    transitions = list(TransitionLog.objects.filter(episode_id=episode.pk).select_related("by"))
-    resolved = [log.at for log in transitions if log.transition == "resolve"]
-    out.append(fhir.condition_resource(episode, abated=resolved[-1] if resolved else None))
-    out.append(fhir.careplan_resource(episode, care_plan_for(episode), today))
-    flags = RedFlag.objects.filter(episode_id=episode.pk).select_related("raised_by")
-    out.extend(fhir.flag_resource(flag, patient_id=patient_id) for flag in flags)
-    assessments = Assessment.objects.filter(episode_id=episode.pk).select_related("recorded_by")
-    for assessment in assessments:
-        out.extend(fhir.observation_resources(assessment, patient_id=patient_id))
-    studies = ImagingStudy.objects.filter(episode_id=episode.pk).select_related("recorded_by")
-    out.extend(fhir.imaging_resource(study, patient_id=patient_id) for study in studies)
-    out.extend(fhir.task_resource(episode, a, today) for a in episode_tasks(episode, today))
-    reminders = list(
-        Reminder.objects.filter(episode_id=episode.pk)
-        .order_by("due_at", "id")
-        .prefetch_related(Prefetch("deliveries", DeliveryAttempt.objects.order_by("at", "id")))
+    of_episode = {"episode_id": pk}
+    entries += [
+        Entry("Flag", str(i), i)
+        for i in RedFlag.objects.filter(**of_episode).values_list("pk", flat=True)
+    ]
+    for i, values in Assessment.objects.filter(**of_episode).values_list("pk", "values"):
+        entries += [Entry("Observation", fhir.observation_id(i, f), i, f) for f in sorted(values)]
+    entries += [
+        Entry("DiagnosticReport", str(i), i)
+        for i in ImagingStudy.objects.filter(**of_episode).values_list("pk", flat=True)
+    ]
+    entries += [
+        Entry("Task", fhir.task_id(pk, action.action), pk, action)
+        for action in next_actions(State(episode.state), episode_facts(episode), today)
+    ]
+    entries += [
+        Entry("CommunicationRequest", str(i), i)
+        for i in Reminder.objects.filter(**of_episode).values_list("pk", flat=True)
+    ]
+    delivered = DeliveryAttempt.objects.filter(reminder__episode_id=pk)
+    entries += [Entry("Communication", str(i), i) for i in delivered.values_list("pk", flat=True)]
+    entries += [
+        Entry("Communication", fhir.outreach_id(i), i, "outreach")
+        for i in OutreachNote.objects.filter(**of_episode).values_list("pk", flat=True)
+    ]
+    entries += [
+        Entry("QuestionnaireResponse", str(i), i)
+        for i in CheckIn.objects.filter(**of_episode).values_list("pk", flat=True)
+    ]
+    entries += [
+        Entry("Provenance", str(i), i)
+        for i in TransitionLog.objects.filter(**of_episode).values_list("pk", flat=True)
+    ]
+    return entries, today
+
+
+def everything_resources(episode: Episode, entries: list[Entry], today: date) -> list[Resource]:
+    """The resources of ``entries`` (a page of ``episode_everything``), in their order.
+
+    One query per type on the page, for its rows only.
+    """
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        kind = "Outreach" if entry.part == "outreach" else entry.resource_type
+        wanted.setdefault(kind, set()).add(entry.pk)
+    made: dict[tuple[str, str], Resource] = {}
+    for kind, pks in wanted.items():
+        if kind == "Task":
+            continue
+        for resource in _EVERYTHING_RENDER[kind](episode, pks, today):
+            made[resource["resourceType"], resource["id"]] = resource
+    for entry in entries:
+        if entry.resource_type == "Task":
+            made["Task", entry.id] = fhir.task_resource(episode, entry.part, today)
+    return [made[entry.resource_type, entry.id] for entry in entries]
+
+
+def _condition(episode: Episode) -> Resource:
+    resolved = (
+        TransitionLog.objects.filter(episode_id=episode.pk, transition="resolve")
+        .order_by("-at", "-id")
+        .values_list("at", flat=True)
+        .first()
     )
-    for reminder in reminders:
-        out.append(
-            fhir.communication_request_resource(reminder, patient_id=patient_id, team_id=team_id)
-        )
-        out.extend(
-            fhir.communication_resource(a, reminder, patient_id=patient_id, team_id=team_id)
-            for a in reminder.deliveries.all()
-        )
-    notes = OutreachNote.objects.filter(episode_id=episode.pk).select_related("by")
-    out.extend(
-        fhir.outreach_resource(note, patient_id=patient_id) for note in notes.order_by("at", "id")
-    )
-    checkins = CheckIn.objects.filter(episode_id=episode.pk).select_related("reminder")
-    out.extend(
-        fhir.questionnaire_response_resource(c, c.reminder, patient_id=patient_id) for c in checkins
-    )
-    out.extend(fhir.provenance_resource(log) for log in transitions)
-    return out
+    return fhir.condition_resource(episode, abated=resolved)
+
+
+def _observations(episode: Episode, pks: set[int]) -> list[Resource]:
+    assessments = Assessment.objects.filter(pk__in=pks).select_related("recorded_by")
+    return [
+        resource
+        for assessment in assessments
+        for resource in fhir.observation_resources(assessment, patient_id=episode.patient_id)
+    ]
+
+
+_Render = Callable[[Episode, set[int], date], Any]
+# Each type's rows of a page of $everything (by their ids), rendered.
+_EVERYTHING_RENDER: Final[dict[str, _Render]] = {
+    "Patient": lambda e, _pks, _today: [fhir.patient_resource(e.patient)],
+    "EpisodeOfCare": lambda e, _pks, _today: [fhir.episode_resource(e)],
+    "Condition": lambda e, _pks, _today: [_condition(e)],
+    "CarePlan": lambda e, _pks, today: [fhir.careplan_resource(e, care_plan_for(e), today)],
+    "Flag": lambda e, pks, _today: (
+        fhir.flag_resource(flag, patient_id=e.patient_id)
+        for flag in RedFlag.objects.filter(pk__in=pks).select_related("raised_by")
+    ),
+    "Observation": lambda e, pks, _today: _observations(e, pks),
+    "DiagnosticReport": lambda e, pks, _today: (
+        fhir.imaging_resource(study, patient_id=e.patient_id)
+        for study in ImagingStudy.objects.filter(pk__in=pks).select_related("recorded_by")
+    ),
+    "CommunicationRequest": lambda e, pks, _today: (
+        fhir.communication_request_resource(r, patient_id=e.patient_id, team_id=e.care_team_id)
+        for r in Reminder.objects.filter(pk__in=pks)
+    ),
+    "Communication": lambda e, pks, _today: (
+        fhir.communication_resource(a, a.reminder, patient_id=e.patient_id, team_id=e.care_team_id)
+        for a in DeliveryAttempt.objects.filter(pk__in=pks).select_related("reminder")
+    ),
+    "Outreach": lambda e, pks, _today: (
+        fhir.outreach_resource(note, patient_id=e.patient_id)
+        for note in OutreachNote.objects.filter(pk__in=pks).select_related("by")
+    ),
+    "QuestionnaireResponse": lambda e, pks, _today: (
+        fhir.questionnaire_response_resource(c, c.reminder, patient_id=e.patient_id)
+        for c in CheckIn.objects.filter(pk__in=pks).select_related("reminder")
+    ),
+    "Provenance": lambda _e, pks, _today: (
+        fhir.provenance_resource(log)
+        for log in TransitionLog.objects.filter(pk__in=pks).select_related("by")
+    ),
+}
 
 
 # -- searches ---------------------------------------------------------------------------------
@@ -409,7 +508,7 @@ def condition_code_q(tokens: set[str]) -> Q:
 
     The code the referrer sent, or the pathway's own (ICD-10-CM and SNOMED CT) when none was.
     """
-    pathway = {codes.ICD10CM_LUMBOSACRAL[0], codes.SNOMED_LUMBAR_RADICULOPATHY[0]}
+    pathway = {codes.ICD10CM_LUMBOSACRAL[0], codes.SNOMED_LUMBOSACRAL_RADICULOPATHY[0]}
     found = Q(condition_code__in=tokens)
     if tokens & pathway:
         found |= Q(condition_code="")

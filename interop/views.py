@@ -59,6 +59,7 @@ from interop.paging import (
 )
 from interop.pathway import plan_definition, published
 from interop.selectors import (
+    Entry,
     abated_at,
     attempt_category_q,
     attempt_updated_q,
@@ -68,6 +69,7 @@ from interop.selectors import (
     condition_search,
     episode_everything,
     episode_search,
+    everything_resources,
     flag_search,
     flag_updated_q,
     locate,
@@ -372,14 +374,14 @@ class ResourceReadApi(FhirApi):
         if not may_see(request.user, found.team_id):
             raise Http404
         resource = history.stamp([found.render()])[0]
-        headers = _version_headers(resource)
+        headers = version_headers(resource)
         # A client that has this version already is told so, without the body again.
-        if headers["ETag"] in _etags(request.headers.get("If-None-Match", "")):
+        if headers["ETag"] in entity_tags(request.headers.get("If-None-Match", "")):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
         return Response(resource, headers=headers)
 
 
-def _version_headers(resource: Resource) -> dict[str, str]:
+def version_headers(resource: Resource) -> dict[str, str]:
     """ETag (the versionId) and Last-Modified (meta.lastUpdated) of a resource."""
     return {
         "ETag": f'W/"{resource["meta"]["versionId"]}"',
@@ -419,7 +421,7 @@ class ResourceVersionApi(FhirApi):
                 f"{current['meta']['versionId']}."
             )
             raise exceptions.NotFound(msg)
-        return Response(kept.resource, headers=_version_headers(kept.resource))
+        return Response(kept.resource, headers=version_headers(kept.resource))
 
 
 class ResourceHistoryApi(FhirApi):
@@ -462,7 +464,7 @@ class ResourceHistoryApi(FhirApi):
         return Response(out)
 
 
-def _etags(header: str) -> set[str]:
+def entity_tags(header: str) -> set[str]:
     """The entity tags of an If-None-Match header, each as ``W/"..."``."""
     tags = {tag.strip() for tag in header.split(",") if tag.strip()}
     return {tag if tag.startswith("W/") else f"W/{tag}" for tag in tags}
@@ -477,10 +479,10 @@ class EpisodeEverythingApi(FhirApi):
         if not (episode_id.isascii() and episode_id.isdigit()):
             raise Http404
         episode = episode_get_for(request.user, int(episode_id))
-        resources = episode_everything(episode)
+        entries, today = episode_everything(episode)
         page = page_of(
-            resources,
-            _everything_key(resources),
+            entries,
+            _everything_key(entries),
             decode_memory(params.get(CURSOR), length=2),
             count_param(params),
         )
@@ -491,8 +493,8 @@ class EpisodeEverythingApi(FhirApi):
                 path,
                 params=params,
                 page=page,
-                resources=page.rows,
-                total=None if asked.total == "none" else len(resources),
+                resources=everything_resources(episode, page.rows, today),
+                total=None if asked.total == "none" else len(entries),
                 asked=asked,
             )
         )
@@ -518,15 +520,15 @@ EVERYTHING_ORDER: Final = (
 )
 
 
-def _everything_key(resources: list[Resource]) -> Callable[[Resource], tuple[Any, ...]]:
-    tasks = [r["id"] for r in resources if r["resourceType"] == "Task"]
+def _everything_key(entries: list[Entry]) -> Callable[[Entry], tuple[Any, ...]]:
+    tasks = [entry.id for entry in entries if entry.resource_type == "Task"]
     task_order = {task_id: n for n, task_id in enumerate(tasks)}
 
-    def key(resource: Resource) -> tuple[Any, ...]:
-        rank = EVERYTHING_ORDER.index(resource["resourceType"])
-        if resource["resourceType"] == "Task":
-            return (rank, ((1, task_order[resource["id"]], ""),))
-        return (rank, natural_key(resource["id"]))
+    def key(entry: Entry) -> tuple[Any, ...]:
+        rank = EVERYTHING_ORDER.index(entry.resource_type)
+        if entry.resource_type == "Task":
+            return (rank, ((1, task_order[entry.id], ""),))
+        return (rank, natural_key(entry.id))
 
     return key
 

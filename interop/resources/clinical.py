@@ -123,7 +123,7 @@ def condition_code() -> dict[str, Any]:
     return {
         "coding": [
             coding(codes.ICD10CM, code, display),
-            coding(codes.SNOMED, *codes.SNOMED_LUMBAR_RADICULOPATHY),
+            coding(codes.SNOMED, *codes.SNOMED_LUMBOSACRAL_RADICULOPATHY),
         ],
         "text": codes.CONDITION_TEXT,
     }

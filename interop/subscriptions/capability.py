@@ -26,8 +26,13 @@ def subscription_entry(resource_type: str, entry: dict[str, Any]) -> dict[str, A
     entry["interaction"] = [
         {"code": "create"},
         *entry["interaction"],
-        {"code": "delete"},
+        {
+            "code": "delete",
+            "documentation": "by its owner; If-Match (the ETag a read gives) is honoured: "
+            "412 when the subscription has changed since",
+        },
     ]
+    entry["versioning"] = "versioned"
     entry["supportedProfile"] = [PROFILE_SUBSCRIPTION]
     entry["extension"] = [
         {"url": EXT_TOPIC_CANONICAL, "valueCanonical": topic.url} for topic in TOPICS.values()

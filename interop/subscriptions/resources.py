@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from interop import codes
-from interop.resources import instant
+from interop.resources import instant, versioned
 from interop.subscriptions.models import Subscription
 from interop.subscriptions.topics import BACKPORT, TOPICS
 
@@ -41,7 +41,11 @@ def fhir_base() -> str:
 
 
 def subscription_resource(subscription: Subscription) -> Resource:
-    """The Subscription as its client reads it; ``channel.header`` values are not echoed."""
+    """The Subscription as its client reads it; ``channel.header`` values are not echoed.
+
+    ``meta.versionId`` is a digest of what is served (its status and error included), the
+    ETag a client's ``If-Match`` names when it deletes it.
+    """
     channel: Resource = {
         "extension": [{"url": EXT_TIMEOUT, "valueUnsignedInt": subscription.timeout_seconds}],
         "type": "rest-hook",
@@ -69,7 +73,7 @@ def subscription_resource(subscription: Subscription) -> Resource:
         resource["end"] = instant(subscription.ends_at)
     if subscription.error:
         resource["error"] = subscription.error
-    return resource
+    return versioned(resource)
 
 
 def status_resource(

@@ -37,9 +37,11 @@ from interop.subscriptions.topics import BY_ID, TOPICS, topic_resource
 from interop.views import (
     FhirApi,
     FhirSearchApi,
+    entity_tags,
     listed_searchset,
     operation_outcome,
     searchset,
+    version_headers,
 )
 
 MAX_ISSUES = 20
@@ -135,13 +137,40 @@ class SubscriptionReadApi(FhirApi):
         subscription = _owned(request, resource_id)
         if _deleted(subscription):
             return _gone()
-        return Response(subscription_resource(subscription))
+        resource = subscription_resource(subscription)
+        return Response(resource, headers=version_headers(resource))
 
     def delete(self, request: Request, resource_id: str) -> Response:
         subscription = _owned(request, resource_id)
+        refused = _if_match_refused(request, subscription)
+        if refused is not None:
+            return refused
         if not _deleted(subscription):
             subscription_delete(subscription_id=subscription.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _if_match_refused(request: Request, subscription: Subscription) -> Response | None:
+    """``If-Match`` on a delete: a 412 unless it names the version served now (or ``*``).
+
+    FHIR's version-aware writes compare the weak ETags a read gives (W/"versionId"), so
+    W/ is ignored on both sides; a deleted subscription has no version to match.
+    """
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    if not _deleted(subscription):
+        current = version_headers(subscription_resource(subscription))["ETag"]
+        if header.strip() == "*" or current in entity_tags(header):
+            return None
+        diagnostics = (
+            f"If-Match: the subscription has changed since that version; it is {current} "
+            "now (read it again, then delete with that ETag)"
+        )
+    else:
+        diagnostics = "If-Match: the subscription is deleted, so no version can match"
+    outcome = operation_outcome([("conflict", diagnostics, None)])
+    return Response(outcome, status=status.HTTP_412_PRECONDITION_FAILED)
 
 
 def _deleted(subscription: Subscription) -> bool:

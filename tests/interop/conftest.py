@@ -16,7 +16,9 @@ from episodes.models import Episode
 from notifications import services as notifications_services
 from notifications.delivery.batch import deliver_claimed
 from notifications.delivery.claims import drain_due
-from notifications.models import Reminder, ReminderStatus
+from notifications.models import DeliveryAttempt, Reminder, ReminderStatus
+from tests.clock import at_day, local
+from tests.notifications.helpers import run_cycle
 from workspace.services import outreach_note_add
 
 _REFERRED = (("refer_to_specialist", {"urgency": "routine"}), ("begin_surgical_review", {}))
@@ -89,3 +91,43 @@ def demo(team, coordinator, clinician, monkeypatch):
     outreach_note_add(episode_id=ana.pk, by=coordinator, kind="call_made", note="spoke to Ana")
     outreach_note_add(episode_id=ana.pk, by=coordinator, kind="no_answer")
     return {name: Episode.objects.get(pk=e.pk) for name, e in episodes.items()}
+
+
+@pytest.fixture
+def full_episode(episode, coordinator, clinician):
+    """Team A's episode with one row of every kind the facade maps."""
+    with at_day(3):
+        flag = services.red_flag_raise(episode_id=episode.pk, sign="fever", by=clinician)
+        study = services.imaging_record(
+            episode_id=episode.pk,
+            by=clinician,
+            performed_on=episode.symptom_onset,
+            nerve_root_compression=True,
+            level="L5-S1",
+            clinically_correlated=False,
+        )
+        services.care_plan_item_add(episode_id=episode.pk, by=clinician, item="nsaid")
+    reminder = Reminder.objects.get(episode=episode, milestone="2_weeks", audience="patient")
+    run_cycle(local(episode.symptom_onset.replace(day=15), 10))
+    attempt = DeliveryAttempt.objects.get(reminder=reminder)
+    with at_day(15):
+        checkin = notifications_services.checkin_submit(
+            reminder_id=reminder.pk, overall="same", disabling_pain=False, symptoms=[]
+        )
+    assessment = episode.assessments.first()
+    log = episode.transitions.first()
+    return {
+        "Patient": episode.patient_id,
+        "EpisodeOfCare": episode.pk,
+        "Condition": episode.pk,
+        "CarePlan": episode.pk,
+        "EpisodeOfCare/$everything": episode.pk,
+        "Flag": flag.pk,
+        "Observation": f"{assessment.pk}-radicular-pain",
+        "DiagnosticReport": study.pk,
+        "Task": f"{episode.pk}-educate-patient",
+        "CommunicationRequest": reminder.pk,
+        "Communication": attempt.pk,
+        "QuestionnaireResponse": checkin.pk,
+        "Provenance": log.pk,
+    }  # fmt: skip

@@ -5,9 +5,7 @@ And README's FHIR example, run as written against a live server.
 
 from __future__ import annotations
 
-import re
 import subprocess
-from pathlib import Path
 
 import pytest
 from knox.models import AuthToken
@@ -15,10 +13,9 @@ from rest_framework.test import APIClient
 
 from tests.factories import MembershipFactory, UserFactory
 from tests.interop.helpers import FHIR_JSON, validate
+from tests.readme import shell_block
 
 pytestmark = pytest.mark.django_db
-
-README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def _bearer(user, scheme: str = "Bearer") -> APIClient:
@@ -113,21 +110,13 @@ def test_cors_only_for_configured_origins(settings, coordinator):
     assert "Access-Control-Allow-Origin" not in page
 
 
-def _fhir_example() -> str:
-    text = README.read_text()
-    section = text[text.index("\n## FHIR") :]
-    match = re.search(r"```sh\n(.*?)```", section, re.DOTALL)
-    assert match is not None
-    return match[1]
-
-
 def test_the_readme_fhir_example_runs_as_written(live_server, team, episode):
     # The demo coordinator: a clinician's token also asks for a second factor (api.mfa).
     user = UserFactory(username="coordinator")
     user.set_password("careflow-demo")
     user.save()
     MembershipFactory(team=team, user=user, role="coordinator")
-    script = _fhir_example().replace("http://127.0.0.1:8000", live_server.url)
+    script = shell_block("FHIR").replace("http://127.0.0.1:8000", live_server.url)
     done = subprocess.run(
         ["/bin/bash", "-euo", "pipefail", "-c", script],
         capture_output=True,

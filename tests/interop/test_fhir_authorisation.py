@@ -11,55 +11,11 @@ import pytest
 
 from api.models import AccessRecord
 from episodes import services
-from notifications import services as notifications_services
-from notifications.models import DeliveryAttempt, Reminder
 from tests.api.helpers import ACTORS, EXPECTED, actor
 from tests.clients import client_for
-from tests.clock import at_day, local
 from tests.interop.helpers import FHIR_JSON, validate
-from tests.notifications.helpers import run_cycle
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def full_episode(episode, coordinator, clinician):
-    """Team A's episode with one row of every kind the facade maps."""
-    with at_day(3):
-        flag = services.red_flag_raise(episode_id=episode.pk, sign="fever", by=clinician)
-        study = services.imaging_record(
-            episode_id=episode.pk,
-            by=clinician,
-            performed_on=episode.symptom_onset,
-            nerve_root_compression=True,
-            level="L5-S1",
-            clinically_correlated=False,
-        )
-        services.care_plan_item_add(episode_id=episode.pk, by=clinician, item="nsaid")
-    reminder = Reminder.objects.get(episode=episode, milestone="2_weeks", audience="patient")
-    run_cycle(local(episode.symptom_onset.replace(day=15), 10))
-    attempt = DeliveryAttempt.objects.get(reminder=reminder)
-    with at_day(15):
-        checkin = notifications_services.checkin_submit(
-            reminder_id=reminder.pk, overall="same", disabling_pain=False, symptoms=[]
-        )
-    assessment = episode.assessments.first()
-    log = episode.transitions.first()
-    return {
-        "Patient": episode.patient_id,
-        "EpisodeOfCare": episode.pk,
-        "Condition": episode.pk,
-        "CarePlan": episode.pk,
-        "EpisodeOfCare/$everything": episode.pk,
-        "Flag": flag.pk,
-        "Observation": f"{assessment.pk}-radicular-pain",
-        "DiagnosticReport": study.pk,
-        "Task": f"{episode.pk}-educate-patient",
-        "CommunicationRequest": reminder.pk,
-        "Communication": attempt.pk,
-        "QuestionnaireResponse": checkin.pk,
-        "Provenance": log.pk,
-    }  # fmt: skip
 
 
 def _path(kind: str, ident) -> str:

@@ -246,9 +246,11 @@ def test_observations_by_code_and_date(coordinator, recorded):
 def test_conditions_by_code_and_dates(coordinator, episode):
     Episode.objects.filter(pk=episode.pk).update(symptom_onset=date(2026, 3, 4))
     assert _ids(coordinator, "Condition", code="M54.17") == [str(episode.pk)]
-    assert _ids(coordinator, "Condition", code="http://snomed.info/sct|128196005") == [
+    assert _ids(coordinator, "Condition", code="http://snomed.info/sct|2415007") == [
         str(episode.pk)
     ]
+    # The lumbar region's codes are other conditions: only an episode enrolled with one.
+    assert _ids(coordinator, "Condition", code="http://snomed.info/sct|128196005") == []
     assert _ids(coordinator, "Condition", code="M54.16") == []
     assert _ids(coordinator, "Condition", **{"onset-date": "2026-03"}) == [str(episode.pk)]
     assert _ids(coordinator, "Condition", **{"onset-date": "gt2026-03"}) == []

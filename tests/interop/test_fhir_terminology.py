@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from careflow.redflags import DERIVED_SIGNS, Sign
 from interop import codes
 from interop.terminology import display, systems
 from tests.clients import client_for
@@ -294,19 +295,64 @@ def test_other_refusals_are_sentences(coordinator):
     )
 
 
-def test_a_red_flag_carries_snomed_ct_beside_careflows_code_where_verified(
+# The SNOMED CT concept served beside each sign (interop/codes.py cites each source); a
+# sign missing here is served with careflow's code alone.
+SIGN_SNOMED_SERVED = {
+    "urinary_retention": "267064002",
+    "saddle_anesthesia": "449813001",
+    "history_of_cancer": "266987004",
+    "unexplained_weight_loss": "422868009",
+    "fever": "386661006",
+    "iv_drug_use": "228388006",
+    "immunosuppression": "38013005",
+    "osteoporosis": "64859006",
+}
+
+
+def test_each_red_flag_carries_snomed_ct_beside_careflows_code_only_where_verified(
     coordinator, clinician, episode
 ):
     from episodes import services  # noqa: PLC0415
+    from episodes.models import Source  # noqa: PLC0415
 
-    fever = services.red_flag_raise(episode_id=episode.pk, sign="fever", by=clinician)
-    cancer = services.red_flag_raise(episode_id=episode.pk, sign="history_of_cancer", by=clinician)
-    flag = fhir_get(coordinator, f"Flag/{fever.pk}").json()
-    validate(flag)
-    assert [(c["system"], c["code"]) for c in flag["code"]["coding"]] == [
-        (codes.SIGNS, "fever"),
-        (codes.SNOMED, "386661006"),
+    served = {}
+    for sign in Sign:
+        # The derived sign is raised by the system, as the episode's facts raise it.
+        derived = sign in DERIVED_SIGNS
+        flag = services.red_flag_raise(
+            episode_id=episode.pk,
+            sign=sign.value,
+            by=None if derived else clinician,
+            source=Source.SYSTEM if derived else Source.USER,
+        )
+        resource = fhir_get(coordinator, f"Flag/{flag.pk}").json()
+        validate(resource)
+        codings = resource["code"]["coding"]
+        assert (codings[0]["system"], codings[0]["code"]) == (codes.SIGNS, sign.value)
+        assert [c["system"] for c in codings[1:]] in ([], [codes.SNOMED]), sign
+        for standard in codings[1:]:
+            assert (standard["code"], standard["display"]) == codes.SIGN_SNOMED[sign], sign
+            served[sign.value] = standard["code"]
+    # Mapped signs carry their concept; every other sign carries careflow's code alone.
+    assert served == SIGN_SNOMED_SERVED
+    assert set(Sign) - set(served) == {
+        Sign.INCONTINENCE,
+        Sign.BILATERAL_LEG_WEAKNESS,
+        Sign.PROGRESSIVE_MOTOR_DEFICIT,
+        Sign.AGE_OVER_50_NEW_ONSET,
+        Sign.SIGNIFICANT_TRAUMA,
+        Sign.PROLONGED_CORTICOSTEROIDS,
+    }
+
+
+def test_every_sign_mapped_to_snomed_ct_is_a_sign_of_the_catalogue():
+    # A misspelt sign would never be served: it must name a sign careflow raises.
+    assert set(codes.SIGN_SNOMED) <= set(Sign)
+
+
+def test_a_condition_enrolled_without_a_code_is_lumbosacral_in_both_systems(coordinator, episode):
+    condition = fhir_get(coordinator, f"Condition/{episode.pk}").json()
+    assert [(c["system"], c["code"], c["display"]) for c in condition["code"]["coding"]] == [
+        (codes.ICD10CM, "M54.17", "Radiculopathy, lumbosacral region"),
+        (codes.SNOMED, "2415007", "Lumbosacral radiculopathy (disorder)"),
     ]
-    # No verified concept: careflow's code alone, never a guessed one.
-    other = fhir_get(coordinator, f"Flag/{cancer.pk}").json()
-    assert [c["system"] for c in other["code"]["coding"]] == [codes.SIGNS]

@@ -56,6 +56,40 @@ def test_create_read_status_delete(receiver, coordinator):
     assert Subscription.objects.get().status == "off"
 
 
+def test_delete_honours_if_match(receiver, coordinator):
+    client = client_for(coordinator)
+    made = _post(client, subscription_body(receiver.url, "red-flag")).json()
+    path = f"/fhir/Subscription/{made['id']}"
+    read = client.get(path)
+    etag = read["ETag"]
+    assert etag == f'W/"{read.json()["meta"]["versionId"]}"'
+    assert read["Last-Modified"]
+    # The subscription changes after the client read it (a delivery failed: error, status).
+    Subscription.objects.filter(pk=made["id"]).update(status="error", error="timed out")
+    stale = client.delete(path, HTTP_IF_MATCH=etag)
+    assert stale.status_code == 412
+    validate(stale.json())
+    assert "changed since that version" in stale.json()["issue"][0]["diagnostics"]
+    assert Subscription.objects.get().status == "error"
+    fresh = client.get(path)["ETag"]
+    assert fresh != etag
+    assert client.delete(path, HTTP_IF_MATCH=fresh.removeprefix("W/")).status_code == 204
+    assert Subscription.objects.get().status == "off"
+    # Deleted: no version matches, not even *; without If-Match a delete stays idempotent.
+    assert client.delete(path, HTTP_IF_MATCH="*").status_code == 412
+    assert client.delete(path).status_code == 204
+
+
+def test_if_match_star_deletes_a_live_subscription(receiver, coordinator):
+    client = client_for(coordinator)
+    made = _post(client, subscription_body(receiver.url, "red-flag")).json()
+    path = f"/fhir/Subscription/{made['id']}"
+    assert client.delete(path, HTTP_IF_MATCH='W/"0000", *').status_code == 412
+    assert Subscription.objects.get().status == "requested"
+    assert client.delete(path, HTTP_IF_MATCH="*").status_code == 204
+    assert Subscription.objects.get().status == "off"
+
+
 def test_another_users_subscription_is_a_404(receiver, coordinator, other_coordinator, team):
     from tests.factories import MembershipFactory, UserFactory  # noqa: PLC0415
 
