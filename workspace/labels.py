@@ -487,6 +487,15 @@ def source(code: str) -> str:
     return _word(SOURCES, code)
 
 
+def reminder_milestone_kind(code: str) -> str:
+    """The part of a milestone code its words depend on: an alert's code names its flag."""
+    if code.startswith("red_flag:report:"):
+        return "red_flag:report:"
+    if code.startswith("red_flag:"):
+        return "red_flag:"
+    return code
+
+
 def reminder_milestone(code: str) -> str:
     """A reminder's milestone in words; a red-flag alert names what it is about."""
     if code.startswith("red_flag:report:"):

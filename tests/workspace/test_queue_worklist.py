@@ -124,6 +124,11 @@ def test_a_failed_reminder_says_which_and_why(coordinator, team, episode):
         episode=episode, milestone="red_flag:9", audience="care_team", status="skipped",
         status_reason="stale: more than 7 days late",
     )  # fmt: skip
+    # Another alert's words: a reminder's words are worked out once a process by its kind.
+    ReminderFactory(
+        episode=episode, milestone="red_flag:report:4", audience="care_team", status="failed",
+        status_reason="permanent error",
+    )  # fmt: skip
     client = client_of(coordinator)
     with at_day(3):
         html = unescape(client.get("/queues/delivery_failures/").content.decode())
@@ -135,8 +140,12 @@ def test_a_failed_reminder_says_which_and_why(coordinator, team, episode):
     )
     assert "Skipped:</strong> Alert: a red flag was raised to the care team by email" in html
     assert "(why: stale: more than 7 days late)" in html
+    assert (
+        "Failed:</strong> Alert: a red-flag symptom the patient reported to the care team"
+        " by email" in html
+    )
     assert "Reminder that did not go" not in other
-    assert Reminder.objects.filter(episode=episode, status="failed").count() == 1
+    assert Reminder.objects.filter(episode=episode, status="failed").count() == 2
 
 
 def test_take_asks_before_taking_a_colleagues_patient(coordinator, clinician, episode):

@@ -52,10 +52,9 @@ from workspace.views.rows import queue_row, row_page
 User = get_user_model()
 
 QUEUE_PAGE_SIZE = 25
-# A queue page's rows and one row (the htmx answer to an assignment): Jinja2 templates
+# A queue page's rows, or one row (the htmx answer to an assignment): a Jinja2 template
 # (workspace/jinja2/), the same markup at a fifth of the Django engine's cost.
-ROWS_TEMPLATE = "workspace/partials/queue_rows.html"
-ROW_TEMPLATE = "workspace/partials/queue_row.html"
+ROWS_TEMPLATE = "workspace/partials/queue_row.html"
 READ_ROW_TEMPLATE = "workspace/partials/queue_row_read.html"
 # A queue table's columns (workspace/templates/workspace/queue.html), without a queue's own.
 QUEUE_COLUMNS = 8
@@ -298,9 +297,9 @@ def _row_again(
     row = queue_row(fresh, shared, timezone.now())
     return render(
         request,
-        ROW_TEMPLATE,
+        ROWS_TEMPLATE,
         {
-            "row": row,
+            "rows": [row],
             "news": _row_news(row, confirm_take=confirm_take, error=error),
             "words": shared.words,
             "csrf_field": shared.csrf_field,

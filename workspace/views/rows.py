@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -112,9 +112,12 @@ class RowPage:
     # The CSRF field, masked once: Jinja2's ``csrf_input`` masks a new token at each use (a
     # random string per form, 50 a page).
     csrf_field: str
+    # The active language (the key of the words worked out once a process).
+    language: str | None
 
 
 def row_page(request: HttpRequest) -> RowPage:
+    language = get_language()
     return RowPage(
         user_id=request.user.pk,
         csrf_field=csrf_input(request),
@@ -122,7 +125,8 @@ def row_page(request: HttpRequest) -> RowPage:
         episode_link=link_format("workspace:episode"),
         assign_link=link_format("workspace:assign"),
         reply_read_link=link_format("workspace:reply-read", ids=2),
-        words=_row_words(get_language()),
+        words=_row_words(language),
+        language=language,
     )
 
 
@@ -190,23 +194,42 @@ def queue_row(row: Mapping[str, Any], page: RowPage, now: datetime) -> dict[str,
         "reply": _reply(row.get("reply"), pk, page),
         "reply_from": page.words["reply_from"] % {"name": name},
         "has_failures": "failures" in row,
-        "failures": [_failure(f) for f in row.get("failures") or ()],
+        "failures": [_failure(f, page.language) for f in row.get("failures") or ()],
         "take_label": page.words["take_name"] % {"name": name},
         "assign_label": page.words["assign_name"] % {"name": name},
     }
 
 
-def _failure(reminder: Mapping[str, Any]) -> dict[str, str]:
+def _failure(reminder: Mapping[str, Any], language: str | None) -> dict[str, str]:
     """A failed or skipped reminder of the delivery_failures queue: which, and why."""
     why = reminder["status_reason"] or reminder["last_error"] or ""
     error = reminder["last_error"] or ""
     if error and error != why:
         why = f"{why}; {error}" if why else error
-    return {
-        "what": labels.reminder(reminder["milestone"], reminder["audience"], reminder["channel"]),
-        "status": capfirst(labels.reminder_status(reminder["status"])),
-        "why": why,
-    }
+    what, status = _failure_words(
+        language,
+        labels.reminder_milestone_kind(reminder["milestone"]),
+        reminder["audience"],
+        reminder["channel"],
+        reminder["status"],
+    )
+    return {"what": what, "status": status, "why": why}
+
+
+@lru_cache(maxsize=1024)  # bounded: a code outside the models' choices is not kept forever
+def _failure_words(
+    language: str | None,  # noqa: ARG001 - the cache key
+    milestone: str,
+    audience: str,
+    channel: str,
+    status: str,
+) -> tuple[str, str]:
+    """Which reminder and its status in words, once a process and language for each.
+
+    A delivery_failures page shows a reminder or two a row, four translated words each; the
+    codes are the models' choices (an alert's milestone by its kind), so the cache is small.
+    """
+    return labels.reminder(milestone, audience, channel), capfirst(labels.reminder_status(status))
 
 
 def _reply(reply: Mapping[str, Any] | None, pk: int, page: RowPage) -> dict[str, Any] | None:
