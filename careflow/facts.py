@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -116,16 +116,19 @@ class Facts:
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready copy, stored with every transition so decisions can be explained later."""
 
-        def encode(value: Any) -> Any:  # noqa: ANN401 - walks arbitrary dataclass output
+        def encode(value: Any) -> Any:  # noqa: ANN401 - walks the dataclasses' values
+            # ``asdict`` then this walk, in one: ``asdict`` deep-copied every value first.
             if isinstance(value, date):
                 return value.isoformat()
+            if is_dataclass(value) and not isinstance(value, type):
+                return {f.name: encode(getattr(value, f.name)) for f in fields(value)}
             if isinstance(value, dict):
                 return {k: encode(v) for k, v in value.items()}
             if isinstance(value, list | tuple):
                 return [encode(v) for v in value]
             return value
 
-        return encode(asdict(self))
+        return encode(self)
 
     @classmethod
     def from_snapshot(cls, snapshot: dict[str, Any]) -> Facts:

@@ -1,21 +1,23 @@
 """A cursor for the hot statements whose text never changes: prepared on PostgreSQL.
 
 Django sends every statement with its values spelled into the text (psycopg's client-side
-binding) and never prepares one, so PostgreSQL parses and plans each again. Three
-statements run on every queue page: the token check (``api.authentication``, every
-API request's), the page (``episodes.selectors.queue_rows``) and the read records'
-``INSERT`` (``api.audit``); a fourth in about half of all transitions, the reminders'
-update (``notifications.services._write_resynced``). Every write's reads are fixed too:
-its access check (``episodes.selectors.episode_id_for``), the lock of its episode and
-patient (``episodes.services.checks.lock``), the related rows it reads
-(``episodes.selectors.prefetch``); and so are every signed-in page's session and user
-reads (``workspace.sessions``, ``workspace.backends``) and the episode timeline's sources
-(``episodes.selectors.timeline``, ``prefetch.rows_of``). Their text is fixed and their values
-are parameters, so ``prepared_cursor`` sends them bound server-side and prepared: parsed once
-per database connection, and planned once where PostgreSQL finds a generic plan no worse
-than a custom one (``plan_cache_mode`` auto; the page's conditions on dates and cursors
-keep their custom plans). Planning was half of the page's time on the server (0.25 of
-0.5 ms, ``EXPLAIN ANALYZE`` at 100k). Why, and what it asks of a pooler:
+binding) and never prepares one, so PostgreSQL parses and plans each again. Three statements
+run on every queue page: the token check (``api.authentication``, every API request's), the
+page (``episodes.selectors.queue_rows``) and the read records' ``INSERT`` (``api.audit``); a
+fourth in about half of all transitions, the reminders' update
+(``notifications.services._write_resynced``). A write's own statements are fixed too: its
+access check (``episodes.selectors.episode_id_for``), the lock of its episode and patient
+(``episodes.services.checks.lock``), the related rows it reads
+(``episodes.selectors.prefetch``), a transition's INSERTs and the episode's UPDATE of the
+columns the write changed (``episodes.services.statements``); and so are every signed-in
+page's session and user reads (``workspace.sessions``, ``workspace.backends``) and the
+episode timeline's sources (``episodes.selectors.timeline``, ``prefetch.rows_of``). Their
+text is fixed and their values are parameters, so ``prepared_cursor`` sends them bound
+server-side and prepared: parsed once per database connection, and planned once where
+PostgreSQL finds a generic plan no worse than a custom one (``plan_cache_mode`` auto; the
+page's conditions on dates and cursors keep their custom plans). Planning was half of the
+page's time on the server (0.25 of 0.5 ms, ``EXPLAIN ANALYZE`` at 100k). Why, and what it
+asks of a pooler:
 docs/decisions/0003-prepared-statements-and-poolers.md.
 
 ``CAREFLOW_DB_PREPARED_STATEMENTS=false`` turns it off (a cursor as Django's own), for a
@@ -35,7 +37,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.backends.utils import CursorWrapper
 
@@ -47,11 +49,14 @@ def prepared_statements() -> bool:
 
 def prepared_cursor() -> CursorWrapper:
     """A cursor whose statements are bound server-side and prepared; use it in ``with``."""
-    if not prepared_statements() or connection.queries_logged:
-        return connection.cursor()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        return connection._prepare_cursor(PreparingCursor(connection.connection))  # noqa: SLF001 - Django's own wrapping (debug cursor, thread check)
+    # The connection itself, looked up once: each attribute of ``django.db.connection`` is
+    # a lookup of the thread's connection again.
+    db = connections[DEFAULT_DB_ALIAS]
+    if not prepared_statements() or db.queries_logged:
+        return db.cursor()
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        return db._prepare_cursor(PreparingCursor(db.connection))  # noqa: SLF001 - Django's own wrapping (debug cursor, thread check)
 
 
 class PreparingCursor(ServerBindingCursor):  # type: ignore[misc,valid-type]

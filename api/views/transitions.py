@@ -43,10 +43,14 @@ class EpisodeTransitionApi(APIView):
             msg = f"No transition named {name!r}."
             raise services.UnknownTransitionError(msg) from exc
         # The body the schema describes first (every transition's fields, each of its type):
-        # a field this transition does not read is ignored, but never malformed.
-        AnyTransitionInputSerializer(data=request.data).is_valid(raise_exception=True)
+        # a field this transition does not read is ignored, but never malformed. A body of
+        # only this transition's own fields that its own input takes is one the union takes
+        # too (each of the union's fields takes what the transition's own field of that name
+        # takes), so the union is checked only for another body, and its errors come first.
         serializer = TRANSITION_INPUT[transition](data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not (serializer.is_valid() and request.data.keys() <= serializer.fields.keys()):
+            AnyTransitionInputSerializer(data=request.data).is_valid(raise_exception=True)
+            serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         version = data.pop("version", None)
         episode = services.episode_transition(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import date
+from functools import cache
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -91,6 +94,26 @@ def _team_when_set(column: str, name: str) -> models.Index:
         fields=["care_team", column, "id"],
         name=name,
         condition=models.Q(**{f"{column}__isnull": False}),
+    )
+
+
+def _as_read(value: Any) -> Any:  # noqa: ANN401 - any column's value
+    """A column's value to compare later; a JSON value as its text.
+
+    Text, so a ``facts`` dict changed in place still compares as changed.
+    """
+    return (
+        json.dumps(value, sort_keys=True, default=str) if isinstance(value, dict | list) else value
+    )
+
+
+@cache
+def _written_fields(model: type[models.Model]) -> tuple[tuple[str, str], ...]:
+    """(name, attname) of each column a save writes: neither the key nor a generated one."""
+    return tuple(
+        (f.name, f.attname)
+        for f in model._meta.concrete_fields  # noqa: SLF001 - Django's public _meta API
+        if not f.primary_key and not f.generated
     )
 
 
@@ -251,6 +274,52 @@ class Episode(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return f"Episode #{self.pk} ({self.state})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        self.saved(kwargs.get("update_fields"))  # a field left out stays "changed"
+
+    # -- the write's UPDATE: only the columns the write changed ---------------------------
+    # A write locks the row (episodes.services.checks.lock), changes the episode in memory
+    # and ends with one save (derived.after_write). Writing every column compiled and sent
+    # some thirty values for the few a write changes; ``changed_fields`` names those few.
+
+    def track_changes(self) -> None:
+        """Remember the columns as they are now (read under the write's lock)."""
+        loaded = self.__dict__
+        self._columns_as_read = {
+            attname: _as_read(loaded[attname])
+            for _name, attname in _written_fields(type(self))
+            if attname in loaded
+        }
+
+    def changed_fields(self) -> list[str] | None:
+        """The fields changed since ``track_changes`` (or the last save), with ``updated_at``.
+
+        ``None`` when the episode was not tracked: save every column.
+        """
+        read = getattr(self, "_columns_as_read", None)
+        if read is None:
+            return None
+        loaded = self.__dict__
+        return [
+            name
+            for name, attname in _written_fields(type(self))
+            if attname in loaded
+            and attname != "updated_at"
+            and _as_read(loaded[attname]) != read.get(attname)
+        ] + ["updated_at"]
+
+    def saved(self, fields: Iterable[str] | None) -> None:
+        """What was saved (``fields``, or every column) is what the row holds now."""
+        read = getattr(self, "_columns_as_read", None)
+        if read is None:
+            return
+        names = None if fields is None else set(fields)
+        loaded = self.__dict__
+        for name, attname in _written_fields(type(self)):
+            if (names is None or name in names or attname in names) and attname in loaded:
+                read[attname] = _as_read(loaded[attname])
 
     # -- transitions: each changes state and nothing else; services do the rest ----------
     # Each is declared once from careflow's table (sources, target, clinician-only), with

@@ -62,7 +62,9 @@ def _rows_statement(
     """The SELECT of ``model``'s rows (alias ``t``) with each ``related`` row joined.
 
     As the ORM's ``select_related`` joins: INNER for a foreign key that cannot be NULL,
-    LEFT otherwise (``FOR UPDATE`` then locks both rows, as ``select_for_update()`` does).
+    LEFT otherwise. ``FOR UPDATE`` locks the model's row and each INNER-joined row, as
+    ``select_for_update()`` does; a LEFT-joined row is read, not locked (PostgreSQL
+    refuses to lock the nullable side of an outer join).
 
     With it, per model read (the model itself first, then each related one): the model,
     its field names, its slice of the row's columns and its primary key's column; and the
@@ -71,12 +73,14 @@ def _rows_statement(
     quote = connection.ops.quote_name
     meta = model._meta  # noqa: SLF001 - Django's public _meta API
     parts = [(model, "t", meta.concrete_fields)]
-    joins = []
+    joins, locked = [], ["t"]
     for n, name in enumerate(related):
         field = meta.get_field(name)
         other = field.related_model._meta  # noqa: SLF001
         alias = f"r{n}"
         parts.append((field.related_model, alias, other.concrete_fields))
+        if not field.null:
+            locked.append(alias)
         joins.append(
             f" {'LEFT' if field.null else 'INNER'} JOIN {quote(other.db_table)} {alias}"
             f" ON t.{quote(field.column)} = {alias}.{quote(other.pk.column)}"
@@ -95,7 +99,8 @@ def _rows_statement(
     )
     sql = (
         f"SELECT {', '.join(columns)} FROM {quote(meta.db_table)} t{''.join(joins)}"  # noqa: S608 - names and fixed conditions, values are parameters
-        f" WHERE {where} ORDER BY {ordering}" + (" FOR UPDATE" if for_update else "")
+        f" WHERE {where} ORDER BY {ordering}"
+        + (f" FOR UPDATE OF {', '.join(locked)}" if for_update else "")
     )
     return sql, reads, converted
 

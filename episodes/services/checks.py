@@ -83,15 +83,23 @@ def lock(episode_id: int) -> Episode:
 
     ``Episode.objects.select_for_update().select_related("patient").get(pk=…)`` as a fixed
     prepared statement (``rows_of``): every write starts here, and the ORM compiled that
-    queryset again on each one.
+    queryset again on each one. The assignee's row comes along, read but not locked: every
+    write's EpisodeOfCare version names them (``interop.history``), which was a query of
+    its own.
     """
     found = rows_of(
-        Episode, where='t."id" = %s', args=[episode_id], related=("patient",), for_update=True
+        Episode,
+        where='t."id" = %s',
+        args=[episode_id],
+        related=("patient", "assigned_to"),
+        for_update=True,
     )
     if not found:
         msg = f"No episode {episode_id}."
         raise Episode.DoesNotExist(msg)
-    return found[0]
+    episode = found[0]
+    episode.track_changes()  # the write's save then writes only the columns it changed
+    return episode
 
 
 def refuse_terminal(episode: Episode) -> None:

@@ -11,6 +11,7 @@ from careflow.states import TERMINAL_STATES, State
 from careflow.urgency import urgent_rank
 from episodes.models import Episode
 from episodes.selectors import episode_facts, facts_refresh
+from episodes.services.statements import update_changed
 from episodes.signals import episode_changed
 
 
@@ -44,7 +45,9 @@ def after_write(episode: Episode, facts: Facts | None = None) -> None:
     reasons = [t for t in (episode.flag_urgent_since, episode.report_review_since) if t]
     episode.urgent_since = min(reasons) if reasons else None
     episode.urgent_rank = urgent_rank(facts) if reasons else 0
-    episode.save()
+    # Only the columns this write changed (and ``updated_at``), one fixed statement, when
+    # the episode was read by ``lock``; every column otherwise.
+    update_changed(episode)
     # notifications resyncs the episode's reminders (a receiver, in this transaction),
     # from these facts: the write reads them once for guard, effects, columns and reminders.
     episode_changed.send(sender=Episode, episode=episode, facts=facts)

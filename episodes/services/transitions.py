@@ -43,6 +43,7 @@ from episodes.services.errors import (
     NotPermittedError,
     UnknownTransitionError,
 )
+from episodes.services.statements import insert
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
@@ -169,17 +170,20 @@ def transition_apply(
     episode.flag_urgent_since = _flag_urgent_after(episode, name, facts)
     episode.state_changed_at = now
     episode.version += 1
-    TransitionLog.objects.create(
-        episode=episode,
-        transition=name.value,
-        from_state=from_state,
-        to_state=episode.state,
-        by=by,
-        source=source,
-        body=_json_body(data),
-        facts_snapshot=facts.snapshot(),
-        evaluated_on=today,
-        pathway_version=rules.PATHWAY_VERSION,
+    # The log's and the decision's rows: fixed prepared INSERTs (``statements.insert``).
+    insert(
+        TransitionLog(
+            episode=episode,
+            transition=name.value,
+            from_state=from_state,
+            to_state=episode.state,
+            by=by,
+            source=source,
+            body=_json_body(data),
+            facts_snapshot=facts.snapshot(),
+            evaluated_on=today,
+            pathway_version=rules.PATHWAY_VERSION,
+        )
     )
     logger.info(
         "episode transition id=%s %s: %s -> %s", episode.pk, name, from_state, episode.state
@@ -213,33 +217,37 @@ def _record_transition_effects(
     episode: Episode, *, name: TransitionName, data: dict[str, Any], today: date, facts: Facts
 ) -> None:
     if name == TransitionName.SCHEDULE_ESI:
-        EsiPlan.objects.create(
-            episode=episode,
-            guidance=data["guidance"],
-            approach=data["approach"],
-            patient_consented=data["patient_consented"],
+        insert(
+            EsiPlan(
+                episode=episode,
+                guidance=data["guidance"],
+                approach=data["approach"],
+                patient_consented=data["patient_consented"],
+            )
         )
     elif name == TransitionName.REFER_TO_SPECIALIST:
         due = referral_deadline(facts)
-        Referral.objects.create(
-            episode=episode,
-            urgency=data["urgency"],
-            reason=str(data.get("reason", "")),
-            made_on=today,
-            due_on=due.due if due else None,
-            due_rule=due.rule if due else "",
-            due_date_met=due is None or today <= due.due,
+        insert(
+            Referral(
+                episode=episode,
+                urgency=data["urgency"],
+                reason=str(data.get("reason", "")),
+                made_on=today,
+                due_on=due.due if due else None,
+                due_rule=due.rule if due else "",
+                due_date_met=due is None or today <= due.due,
+            )
         )
         episode.referral_made_on = today
         episode.referral_made_at = timezone.now()
     elif name == TransitionName.PLAN_SURGERY:
-        SurgeryPlan.objects.create(
-            episode=episode,
-            procedure=data["procedure"],
-            technique=data.get("technique") or "",
-            fusion_indication=",".join(fusion_indications_of(data.get("fusion_indication"))),
+        insert(
+            SurgeryPlan(
+                episode=episode,
+                procedure=data["procedure"],
+                technique=data.get("technique") or "",
+                fusion_indication=",".join(fusion_indications_of(data.get("fusion_indication"))),
+            )
         )
     elif name == TransitionName.CLOSE:
-        Closure.objects.create(
-            episode=episode, reason=data["reason"], note=str(data.get("note", ""))
-        )
+        insert(Closure(episode=episode, reason=data["reason"], note=str(data.get("note", ""))))

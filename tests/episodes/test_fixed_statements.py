@@ -14,12 +14,14 @@ from django.db import connection, connections, transaction
 from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
+from django_fsm import ConcurrentTransition
 
-from episodes.models import Episode, RedFlag
+from episodes.models import Episode, RedFlag, Referral
 from episodes.selectors import episode_id_for
 from episodes.selectors.prefetch import prefetch_rows, related_rows, rows_of
 from episodes.selectors.timeline import EPISODE
 from episodes.services.checks import lock
+from episodes.services.statements import insert, update_changed
 from notifications.models import Reminder
 from tests.clock import at_day
 from tests.factories import ImagingStudyFactory, RedFlagFactory, new_episode
@@ -84,6 +86,102 @@ def test_lock_holds_the_row_until_the_transaction_ends(full_episode):
         order.append("first")
     thread.join(10)
     assert order == ["first", "second"]
+
+
+def test_lock_reads_the_assignee_without_locking_their_row(full_episode, coordinator):
+    Episode.objects.filter(pk=full_episode.pk).update(assigned_to=coordinator)
+    with transaction.atomic():
+        episode = lock(full_episode.pk)
+        with CaptureQueriesContext(connection) as ctx:
+            assert episode.assigned_to == coordinator
+        assert not ctx.captured_queries  # read with the episode
+        other = connections.create_connection("default")
+        try:
+            with other.cursor() as cursor:
+                # The user's row is free (NOWAIT would refuse at once), the episode's is not.
+                cursor.execute(
+                    'SELECT 1 FROM "auth_user" WHERE id = %s FOR UPDATE NOWAIT', [coordinator.pk]
+                )
+                with pytest.raises(Exception, match="could not obtain lock"):
+                    cursor.execute(
+                        'SELECT 1 FROM "episodes_episode" WHERE id = %s FOR UPDATE NOWAIT',
+                        [full_episode.pk],
+                    )
+        finally:
+            other.close()
+    Episode.objects.filter(pk=full_episode.pk).update(assigned_to=None)
+    with transaction.atomic():
+        assert lock(full_episode.pk).assigned_to is None
+
+
+@pytest.mark.parametrize("prepare", [True, False], ids=["prepared", "not-prepared"])
+def test_a_write_updates_only_the_columns_it_changed(full_episode, settings, prepare):
+    """The write's UPDATE sends the changed columns and ``updated_at``, with or without a pooler."""
+    settings.CAREFLOW_DB_PREPARED_STATEMENTS = prepare
+    with transaction.atomic():
+        episode = lock(full_episode.pk)
+        episode.facts["education"] = True  # a JSON value changed in place counts too
+        episode.next_deadline_rule = "X-1"
+        assert sorted(episode.changed_fields()) == ["facts", "next_deadline_rule", "updated_at"]
+        with CaptureQueriesContext(connection) as ctx:
+            update_changed(episode)
+        (update,) = [q["sql"] for q in ctx.captured_queries]
+        assert update.startswith('UPDATE "episodes_episode" SET')
+        assert '"symptom_onset"' not in update
+        assert '"next_deadline_rule"' in update
+        assert episode.changed_fields() == ["updated_at"]  # saved: nothing left to write
+        update_changed(episode)  # outside a query log: the prepared statement, if on
+    fresh = Episode.objects.get(pk=full_episode.pk)
+    assert fresh.facts["education"] is True
+    assert fresh.next_deadline_rule == "X-1"
+    assert fresh.updated_at == episode.updated_at > full_episode.updated_at
+    changed = ("facts", "next_deadline_rule", "updated_at")
+    assert values(fresh) == {**values(full_episode), **{k: getattr(fresh, k) for k in changed}}
+    unlocked = Episode.objects.get(pk=full_episode.pk)
+    assert unlocked.changed_fields() is None  # not read by lock: saved whole
+
+
+def test_the_update_refuses_a_state_other_than_the_one_read(full_episode):
+    """As django-fsm's ConcurrentTransitionMixin: nothing is written, the write fails."""
+    with transaction.atomic():
+        episode = lock(full_episode.pk)
+        episode._columns_as_read["state"] = "resolved"  # noqa: SLF001 - as if read in another
+        episode.next_deadline_rule = "X-1"
+        with pytest.raises(ConcurrentTransition):
+            update_changed(episode)
+        transaction.set_rollback(True)
+    assert Episode.objects.get(pk=full_episode.pk).next_deadline_rule == (
+        full_episode.next_deadline_rule
+    )
+
+
+def test_inserted_rows_are_the_orm_rows(full_episode):
+    with transaction.atomic():
+        ours = insert(
+            Referral(
+                episode=full_episode,
+                urgency="urgent",
+                reason="r",
+                made_on=full_episode.enrolled_on,
+                due_date_met=True,
+            )
+        )
+        theirs = Referral.objects.create(
+            episode=full_episode,
+            urgency="urgent",
+            reason="r",
+            made_on=full_episode.enrolled_on,
+            due_date_met=True,
+        )
+    assert ours.pk is not None
+    assert not ours._state.adding  # noqa: SLF001 - saved: a second save() updates
+    columns = Referral._meta.concrete_fields  # noqa: SLF001 - Django's public _meta API
+    fields = [f.attname for f in columns if f.attname not in ("id", "created_at")]
+    stored = Referral.objects.get(pk=ours.pk)
+    assert {f: getattr(stored, f) for f in fields} == {f: getattr(theirs, f) for f in fields}
+    assert stored.created_at == ours.created_at
+    with pytest.raises(ValueError, match="new Referral only"):
+        insert(stored)
 
 
 def test_related_rows_are_the_orm_rows_in_the_orm_order(full_episode):
