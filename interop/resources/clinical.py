@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from careflow.states import TERMINAL_STATES, State
 from episodes.models import (
     Assessment,
     Episode,
     ImagingStudy,
+    Language,
     Patient,
     RedFlag,
     RedFlagStatus,
@@ -30,6 +31,10 @@ from interop.resources.common import (
 from interop.terminology import display
 
 # -- Patient, EpisodeOfCare, Condition -------------------------------------------------------
+
+
+# Each language's label, as get_language_display() gives it without walking the choices.
+_LANGUAGES: Final = dict(Language.choices)
 
 
 def patient_resource(patient: Patient) -> Resource:
@@ -65,7 +70,11 @@ def patient_resource(patient: Patient) -> Resource:
         "birthDate": patient.birth_date.isoformat(),
         "communication": [
             {
-                "language": concept(codes.BCP47, patient.language, patient.get_language_display()),
+                "language": concept(
+                    codes.BCP47,
+                    patient.language,
+                    _LANGUAGES.get(patient.language, patient.language),
+                ),
                 "preferred": True,
             }
         ],
