@@ -270,6 +270,10 @@ class Episode(ConcurrentTransitionMixin, models.Model):
             # _lastUpdated and _sort, an integrator's sync): at 100k, 54-80 ms scanning the
             # team's 10,000 without it, 0.3-2.5 ms with it.
             models.Index(fields=["care_team", "updated_at", "id"], name="episode_team_updated"),
+            # A team's episodes by the condition's code (FHIR's Condition?code=): the search's
+            # bounded count of a team's 100,000 at 1M read the table (62 ms), this index
+            # alone 3.6 ms.
+            models.Index(fields=["care_team", "condition_code"], name="episode_team_condition"),
         ]
 
     def __str__(self) -> str:
