@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Value, When
 from django.db.models.functions import Coalesce
-from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, FSMFieldMixin, transition
 
 from careflow.guards import evaluate
 from careflow.states import NON_TERMINAL_STATES, TRANSITIONS, State, TransitionName
@@ -115,6 +115,11 @@ def _written_fields(model: type[models.Model]) -> tuple[tuple[str, str], ...]:
         for f in model._meta.concrete_fields  # noqa: SLF001 - Django's public _meta API
         if not f.primary_key and not f.generated
     )
+
+
+@cache
+def _state_fields(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
+    return tuple(f for f in model._meta.fields if isinstance(f, FSMFieldMixin))  # noqa: SLF001
 
 
 class Episode(ConcurrentTransitionMixin, models.Model):
@@ -282,6 +287,16 @@ class Episode(ConcurrentTransitionMixin, models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
         self.saved(kwargs.get("update_fields"))  # a field left out stays "changed"
+
+    @property
+    def state_fields(self) -> tuple[models.Field[Any, Any], ...]:
+        """django-fsm's state fields, found once: it filtered every field on every row read.
+
+        ConcurrentTransitionMixin records each state field's value when a row is read (the
+        save then updates only while the state is still the one read); walking the model's
+        thirty fields for that cost 8 us a row, the found tuple 1-2 us.
+        """
+        return _state_fields(type(self))
 
     # -- the write's UPDATE: only the columns the write changed ---------------------------
     # A write locks the row (episodes.services.checks.lock), changes the episode in memory

@@ -79,3 +79,21 @@ def test_a_patient_correction_takes_the_episode_before_the_patient(patient, coor
         Patient.objects.select_for_update(nowait=True).get(pk=patient.pk)
     correction.result(timeout=10)
     assert Patient.objects.get(pk=patient.pk).language == "es"
+
+
+@pytest.mark.django_db
+def test_a_stale_state_is_refused_by_the_save_with_the_state_fields_found_once(episode):
+    from django_fsm import ConcurrentTransition, FSMFieldMixin  # noqa: PLC0415
+
+    # The state fields django-fsm would find by walking the model's fields, found once.
+    fields = Episode._meta.fields  # noqa: SLF001 - Django's public _meta API
+    walked = [f for f in fields if isinstance(f, FSMFieldMixin)]
+    assert list(episode.state_fields) == walked
+    assert [f.name for f in walked] == ["state"]
+    stale = Episode.objects.get(pk=episode.pk)
+    Episode.objects.filter(pk=episode.pk).update(state="closed")
+    stale.assigned_to = None
+    with pytest.raises(ConcurrentTransition), transaction.atomic():
+        stale.save()
+    fresh = Episode.objects.get(pk=episode.pk)
+    fresh.save()  # read in its current state: saved
