@@ -445,7 +445,9 @@ def _fhir_table(runs: list[tuple[Path, dict[str, Any]]]) -> list[str]:
     lines = [
         (
             "FHIR searches, in process as one team's coordinator (`python -m bench.fhir`: the"
-            f" whole request, view, SQL, JSON and access records; {sources}):"
+            f" whole request, view, SQL, JSON and access records; {sources}). `$everything`"
+            " of the newest episode, of the team's episode with the most reminders, and of the"
+            " newest with a thousand outreach notes and assessments added (its first page):"
         ),
         "",
         "| search | "
@@ -466,7 +468,7 @@ def _fhir_table(runs: list[tuple[Path, dict[str, Any]]]) -> list[str]:
                     f" ({row['entries']}, {row['queries']})"
                 )
             )
-        shown = re.sub(r"\b\d{2,}\b", "{id}", re.sub(r"gt[0-9T:.\-]+Z", "gt{an hour ago}", name))
+        shown = re.sub(r"gt[0-9T:.\-]+Z", "gt{an hour ago}", name)
         lines.append(f"| `{shown}` | {' | '.join(cells)} |")
     return lines
 
