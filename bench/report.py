@@ -288,15 +288,7 @@ def complete_runs(results: Path = RESULTS) -> list[tuple[Path, dict[str, Any]]]:
     A complete run is one `make bench` or `make bench-full` writes: every required figure.
     The part-runs (``--queues-only`` and the like) and older runs of a size are left out.
     """
-    newest: dict[int, tuple[Path, dict[str, Any]]] = {}
-    for path in sorted(results.glob("*.json")):
-        result = json.loads(path.read_text())
-        if not isinstance(result, dict) or missing_keys(result):
-            continue
-        size = result["episodes"]
-        if size not in newest or result["when"] > newest[size][1]["when"]:
-            newest[size] = (path, result)
-    return [newest[size] for size in sorted(newest)]
+    return _newest_by_size(results, lambda r: not missing_keys(r))
 
 
 def _size(result: dict[str, Any]) -> str:
