@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -470,9 +470,9 @@ def _episode_context(
                 "due": clock.time(r.due_at),
                 "status": labels.reminder_status(r.status),
                 "reason": _reminder_reason(r.status_reason),
-                "attempts": len(r.deliveries.all()),
+                "attempts": r.attempt_rows,
             }
-            for r in episode_reminders(episode).prefetch_related("deliveries")
+            for r in episode_reminders(episode).annotate(attempt_rows=Count("deliveries"))
         ],
         "reach": reach,
         "preferred_channel_label": labels.channel(patient.preferred_channel),
