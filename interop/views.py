@@ -182,15 +182,25 @@ def _absolute(request: Request, path: str) -> str:
     return request.build_absolute_uri(f"/fhir/{path}")
 
 
+def _full_urls(request: Request) -> str:
+    """What each entry's fullUrl starts with: ``_absolute``'s, built once for a page.
+
+    A resource's type and id are letters, digits, ``-`` and ``.``: appended as they are,
+    they make the URL ``_absolute`` makes (100 of those were 0.4 ms of a page).
+    """
+    return _absolute(request, "")
+
+
 def bundle(request: Request, kind: str, resources: list[Resource], total: int | None) -> Resource:
     history.stamp(resources)
+    base = _full_urls(request)
     out: Resource = {
         "resourceType": "Bundle",
         "type": kind,
         "link": [{"relation": "self", "url": request.build_absolute_uri()}],
         "entry": [
             {
-                "fullUrl": _absolute(request, f"{r['resourceType']}/{r['id']}"),
+                "fullUrl": f"{base}{r['resourceType']}/{r['id']}",
                 "resource": r,
                 **({"search": {"mode": "match"}} if kind == "searchset" else {}),
             }
@@ -249,9 +259,10 @@ def searchset(
     if asked is not None:
         extra = history.stamp(results.included(request.user, asked, resources))
         record_shown(request, {p for p in map(results.patient_of, extra) if p is not None})
+        base = _full_urls(request)
         out.setdefault("entry", []).extend(
             {
-                "fullUrl": _absolute(request, f"{r['resourceType']}/{r['id']}"),
+                "fullUrl": f"{base}{r['resourceType']}/{r['id']}",
                 "resource": r,
                 "search": {"mode": "include"},
             }
@@ -794,9 +805,10 @@ class ObservationSearchApi(FhirSearchApi):
         def expand(row: Any) -> list[tuple[str, Resource]]:  # noqa: ANN401 - an Assessment
             return [
                 (r["id"], r)
-                for r in fhir.observation_resources(row, patient_id=row.episode.patient_id)
-                if (wanted is None or r["id"] in wanted[1])
-                and (facts is None or r["code"]["coding"][0]["code"] in facts)
+                for r in fhir.observation_resources(
+                    row, patient_id=row.episode.patient_id, facts=facts
+                )
+                if wanted is None or r["id"] in wanted[1]
             ]
 
         page = expanded_rows(assessments, expand, _cursor(params, 2), count_param(params))

@@ -17,6 +17,7 @@ Callers read them as ``from interop import resources as fhir``; ``fhir.patient_r
 from __future__ import annotations
 
 from interop.resources.care import (
+    CAREPLAN_FIELDS,
     careplan_resource,
     careplan_status,
     provenance_resource,
@@ -25,6 +26,8 @@ from interop.resources.care import (
     task_resource,
 )
 from interop.resources.clinical import (
+    CONDITION_FIELDS,
+    EPISODE_FIELDS,
     condition_code,
     condition_resource,
     episode_resource,
@@ -55,6 +58,9 @@ from interop.resources.messages import (
 from interop.resources.outreach import OUTREACH_ID_PREFIX, outreach_id, outreach_resource
 
 __all__ = [
+    "CAREPLAN_FIELDS",
+    "CONDITION_FIELDS",
+    "EPISODE_FIELDS",
     "OUTREACH_ID_PREFIX",
     "Resource",
     "careplan_resource",

@@ -95,6 +95,16 @@ def careplan_status(state: str) -> str:
     return "active"
 
 
+# The columns careplan_resource reads of an episode besides the id: a search selects these
+# alone (and the patient's time zone, for the patient's today).
+CAREPLAN_FIELDS: Final = (
+    "state",
+    "updated_at",
+    "patient",
+    "conservative_care_start",
+)
+
+
 def careplan_resource(episode: Episode, items: list[CarePlanItem], today: date) -> Resource:
     """The episode's care plan: one per episode, with the episode's id."""
     updated = max([episode.updated_at, *(i.recorded_at for i in items)])

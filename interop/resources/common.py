@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final
 
 from interop import codes
 
@@ -69,15 +69,19 @@ def local_day(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+# The canonical JSON a digest is of, one encoder for every call (json.dumps with options
+# builds one a call).
+_CANONICAL: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def versioned(resource: Resource) -> Resource:
     """The resource with ``meta.versionId``: a digest of everything in it but its meta.
 
-    Careflow keeps no history of versions (no vread, no _history): the id changes exactly
-    when what is served changes, which is what ETag and If-None-Match need.
+    The id changes exactly when what is served changes, which is what ETag and
+    If-None-Match need (``interop.history`` numbers Patient's and EpisodeOfCare's versions
+    by it).
     """
     content = {key: value for key, value in resource.items() if key != "meta"}
-    digest = hashlib.sha256(
-        json.dumps(content, sort_keys=True, separators=(",", ":"), default=str).encode()
-    ).hexdigest()[:16]
+    digest = hashlib.sha256(_CANONICAL.encode(content).encode()).hexdigest()[:16]
     resource["meta"] = {**resource.get("meta", {}), "versionId": digest}
     return resource

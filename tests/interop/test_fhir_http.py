@@ -125,9 +125,21 @@ def test_everything_and_searches_do_not_grow_with_the_data(coordinator, patient)
     client = client_for(coordinator)
     small = _grow(patient, coordinator, 1)
     small_everything = _queries(client, f"/fhir/EpisodeOfCare/{small.pk}/$everything")
-    searches = {
-        p: _queries(client, f"/fhir/{p}") for p in ("Patient", "EpisodeOfCare", "Flag", "Task")
-    }
+    # The searches select only the columns their resources read: one left out would be a
+    # query per row here.
+    paths = (
+        "Patient",
+        "EpisodeOfCare",
+        "Flag",
+        "Task",
+        "CarePlan",
+        "Condition",
+        "Observation",
+        "Observation?code=disabling_pain",
+        "EpisodeOfCare?_include=EpisodeOfCare:patient,EpisodeOfCare:condition",
+        "Flag?_include=Flag:patient",
+    )
+    searches = {p: _queries(client, f"/fhir/{p}") for p in paths}
     big = _grow(PatientFactory(care_team=patient.care_team), coordinator, 3)
     for _ in range(5):
         _grow(PatientFactory(care_team=patient.care_team), coordinator, 2)
