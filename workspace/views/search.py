@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import dateformat, timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -28,9 +30,13 @@ from episodes.models import Episode
 from episodes.selectors import parse_birth_date, patient_search
 from workspace import labels
 from workspace.views.common import signed_in
+from workspace.views.rows import link_format
 
 # A search lists this many patients at most; past it, the page asks for more of the name.
 SEARCH_LIMIT = 50
+ROWS_TEMPLATE = "workspace/partials/search_rows.html"
+# A date as the page prints it ("26 September 1977").
+DATE_SHOWN = "j F Y"
 # Digits and a date's separators only: meant as a date of birth.
 _DATE_LIKE = re.compile(r"^[\d\s/.\-]+$")
 
@@ -76,25 +82,39 @@ def search(request: HttpRequest) -> HttpResponse:
     found = found[:SEARCH_LIMIT]
     record_shown(request, (patient.pk for patient in found))
     now = timezone.now()
+    episode_link = link_format("workspace:episode")
+    patients = [
+        {
+            "name": patient.display_name,
+            "born": dateformat.format(patient.birth_date, DATE_SHOWN),
+            "age": labels.age(
+                patient.birth_date, now.astimezone(ZoneInfo(patient.timezone)).date()
+            ),
+            "episodes": [
+                {
+                    "url": episode_link.format(episode.pk),
+                    "state": labels.state(episode.state),
+                    "enrolled": _("enrolled %(on)s")
+                    % {"on": dateformat.format(episode.enrolled_on, DATE_SHOWN)},
+                }
+                for episode in patient.episodes.all()
+            ],
+        }
+        for patient in found
+    ]
+    words = {
+        "patient": _("Patient"),
+        "born": _("Date of birth"),
+        "age": _("Age"),
+        "episodes": _("Episodes"),
+        "none": _("No episodes"),
+    }
     context |= {
-        "patients": [
-            {
-                "name": patient.display_name,
-                "born": patient.birth_date,
-                "age": labels.age(
-                    patient.birth_date, now.astimezone(ZoneInfo(patient.timezone)).date()
-                ),
-                "episodes": [
-                    {
-                        "pk": episode.pk,
-                        "state": labels.state(episode.state),
-                        "enrolled_on": episode.enrolled_on,
-                    }
-                    for episode in patient.episodes.all()
-                ],
-            }
-            for patient in found
-        ],
+        "patients": patients,
+        # The rows by Jinja2 (workspace/jinja2/, autoescaped): safe to print as they are.
+        "rows_html": mark_safe(  # noqa: S308 - escaped by Jinja2's autoescape
+            render_to_string(ROWS_TEMPLATE, {"patients": patients, "words": words}, using="jinja2")
+        ),
         "more": more,
         "limit": SEARCH_LIMIT,
     }
