@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 
 from django.db import DatabaseError, connection
@@ -62,9 +63,14 @@ COLUMNS = ("at", "user_id", "username", "action", "method", "path", "status_code
 def _target() -> tuple[Any, str, str]:
     """The ``at`` of the records written now, the quoted table and its ``COLUMNS``."""
     meta = AccessRecord._meta  # noqa: SLF001 - Django's public _meta API
-    at = meta.get_field("at").get_db_prep_value(timezone.now(), connection)
-    table = connection.ops.quote_name(meta.db_table)
-    return at, table, ", ".join(connection.ops.quote_name(c) for c in COLUMNS)
+    return meta.get_field("at").get_db_prep_value(timezone.now(), connection), *_names()
+
+
+@cache
+def _names() -> tuple[str, str]:
+    """The quoted table and its ``COLUMNS``: the same on every request."""
+    quote = connection.ops.quote_name
+    return quote(AccessRecord._meta.db_table), ", ".join(quote(c) for c in COLUMNS)  # noqa: SLF001
 
 
 def _insert(rows: list[tuple[Any, ...]]) -> None:

@@ -215,8 +215,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files (the workspace's vendored CSS/JS) from the app itself, no CDN.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Content-Security-Policy on every response (settings below).
-    "csp.middleware.CSPMiddleware",
+    # Content-Security-Policy on every response (settings below): django-csp's, built once.
+    "config.middleware.CSPMiddleware",
     # Cache-Control: no-store on the API, the check-in page and the admin.
     "config.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 from infra.db import prepared_cursor
@@ -124,17 +124,21 @@ def rows_of(
     with prepared_cursor() as cursor:
         cursor.execute(sql, args)
         fetched = cursor.fetchall()
+    # The connection itself: each attribute of ``django.db.connection`` looks the thread's
+    # connection up again, per row and column.
+    db = connections[DEFAULT_DB_ALIAS]
+    using = db.alias
     out = []
     for values in fetched:
         values = list(values)  # noqa: PLW2901 - the row, converted in place
         for index, field in converted:
-            values[index] = field.from_db_value(values[index], None, connection)
+            values[index] = field.from_db_value(values[index], None, db)
         (own, names, start, end, _), *others = reads
-        row = own.from_db(connection.alias, names, values[start:end])
+        row = own.from_db(using, names, values[start:end])
         for name, (other, other_names, a, b, pk_at) in zip(related, others, strict=True):
             found = None
             if values[pk_at] is not None:  # no related row (a NULL foreign key)
-                found = other.from_db(connection.alias, other_names, values[a:b])
+                found = other.from_db(using, other_names, values[a:b])
             model._meta.get_field(name).set_cached_value(row, found)  # noqa: SLF001
         out.append(row)
     return out

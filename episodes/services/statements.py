@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, TypeVar
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Field, Model
 from django.db.models.signals import post_save, pre_save
 from django_fsm import ConcurrentTransition
@@ -47,10 +47,13 @@ def insert(instance: M) -> M:
         msg = f"insert() writes a new {model.__name__} only."
         raise ValueError(msg)
     instance._prepare_related_fields_for_save(operation_name="save")  # noqa: SLF001 - as save()
-    using = connection.alias
+    # The connection itself: through ``django.db.connection`` each field's conversion
+    # looks the thread's connection up again.
+    db = connections[DEFAULT_DB_ALIAS]
+    using = db.alias
     pre_save.send(sender=model, instance=instance, raw=False, using=using, update_fields=None)
     sql, fields, returning = _statement(model)
-    values = [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in fields]
+    values = [f.get_db_prep_save(f.pre_save(instance, add=True), db) for f in fields]
     with transaction.mark_for_rollback_on_error(using), prepared_cursor() as cursor:
         cursor.execute(sql, values)
         row = cursor.fetchone()
@@ -90,12 +93,13 @@ def update_changed(episode: Episode) -> None:
     if fields is None:
         episode.save()
         return
-    using = connection.alias
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, as ``insert``
+    using = db.alias
     pre_save.send(
         sender=Episode, instance=episode, raw=False, using=using, update_fields=frozenset(fields)
     )
     sql, columns = _update_statement(tuple(sorted(fields)))
-    values = [f.get_db_prep_save(f.pre_save(episode, add=False), connection) for f in columns]
+    values = [f.get_db_prep_save(f.pre_save(episode, add=False), db) for f in columns]
     state_as_read = episode._columns_as_read["state"]  # noqa: SLF001 - the episode's own record
     with transaction.mark_for_rollback_on_error(using), prepared_cursor() as cursor:
         cursor.execute(sql, [*values, episode.pk, state_as_read])

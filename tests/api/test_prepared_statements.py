@@ -1,9 +1,10 @@
 """The three statements of every queue page are prepared on PostgreSQL (infra/db.py).
 
 The token check, the page and the read records' ``INSERT`` are sent bound server-side and
-prepared once per connection; every other statement stays Django's (values spelled into
-the text, never prepared). ``CAREFLOW_DB_PREPARED_STATEMENTS=false`` (a pooler that cannot
-keep prepared statements) sends those three as Django's too. Both ways give the same page.
+prepared once per connection, as are the fixed reads of ``rows_of`` (an episode's detail);
+every other statement stays Django's (values spelled into the text, never prepared).
+``CAREFLOW_DB_PREPARED_STATEMENTS=false`` (a pooler that cannot keep prepared statements)
+sends them as Django's too. Both ways give the same page.
 """
 
 from __future__ import annotations
@@ -67,12 +68,26 @@ def test_a_queue_page_prepares_its_three_statements_and_reuses_them(queue_client
 
 
 @needs_prepared
-def test_nothing_else_is_prepared(queue_client):
+def test_an_episode_read_prepares_its_fixed_reads_only(queue_client):
     for _ in range(6):  # past psycopg's default threshold of 5, were it counting
         first = Episode.objects.order_by("id").values_list("id", flat=True)[0]
         assert queue_client.get(url(f"episodes/{first}/")).status_code == 200
-    # The episode page's own statements are the ORM's; only the token check is prepared.
-    assert set(prepared()) == {TOKEN}
+    runs = prepared()
+    # The token check, and the episode with its flags, imaging and plan by their fixed
+    # statements (episodes.selectors.prefetch.rows_of), each prepared once and run six
+    # times; the rest of the page's statements are the ORM's, never prepared.
+    fixed = {
+        table: [n for statement, n in runs.items() if f'FROM "{table}" t' in statement]
+        for table in (
+            "episodes_episode",
+            "episodes_redflag",
+            "episodes_imagingstudy",
+            "episodes_careplanitem",
+        )
+    }
+    assert fixed == {table: [6] for table in fixed}
+    assert runs[TOKEN] == 6
+    assert len(runs) == 1 + len(fixed)
 
 
 def test_with_the_setting_off_nothing_is_prepared_and_the_page_is_the_same(queue_client, settings):
