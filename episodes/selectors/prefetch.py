@@ -51,6 +51,16 @@ def prefetch_rows(instance: Model, *names: str) -> None:
         cache_of[name] = queryset
 
 
+def _order_column(meta: Any, related: tuple[str, ...], name: str) -> str:  # noqa: ANN401 - a model's _meta
+    """An ``order`` name as its column: the table's, or a ``related`` row's (``rel__field``)."""
+    quote = connection.ops.quote_name
+    if "__" in name:
+        relation, field = name.split("__", 1)
+        other = meta.get_field(relation).related_model._meta  # noqa: SLF001
+        return f"r{related.index(relation)}.{quote(other.get_field(field).column)}"
+    return f"t.{quote(meta.get_field(name).column)}"
+
+
 @cache
 def _rows_statement(
     model: type[Model],
@@ -94,7 +104,7 @@ def _rows_statement(
         reads.append((part_model, names, start, start + len(fields), pk_at))
         start += len(fields)
     ordering = ", ".join(
-        f"t.{quote(meta.get_field(o.lstrip('-')).column)}{' DESC' if o.startswith('-') else ''}"
+        f"{_order_column(meta, related, o.lstrip('-'))}{' DESC' if o.startswith('-') else ''}"
         for o in order
     )
     sql = (

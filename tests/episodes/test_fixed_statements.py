@@ -16,7 +16,7 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django_fsm import ConcurrentTransition
 
-from episodes.models import Episode, RedFlag, Referral
+from episodes.models import CareTeamMembership, Episode, RedFlag, Referral
 from episodes.selectors import episode_id_for
 from episodes.selectors.prefetch import prefetch_rows, related_rows, rows_of
 from episodes.selectors.timeline import EPISODE
@@ -24,7 +24,14 @@ from episodes.services.checks import lock
 from episodes.services.statements import insert, update_changed
 from notifications.models import Reminder
 from tests.clock import at_day
-from tests.factories import ImagingStudyFactory, RedFlagFactory, new_episode
+from tests.factories import (
+    CareTeamFactory,
+    ImagingStudyFactory,
+    MembershipFactory,
+    RedFlagFactory,
+    UserFactory,
+    new_episode,
+)
 
 # Committed rows: the lock tests take the same rows from a second connection.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -266,3 +273,33 @@ def test_rows_of_reads_what_select_related_reads(full_episode, coordinator):
     assert not ctx.captured_queries
     assert ours[0].ruled_out_by == coordinator
     assert ours[1].ruled_out_by is None
+
+
+def test_rows_of_orders_by_a_related_rows_fields_as_the_orm_does():
+    """``relation__field`` orders by the joined row's column, descending with ``-``."""
+    team = CareTeamFactory()
+    for first, last, username in (
+        ("Zoe", "Adams", "z1"),
+        ("Amir", "Young", "a2"),
+        ("Amir", "Berg", "a3"),
+        ("", "", "anon"),
+    ):
+        MembershipFactory(
+            team=team, user=UserFactory(username=username, first_name=first, last_name=last)
+        )
+    MembershipFactory(user=UserFactory(username="elsewhere"))  # another team's member
+    for order in (
+        ("user__first_name", "user__last_name", "user__username"),
+        ("-user__last_name", "id"),
+    ):
+        ours = rows_of(
+            CareTeamMembership,
+            where='t."team_id" = %s',
+            args=[team.pk],
+            related=("user",),
+            order=order,
+        )
+        theirs = CareTeamMembership.objects.filter(team=team).order_by(*order)
+        assert [m.pk for m in ours] == [m.pk for m in theirs]
+        assert [m.user.username for m in ours] == [m.user.username for m in theirs]
+    assert [m.user.username for m in ours][:2] == ["a2", "a3"]  # Young, then Berg

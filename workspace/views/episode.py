@@ -57,6 +57,7 @@ from episodes.selectors import (
     patient_today,
     red_flag_reports_to_review,
 )
+from episodes.selectors.prefetch import rows_of
 from notifications.channels import patient_reach
 from notifications.selectors import episode_reminders, unread_replies
 from workspace import labels
@@ -103,10 +104,12 @@ class People:
     """
 
     def __init__(self, episode: Episode, viewer: Any) -> None:  # noqa: ANN401 - auth user
-        rows = (
-            CareTeamMembership.objects.filter(team_id=episode.care_team_id)
-            .select_related("user")
-            .order_by("user__first_name", "user__last_name", f"user__{User.USERNAME_FIELD}")
+        rows = rows_of(
+            CareTeamMembership,
+            where='t."team_id" = %s',
+            args=[episode.care_team_id],
+            related=("user",),
+            order=("user__first_name", "user__last_name", f"user__{User.USERNAME_FIELD}"),
         )
         self.members = [(m.user, m.role) for m in rows]
         self.by_id = {u.pk: u for u, _role in self.members}
