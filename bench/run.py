@@ -52,6 +52,8 @@ QUEUE_ROUNDS = 100
 # first queue timed carried them in its p95 (urgent: 24.3 ms against 8-12 ms for the others
 # in one quiet run, 30 repeats, the p95 being the second-worst).
 WARMUP = 5
+# Transitions each client sends before the timed ones (bench_transitions).
+WARM_TRANSITIONS = 3
 REPORT_REPEATS = 10
 # The Celery worker's processes for dispatch (raw Celery and the reminders alike): two, as
 # many as the cores; BENCH_WORKERS tries another count (docs/PERFORMANCE.md).
@@ -1016,9 +1018,10 @@ def bench_transitions(port: int, token: str, team_id: int, count: int, clients: 
     picked = list(
         Episode.objects.filter(care_team_id=team_id, state="conservative_care")
         .order_by("id")
-        .values_list("id", "version")[: count + 100]
+        .values_list("id", "version")[: count + 100 + WARM_TRANSITIONS * clients]
     )
-    work, races = picked[:count], picked[count:]
+    work, races = picked[:count], picked[count : count + 100]
+    warm = picked[count + 100 :]
     before_logs = dict(
         TransitionLog.objects.filter(episode_id__in=[e for e, _ in picked])
         .values_list("episode_id")
@@ -1041,6 +1044,15 @@ def bench_transitions(port: int, token: str, team_id: int, count: int, clients: 
         finally:
             conn.close()
 
+    # A server in its steady state, as in production and as the complete run finds it after
+    # the queue and dispatch phases: each client's first transitions (a new connection in
+    # each gunicorn thread, first statements prepared) before the clock starts.
+    warmers = [threading.Thread(target=client, args=(warm[i::clients],)) for i in range(clients)]
+    for t in warmers:
+        t.start()
+    for t in warmers:
+        t.join()
+    statuses.clear()
     threads = [threading.Thread(target=client, args=(work[i::clients],)) for i in range(clients)]
     started = time.perf_counter()
     for t in threads:
